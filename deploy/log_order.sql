@@ -1,0 +1,124 @@
+-- Deploy eventstore:log_order to pg
+-- requires: events
+-- requires: store_generations
+-- The gap-free global order of the log. Events are ordered by (generation, transaction_id,
+-- global_position). A reader sees only events of transactions older than every
+-- transaction still running (the horizon), so a transaction that commits late can never
+-- land behind a position a reader has already passed. Positions of generations older than
+-- the current one are all final (their cluster is gone).
+
+BEGIN;
+
+-- The exclusive upper bound of what whole-log readers may return, as (generation,
+-- transaction_id): everything strictly before it is committed or never will be.
+CREATE OR REPLACE FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN g.system_identifier = s.system_identifier THEN g.generation
+                ELSE COALESCE(g.generation, 0) + 1 END,
+           CASE WHEN g.system_identifier = s.system_identifier
+                THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+                ELSE '0'::xid8 END
+    FROM pg_catalog.pg_control_system() AS s
+    LEFT JOIN LATERAL (SELECT x.generation, x.system_identifier
+                       FROM data.store_generations AS x
+                       ORDER BY x.generation DESC LIMIT 1) AS g ON true;
+$$;
+
+COMMENT ON FUNCTION private.log_horizon() IS
+    'Exclusive upper bound (generation, transaction_id) of the events whole-log readers may see';
+
+-- The log position of an event, the cursor behind the seed's in_after_id / last_event_id.
+-- NULL is the start of the log; an id that names no event is an error, not a restart.
+CREATE OR REPLACE FUNCTION private.log_position(
+    in_event_id uuid,
+    OUT generation integer,
+    OUT transaction_id xid8,
+    OUT global_position bigint)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF in_event_id IS NULL THEN
+        generation := 0;
+        transaction_id := '0'::xid8;
+        global_position := 0;
+        RETURN;
+    END IF;
+
+    SELECT e.generation, e.transaction_id, e.global_position
+    INTO generation, transaction_id, global_position
+    FROM data.events AS e
+    WHERE e.id = in_event_id;
+
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no event has id %', in_event_id
+            USING ERRCODE = 'ZE004',
+                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION private.log_position(uuid) IS
+    'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
+
+-- Events after a log position, in log order, up to the horizon, optionally only of some
+-- event types and stream types: the one way every whole-log reader reads.
+CREATE OR REPLACE FUNCTION private.log_events(
+    in_after_generation integer,
+    in_after_transaction_id xid8,
+    in_after_global_position bigint,
+    in_limit integer,
+    in_event_types text[] DEFAULT NULL,
+    in_stream_types text[] DEFAULT NULL)
+RETURNS SETOF data.events
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_horizon record := private.log_horizon();
+BEGIN
+    RETURN QUERY
+    SELECT e.*
+    FROM data.events AS e
+    WHERE (e.generation, e.transaction_id, e.global_position)
+          > (in_after_generation, in_after_transaction_id, in_after_global_position)
+      AND (e.generation, e.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)
+      AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+      AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+    ORDER BY e.generation, e.transaction_id, e.global_position
+    LIMIT in_limit;
+END;
+$$;
+
+COMMENT ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[]) IS
+    'Events after a log position up to the horizon, in log order, filtered by event and stream types';
+
+-- A positive page size or ZE003.
+CREATE OR REPLACE FUNCTION private.check_limit(in_limit integer)
+RETURNS integer
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF in_limit IS NULL OR in_limit < 1 THEN
+        RAISE EXCEPTION 'in_limit must be a positive integer, got %', COALESCE(in_limit::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN in_limit;
+END;
+$$;
+
+COMMENT ON FUNCTION private.check_limit(integer) IS 'Returns in_limit if positive, else raises ZE003';
+
+REVOKE ALL ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.check_limit(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.log_horizon() FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.log_position(uuid) FROM PUBLIC;
+
+COMMIT;

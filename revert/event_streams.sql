@@ -1,0 +1,7 @@
+-- Revert eventstore:event_streams from pg
+
+BEGIN;
+
+DROP TABLE data.event_streams;
+
+COMMIT;

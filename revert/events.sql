@@ -1,0 +1,7 @@
+-- Revert eventstore:events from pg
+
+BEGIN;
+
+DROP TABLE data.events;
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Revert eventstore:idempotency_keys from pg
+
+BEGIN;
+
+DROP TABLE data.idempotency_keys;
+
+COMMIT;

@@ -1,0 +1,18 @@
+-- Verify eventstore:events_append_only on pg
+
+BEGIN;
+
+DO $$
+BEGIN
+    ASSERT (SELECT count(*) FROM pg_catalog.pg_trigger
+            WHERE tgrelid = 'data.events'::pg_catalog.regclass
+              AND tgname IN ('events_refuse_update_delete', 'events_refuse_truncate')
+              AND tgenabled = 'A') = 2, 'both guards fire always on data.events';
+    ASSERT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                   WHERE tgrelid = 'data.events_default'::pg_catalog.regclass
+                     AND tgname = 'events_refuse_truncate' AND tgenabled = 'A'),
+        'the DEFAULT partition refuses TRUNCATE';
+END
+$$;
+
+ROLLBACK;
