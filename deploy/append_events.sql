@@ -8,12 +8,13 @@
 BEGIN;
 
 -- Structural checks of an in_events batch; returns the number of events. Raises ZE002
--- naming the first offending element (1-based) and what is wrong with it.
+-- naming the first offending element (1-based) and what is wrong with it. The common,
+-- valid case costs two jsonpath tests; the per-element query only runs to word an error.
+-- No SET search_path (every name is qualified): it runs on every append.
 CREATE OR REPLACE FUNCTION private.check_event_batch(in_events jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_bad record;
@@ -27,6 +28,17 @@ BEGIN
     IF pg_catalog.jsonb_array_length(in_events) = 0 THEN
         RAISE EXCEPTION 'in_events is an empty array: an append needs at least one event'
             USING ERRCODE = 'ZE002';
+    END IF;
+
+    -- strict: lax mode would unwrap an element that is itself an array
+    IF NOT (in_events @? 'strict $[*] ? (@.type() != "object")'
+            OR in_events @? '$[*] ? (!(@.event_type.type() == "string") || @.event_type == ""
+                                    || !(@.event_data.type() == "object")
+                                    || (exists(@.metadata) && !(@.metadata.type() == "object"))
+                                    || exists(@.keyvalue() ? (@.key != "event_type"
+                                                              && @.key != "event_data"
+                                                              && @.key != "metadata")))') THEN
+        RETURN pg_catalog.jsonb_array_length(in_events);
     END IF;
 
     SELECT b.ord, b.problem, b.element INTO l_bad
@@ -53,14 +65,10 @@ BEGIN
     ORDER BY b.ord
     LIMIT 1;
 
-    IF FOUND THEN
-        RAISE EXCEPTION 'event % of in_events %', l_bad.ord, l_bad.problem
-            USING ERRCODE = 'ZE002',
-                  DETAIL = 'The event: ' || pg_catalog.left(l_bad.element::text, 500),
-                  HINT = 'Each event is {"event_type": text, "event_data": object, "metadata": object (optional)}.';
-    END IF;
-
-    RETURN pg_catalog.jsonb_array_length(in_events);
+    RAISE EXCEPTION 'event % of in_events %', l_bad.ord, l_bad.problem
+        USING ERRCODE = 'ZE002',
+              DETAIL = 'The event: ' || pg_catalog.left(l_bad.element::text, 500),
+              HINT = 'Each event is {"event_type": text, "event_data": object, "metadata": object (optional)}.';
 END;
 $$;
 
@@ -135,6 +143,12 @@ BEGIN
     END IF;
     l_count := private.check_event_batch(in_events);
 
+    -- Queue behind other appends to this stream before taking a transaction id (an
+    -- advisory lock needs none). A transaction whose first write is this append then
+    -- always gets a newer xid than every append before it, and never trips the order
+    -- guard below; only one that held an xid before appending can (40001, retry).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                             pg_catalog.hashtext(in_stream_id::text));
     l_xid := pg_catalog.pg_current_xact_id();
     l_generation := private.writer_generation();
 
@@ -175,18 +189,34 @@ BEGIN
         PERFORM private.raise_append_conflict(in_stream_type, in_stream_id, in_expected_version);
     END IF;
 
-    INSERT INTO data.events
-        (stream_type, stream_id, version, event_type, event_data, metadata,
-         transaction_id, generation)
-    SELECT in_stream_type,
-           in_stream_id,
-           l_version - l_count + e.ord::integer,
-           e.element ->> 'event_type',
-           e.element -> 'event_data',
-           COALESCE(e.element -> 'metadata', '{}'::jsonb),
-           l_xid,
-           l_generation
-    FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord);
+    -- One event is the common append: VALUES spares the set-returning function scan
+    -- (measured 5% of an append). A batch goes in with one set-based INSERT ... SELECT.
+    IF l_count = 1 THEN
+        INSERT INTO data.events
+            (stream_type, stream_id, version, event_type, event_data, metadata,
+             transaction_id, generation)
+        VALUES (in_stream_type,
+                in_stream_id,
+                l_version,
+                in_events -> 0 ->> 'event_type',
+                in_events -> 0 -> 'event_data',
+                COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb),
+                l_xid,
+                l_generation);
+    ELSE
+        INSERT INTO data.events
+            (stream_type, stream_id, version, event_type, event_data, metadata,
+             transaction_id, generation)
+        SELECT in_stream_type,
+               in_stream_id,
+               l_version - l_count + e.ord::integer,
+               e.element ->> 'event_type',
+               e.element -> 'event_data',
+               COALESCE(e.element -> 'metadata', '{}'::jsonb),
+               l_xid,
+               l_generation
+        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord);
+    END IF;
 
     io_new_version := l_version;
 END;

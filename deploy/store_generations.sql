@@ -24,11 +24,11 @@ SELECT 1, s.system_identifier FROM pg_catalog.pg_control_system() AS s;
 
 -- The generation an append writes: the newest row when this cluster wrote it, else a new
 -- row (first write after a restore). Concurrent first writers meet on the primary key.
+-- No SET search_path (every name is qualified): it runs on every append.
 CREATE OR REPLACE FUNCTION private.writer_generation()
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_system_identifier bigint := (SELECT s.system_identifier FROM pg_catalog.pg_control_system() AS s);

@@ -1,0 +1,1 @@
+"""Development harness: a throwaway PostgreSQL cluster for tests, benchmarks and the demo."""

@@ -1,0 +1,190 @@
+"""A throwaway PostgreSQL cluster with pg_cron and pgTAP, run as the postgres OS user.
+
+PostgreSQL refuses to run as root, and CI runs as root: when this process is root, every
+server-side command (initdb, pg_ctl) runs through ``runuser -u postgres``. Clients (psql,
+sqitch, pg_prove, psycopg) run as the current user and connect over the Unix socket with
+trust authentication, as the ``postgres`` database superuser.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+CONF_INCLUDE = REPO / "docker" / "eventstore.conf"
+CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
+
+
+def pg_bindir() -> Path:
+    """The server binaries: $PG_BINDIR, else the newest /usr/lib/postgresql/*/bin."""
+    if os.environ.get("PG_BINDIR"):
+        return Path(os.environ["PG_BINDIR"])
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+    if not found:
+        raise RuntimeError("no PostgreSQL server found: install postgresql-15 (scripts/install-deps)")
+    return Path(found[-1])
+
+
+class Cluster:
+    """One throwaway cluster in ``base_dir`` listening on a socket in ``base_dir``."""
+
+    def __init__(self, base_dir: Path | str, port: int, extra_settings: dict[str, str] | None = None):
+        self.base_dir = Path(base_dir)
+        self.data_dir = self.base_dir / "data"
+        self.socket_dir = self.base_dir
+        self.log_file = self.base_dir / "server.log"
+        self.port = port
+        self.bindir = pg_bindir()
+        self.extra_settings = extra_settings or {}
+
+    # -- running server-side commands as the postgres OS user -------------------------
+
+    def _server_cmd(self, *args: str) -> list[str]:
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--", *args]
+        return list(args)
+
+    def _run_server_cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(self._server_cmd(*args), check=check, capture_output=True, text=True)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def init(self) -> None:
+        """initdb, then the event store's settings (the shared include) and test settings."""
+        if self.data_dir.exists():
+            raise RuntimeError(f"{self.data_dir} exists: refusing to overwrite a cluster")
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            pg = pwd.getpwnam("postgres")
+            os.chown(self.base_dir, pg.pw_uid, pg.pw_gid)
+        self.base_dir.chmod(0o755)
+        self._run_server_cmd(str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                             "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        # The server reads the include from its own data directory: the repository may
+        # live where the postgres OS user cannot read (a root home directory).
+        include = self.data_dir / "eventstore.conf"
+        self._write_as_postgres(include, CONF_INCLUDE.read_text())
+        settings = {
+            "port": str(self.port),
+            "listen_addresses": "''",
+            "unix_socket_directories": f"'{self.socket_dir}'",
+            # A throwaway cluster: durability against an OS crash is not needed (a
+            # server crash, pg_ctl stop -m immediate, still recovers from the WAL).
+            "fsync": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+            "log_min_messages": "warning",
+            "log_line_prefix": "'%m [%p] %d %u '",
+        }
+        settings.update(self.extra_settings)
+        conf = "\ninclude 'eventstore.conf'\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
+        self._append_as_postgres(self.data_dir / "postgresql.conf", conf)
+
+    def _write_as_postgres(self, path: Path, text: str) -> None:
+        path.write_text(text)
+        if os.geteuid() == 0:
+            pg = pwd.getpwnam("postgres")
+            os.chown(path, pg.pw_uid, pg.pw_gid)
+
+    def _append_as_postgres(self, path: Path, text: str) -> None:
+        with path.open("a") as f:
+            f.write(text)
+
+    def start(self) -> None:
+        self._run_server_cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
+                             "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run_server_cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w",
+                             "stop", check=False)
+
+    def crash(self) -> None:
+        """Stop without a shutdown checkpoint: the next start recovers from the WAL."""
+        self.stop("immediate")
+
+    def is_running(self) -> bool:
+        r = self._run_server_cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "status", check=False)
+        return r.returncode == 0
+
+    def destroy(self) -> None:
+        if self.is_running():
+            self.stop("immediate")
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    # -- clients ------------------------------------------------------------------------
+
+    def env(self, dbname: str | None = None, user: str = "postgres") -> dict[str, str]:
+        env = dict(os.environ, PGHOST=str(self.socket_dir), PGPORT=str(self.port), PGUSER=user)
+        if dbname:
+            env["PGDATABASE"] = dbname
+        return env
+
+    def conninfo(self, dbname: str, user: str = "postgres") -> str:
+        return f"host={self.socket_dir} port={self.port} dbname={dbname} user={user}"
+
+    def connect(self, dbname: str, user: str = "postgres", autocommit: bool = True, **kw) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo(dbname, user), autocommit=autocommit, **kw)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self.connect("postgres") as conn:
+                    conn.execute("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def execute(self, dbname: str, sql: str, params=None) -> list[tuple]:
+        with self.connect(dbname) as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def create_database(self, name: str, template: str | None = None) -> None:
+        with self.connect("postgres") as conn:
+            q = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+            conn.execute(q)
+
+    def drop_database(self, name: str) -> None:
+        with self.connect("postgres") as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def sqitch(self, *args: str, dbname: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run sqitch from the repository against ``dbname`` (db:pg:dbname, libpq env)."""
+        r = subprocess.run(["sqitch", *args, f"db:pg:{dbname}"], cwd=REPO, env=self.env(),
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"sqitch {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def psql(self, dbname: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        r = subprocess.run([str(self.bindir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d", dbname, *args],
+                           env=self.env(), capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"psql failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        return r
+
+
+def free_port(start: int = 55432) -> int:
+    """A port whose socket file is not taken in /tmp nor by a TCP listener (best effort)."""
+    import socket
+
+    for port in range(start, start + 500):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if not glob.glob(f"/tmp/*/.s.PGSQL.{port}") and not os.path.exists(f"/tmp/.s.PGSQL.{port}"):
+            return port
+    raise RuntimeError("no free port")

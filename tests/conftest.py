@@ -1,0 +1,95 @@
+"""Fixtures: one throwaway cluster per session, the bundle deployed once with sqitch into a
+template database, and a fresh clone of it for every test.
+
+The cluster runs as the postgres OS user (harness/cluster.py); it loads pg_cron with
+cron.database_name = 'eventstore', which therefore cannot be a template: tests that need
+real pg_cron jobs use the ``cron_db`` fixture instead of ``db``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from harness.cluster import CRON_DATABASE, Cluster, free_port
+
+TEMPLATE = "eventstore_template"
+
+# Login roles the tests connect as, each a member of one group role of the bundle.
+LOGIN_ROLES = {
+    "es_reader": "eventstore_reader",
+    "es_writer": "eventstore_writer",
+    "es_projector": "eventstore_projector",
+    "es_admin": "eventstore_admin",
+}
+
+
+@dataclass
+class Database:
+    cluster: Cluster
+    name: str
+
+    def connect(self, user: str = "postgres", autocommit: bool = True, **kw) -> psycopg.Connection:
+        return self.cluster.connect(self.name, user=user, autocommit=autocommit, **kw)
+
+    def execute(self, sql: str, params=None) -> list[tuple]:
+        return self.cluster.execute(self.name, sql, params)
+
+    def scalar(self, sql: str, params=None):
+        rows = self.execute(sql, params)
+        return rows[0][0] if rows else None
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    base = tempfile.mkdtemp(prefix="eventstore-test-")
+    c = Cluster(base, free_port())
+    c.init()
+    c.start()
+    c.wait_ready()
+    c.create_database(CRON_DATABASE)
+    yield c
+    if os.environ.get("EVENTSTORE_KEEP_CLUSTER"):
+        print(f"\nkept the test cluster: {c.conninfo(CRON_DATABASE)}")
+        return
+    c.destroy()
+
+
+@pytest.fixture(scope="session")
+def template_db(cluster: Cluster) -> str:
+    cluster.create_database(TEMPLATE)
+    cluster.sqitch("deploy", dbname=TEMPLATE)
+    with cluster.connect("postgres") as conn:
+        for login, group in LOGIN_ROLES.items():
+            conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
+    return TEMPLATE
+
+
+@pytest.fixture
+def db(cluster: Cluster, template_db: str):
+    """A fresh database with the bundle deployed, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    janitor = DatabaseJanitor(user="postgres", host=str(cluster.socket_dir), port=cluster.port,
+                              dbname=name, template_dbname=template_db)
+    janitor.init()
+    try:
+        yield Database(cluster, name)
+    finally:
+        janitor.drop()
+
+
+@pytest.fixture
+def empty_db(cluster: Cluster, template_db: str):
+    """A fresh database with nothing deployed (the group roles exist cluster-wide)."""
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    cluster.create_database(name)
+    try:
+        yield Database(cluster, name)
+    finally:
+        cluster.drop_database(name)

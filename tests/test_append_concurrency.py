@@ -1,0 +1,143 @@
+"""api.append_events under concurrency, across real connections."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psycopg
+
+from tests.helpers import append, event, raises_sqlstate
+
+CLIENTS = 8
+ROUNDS = 25
+
+
+def _race(db, worker, clients=CLIENTS):
+    """Run ``worker(conn, barrier, results)`` in ``clients`` threads, each on its own connection."""
+    barrier = threading.Barrier(clients)
+    results: list = []
+    errors: list = []
+    lock = threading.Lock()
+
+    def run():
+        try:
+            with db.connect("es_writer") as conn:
+                out = worker(conn, barrier)
+            with lock:
+                results.extend(out)
+        except BaseException as exc:  # surfaced below
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+def test_racing_appends_with_the_version_just_read_keep_every_success(db):
+    stream = uuid.uuid4()
+    with db.connect("es_writer") as conn:
+        append(conn, "Order", stream, 0, [event("OrderCreated", {"n": 0})])
+
+    def worker(conn, barrier):
+        out = []
+        for i in range(ROUNDS):
+            version = conn.execute("SELECT api.get_stream_version('Order', %s)", (stream,)).fetchone()[0]
+            barrier.wait()
+            try:
+                new = append(conn, "Order", stream, version, [event("ItemAdded", {"n": i})])
+                out.append(("ok", version, new))
+            except psycopg.Error as exc:
+                out.append(("error", exc.sqlstate, str(exc)))
+        return out
+
+    results = _race(db, worker)
+    successes = [r for r in results if r[0] == "ok"]
+    failures = [r for r in results if r[0] == "error"]
+
+    assert successes, "some appends must win"
+    assert failures, "racing on the same version must make some lose"
+    assert {f[1] for f in failures} == {"ZE001"}, failures[:3]
+    assert all("expected" in f[2] and "actual" in f[2] for f in failures)
+    # Each winner moved the stream exactly one version on from what it read.
+    assert all(new == version + 1 for _, version, new in successes)
+    versions = [r[0] for r in db.execute(
+        "SELECT version FROM data.events WHERE stream_type = 'Order' AND stream_id = %s ORDER BY version",
+        (stream,))]
+    assert versions == list(range(1, len(successes) + 2)), "versions 1..N, no gap, no duplicate"
+    assert db.scalar("SELECT current_version FROM data.event_streams WHERE stream_id = %s", (stream,)) == len(versions)
+
+
+def test_racing_creates_of_one_new_stream_let_exactly_one_win(db):
+    stream = uuid.uuid4()
+
+    def worker(conn, barrier):
+        barrier.wait()
+        try:
+            return [("ok", append(conn, "Order", stream, 0, [event("OrderCreated")]))]
+        except psycopg.Error as exc:
+            return [("error", exc.sqlstate)]
+
+    results = _race(db, worker)
+    assert sorted(results) == [("error", "ZE001")] * (CLIENTS - 1) + [("ok", 1)]
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_id = %s", (stream,)) == 1
+
+
+def test_appends_with_any_version_all_succeed_under_contention(db):
+    """Autocommit appends queue on the stream before taking an xid: the order guard never
+    fires for them, so 'any version' appends do not fail spuriously."""
+    stream = uuid.uuid4()
+
+    def worker(conn, barrier):
+        out = []
+        barrier.wait()
+        for i in range(ROUNDS):
+            out.append(append(conn, "Counter", stream, None, [event("Ticked", {"i": i})]))
+        return out
+
+    results = _race(db, worker)
+    assert sorted(results) == list(range(1, CLIENTS * ROUNDS + 1))
+    versions = [r[0] for r in db.execute(
+        "SELECT version FROM data.events WHERE stream_id = %s ORDER BY version", (stream,))]
+    assert versions == list(range(1, CLIENTS * ROUNDS + 1))
+
+
+def test_per_stream_order_equals_log_order(db):
+    """A transaction that took its xid before a newer one appended to the stream may not
+    append after it: its events would sort before that version in the log."""
+    stream = uuid.uuid4()
+    with db.connect("es_writer") as setup:
+        append(setup, "Order", stream, 0, [event("OrderCreated")])
+
+    old = db.connect("es_writer", autocommit=False)
+    try:
+        old.execute("SELECT pg_current_xact_id()")  # this transaction now holds the older xid
+        with db.connect("es_writer") as newer:
+            assert append(newer, "Order", stream, 1, [event("ItemAdded")]) == 2
+        with raises_sqlstate("40001", "newer than this one"):
+            append(old, "Order", stream, 2, [event("ItemAdded")])
+        old.rollback()
+        # The retry, in a new transaction, succeeds.
+        assert append(old, "Order", stream, 2, [event("ItemAdded")]) == 3
+        old.commit()
+    finally:
+        old.close()
+
+    rows = db.execute("""SELECT version FROM data.events WHERE stream_id = %s
+                         ORDER BY generation, transaction_id, global_position""", (stream,))
+    assert [r[0] for r in rows] == [1, 2, 3], "log order of the stream is its version order"
+
+
+def test_a_batch_is_one_contiguous_run_of_versions(db):
+    stream = uuid.uuid4()
+    with db.connect("es_writer") as conn:
+        assert append(conn, "Order", stream, 0, [event("A"), event("B"), event("C")]) == 3
+        assert append(conn, "Order", stream, 3, [event("D"), event("E")]) == 5
+    rows = db.execute("SELECT version, event_type FROM data.events WHERE stream_id = %s ORDER BY version",
+                      (stream,))
+    assert rows == [(1, "A"), (2, "B"), (3, "C"), (4, "D"), (5, "E")]

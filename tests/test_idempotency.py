@@ -1,0 +1,70 @@
+"""api.append_events_idempotent: at most once per key, across connections."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import psycopg
+
+from tests.helpers import event, raises_sqlstate
+
+
+def call_idempotent(conn, stream, expected, events, key):
+    return conn.execute("CALL api.append_events_idempotent(%s, %s, %s, %s::jsonb, %s, NULL)",
+                        ("Order", stream, expected, json.dumps(events), key)).fetchone()[0]
+
+
+def test_eight_connections_with_one_key_append_once(db):
+    stream, key = uuid.uuid4(), uuid.uuid4()
+    barrier = threading.Barrier(8)
+    results, errors = [], []
+
+    def run():
+        try:
+            with db.connect("es_writer") as conn:
+                barrier.wait()
+                results.append(call_idempotent(conn, stream, None, [event("OrderCreated")], key))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not errors, errors
+    assert results == [1] * 8, "every call reports the version the one append reached"
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_id = %s", (stream,)) == 1
+    assert db.execute("SELECT stream_id, first_version, new_version FROM data.idempotency_keys "
+                      "WHERE idempotency_key = %s", (key,)) == [(stream, 1, 1)]
+    assert db.scalar("SELECT metadata->>'idempotency_key' FROM data.events WHERE stream_id = %s",
+                     (stream,)) == str(key)
+
+
+def test_a_retry_after_other_appends_reports_the_original_version(db):
+    stream, key = uuid.uuid4(), uuid.uuid4()
+    with db.connect("es_writer") as conn:
+        assert call_idempotent(conn, stream, 0, [event("OrderCreated"), event("ItemAdded")], key) == 2
+        assert call_idempotent(conn, stream, 2, [event("ItemAdded")], uuid.uuid4()) == 3
+        # The retry carries the stale expected version 0: it is not re-checked.
+        assert call_idempotent(conn, stream, 0, [event("OrderCreated"), event("ItemAdded")], key) == 2
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_id = %s", (stream,)) == 3
+
+
+def test_a_key_used_for_another_stream_is_refused(db):
+    key = uuid.uuid4()
+    with db.connect("es_writer") as conn:
+        call_idempotent(conn, uuid.uuid4(), 0, [event("OrderCreated")], key)
+        with raises_sqlstate("ZE007", "was used for stream"):
+            call_idempotent(conn, uuid.uuid4(), 0, [event("OrderCreated")], key)
+
+
+def test_a_failed_append_does_not_burn_the_key(db):
+    stream, key = uuid.uuid4(), uuid.uuid4()
+    with db.connect("es_writer") as conn:
+        with raises_sqlstate("ZE001"):
+            call_idempotent(conn, stream, 5, [event("OrderCreated")], key)
+        assert call_idempotent(conn, stream, 0, [event("OrderCreated")], key) == 1
