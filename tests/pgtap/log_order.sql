@@ -1,0 +1,47 @@
+-- pgTAP: change log_order
+BEGIN;
+SELECT plan(12);
+
+SELECT has_function('private', 'log_horizon', ARRAY[]::text[]);
+SELECT has_function('private', 'log_position', ARRAY['uuid']);
+SELECT has_function('private', 'log_events', ARRAY['integer', 'xid8', 'bigint', 'integer', 'text[]', 'text[]']);
+
+-- Events of transactions that ended long ago (xids 3..5) and one of this transaction.
+INSERT INTO data.events (id, stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)
+VALUES ('018f0000-0000-7000-8000-00000000000c', 'Order', '018f0000-0000-7000-8000-000000000001', 1, 'OrderCreated', '{}', '5', 10),
+       ('018f0000-0000-7000-8000-00000000000a', 'Order', '018f0000-0000-7000-8000-000000000002', 1, 'OrderCreated', '{}', '3', 30),
+       ('018f0000-0000-7000-8000-00000000000b', 'Customer', '018f0000-0000-7000-8000-000000000003', 1, 'CustomerJoined', '{}', '3', 31),
+       ('018f0000-0000-7000-8000-00000000000d', 'Order', '018f0000-0000-7000-8000-000000000002', 2, 'ItemAdded', '{}', '4', 5);
+INSERT INTO data.events (id, stream_type, stream_id, version, event_type, event_data)
+VALUES ('018f0000-0000-7000-8000-00000000000e', 'Order', '018f0000-0000-7000-8000-000000000004', 1, 'OrderCreated', '{}');
+
+SELECT results_eq($$SELECT id FROM private.log_events(0, '0', 0, 100)$$,
+                  ARRAY['018f0000-0000-7000-8000-00000000000a', '018f0000-0000-7000-8000-00000000000b',
+                        '018f0000-0000-7000-8000-00000000000d', '018f0000-0000-7000-8000-00000000000c']::uuid[],
+                  'log order is (transaction, position), not id; open transactions are held back');
+SELECT results_eq($$SELECT id FROM private.log_events(1, '3', 31, 100)$$,
+                  ARRAY['018f0000-0000-7000-8000-00000000000d', '018f0000-0000-7000-8000-00000000000c']::uuid[],
+                  'after a position');
+SELECT results_eq($$SELECT id FROM private.log_events(0, '0', 0, 2)$$,
+                  ARRAY['018f0000-0000-7000-8000-00000000000a', '018f0000-0000-7000-8000-00000000000b']::uuid[],
+                  'at most in_limit');
+SELECT results_eq($$SELECT id FROM private.log_events(0, '0', 0, 100, ARRAY['OrderCreated'], ARRAY['Order'])$$,
+                  ARRAY['018f0000-0000-7000-8000-00000000000a', '018f0000-0000-7000-8000-00000000000c']::uuid[],
+                  'filtered by event and stream type');
+SELECT results_eq($$SELECT generation, transaction_id::text, global_position
+                    FROM private.log_position('018f0000-0000-7000-8000-00000000000b')$$,
+                  $$VALUES (1, '3', 31::bigint)$$, 'an id maps to its position');
+SELECT throws_ok($$SELECT private.log_position('018f0000-0000-7000-8000-0000000000ff')$$, 'ZE004',
+                 'no event has id 018f0000-0000-7000-8000-0000000000ff');
+
+-- After a restore into another cluster the stored generation is not ours: every stored
+-- event is final and visible; our first write starts the next generation.
+INSERT INTO data.store_generations (generation, system_identifier) VALUES (2, 42);
+SELECT results_eq($$SELECT generation, transaction_id::text FROM private.log_horizon()$$,
+                  $$VALUES (3, '0')$$, 'horizon after a restore: everything stored');
+SELECT is((SELECT count(*)::integer FROM private.log_events(0, '0', 0, 100)), 5,
+          'the events of this transaction too, being of an older generation');
+SELECT throws_ok('SELECT private.check_limit(0)', 'ZE003', 'in_limit must be a positive integer, got 0');
+
+SELECT * FROM finish();
+ROLLBACK;
