@@ -127,8 +127,9 @@ AS $$
 DECLARE
     l_count integer;
     l_version integer;
-    l_xid xid8;
     l_generation integer;
+    l_xid xid8;
+    l_lock text;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text, got %', COALESCE(pg_catalog.quote_literal(in_stream_type), 'NULL')
@@ -147,47 +148,57 @@ BEGIN
     -- advisory lock needs none). A transaction whose first write is this append then
     -- always gets a newer xid than every append before it, and never trips the order
     -- guard below; only one that held an xid before appending can (40001, retry).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
-                                             pg_catalog.hashtext(in_stream_id::text));
+    -- (An assignment, not PERFORM: a simple expression skips the executor.)
+    l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                               pg_catalog.hashtext(in_stream_id::text))::text;
     l_xid := pg_catalog.pg_current_xact_id();
-    l_generation := private.writer_generation();
 
-    -- One statement takes the stream row lock and moves the version. A row that does not
-    -- match means a wrong expected version, or (last_transaction_id > l_xid) a newer
-    -- transaction appended to this stream first: see private.raise_append_conflict.
-    IF in_expected_version = 0 THEN
-        INSERT INTO data.event_streams AS s
-            (stream_type, stream_id, current_version, last_generation, last_transaction_id)
-        VALUES (in_stream_type, in_stream_id, l_count, l_generation, l_xid)
-        ON CONFLICT (stream_type, stream_id) DO NOTHING
-        RETURNING s.current_version INTO l_version;
-    ELSIF in_expected_version IS NULL THEN
-        INSERT INTO data.event_streams AS s
-            (stream_type, stream_id, current_version, last_generation, last_transaction_id)
-        VALUES (in_stream_type, in_stream_id, l_count, l_generation, l_xid)
-        ON CONFLICT (stream_type, stream_id) DO UPDATE
+    -- One statement takes the stream row lock, moves the version and reads the generation
+    -- this cluster writes. No row means: a wrong expected version; or a newer transaction
+    -- appended to this stream first (last_transaction_id > l_xid); or this cluster has not
+    -- written since a restore (the newest generation is another cluster's): then start a
+    -- generation and try once more.
+    FOR l_attempt IN 1 .. 2 LOOP
+        IF in_expected_version = 0 THEN
+            INSERT INTO data.event_streams AS s
+                (stream_type, stream_id, current_version, last_generation, last_transaction_id)
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, l_xid
+            FROM private.current_generation AS g
+            ON CONFLICT (stream_type, stream_id) DO NOTHING
+            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+        ELSIF in_expected_version IS NULL THEN
+            INSERT INTO data.event_streams AS s
+                (stream_type, stream_id, current_version, last_generation, last_transaction_id)
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, l_xid
+            FROM private.current_generation AS g
+            ON CONFLICT (stream_type, stream_id) DO UPDATE
+                SET current_version = s.current_version + l_count,
+                    updated_at = pg_catalog.now(),
+                    last_generation = excluded.last_generation,
+                    last_transaction_id = l_xid
+                WHERE s.last_generation <> excluded.last_generation OR s.last_transaction_id <= l_xid
+            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+        ELSE
+            UPDATE data.event_streams AS s
             SET current_version = s.current_version + l_count,
                 updated_at = pg_catalog.now(),
-                last_generation = l_generation,
+                last_generation = g.generation,
                 last_transaction_id = l_xid
-            WHERE s.last_generation <> l_generation OR s.last_transaction_id <= l_xid
-        RETURNING s.current_version INTO l_version;
-    ELSE
-        UPDATE data.event_streams AS s
-        SET current_version = s.current_version + l_count,
-            updated_at = pg_catalog.now(),
-            last_generation = l_generation,
-            last_transaction_id = l_xid
-        WHERE s.stream_type = in_stream_type
-          AND s.stream_id = in_stream_id
-          AND s.current_version = in_expected_version
-          AND (s.last_generation <> l_generation OR s.last_transaction_id <= l_xid)
-        RETURNING s.current_version INTO l_version;
-    END IF;
+            FROM private.current_generation AS g
+            WHERE s.stream_type = in_stream_type
+              AND s.stream_id = in_stream_id
+              AND s.current_version = in_expected_version
+              AND (s.last_generation <> g.generation OR s.last_transaction_id <= l_xid)
+            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+        END IF;
 
-    IF l_version IS NULL THEN
-        PERFORM private.raise_append_conflict(in_stream_type, in_stream_id, in_expected_version);
-    END IF;
+        EXIT WHEN l_version IS NOT NULL;
+        IF l_attempt = 1 AND NOT EXISTS (SELECT FROM private.current_generation) THEN
+            PERFORM private.writer_generation();
+        ELSE
+            PERFORM private.raise_append_conflict(in_stream_type, in_stream_id, in_expected_version);
+        END IF;
+    END LOOP;
 
     -- One event is the common append: VALUES spares the set-returning function scan
     -- (measured 5% of an append). A batch goes in with one set-based INSERT ... SELECT.

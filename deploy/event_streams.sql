@@ -16,7 +16,7 @@ CREATE TABLE data.event_streams (
     last_transaction_id xid8 NOT NULL,
 
     PRIMARY KEY (stream_type, stream_id)
-) WITH (fillfactor = 80);  -- room for HOT updates: the row is rewritten by every append
+) WITH (fillfactor = 50);  -- room for HOT updates: the row is rewritten by every append
 
 COMMENT ON TABLE data.event_streams IS 'Stream state: current version and the append lock';
 COMMENT ON COLUMN data.event_streams.current_version IS 'Version of the last event of the stream';

@@ -2,6 +2,7 @@
 
 BEGIN;
 
+DROP VIEW private.current_generation;
 DROP FUNCTION private.writer_generation();
 DROP TABLE data.store_generations;
 

@@ -3,6 +3,7 @@
 BEGIN;
 
 SELECT generation, system_identifier, started_at FROM data.store_generations WHERE false;
+SELECT generation FROM private.current_generation WHERE false;
 
 DO $$
 BEGIN

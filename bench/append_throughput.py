@@ -1,0 +1,80 @@
+"""Append throughput: api.append_events against a plain INSERT of the same rows.
+
+8 clients, 1 event per call. Two workloads:
+  new streams   each call appends version 1 of a new stream (expected version 0);
+  own streams   each client appends to 50 streams of its own with the version it holds
+                (expected version N, pgbench keeps it per client), round-robin.
+The baseline inserts the same rows into bench.events_plain, created LIKE data.events with
+the same defaults, constraints, indexes and monthly partitions, without the stream row.
+"""
+
+from __future__ import annotations
+
+from bench.common import alternate, fresh_database, pgbench, report
+
+EVENT = '{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, "metadata": {"user_id": "u1"}}'
+
+SETUP = """
+CREATE SCHEMA bench;
+CREATE TABLE bench.events_plain (LIKE data.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)
+    PARTITION BY RANGE (created_at);
+CREATE TABLE bench.events_plain_default PARTITION OF bench.events_plain DEFAULT;
+DO $$
+DECLARE l record;
+BEGIN
+    FOR l IN SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'data.events'::regclass AND c.relname <> 'events_default'
+    LOOP
+        EXECUTE format('CREATE TABLE bench.%I PARTITION OF bench.events_plain %s', l.relname, l.bound);
+    END LOOP;
+END $$;
+"""
+
+APPEND_NEW = f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{EVENT}]');\n"
+PLAIN = ("INSERT INTO bench.events_plain (stream_type, stream_id, version, event_type, event_data, metadata) "
+         "VALUES ('Bench', gen_random_uuid(), 1, 'ThingHappened', '{\"n\": 1, \"text\": \"hello\"}', "
+         "'{\"user_id\": \"u1\"}');\n")
+# Own streams: 50 per client, visited round-robin; pgbench keeps each one's version in v0..v49.
+OWN_STREAMS = 50
+
+
+def own_streams_script(plain: bool) -> str:
+    """Round-robin over the client's streams. The append passes the version it holds; the
+    plain baseline inserts the very same rows (same stream ids, next version)."""
+    lines = ["\\set k mod(:i, 50)", "\\set i :i + 1"]
+    # pgbench has no arrays: one \if branch per stream slot.
+    for k in range(OWN_STREAMS):
+        kw = "\\if" if k == 0 else "\\elif"
+        stream = f"md5(:client_id || '-{k}-' || :run)::uuid"
+        lines.append(f"{kw} :k = {k}")
+        if plain:
+            lines.append("INSERT INTO bench.events_plain (stream_type, stream_id, version, event_type, event_data, "
+                         f"metadata) VALUES ('Bench', {stream}, :v{k} + 1, 'ThingHappened', "
+                         "'{\"n\": 1, \"text\": \"hello\"}', '{\"user_id\": \"u1\"}');")
+            lines.append(f"\\set v{k} :v{k} + 1")
+        else:
+            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, '[{EVENT}]', NULL) \\gset g_")
+            lines.append(f"\\set v{k} :g_io_new_version")
+    lines.append("\\endif")
+    return "\n".join(lines) + "\n"
+
+
+def run(cluster, template, rounds: int, seconds: float, clients: int = 8) -> dict:
+    def measure(script, defines=None):
+        def go():
+            with fresh_database(cluster, template) as db:
+                return pgbench(cluster, db, script, clients, seconds, defines)
+        return go
+
+    print(f"append throughput: {clients} clients, 1 event per call, {rounds} rounds of {seconds:.0f}s")
+    print(" new streams (expected version 0), appends/s:")
+    new = alternate(rounds, measure(PLAIN), measure(APPEND_NEW), "plain INSERT", "append_events")
+    defines = {"i": "0", "run": "1", **{f"v{k}": "0" for k in range(OWN_STREAMS)}}
+    print(" own streams (expected version N), appends/s:")
+    own = alternate(rounds, measure(own_streams_script(plain=True), defines),
+                    measure(own_streams_script(plain=False), defines), "plain INSERT", "append_events")
+    report("append_events/plain INSERT, new streams", new["ratio"], ">= 0.7")
+    report("append_events/plain INSERT, own streams", own["ratio"], ">= 0.7")
+    print(f"       appends/s (medians): plain {new['a']:.0f}, new streams {new['b']:.0f}, own streams {own['b']:.0f}")
+    return {"new": new, "own": own}

@@ -1,0 +1,39 @@
+"""Benchmark runner: ``python -m bench.run [workload ...] [--rounds N] [--seconds S]``.
+
+Brings up its own throwaway cluster (harness/cluster.py), deploys the bundle with sqitch
+into a template database, and prints every figure and ratio from this one run. Nothing
+here passes or fails on timing: it measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench import append_throughput
+from bench.common import bench_cluster, deploy_template
+
+WORKLOADS = {
+    "append": (append_throughput.SETUP, append_throughput.run),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS) + [[]])
+    p.add_argument("--rounds", type=int, default=5, help="alternating rounds per comparison (default 5)")
+    p.add_argument("--seconds", type=float, default=10, help="seconds per measurement (default 10)")
+    p.add_argument("--scale", type=float, default=1.0, help="scale the data sizes (smoke runs use 0.01)")
+    args = p.parse_args(argv)
+
+    setup = "\n".join(WORKLOADS[w][0] for w in args.workloads)
+    with bench_cluster() as cluster:
+        template = deploy_template(cluster, setup)
+        for w in args.workloads:
+            print(f"\n== {w} ==", flush=True)
+            WORKLOADS[w][1](cluster, template, rounds=args.rounds, seconds=args.seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
