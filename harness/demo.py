@@ -1,0 +1,80 @@
+"""The README's first command: a throwaway PostgreSQL 15 with pg_cron and pgTAP, the
+bundle deployed with sqitch, and the seed's examples run against it.
+
+    scripts/demo          bring it up (or reuse it), deploy, show an append and a read
+    scripts/demo stop     stop it and delete it
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from harness.cluster import CRON_DATABASE, Cluster
+
+BASE = Path(os.environ.get("EVENTSTORE_DEMO_DIR", "/tmp/eventstore-demo"))
+PORT = int(os.environ.get("EVENTSTORE_DEMO_PORT", "54329"))
+
+
+def show(conn, title: str, sql: str, params=None) -> None:
+    print(f"\n-- {title}\n{sql.strip()}")
+    cur = conn.execute(sql, params)
+    if cur.description:
+        cols = [d.name for d in cur.description]
+        rows = cur.fetchall()
+        print("   " + " | ".join(cols))
+        for r in rows:
+            print("   " + " | ".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in r))
+
+
+def up() -> int:
+    cluster = Cluster(BASE, PORT)
+    if not cluster.data_dir.exists():
+        cluster.init()
+    if not cluster.is_running():
+        cluster.start()
+    cluster.wait_ready()
+    if not cluster.execute("postgres", "SELECT 1 FROM pg_database WHERE datname = %s", (CRON_DATABASE,)):
+        cluster.create_database(CRON_DATABASE)
+    print(cluster.sqitch("deploy", dbname=CRON_DATABASE).stdout)
+
+    order, customer = uuid.uuid4(), uuid.uuid4()
+    with cluster.connect(CRON_DATABASE) as conn:
+        show(conn, "Create a new order (expected version 0: a new stream)",
+             f"""CALL api.append_events(
+    in_stream_type := 'Order',
+    in_stream_id := '{order}',
+    in_expected_version := 0,
+    in_events := '[{{"event_type": "OrderCreated",
+                    "event_data": {{"customer_id": "{customer}",
+                                   "items": [{{"product_id": "prod-1", "quantity": 2, "price": 9.5}}]}},
+                    "metadata": {{"user_id": "demo", "correlation_id": "{uuid.uuid4()}"}}}}]'::jsonb)""")
+        show(conn, "Add an item to it (expected version 1)",
+             f"""CALL api.append_events('Order', '{order}', 1,
+    '[{{"event_type": "ItemAdded", "event_data": {{"product_id": "prod-2", "quantity": 1, "price": 4}}}}]')""")
+        sql = f"""CALL api.append_events('Order', '{order}', 1,
+    '[{{"event_type": "ItemAdded", "event_data": {{}}}}]')"""
+        print(f"\n-- A stale writer still believes the order is at version 1\n{sql}")
+        try:
+            conn.execute(sql)
+        except psycopg.Error as exc:  # the point of this step
+            print(f"   ERROR {exc.sqlstate}: {exc.diag.message_primary}")
+        show(conn, "Read the stream", f"SELECT version, event_type, event_data FROM api.get_events('Order', '{order}')")
+        show(conn, "Read the whole log, gap-free", "SELECT id, stream_type, version, event_type FROM api.get_all_events(NULL, 10)")
+    print(f"\nConnect: psql \"{cluster.conninfo(CRON_DATABASE)}\"\nStop and delete: scripts/demo stop")
+    return 0
+
+
+def stop() -> int:
+    Cluster(BASE, PORT).destroy()
+    print(f"stopped and removed {BASE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(stop() if sys.argv[1:] == ["stop"] else up())
