@@ -66,28 +66,38 @@ COMMENT ON FUNCTION private.log_position(uuid) IS
     'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
 
 -- Events after a log position, in log order, up to the horizon, optionally only of some
--- event types and stream types: the one way every whole-log reader reads.
+-- event types and stream types: the one way every whole-log reader reads. A caller that
+-- must know exactly which horizon was used (the projection runner, which moves its
+-- checkpoint to it) passes one; otherwise it is computed here.
 CREATE OR REPLACE FUNCTION private.log_events(
     in_after_generation integer,
     in_after_transaction_id xid8,
     in_after_global_position bigint,
     in_limit integer,
     in_event_types text[] DEFAULT NULL,
-    in_stream_types text[] DEFAULT NULL)
+    in_stream_types text[] DEFAULT NULL,
+    in_horizon_generation integer DEFAULT NULL,
+    in_horizon_transaction_id xid8 DEFAULT NULL)
 RETURNS SETOF data.events
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_horizon record := private.log_horizon();
+    l_horizon_generation integer := in_horizon_generation;
+    l_horizon_transaction_id xid8 := in_horizon_transaction_id;
 BEGIN
+    IF l_horizon_generation IS NULL THEN
+        SELECT h.generation, h.transaction_id INTO l_horizon_generation, l_horizon_transaction_id
+        FROM private.log_horizon() AS h;
+    END IF;
+
     RETURN QUERY
     SELECT e.*
     FROM data.events AS e
     WHERE (e.generation, e.transaction_id, e.global_position)
           > (in_after_generation, in_after_transaction_id, in_after_global_position)
-      AND (e.generation, e.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)
+      AND (e.generation, e.transaction_id) < (l_horizon_generation, l_horizon_transaction_id)
       AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
       AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
     ORDER BY e.generation, e.transaction_id, e.global_position
@@ -95,7 +105,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[]) IS
+COMMENT ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[], integer, xid8) IS
     'Events after a log position up to the horizon, in log order, filtered by event and stream types';
 
 -- A positive page size or ZE003.
@@ -116,7 +126,7 @@ $$;
 
 COMMENT ON FUNCTION private.check_limit(integer) IS 'Returns in_limit if positive, else raises ZE003';
 
-REVOKE ALL ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[], integer, xid8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_limit(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_horizon() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_position(uuid) FROM PUBLIC;

@@ -4,7 +4,7 @@ SELECT plan(12);
 
 SELECT has_function('private', 'log_horizon', ARRAY[]::text[]);
 SELECT has_function('private', 'log_position', ARRAY['uuid']);
-SELECT has_function('private', 'log_events', ARRAY['integer', 'xid8', 'bigint', 'integer', 'text[]', 'text[]']);
+SELECT has_function('private', 'log_events', ARRAY['integer', 'xid8', 'bigint', 'integer', 'text[]', 'text[]', 'integer', 'xid8']);
 
 -- Events of transactions that ended long ago (xids 3..5) and one of this transaction.
 INSERT INTO data.events (id, stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)

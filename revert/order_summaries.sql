@@ -1,0 +1,12 @@
+-- Revert eventstore:order_summaries from pg
+
+BEGIN;
+
+DELETE FROM data.projections WHERE projection_name = 'order_summaries';
+DROP PROCEDURE private.project_order_events(integer);
+DROP FUNCTION private.reset_order_summaries();
+DROP FUNCTION private.order_summaries_handler(data.events[]);
+DROP FUNCTION private.order_items_totals(jsonb);
+DROP TABLE data.order_summaries;
+
+COMMIT;
