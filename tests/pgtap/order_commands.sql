@@ -1,0 +1,53 @@
+-- pgTAP: change order_commands
+BEGIN;
+SELECT plan(22);
+
+SELECT has_function('api', 'create_order', ARRAY['uuid', 'jsonb', 'uuid']);
+SELECT has_function('api', 'add_order_item', ARRAY['uuid', 'text', 'integer', 'numeric', 'integer']);
+SELECT has_function('api', 'submit_order', ARRAY['uuid', 'integer']);
+SELECT has_function('api', 'cancel_order', ARRAY['uuid', 'text', 'integer']);
+SELECT is_definer('api', 'create_order', ARRAY['uuid', 'jsonb', 'uuid']);
+SELECT function_privs_are('api', 'create_order', ARRAY['uuid', 'jsonb', 'uuid'], 'eventstore_writer', ARRAY['EXECUTE']);
+SELECT function_privs_are('api', 'create_order', ARRAY['uuid', 'jsonb', 'uuid'], 'eventstore_reader', ARRAY[]::text[]);
+SELECT function_privs_are('api', 'cancel_order', ARRAY['uuid', 'text', 'integer'], 'eventstore_projector', ARRAY[]::text[]);
+
+CALL api.create_customer('Ann', NULL, '018f0000-0000-7000-8000-0000000000c1');
+CALL api.create_order('018f0000-0000-7000-8000-0000000000c1', '[]', '018f0000-0000-7000-8000-0000000000a1');
+CALL api.create_order('018f0000-0000-7000-8000-0000000000c1',
+    '[{"product_id": "p1", "quantity": 2, "price": 10}]', '018f0000-0000-7000-8000-0000000000a2');
+
+SELECT results_eq($$SELECT event_type, event_data, metadata ->> 'source' FROM data.events
+                    WHERE stream_id = '018f0000-0000-7000-8000-0000000000a2'$$,
+                  $$VALUES ('OrderCreated', '{"customer_id": "018f0000-0000-7000-8000-0000000000c1",
+                            "items": [{"product_id": "p1", "quantity": 2, "price": 10}], "total": 20}'::jsonb,
+                            'api.create_order')$$, 'OrderCreated with its total, and the command in metadata');
+SELECT throws_ok($$CALL api.create_order('018f0000-0000-7000-8000-0000000000ff', '[]')$$, 'ZE004',
+                 'Customer not found: 018f0000-0000-7000-8000-0000000000ff');
+SELECT throws_ok($$CALL api.create_order('018f0000-0000-7000-8000-0000000000c1', '[{"product_id": "p1", "quantity": 0, "price": 1}]')$$,
+                 'ZE003', 'item 1 has quantity 0: it must be a whole number from 1 to 1000000');
+SELECT throws_ok($$CALL api.create_order('018f0000-0000-7000-8000-0000000000c1', '[]', '018f0000-0000-7000-8000-0000000000a1')$$,
+                 'ZE009', 'order 018f0000-0000-7000-8000-0000000000a1 exists');
+SELECT throws_ok($$CALL api.submit_order('018f0000-0000-7000-8000-0000000000a1')$$, 'ZE009',
+                 'order 018f0000-0000-7000-8000-0000000000a1 has no items: an empty order cannot be submitted');
+SELECT throws_ok($$CALL api.add_order_item('018f0000-0000-7000-8000-0000000000a1', 'p1', 1, -2)$$, 'ZE003',
+                 'the item has price -2: it must be a number, 0 or more');
+SELECT throws_ok($$CALL api.add_order_item('018f0000-0000-7000-8000-0000000000ee', 'p1', 1, 2)$$, 'ZE004',
+                 'Order not found: 018f0000-0000-7000-8000-0000000000ee');
+
+CALL api.add_order_item('018f0000-0000-7000-8000-0000000000a1', 'p9', 1, 2.5);
+CALL api.submit_order('018f0000-0000-7000-8000-0000000000a1');
+SELECT is(api.get_stream_version('Order', '018f0000-0000-7000-8000-0000000000a1'), 3, 'item added, submitted');
+SELECT throws_ok($$CALL api.add_order_item('018f0000-0000-7000-8000-0000000000a1', 'p1', 1, 2)$$, 'ZE009',
+                 'order 018f0000-0000-7000-8000-0000000000a1 is submitted: items can only be added to an open order');
+SELECT throws_ok($$CALL api.submit_order('018f0000-0000-7000-8000-0000000000a1')$$, 'ZE009',
+                 'order 018f0000-0000-7000-8000-0000000000a1 is submitted: only an open order can be submitted');
+SELECT lives_ok($$CALL api.cancel_order('018f0000-0000-7000-8000-0000000000a1', 'too late')$$, 'a submitted order can be cancelled');
+SELECT throws_ok($$CALL api.cancel_order('018f0000-0000-7000-8000-0000000000a1')$$, 'ZE009',
+                 'order 018f0000-0000-7000-8000-0000000000a1 is already cancelled');
+SELECT throws_ok($$CALL api.add_order_item('018f0000-0000-7000-8000-0000000000a1', 'p1', 1, 2)$$, 'ZE009', NULL,
+                 'no items added to a cancelled order');
+SELECT is((SELECT event_data FROM data.events WHERE stream_id = '018f0000-0000-7000-8000-0000000000a1' AND version = 4),
+          '{"reason": "too late"}'::jsonb, 'OrderCancelled carries the reason');
+
+SELECT * FROM finish();
+ROLLBACK;
