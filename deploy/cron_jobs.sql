@@ -45,7 +45,8 @@ BEGIN
     END IF;
 
     CREATE EXTENSION IF NOT EXISTS pg_cron;
-    SELECT pg_catalog.string_to_array(e.extversion, '.')::integer[] INTO l_version
+    -- extversion looks like 1.4 or 1.4-1 (Debian): major and minor.
+    SELECT pg_catalog.regexp_match(e.extversion, '^(\d+)\.(\d+)')::integer[] INTO l_version
     FROM pg_catalog.pg_extension AS e WHERE e.extname = 'pg_cron';
     l_seconds := l_version >= ARRAY[1, 5];
     l_worker := CASE WHEN l_seconds THEN 'CALL private.projection_worker(4)'

@@ -93,3 +93,21 @@ def empty_db(cluster: Cluster, template_db: str):
         yield Database(cluster, name)
     finally:
         cluster.drop_database(name)
+
+
+@pytest.fixture
+def new_cluster():
+    """A factory of extra throwaway clusters (crash and restore tests), removed afterwards."""
+    made: list[Cluster] = []
+
+    def make() -> Cluster:
+        c = Cluster(tempfile.mkdtemp(prefix="eventstore-extra-"), free_port(57432 + 10 * len(made)))
+        c.init()
+        c.start()
+        c.wait_ready()
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.destroy()

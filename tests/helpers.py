@@ -38,3 +38,48 @@ def raises_sqlstate(sqlstate: str, match: str | None = None):
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+# -- Order domain ---------------------------------------------------------------------------
+
+def create_customer(conn, name: str = "Customer") -> uuid.UUID:
+    return conn.execute("CALL api.create_customer(%s, NULL, NULL)", (name,)).fetchone()[0]
+
+
+def create_order(conn, customer_id, items=(), order_id=None) -> uuid.UUID:
+    return conn.execute("CALL api.create_order(%s, %s::jsonb, %s)",
+                        (customer_id, json.dumps(list(items)), order_id)).fetchone()[0]
+
+
+def add_item(conn, order_id, product: str = "p1", quantity: int = 1, price: float = 1.0) -> int:
+    return conn.execute("CALL api.add_order_item(%s, %s, %s::integer, %s::numeric, NULL)",
+                        (order_id, product, quantity, price)).fetchone()[0]
+
+
+def submit_order(conn, order_id) -> int:
+    return conn.execute("CALL api.submit_order(%s, NULL)", (order_id,)).fetchone()[0]
+
+
+def cancel_order(conn, order_id, reason=None) -> int:
+    return conn.execute("CALL api.cancel_order(%s, %s, NULL)", (order_id, reason)).fetchone()[0]
+
+
+def run_projections_until_idle(conn, batch_size=None, limit: int = 10000) -> int:
+    """Call api.run_projections() until it applies nothing; returns the events applied."""
+    total = 0
+    for _ in range(limit):
+        n = conn.execute("SELECT api.run_projections(%s)", (batch_size,)).fetchone()[0]
+        if n == 0:
+            return total
+        total += n
+    raise AssertionError("projections never caught up")
+
+
+def read_model(db) -> list[tuple]:
+    from harness.order_model import READ_MODEL_SQL
+    return sorted(db.execute(READ_MODEL_SQL))
+
+
+def oracle_model(db) -> list[tuple]:
+    from harness.order_model import ORDER_SUMMARIES_SQL
+    return sorted(db.execute(ORDER_SUMMARIES_SQL))

@@ -29,7 +29,9 @@ def test_deploy_where_pg_cron_cannot_be_created(cluster, empty_db):
     with empty_db.connect() as conn:
         with raises_sqlstate("P0001", "can only create extension in database"):
             conn.execute("CREATE EXTENSION pg_cron")
-    cluster.sqitch("deploy", dbname=empty_db.name)
+    out = cluster.sqitch("deploy", dbname=empty_db.name)
+    assert "pg_cron runs in database eventstore" in out.stdout + out.stderr, "deploy says why nothing is scheduled"
+    assert "cron.schedule_in_database('eventstore-projections'" in out.stdout + out.stderr, "and what to run"
     cluster.sqitch("verify", dbname=empty_db.name)
     assert empty_db.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'") == 0
     with empty_db.connect("es_writer") as conn:

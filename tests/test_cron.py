@@ -1,0 +1,62 @@
+"""Real pg_cron jobs, really running, in cron.database_name (database "eventstore")."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness.cluster import CRON_DATABASE
+from tests.conftest import Database
+from tests.helpers import create_customer, create_order
+
+JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-history"}
+
+
+@pytest.fixture(scope="module")
+def cron_db(cluster, template_db):
+    out = cluster.sqitch("deploy", dbname=CRON_DATABASE)
+    assert "scheduled eventstore-projections" in out.stdout + out.stderr
+    return Database(cluster, CRON_DATABASE)
+
+
+def jobs(db) -> dict:
+    return {name: (schedule, command) for name, schedule, command in
+            db.execute("SELECT jobname, schedule, command FROM cron.job WHERE database = current_database()")}
+
+
+def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
+    assert cron_db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").startswith("1.4")
+    assert jobs(cron_db) == {
+        # 1.4 has no second schedules: a minutely job whose worker loops just under a minute
+        "eventstore-projections": ("* * * * *", "CALL private.projection_worker(55)"),
+        "eventstore-partitions": ("17 3 * * *", "CALL api.ensure_event_partitions(3)"),
+        "eventstore-cron-history": ("47 3 * * *",
+                                    "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'"),
+    }
+
+
+@pytest.mark.slow
+def test_a_scheduled_job_projects_an_order_without_any_manual_call(cron_db):
+    with cron_db.connect("es_writer") as w:
+        order = create_order(w, create_customer(w, "Cron"), [{"product_id": "p", "quantity": 4, "price": 2.5}])
+    deadline = time.monotonic() + 75
+    row = None
+    while time.monotonic() < deadline:
+        row = cron_db.execute("SELECT status, total_items, total_amount FROM data.order_summaries WHERE order_id = %s",
+                              (order,))
+        if row:
+            break
+        time.sleep(0.5)
+    assert row and row[0][0] == "created" and row[0][1] == 4 and float(row[0][2]) == 10.0, \
+        "the order reached the read model through the pg_cron job within 75 s"
+    runs = cron_db.execute("""SELECT d.status FROM cron.job_run_details AS d JOIN cron.job AS j USING (jobid)
+                              WHERE j.jobname = 'eventstore-projections'""")
+    assert runs and {r[0] for r in runs} <= {"running", "succeeded"}, runs
+
+
+def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
+    cluster.sqitch("revert", "-y", "--to", "get_customer_orders", dbname=CRON_DATABASE)
+    assert not JOBS & set(jobs(cron_db))
+    cluster.sqitch("deploy", dbname=CRON_DATABASE)
+    assert set(jobs(cron_db)) == JOBS

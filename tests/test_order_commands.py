@@ -1,0 +1,120 @@
+"""The Order commands across connections: rules, errors, concurrency, roles."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from tests.helpers import (add_item, cancel_order, create_customer, create_order, raises_sqlstate,
+                           run_projections_until_idle, submit_order)
+
+
+def test_an_order_lifecycle_reaches_the_query_side(db):
+    with db.connect("es_writer") as w:
+        customer = create_customer(w, "Ann")
+        order = create_order(w, customer, [{"product_id": "p1", "quantity": 2, "price": 9.99}])
+        assert add_item(w, order, "p2", 3, 0.5) == 2
+        assert submit_order(w, order) == 3
+        other = create_order(w, customer)
+        assert cancel_order(w, other, "changed mind") == 2
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+    with db.connect("es_reader") as r:
+        rows = r.execute("SELECT order_id, status, total_items, total_amount FROM api.get_customer_orders(%s)",
+                         (customer,)).fetchall()
+        assert [tuple(x) for x in rows] == [(other, "cancelled", 0, Decimal("0.00")),
+                                            (order, "submitted", 5, Decimal("21.48"))]
+        assert r.execute("SELECT order_id FROM api.get_customer_orders(%s, 'submitted')", (customer,)).fetchall() == [(order,)]
+
+
+@pytest.mark.parametrize("command,sqlstate,message", [
+    ("add to submitted", "ZE009", "items can only be added to an open order"),
+    ("submit twice", "ZE009", "only an open order can be submitted"),
+    ("submit empty", "ZE009", "an empty order cannot be submitted"),
+    ("cancel twice", "ZE009", "already cancelled"),
+    ("add to cancelled", "ZE009", "is cancelled: items can only be added"),
+    ("unknown order", "ZE004", "Order not found"),
+    ("unknown customer", "ZE004", "Customer not found"),
+    ("bad quantity", "ZE003", "it must be a whole number"),
+    ("no product", "ZE003", "has no product_id"),
+])
+def test_command_rules(db, command, sqlstate, message):
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+        full = create_order(w, customer, [{"product_id": "p", "quantity": 1, "price": 1}])
+        empty = create_order(w, customer)
+        events_before = db.scalar("SELECT count(*) FROM data.events")
+        with raises_sqlstate(sqlstate, message):
+            if command == "add to submitted":
+                submit_order(w, full)
+                events_before += 1
+                add_item(w, full)
+            elif command == "submit twice":
+                submit_order(w, full)
+                events_before += 1
+                submit_order(w, full)
+            elif command == "submit empty":
+                submit_order(w, empty)
+            elif command == "cancel twice":
+                cancel_order(w, empty)
+                events_before += 1
+                cancel_order(w, empty)
+            elif command == "add to cancelled":
+                cancel_order(w, full)
+                events_before += 1
+                add_item(w, full)
+            elif command == "unknown order":
+                add_item(w, uuid.uuid4())
+            elif command == "unknown customer":
+                create_order(w, uuid.uuid4())
+            elif command == "bad quantity":
+                create_order(w, customer, [{"product_id": "p", "quantity": 1.5, "price": 1}])
+            elif command == "no product":
+                create_order(w, customer, [{"quantity": 1, "price": 1}])
+    assert db.scalar("SELECT count(*) FROM data.events") == events_before, "a refused command writes nothing"
+
+
+def test_concurrent_commands_on_one_order_conflict_and_retry(db):
+    with db.connect("es_writer") as w:
+        order = create_order(w, create_customer(w))
+    barrier = threading.Barrier(8)
+    conflicts, errors = [], []
+
+    def add_with_retry(i):
+        try:
+            with db.connect("es_writer") as conn:
+                barrier.wait()
+                while True:
+                    try:
+                        add_item(conn, order, f"p{i}", 1, 1)
+                        return
+                    except psycopg.Error as exc:
+                        assert exc.sqlstate == "ZE001", exc
+                        conflicts.append(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add_with_retry, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert conflicts, "racing commands on one order conflict"
+    with db.connect("es_reader") as r:
+        state, version = r.execute("SELECT state, version FROM api.load_aggregate('Order', %s)", (order,)).fetchone()
+    assert version == 9 and state["total_items"] == 8
+    assert sorted(i["product_id"] for i in state["items"]) == sorted(f"p{i}" for i in range(8))
+
+
+@pytest.mark.parametrize("role", ["es_reader", "es_projector"])
+def test_only_writers_run_commands(db, role):
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+    with db.connect(role) as conn:
+        with raises_sqlstate("42501"):
+            create_order(conn, customer)

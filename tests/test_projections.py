@@ -1,0 +1,198 @@
+"""Projections across real connections: late commits, concurrent runners, rebuilds, failures."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+
+import psycopg
+
+from tests.helpers import (add_item, append, cancel_order, create_customer, create_order, event,
+                           oracle_model, read_model, run_projections_until_idle, submit_order)
+
+
+def test_a_late_commit_reaches_the_read_model(db):
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+    late = db.connect("es_writer", autocommit=False)
+    try:
+        late_order = create_order(late, customer, [{"product_id": "p1", "quantity": 1, "price": 3}])
+        with db.connect("es_writer") as w:
+            others = [create_order(w, customer, [{"product_id": "p2", "quantity": 2, "price": 1}]) for _ in range(3)]
+        with db.connect("es_projector") as p:
+            run_projections_until_idle(p)
+            held = p.execute("SELECT events_applied, events_held_back FROM api.projection_status "
+                             "WHERE projection_name = 'order_summaries'").fetchone()
+        # The open transaction holds every later commit back: nothing skipped, nothing yet.
+        assert held == (0, 3)
+        assert read_model(db) == []
+        late.commit()
+        with db.connect("es_projector") as p:
+            run_projections_until_idle(p)
+    finally:
+        late.close()
+    model = read_model(db)
+    assert {row[0] for row in model} == {late_order, *others}
+    assert model == oracle_model(db)
+
+
+def _random_orders(db, customers, seed: int, orders: int, errors: list, stop: threading.Event | None = None):
+    """Place orders with random commands in explicit transactions with random delays (so
+    commits land out of order); roll some back."""
+    rnd = random.Random(seed)
+    try:
+        with db.connect("es_writer", autocommit=False) as conn:
+            n = 0
+            while n < orders and not (stop and stop.is_set()):
+                n += 1
+                order = create_order(conn, rnd.choice(customers),
+                                     [{"product_id": f"p{rnd.randint(1, 9)}", "quantity": rnd.randint(1, 3),
+                                       "price": rnd.choice([1, 2.5, 10])}
+                                      for _ in range(rnd.randint(0, 2))])
+                time.sleep(rnd.uniform(0, 0.02))
+                for _ in range(rnd.randint(0, 3)):
+                    add_item(conn, order, f"p{rnd.randint(1, 9)}", rnd.randint(1, 4), rnd.choice([0.5, 1, 7]))
+                roll = rnd.random()
+                if roll < 0.3:
+                    try:
+                        submit_order(conn, order)
+                    except psycopg.Error as exc:
+                        assert exc.sqlstate == "ZE009"  # an empty order
+                        conn.rollback()
+                        continue
+                elif roll < 0.45:
+                    cancel_order(conn, order, "random")
+                time.sleep(rnd.uniform(0, 0.02))
+                if rnd.random() < 0.1:
+                    conn.rollback()
+                else:
+                    conn.commit()
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def _runner(db, stop: threading.Event, errors: list, batch_size: int):
+    try:
+        with db.connect("es_projector") as conn:
+            while not stop.is_set():
+                conn.execute("SELECT api.run_projections(%s)", (batch_size,))
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_concurrent_writers_and_runners_build_the_model_a_rebuild_builds(db):
+    with db.connect("es_writer") as w:
+        customers = [create_customer(w, f"c{i}") for i in range(5)]
+    errors: list = []
+    stop = threading.Event()
+    # Two runners at once: the advisory lock lets only one apply a batch at a time.
+    runners = [threading.Thread(target=_runner, args=(db, stop, errors, size)) for size in (3, 7)]
+    writers = [threading.Thread(target=_random_orders, args=(db, customers, seed, 25, errors)) for seed in range(6)]
+    for t in runners + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    for t in runners:
+        t.join()
+    assert not errors, errors
+
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+        incremental = read_model(db)
+        assert incremental == oracle_model(db)
+        assert len(incremental) > 50
+        p.execute("CALL api.rebuild_projection('order_summaries')")
+    assert read_model(db) == incremental, "a rebuild from scratch gives the same model"
+
+
+def test_rebuild_under_load_equals_a_rebuild_on_a_quiet_database(db):
+    with db.connect("es_writer") as w:
+        customers = [create_customer(w, f"c{i}") for i in range(3)]
+    errors: list = []
+    for seed in range(3):
+        _random_orders(db, customers, 100 + seed, 10, errors)
+    stop_writers, stop_runner = threading.Event(), threading.Event()
+    writers = [threading.Thread(target=_random_orders, args=(db, customers, seed, 10_000, errors, stop_writers))
+               for seed in range(4)]
+    runner = threading.Thread(target=_runner, args=(db, stop_runner, errors, 5))
+    for t in writers + [runner]:
+        t.start()
+    try:
+        with db.connect("es_projector") as p:
+            for _ in range(3):
+                time.sleep(0.3)
+                p.execute("CALL api.rebuild_projection('order_summaries')")
+    finally:
+        stop_writers.set()
+        for t in writers:
+            t.join()
+        stop_runner.set()
+        runner.join()
+    assert not errors, errors
+
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+        after_load = read_model(db)
+        p.execute("CALL api.rebuild_projection('order_summaries')")  # on a quiet database
+    assert read_model(db) == after_load
+    assert after_load == oracle_model(db)
+
+
+def test_a_handler_error_stops_only_its_projection_and_resume_works(db):
+    # A second projection that counts every event, to show the others go on.
+    db.execute("""CREATE TABLE public.event_counts (event_type text PRIMARY KEY, n integer NOT NULL);
+                  GRANT ALL ON public.event_counts TO PUBLIC;
+                  CREATE FUNCTION public.count_events(in_events data.events[]) RETURNS void LANGUAGE sql AS $$
+                      INSERT INTO public.event_counts SELECT e.event_type, count(*) FROM unnest(in_events) AS e
+                      GROUP BY e.event_type ON CONFLICT (event_type) DO UPDATE SET n = event_counts.n + excluded.n $$""")
+    with db.connect("es_admin") as admin:
+        admin.execute("SELECT api.register_projection('event_counts', 'public.count_events(data.events[])')")
+
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+        good = create_order(w, customer, [{"product_id": "p1", "quantity": 1, "price": 2}])
+        append(w, "Order", good, 1, [event("GiftWrapped", {"paper": "red"})])  # a type no handler knows
+        bad = uuid.uuid4()
+        append(w, "Order", bad, 0, [event("OrderCreated", {"customer_id": "not-a-uuid"})])
+        after = create_order(w, customer, [{"product_id": "p2", "quantity": 2, "price": 1}])
+
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+        status = dict(p.execute("SELECT projection_name, status FROM api.projection_status").fetchall())
+        assert status == {"order_summaries": "failed", "event_counts": "running"}
+        failed = p.execute("""SELECT failed_event_id, error_message FROM api.projection_status
+                              WHERE projection_name = 'order_summaries'""").fetchone()
+        bad_event = db.scalar("SELECT id FROM data.events WHERE stream_id = %s", (bad,))
+        assert failed[0] == bad_event
+        assert failed[1].startswith("22P02: invalid input syntax for type uuid")
+        assert {r[0] for r in read_model(db)} == {good}, "applied up to the failed event"
+        assert db.scalar("SELECT n FROM public.event_counts WHERE event_type = 'OrderCreated'") == 3
+
+        p.execute("SELECT api.resume_projection('order_summaries', in_skip_failed_event := true)")
+        run_projections_until_idle(p)
+    assert {r[0] for r in read_model(db)} == {good, after}
+    assert db.execute("SELECT event_id, skipped_by FROM data.projection_skips") == [(bad_event, "es_projector")]
+
+
+def test_the_scheduled_worker_commits_batch_by_batch(db):
+    """private.projection_worker is what pg_cron runs: each batch its own transaction."""
+    db.execute("""CREATE TABLE public.batches (xid xid8, events integer);
+                  CREATE FUNCTION public.log_batch(in_events data.events[]) RETURNS void LANGUAGE sql AS $$
+                      INSERT INTO public.batches VALUES (pg_current_xact_id(), cardinality(in_events)) $$;
+                  SELECT api.register_projection('batch_log', 'public.log_batch(data.events[])', NULL, NULL,
+                                                 ARRAY['Order'], 4)""")
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+        orders = [create_order(w, customer, [{"product_id": "p", "quantity": 1, "price": 1}]) for _ in range(30)]
+    db.execute("UPDATE data.projections SET batch_size = 4 WHERE projection_name = 'order_summaries'")
+    with db.connect() as conn:
+        conn.execute("CALL private.projection_worker(0.5)")
+    assert {r[0] for r in read_model(db)} == set(orders)
+    # 30 events in batches of 4: eight batches, each committed in a transaction of its own
+    # together with its checkpoint.
+    assert db.execute("SELECT count(DISTINCT xid), sum(events) FROM public.batches") == [(8, 30)]
+    assert db.scalar("SELECT events_applied FROM data.projection_checkpoints "
+                     "WHERE projection_name = 'order_summaries'") == 30
