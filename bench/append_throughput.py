@@ -60,7 +60,7 @@ def own_streams_script(plain: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(cluster, template, rounds: int, seconds: float, clients: int = 8) -> dict:
+def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -> dict:
     def measure(script, defines=None):
         def go():
             with fresh_database(cluster, template) as db:

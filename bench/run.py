@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import append_throughput
+from bench import append_throughput, projection_latency, projection_rebuild
 from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
     "append": (append_throughput.SETUP, append_throughput.run),
+    "rebuild": (projection_rebuild.SETUP, projection_rebuild.run),
+    "latency": (projection_latency.SETUP, projection_latency.run),
 }
 
 
@@ -24,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5, help="alternating rounds per comparison (default 5)")
     p.add_argument("--seconds", type=float, default=10, help="seconds per measurement (default 10)")
     p.add_argument("--scale", type=float, default=1.0, help="scale the data sizes (smoke runs use 0.01)")
+    p.add_argument("--duration", type=float, default=130, help="seconds of steady load for latency (default 130)")
     args = p.parse_args(argv)
 
     setup = "\n".join(WORKLOADS[w][0] for w in args.workloads)
@@ -31,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         template = deploy_template(cluster, setup)
         for w in args.workloads:
             print(f"\n== {w} ==", flush=True)
-            WORKLOADS[w][1](cluster, template, rounds=args.rounds, seconds=args.seconds)
+            WORKLOADS[w][1](cluster, template, rounds=args.rounds, seconds=args.seconds, scale=args.scale,
+                            duration=args.duration)
     return 0
 
 

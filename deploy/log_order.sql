@@ -82,6 +82,11 @@ RETURNS SETOF data.events
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
+-- The planner cannot estimate row comparisons and guesses a handful of rows, so it sorts
+-- the Append of all partitions: every page would read everything after the cursor
+-- (measured: a rebuild of 1M events went quadratic). The query needs no sort: a Merge
+-- Append of the partitions' ordered index scans stops after in_limit rows.
+SET enable_sort = off
 AS $$
 DECLARE
     l_horizon_generation integer := in_horizon_generation;

@@ -29,7 +29,7 @@ def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
     assert cron_db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").startswith("1.4")
     assert jobs(cron_db) == {
         # 1.4 has no second schedules: a minutely job whose worker loops just under a minute
-        "eventstore-projections": ("* * * * *", "CALL private.projection_worker(55)"),
+        "eventstore-projections": ("* * * * *", "CALL private.projection_worker(59)"),
         "eventstore-partitions": ("17 3 * * *", "CALL api.ensure_event_partitions(3)"),
         "eventstore-cron-history": ("47 3 * * *",
                                     "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'"),

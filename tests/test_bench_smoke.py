@@ -1,0 +1,24 @@
+"""The benchmarks run (tiny sizes): they must keep working; their figures decide nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from harness.cluster import REPO
+
+
+@pytest.mark.slow
+def test_benchmarks_run_and_print_their_ratios():
+    r = subprocess.run([sys.executable, "-m", "bench.run", "append", "rebuild", "--rounds", "1", "--seconds", "1",
+                        "--scale", "0.002"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    results = [line for line in r.stdout.splitlines() if line.startswith("RESULT")]
+    assert [line.split(" = ")[0] for line in results] == [
+        "RESULT append_events/plain INSERT, new streams",
+        "RESULT append_events/plain INSERT, own streams",
+        "RESULT rebuild/set-based statement, events per second",
+    ]
+    assert "the two read models are identical" in r.stdout
