@@ -2,6 +2,7 @@
 -- requires: events
 -- requires: event_streams
 -- requires: store_generations
+-- requires: event_schemas
 -- requires: roles
 -- api.append_events: optimistic concurrency on the stream row, one set-based insert.
 
@@ -35,6 +36,10 @@ BEGIN
             OR in_events @? '$[*] ? (!(@.event_type.type() == "string") || @.event_type == ""
                                     || !(@.event_data.type() == "object")
                                     || (exists(@.metadata) && !(@.metadata.type() == "object"))
+                                    || (exists(@.metadata.version)
+                                        && !(@.metadata.version.type() == "number" && @.metadata.version >= 1
+                                             && @.metadata.version <= 2147483647
+                                             && @.metadata.version == @.metadata.version.floor()))
                                     || exists(@.keyvalue() ? (@.key != "event_type"
                                                               && @.key != "event_data"
                                                               && @.key != "metadata")))') THEN
@@ -55,6 +60,13 @@ BEGIN
                    WHEN e.element ? 'metadata'
                         AND pg_catalog.jsonb_typeof(e.element -> 'metadata') <> 'object'
                        THEN 'has a metadata that is not a JSON object'
+                   WHEN e.element -> 'metadata' ? 'version'
+                        AND NOT (pg_catalog.jsonb_typeof(e.element -> 'metadata' -> 'version') = 'number'
+                                 AND (e.element -> 'metadata' ->> 'version')::numeric
+                                     BETWEEN 1 AND 2147483647
+                                 AND (e.element -> 'metadata' ->> 'version')::numeric
+                                     = pg_catalog.trunc((e.element -> 'metadata' ->> 'version')::numeric))
+                       THEN 'has a metadata.version (its schema version) that is not a positive integer'
                    WHEN (e.element - ARRAY['event_type', 'event_data', 'metadata']) <> '{}'::jsonb
                        THEN 'has unknown keys ' || (SELECT pg_catalog.string_agg(k, ', ')
                             FROM pg_catalog.jsonb_object_keys(e.element - ARRAY['event_type', 'event_data', 'metadata']) AS k)
@@ -202,22 +214,26 @@ BEGIN
 
     -- One event is the common append: VALUES spares the set-returning function scan
     -- (measured 5% of an append). A batch goes in with one set-based INSERT ... SELECT.
+    -- Both write an event at its metadata.version, else at the current version of its type
+    -- (data.event_types), else 1, and check versioned types against their schema
+    -- (private.check_event_schema raises ZE006; the whole batch is then not written).
     IF l_count = 1 THEN
         INSERT INTO data.events
             (stream_type, stream_id, version, event_type, event_data, metadata,
-             transaction_id, generation)
-        VALUES (in_stream_type,
-                in_stream_id,
-                l_version,
-                in_events -> 0 ->> 'event_type',
-                in_events -> 0 -> 'event_data',
-                COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb),
-                l_xid,
-                l_generation);
+             transaction_id, generation, schema_version)
+        SELECT in_stream_type, in_stream_id, l_version, e.event_type, e.event_data, e.metadata,
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::integer, t.current_version, 1)
+        FROM (VALUES (in_events -> 0 ->> 'event_type',
+                      in_events -> 0 -> 'event_data',
+                      COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
+        LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
+        WHERE t.event_type IS NULL
+           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::integer, t.current_version),
+                                         e.event_data, 1);
     ELSE
         INSERT INTO data.events
             (stream_type, stream_id, version, event_type, event_data, metadata,
-             transaction_id, generation)
+             transaction_id, generation, schema_version)
         SELECT in_stream_type,
                in_stream_id,
                l_version - l_count + e.ord::integer,
@@ -225,8 +241,14 @@ BEGIN
                e.element -> 'event_data',
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
-               l_generation
-        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord);
+               l_generation,
+               COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version, 1)
+        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
+        LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
+        WHERE t.event_type IS NULL
+           OR private.check_event_schema(t.event_type,
+                                         COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version),
+                                         e.element -> 'event_data', e.ord);
     END IF;
 
     -- Wake consumers LISTENing on channel eventstore_events without polling; delivered at
@@ -246,6 +268,7 @@ $$Appends in_events (a JSON array of {event_type, event_data, metadata}) to a st
 in_expected_version: 0 = the stream must be new, N = the stream must be at version N,
 NULL = any. io_new_version returns the stream's version after the append.
 Errors: ZE001 wrong expected version, ZE002 malformed in_events, ZE003 bad argument,
+ZE006 event_data does not match the registered schema of its type and version,
 40001 the stream was appended by a newer transaction (retry). Notifies channel
 eventstore_events with {"stream_type", "stream_id", "version"} unless eventstore.notify = off.$$;
 

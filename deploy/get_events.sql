@@ -1,7 +1,8 @@
 -- Deploy eventstore:get_events to pg
 -- requires: events
+-- requires: event_upcasters
 -- requires: roles
--- The events of one stream in version order. Stream order needs no horizon: versions
+-- The events of one stream in version order, payloads upcast to the current version. Stream order needs no horizon: versions
 -- are taken under the stream row lock, so a stream never shows a gap.
 
 BEGIN;
@@ -36,7 +37,7 @@ BEGIN
 
     RETURN QUERY
     SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
-    FROM data.events AS e
+    FROM private.events_upcast AS e
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > in_from_version

@@ -1,6 +1,7 @@
 -- Deploy eventstore:log_order to pg
 -- requires: events
 -- requires: store_generations
+-- requires: event_upcasters
 -- The gap-free global order of the log. Events are ordered by (generation, transaction_id,
 -- global_position). A reader sees only events of transactions older than every
 -- transaction still running (the horizon), so a transaction that commits late can never
@@ -66,7 +67,7 @@ COMMENT ON FUNCTION private.log_position(uuid) IS
     'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
 
 -- Events after a log position, in log order, up to the horizon, optionally only of some
--- event types and stream types: the one way every whole-log reader reads. A caller that
+-- event types and stream types, payloads upcast: the one way every whole-log reader reads. A caller that
 -- must know exactly which horizon was used (the projection runner, which moves its
 -- checkpoint to it) passes one; otherwise it is computed here.
 CREATE OR REPLACE FUNCTION private.log_events(
@@ -99,7 +100,7 @@ BEGIN
 
     RETURN QUERY
     SELECT e.*
-    FROM data.events AS e
+    FROM private.events_upcast AS e
     WHERE (e.generation, e.transaction_id, e.global_position)
           > (in_after_generation, in_after_transaction_id, in_after_global_position)
       AND (e.generation, e.transaction_id) < (l_horizon_generation, l_horizon_transaction_id)

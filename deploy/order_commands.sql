@@ -1,5 +1,6 @@
 -- Deploy eventstore:order_commands to pg
 -- requires: order_aggregate
+-- requires: order_created_v2
 -- requires: customers
 -- requires: append_events
 -- requires: get_stream_version
@@ -115,8 +116,10 @@ BEGIN
     SELECT t.amount INTO l_total FROM private.order_items_totals(l_items) AS t;
 
     -- Append event
+    -- OrderCreated version 2 (change order_created_v2): the address is not known yet.
     PERFORM private.append_order_event(l_order_id, 0, 'OrderCreated',
-        pg_catalog.jsonb_build_object('customer_id', in_customer_id, 'items', l_items, 'total', l_total),
+        pg_catalog.jsonb_build_object('customer_id', in_customer_id, 'items', l_items, 'total', l_total,
+                                      'shipping_address', NULL),
         'create_order');
 
     io_order_id := l_order_id;

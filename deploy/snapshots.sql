@@ -1,5 +1,6 @@
 -- Deploy eventstore:snapshots to pg
 -- requires: events
+-- requires: event_upcasters
 -- requires: reducers
 -- requires: roles
 -- Snapshots of aggregate state, the seed's loader (state + pending events) and the folding
@@ -103,7 +104,7 @@ BEGIN
             'event_type', e.event_type,
             'event_data', e.event_data
         ) ORDER BY e.version), '[]'::jsonb)
-    FROM data.events AS e
+    FROM private.events_upcast AS e
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > l_from_version;
@@ -146,8 +147,8 @@ BEGIN
     l_state := COALESCE(l_state, '{}');
     l_version := COALESCE(l_version, 0);
 
-    SELECT pg_catalog.array_agg(e ORDER BY e.version) INTO l_events
-    FROM data.events AS e
+    SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
+    FROM private.events_upcast AS e
     WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version;
 
     IF l_events IS NOT NULL THEN

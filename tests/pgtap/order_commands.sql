@@ -19,8 +19,9 @@ CALL api.create_order('018f0000-0000-7000-8000-0000000000c1',
 SELECT results_eq($$SELECT event_type, event_data, metadata ->> 'source' FROM data.events
                     WHERE stream_id = '018f0000-0000-7000-8000-0000000000a2'$$,
                   $$VALUES ('OrderCreated', '{"customer_id": "018f0000-0000-7000-8000-0000000000c1",
-                            "items": [{"product_id": "p1", "quantity": 2, "price": 10}], "total": 20}'::jsonb,
-                            'api.create_order')$$, 'OrderCreated with its total, and the command in metadata');
+                            "items": [{"product_id": "p1", "quantity": 2, "price": 10}], "total": 20,
+                            "shipping_address": null}'::jsonb, 'api.create_order')$$,
+                  'OrderCreated (version 2) with its total, and the command in metadata');
 SELECT throws_ok($$CALL api.create_order('018f0000-0000-7000-8000-0000000000ff', '[]')$$, 'ZE004',
                  'Customer not found: 018f0000-0000-7000-8000-0000000000ff');
 SELECT throws_ok($$CALL api.create_order('018f0000-0000-7000-8000-0000000000c1', '[{"product_id": "p1", "quantity": 0, "price": 1}]')$$,
