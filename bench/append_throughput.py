@@ -15,7 +15,7 @@ from bench.common import alternate, fresh_database, pgbench, report
 EVENT = '{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, "metadata": {"user_id": "u1"}}'
 
 SETUP = """
-CREATE SCHEMA bench;
+CREATE SCHEMA IF NOT EXISTS bench;
 CREATE TABLE bench.events_plain (LIKE data.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)
     PARTITION BY RANGE (created_at);
 CREATE TABLE bench.events_plain_default PARTITION OF bench.events_plain DEFAULT;

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import append_throughput, projection_latency, projection_rebuild
+from bench import aggregates, append_throughput, projection_latency, projection_rebuild
 from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
     "append": (append_throughput.SETUP, append_throughput.run),
     "rebuild": (projection_rebuild.SETUP, projection_rebuild.run),
     "latency": (projection_latency.SETUP, projection_latency.run),
+    "aggregates": (aggregates.SETUP, aggregates.run),
 }
 
 

@@ -251,14 +251,6 @@ BEGIN
                                          e.element -> 'event_data', e.ord);
     END IF;
 
-    -- Wake consumers LISTENing on channel eventstore_events without polling; delivered at
-    -- commit. PostgreSQL serializes the commits of notifying transactions, so a database
-    -- (or session) that needs no notifications can turn them off: eventstore.notify = off.
-    IF pg_catalog.current_setting('eventstore.notify', true) IS DISTINCT FROM 'off' THEN
-        l_lock := pg_catalog.pg_notify('eventstore_events', pg_catalog.json_build_object(
-            'stream_type', in_stream_type, 'stream_id', in_stream_id, 'version', l_version)::text)::text;
-    END IF;
-
     io_new_version := l_version;
 END;
 $$;
@@ -269,8 +261,8 @@ in_expected_version: 0 = the stream must be new, N = the stream must be at versi
 NULL = any. io_new_version returns the stream's version after the append.
 Errors: ZE001 wrong expected version, ZE002 malformed in_events, ZE003 bad argument,
 ZE006 event_data does not match the registered schema of its type and version,
-40001 the stream was appended by a newer transaction (retry). Notifies channel
-eventstore_events with {"stream_type", "stream_id", "version"} unless eventstore.notify = off.$$;
+40001 the stream was appended by a newer transaction (retry). Listeners of channel
+eventstore_events hear of it once it is readable (projection notifications).$$;
 
 REVOKE ALL ON FUNCTION private.check_event_batch(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.raise_append_conflict(text, uuid, integer) FROM PUBLIC;

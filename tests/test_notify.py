@@ -1,32 +1,43 @@
-"""LISTEN/NOTIFY: an append wakes a consumer without polling."""
+"""LISTEN/NOTIFY: a consumer wakes without polling, once the event is readable."""
 
 from __future__ import annotations
 
 import json
 import uuid
 
-from tests.helpers import append, event
+from tests.helpers import append, event, run_projections_until_idle
 
 
-def test_an_append_notifies_listeners_at_commit(db):
-    stream = uuid.uuid4()
-    with db.connect("es_reader") as listener, db.connect("es_writer", autocommit=False) as writer:
+def test_a_listener_hears_of_an_append_once_it_is_readable(db):
+    stream, other = uuid.uuid4(), uuid.uuid4()
+    with db.connect("es_reader") as listener, db.connect("es_writer", autocommit=False) as writer, \
+            db.connect("es_projector") as runner:
         listener.execute("LISTEN eventstore_events")
         append(writer, "Order", stream, 0, [event("OrderCreated"), event("ItemAdded")])
+        run_projections_until_idle(runner)
         assert list(listener.notifies(timeout=0.5, stop_after=1)) == [], "nothing before commit"
         writer.commit()
-        notes = list(listener.notifies(timeout=5, stop_after=1))
-    assert len(notes) == 1
-    assert notes[0].channel == "eventstore_events"
-    assert json.loads(notes[0].payload) == {"stream_type": "Order", "stream_id": str(stream), "version": 2}
+        append(writer, "Order", other, 0, [event("OrderCreated")])
+        writer.commit()
+        run_projections_until_idle(runner)
+        notes = list(listener.notifies(timeout=5, stop_after=2))
+        # Woken, the consumer finds the events: they are readable already.
+        readable = listener.execute("SELECT stream_id FROM api.get_all_events()").fetchall()
+    assert [n.channel for n in notes] == ["eventstore_events"] * 2
+    assert [json.loads(n.payload) for n in notes] == [
+        {"stream_type": "Order", "stream_id": str(stream), "version": 2},
+        {"stream_type": "Order", "stream_id": str(other), "version": 1},
+    ], "one per stream, in log order, with the stream's version"
+    assert {r[0] for r in readable} == {stream, other}
 
 
-def test_notifications_can_be_turned_off(db):
-    with db.connect("es_reader") as listener, db.connect("es_writer") as writer:
+def test_pausing_the_projection_turns_notifications_off(db):
+    with db.connect("es_reader") as listener, db.connect("es_writer") as writer, db.connect("es_projector") as runner:
         listener.execute("LISTEN eventstore_events")
-        writer.execute("SET eventstore.notify = off")
+        runner.execute("SELECT api.pause_projection('notifications')")
         append(writer, "Order", uuid.uuid4(), 0, [event("OrderCreated")])
+        run_projections_until_idle(runner)
         assert list(listener.notifies(timeout=0.5, stop_after=1)) == []
-        writer.execute("RESET eventstore.notify")
-        append(writer, "Order", uuid.uuid4(), 0, [event("OrderCreated")])
-        assert len(list(listener.notifies(timeout=5, stop_after=1))) == 1
+        runner.execute("SELECT api.resume_projection('notifications')")
+        run_projections_until_idle(runner)
+        assert len(list(listener.notifies(timeout=5, stop_after=1))) == 1, "caught up after resume"
