@@ -8,6 +8,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Structural checks of an in_events batch; returns the number of events. Raises ZE002
 -- naming the first offending element (1-based) and what is wrong with it. The common,
 -- valid case costs two jsonpath tests; the per-element query only runs to word an error.

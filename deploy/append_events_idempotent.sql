@@ -5,6 +5,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE PROCEDURE api.append_events_idempotent(
     in_stream_type text,
     in_stream_id uuid,

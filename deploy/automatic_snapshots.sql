@@ -9,6 +9,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION private.maybe_create_snapshot(in_events data.events[])
 RETURNS void
 LANGUAGE plpgsql

@@ -16,6 +16,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 DO $$
 DECLARE
     l_cron_database text := pg_catalog.current_setting('cron.database_name', true);

@@ -7,6 +7,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE TABLE data.customers (
     id         uuid PRIMARY KEY DEFAULT private.uuidv7(),
     name       text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),

@@ -14,6 +14,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION private.notify_events(in_events data.events[])
 RETURNS void
 LANGUAGE plpgsql

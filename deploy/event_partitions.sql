@@ -8,6 +8,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Create the partition of the month starting at in_month (a UTC month start) unless it
 -- exists. Rows that already fell into the DEFAULT partition for that month would make the
 -- CREATE fail, so they are moved into the new partition first (the DEFAULT partition is

@@ -7,6 +7,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Event type registry
 CREATE TABLE data.event_schemas (
     event_type      text NOT NULL,

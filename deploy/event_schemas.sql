@@ -11,6 +11,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- The path of a member in messages: $.items[0].quantity, $["odd key"].
 CREATE OR REPLACE FUNCTION private.json_path_member(in_path text, in_key text)
 RETURNS text

@@ -7,6 +7,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- The payload of an event of in_from_version as of in_to_version, through the registered
 -- upcasters (one step per version). A missing step is ZE010.
 CREATE OR REPLACE FUNCTION private.upcast_event(

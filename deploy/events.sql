@@ -16,6 +16,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE SEQUENCE data.events_global_position_seq AS bigint;
 
 CREATE TABLE data.events (

@@ -8,6 +8,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION private.refuse_event_change()
 RETURNS trigger
 LANGUAGE plpgsql

@@ -4,6 +4,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Query: Get customer orders
 CREATE OR REPLACE FUNCTION api.get_customer_orders(
     in_customer_id uuid,

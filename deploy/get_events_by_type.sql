@@ -5,6 +5,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION api.get_events_by_type(
     in_event_types text[],
     in_after_id uuid DEFAULT NULL,

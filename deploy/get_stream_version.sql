@@ -5,6 +5,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid)
 RETURNS integer
 LANGUAGE sql

@@ -10,6 +10,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- The exclusive upper bound of what whole-log readers may return, as (generation,
 -- transaction_id): everything strictly before it is committed or never will be.
 CREATE OR REPLACE FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8)

@@ -6,6 +6,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION private.order_reducer(in_state jsonb, in_event data.events)
 RETURNS jsonb
 LANGUAGE plpgsql

@@ -11,6 +11,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Raises ZE003 unless in_item is {product_id: non-empty text, quantity: positive integer,
 -- price: number >= 0, ...}; in_what names it in the message.
 CREATE OR REPLACE FUNCTION private.check_order_item(in_item jsonb, in_what text)

@@ -6,6 +6,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Upcaster example: V1 -> V2 adds the shipping_address field (keeping one already there).
 CREATE OR REPLACE FUNCTION private.upcast_order_created_v1(in_event_data jsonb)
 RETURNS jsonb

@@ -7,6 +7,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Read model table
 CREATE TABLE data.order_summaries (
     order_id        uuid PRIMARY KEY,

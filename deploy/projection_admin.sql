@@ -5,6 +5,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Admins write handlers, reducers and upcasters whose signatures name data.events: USAGE
 -- lets them name the type; it grants no access to any table. Handlers run as the owner of
 -- the bundle (inside the runner), so eventstore_admin is a trusted role.

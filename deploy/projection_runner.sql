@@ -9,6 +9,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 -- Raises ZE005 naming in_projection_name and the registered projections.
 CREATE OR REPLACE FUNCTION private.raise_unknown_projection(in_projection_name text)
 RETURNS void

@@ -7,6 +7,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE OR REPLACE FUNCTION private.projection_status()
 RETURNS TABLE (
     projection_name text,

@@ -5,6 +5,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE TABLE data.projections (
     projection_name text PRIMARY KEY CHECK (projection_name ~ '^[a-z][a-z0-9_]{0,62}$'),
     -- FUNCTION (in_events data.events[]) RETURNS void: applies a batch, in log order, to the

@@ -7,6 +7,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE TABLE data.reducers (
     stream_type       text PRIMARY KEY CHECK (stream_type <> ''),
     -- FUNCTION (in_state jsonb, in_event data.events) RETURNS jsonb

@@ -10,6 +10,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 DO $$
 DECLARE
     l_role text;

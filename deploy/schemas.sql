@@ -4,6 +4,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE SCHEMA data;
 CREATE SCHEMA private;
 CREATE SCHEMA api;

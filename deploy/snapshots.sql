@@ -8,6 +8,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE TABLE data.snapshots (
     stream_type     text NOT NULL,
     stream_id       uuid NOT NULL,

@@ -8,6 +8,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 CREATE TABLE data.store_generations (
     generation        integer PRIMARY KEY CHECK (generation > 0),
     system_identifier bigint NOT NULL,

@@ -11,6 +11,8 @@
 
 BEGIN;
 
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
 DO $$
 BEGIN
     IF pg_catalog.current_setting('server_version_num')::integer >= 180000 THEN
