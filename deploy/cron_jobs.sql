@@ -1,6 +1,7 @@
 -- Deploy eventstore:cron_jobs to pg
--- requires: projection_runner
--- requires: event_partitions
+-- requires: cron_jobs@v1.0.0
+-- requires: idempotency_key_retention
+-- v1.1.0: also eventstore-idempotency-keys, daily: api.purge_idempotency_keys('30 days').
 -- pg_cron jobs, where pg_cron can run them; deploy succeeds without it.
 --   eventstore-projections   the projection worker. pg_cron 1.4 has no second schedules
 --                            ('*/5 * * * * *' means every five MINUTES there): a job every
@@ -11,6 +12,7 @@
 --                            seconds, 4 s loops.
 --   eventstore-partitions    daily: the monthly partitions of the next three months.
 --   eventstore-cron-history  daily: pg_cron keeps cron.job_run_details for ever; keep 7 days.
+--   eventstore-idempotency-keys  daily: idempotency keys older than 30 days.
 -- pg_cron schedules in GMT. A job only runs in cron.database_name; elsewhere the NOTICE
 -- gives the statements to run there.
 
@@ -42,8 +44,11 @@ BEGIN
                      'SELECT cron.schedule_in_database(''eventstore-projections'', ''* * * * *'', '
                      '''CALL private.projection_worker(59)'', %); '
                      'SELECT cron.schedule_in_database(''eventstore-partitions'', ''17 3 * * *'', '
-                     '''CALL api.ensure_event_partitions(3)'', %);',
+                     '''CALL api.ensure_event_partitions(3)'', %); '
+                     'SELECT cron.schedule_in_database(''eventstore-idempotency-keys'', ''27 4 * * *'', '
+                     '''SELECT api.purge_idempotency_keys(''''30 days'''')'', %);',
                      l_cron_database, pg_catalog.current_database(), l_cron_database,
+                     pg_catalog.quote_literal(pg_catalog.current_database()),
                      pg_catalog.quote_literal(pg_catalog.current_database()),
                      pg_catalog.quote_literal(pg_catalog.current_database());
         RETURN;
@@ -62,7 +67,10 @@ BEGIN
     PERFORM cron.schedule('eventstore-partitions', '17 3 * * *', 'CALL api.ensure_event_partitions(3)');
     PERFORM cron.schedule('eventstore-cron-history', '47 3 * * *',
                           $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'$job$);
-    RAISE NOTICE 'pg_cron %: scheduled eventstore-projections (%), eventstore-partitions, eventstore-cron-history',
+    PERFORM cron.schedule('eventstore-idempotency-keys', '27 4 * * *',
+                          $job$SELECT api.purge_idempotency_keys('30 days')$job$);
+    RAISE NOTICE 'pg_cron %: scheduled eventstore-projections (%), eventstore-partitions, eventstore-cron-history, '
+                 'eventstore-idempotency-keys',
         pg_catalog.array_to_string(l_version, '.'), l_worker;
 END
 $$;

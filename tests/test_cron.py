@@ -10,7 +10,7 @@ from harness.cluster import CRON_DATABASE
 from tests.conftest import Database
 from tests.helpers import create_customer, create_order
 
-JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-history"}
+JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-history", "eventstore-idempotency-keys"}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,7 @@ def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
         "eventstore-partitions": ("17 3 * * *", "CALL api.ensure_event_partitions(3)"),
         "eventstore-cron-history": ("47 3 * * *",
                                     "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'"),
+        "eventstore-idempotency-keys": ("27 4 * * *", "SELECT api.purge_idempotency_keys('30 days')"),
     }
 
 
@@ -56,6 +57,10 @@ def test_a_scheduled_job_projects_an_order_without_any_manual_call(cron_db):
 
 
 def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
+    # One step back: the reworked change's revert returns to the jobs of v1.0.0.
+    cluster.sqitch("revert", "-y", "--to", "idempotency_key_retention", dbname=CRON_DATABASE)
+    assert set(jobs(cron_db)) == JOBS - {"eventstore-idempotency-keys"}
+    # Back before v1.0.0's cron_jobs: no job left.
     cluster.sqitch("revert", "-y", "--to", "get_customer_orders", dbname=CRON_DATABASE)
     assert not JOBS & set(jobs(cron_db))
     cluster.sqitch("deploy", dbname=CRON_DATABASE)

@@ -1,5 +1,5 @@
 -- Verify eventstore:cron_jobs on pg
--- Where pg_cron can run jobs for this database, the three jobs must be scheduled.
+-- Where pg_cron can run jobs for this database, the four jobs must be scheduled.
 
 BEGIN;
 
@@ -7,9 +7,10 @@ DO $$
 BEGIN
     IF pg_catalog.current_setting('cron.database_name', true) = pg_catalog.current_database() THEN
         ASSERT (SELECT count(*) FROM cron.job AS j
-                WHERE j.jobname IN ('eventstore-projections', 'eventstore-partitions', 'eventstore-cron-history')
-                  AND j.active AND j.database = pg_catalog.current_database()) = 3,
-            'the three eventstore jobs are scheduled';
+                WHERE j.jobname IN ('eventstore-projections', 'eventstore-partitions', 'eventstore-cron-history',
+                                    'eventstore-idempotency-keys')
+                  AND j.active AND j.database = pg_catalog.current_database()) = 4,
+            'the four eventstore jobs are scheduled';
     END IF;
 END
 $$;

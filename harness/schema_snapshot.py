@@ -1,0 +1,63 @@
+"""The committed schema snapshot: a normalised `pg_dump --schema-only` of a fresh deploy.
+
+CI diffs it (tests/test_schema_snapshot.py), so every change to the database's shape
+(tables, columns, indexes, functions, grants, comments) shows up in review as a diff of
+schema/eventstore.sql. After changing the bundle on purpose:
+
+    scripts/schema-snapshot        (rewrites schema/eventstore.sql; commit it with the change)
+
+Normalised away: pg_dump's comments and SET lines, the owner, the sqitch registry, and the
+month of the dated partitions (data.events_2026_11 -> data.events_YYYY_MM), which depends on
+the day of the deploy.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+
+from harness.cluster import REPO, Cluster, free_port
+
+SNAPSHOT = REPO / "schema" / "eventstore.sql"
+
+
+def normalise(dump: str) -> str:
+    out = []
+    for line in dump.splitlines():
+        if line.startswith("--") or line.startswith("SET ") or line.startswith("SELECT pg_catalog.set_config"):
+            continue
+        line = re.sub(r"events_\d{4}_\d{2}", "events_YYYY_MM", line)
+        line = re.sub(r"'\d{4}-\d{2}-01 00:00:00\+00'", "'YYYY-MM-01 00:00:00+00'", line)
+        line = re.sub(r"Events created in \d{4}-\d{2} \(UTC\)", "Events created in YYYY-MM (UTC)", line)
+        out.append(line.rstrip())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
+    return text
+
+
+def dump(cluster: Cluster, dbname: str) -> str:
+    r = subprocess.run([str(cluster.bindir / "pg_dump"), "--schema-only", "--no-owner", "--exclude-schema=sqitch",
+                        "--exclude-schema=cron", "-d", dbname], env=cluster.env(), check=True, capture_output=True,
+                       text=True)
+    return normalise(r.stdout)
+
+
+def main() -> int:
+    c = Cluster(tempfile.mkdtemp(prefix="eventstore-snapshot-"), free_port(58432))
+    c.init()
+    c.start()
+    try:
+        c.wait_ready()
+        c.create_database("snapshot")
+        c.sqitch("deploy", dbname="snapshot")
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(dump(c, "snapshot"))
+    finally:
+        c.destroy()
+    print(f"wrote {SNAPSHOT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""What `sqitch check` (sqitch >= 1.4; Debian 12 ships 1.3) does for this bundle, and more.
+
+    python -m harness.sqitch_check                    released deploy scripts unchanged since release
+    python -m harness.sqitch_check --database DB_URI  deployed changes' scripts unchanged since deploy
+
+Released: a change is released when a tag follows it in sqitch.plan. Its deploy script must
+stay as it was in the commit that added the tag: once released, a change is altered with
+`sqitch rework`, never by editing the script (databases that deployed it would silently
+keep the old version). Needs the git history of the repository.
+
+Database: sqitch records the SHA-1 of every deploy script it runs (sqitch.changes.
+script_hash); a script edited since a database deployed it no longer matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.sqitch_plan import parse_plan, script_path, tags
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def check_released(repo: Path = REPO) -> list[str]:
+    if _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true":
+        return ["the repository is a shallow clone: released scripts cannot be checked (git fetch --unshallow)"]
+    head = parse_plan((repo / "sqitch.plan").read_text())
+    problems = []
+    for tag, last in tags(head):
+        added = _git(repo, "log", "--format=%H", "--reverse", "-S", f"@{tag} ", "--", "sqitch.plan").split()
+        if not added:
+            continue  # tagged in the working tree, not released yet
+        commit = added[0]
+        then = parse_plan(_git(repo, "show", f"{commit}:sqitch.plan"))
+        for i in range(last + 1):
+            released = _git(repo, "show", f"{commit}:{script_path(then, i)}")
+            now_path = script_path(head, i)
+            now = (repo / now_path).read_text() if (repo / now_path).exists() else None
+            if now != released:
+                problems.append(f"{head[i].name}: released in @{tag} ({commit[:10]}) but {now_path} "
+                                f"{'is gone' if now is None else 'has changed'}; rework it with sqitch rework")
+    return problems
+
+
+def check_database(uri: str, repo: Path = REPO) -> list[str]:
+    plan = parse_plan((repo / "sqitch.plan").read_text())
+    ids = subprocess.run(["sqitch", "plan", "--format", "format:%H"], cwd=repo, check=True,
+                         capture_output=True, text=True).stdout.split()
+    index = {change_id: i for i, change_id in enumerate(ids)}
+    import psycopg  # only this mode needs a database
+
+    dsn = uri.removeprefix("db:pg:")
+    with psycopg.connect(dsn if dsn.startswith(("postgres", "host=")) or "=" in dsn else f"dbname={dsn}") as conn:
+        deployed = conn.execute("SELECT change_id, change, script_hash FROM sqitch.changes "
+                                "WHERE project = 'eventstore' ORDER BY committed_at").fetchall()
+    problems = []
+    for change_id, name, script_hash in deployed:
+        if change_id not in index:
+            problems.append(f"{name}: deployed but not in sqitch.plan")
+            continue
+        path = repo / script_path(plan, index[change_id])
+        if not path.exists() or hashlib.sha1(path.read_bytes()).hexdigest() != script_hash:
+            problems.append(f"{name}: {path.relative_to(repo)} differs from the script deployed")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database", metavar="URI", help="db:pg:dbname or a libpq connection string")
+    args = p.parse_args(argv)
+    problems = check_database(args.database) if args.database else check_released()
+    for problem in problems:
+        print(problem)
+    print("ok" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Migration safety: each change alone, upgrade with data, released scripts never edited."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from harness.cluster import REPO
+from harness.sqitch_check import check_database, check_released
+from harness.sqitch_plan import parse_plan, tags
+from tests.helpers import (append, create_customer, create_order, event, oracle_model, read_model,
+                           run_projections_until_idle)
+
+
+def change_ids() -> list[tuple[str, str]]:
+    out = subprocess.run(["sqitch", "plan", "--format", "format:%H %n"], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout
+    return [tuple(line.split()) for line in out.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_every_change_deploys_verifies_and_reverts_alone_in_plan_order(cluster, empty_db):
+    """Deploy to each change (verified as it goes), revert that one step, deploy it again."""
+    previous = None
+    for change_id, name in change_ids():
+        cluster.sqitch("deploy", "--to", change_id, dbname=empty_db.name)
+        if previous is None:
+            cluster.sqitch("revert", "-y", dbname=empty_db.name)
+            cluster.sqitch("deploy", "--to", change_id, dbname=empty_db.name)
+        else:
+            cluster.sqitch("rebase", "-y", "--onto", previous, "--upto", change_id, dbname=empty_db.name)
+        previous = change_id
+    cluster.sqitch("verify", dbname=empty_db.name)
+    cluster.sqitch("revert", "-y", dbname=empty_db.name)
+    assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('data', 'private', 'api')") == 0
+
+
+def previous_release() -> str:
+    plan = parse_plan((REPO / "sqitch.plan").read_text())
+    released = tags(plan)
+    assert len(released) >= 2 or (released and released[-1][1] < len(plan) - 1), "a previous release exists"
+    # The release before HEAD: the last tag, unless HEAD is that tag.
+    return released[-2][0] if released[-1][1] == len(plan) - 1 else released[-1][0]
+
+
+@pytest.mark.slow
+def test_upgrade_from_the_previous_release_keeps_data_and_projections(cluster, empty_db):
+    tag = previous_release()
+    cluster.sqitch("deploy", "--to", f"@{tag}", dbname=empty_db.name)
+    db = empty_db
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+        orders = [create_order(w, customer, [{"product_id": "p", "quantity": 2, "price": 3}]) for _ in range(5)]
+        w.execute("CALL api.append_events_idempotent('Order', %s, NULL, %s::jsonb, %s, NULL)",
+                  (orders[0], '[{"event_type": "ItemAdded", "event_data": {"product_id": "q", "quantity": 1, "price": 1}}]',
+                   uuid.uuid4()))
+        append(w, "Audit", uuid.uuid4(), 0, [event("Checked")])
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+    log_before = db.execute("SELECT id, event_type, event_data, schema_version FROM data.events ORDER BY id")
+    model_before = read_model(db)
+    applied_before = dict(db.execute("SELECT projection_name, events_applied FROM data.projection_checkpoints"))
+    assert len(model_before) == 5
+
+    out = cluster.sqitch("deploy", dbname=db.name).stdout
+    assert "+ cron_jobs" in out, "the upgrade deployed the newer changes"
+    cluster.sqitch("verify", dbname=db.name)
+
+    assert db.execute("SELECT id, event_type, event_data, schema_version FROM data.events ORDER BY id") == log_before, \
+        "nothing lost or rewritten"
+    assert read_model(db) == model_before
+    assert dict(db.execute("SELECT projection_name, events_applied FROM data.projection_checkpoints")) == applied_before, \
+        "checkpoints kept: projections continue, not restart"
+    with db.connect("es_writer") as w:
+        create_order(w, customer, [{"product_id": "r", "quantity": 1, "price": 5}])
+    with db.connect("es_projector") as p:
+        assert run_projections_until_idle(p) > 0
+    assert len(read_model(db)) == 6
+    assert read_model(db) == oracle_model(db)
+    assert db.scalar("SELECT events_applied FROM data.projection_checkpoints WHERE projection_name = 'order_summaries'") \
+        == applied_before["order_summaries"] + 1
+    with db.connect("es_admin") as a:
+        assert a.execute("SELECT api.purge_idempotency_keys('30 days')").fetchone()[0] == 0, "the new release's api works"
+
+
+def test_released_deploy_scripts_are_unchanged():
+    assert check_released() == []
+
+
+def test_an_edited_released_script_is_caught(tmp_path):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(repo)], check=True)
+    with (repo / "deploy" / "get_events.sql").open("a") as f:
+        f.write("-- edited after release\n")
+    problems = check_released(repo)
+    assert len(problems) == 1 and problems[0].startswith("get_events: released in @v1.0.0")
+    assert "rework it with sqitch rework" in problems[0]
+
+
+def test_a_script_edited_after_deploy_is_caught_in_the_database(cluster, empty_db, tmp_path):
+    cluster.sqitch("deploy", dbname=empty_db.name)
+    dsn = cluster.conninfo(empty_db.name)
+    assert check_database(dsn) == []
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO, repo, ignore=shutil.ignore_patterns(".venv", ".git"))
+    with (repo / "deploy" / "cron_jobs.sql").open("a") as f:
+        f.write("-- edited after deploy\n")
+    assert check_database(dsn, repo) == ["cron_jobs: deploy/cron_jobs.sql differs from the script deployed"]

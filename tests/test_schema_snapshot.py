@@ -1,0 +1,18 @@
+"""The database's shape after a fresh deploy is the committed schema/eventstore.sql."""
+
+from __future__ import annotations
+
+import difflib
+
+from harness.schema_snapshot import SNAPSHOT, dump
+
+
+def test_a_fresh_deploy_matches_the_committed_schema_snapshot(cluster, empty_db):
+    cluster.sqitch("deploy", dbname=empty_db.name)
+    actual = dump(cluster, empty_db.name)
+    expected = SNAPSHOT.read_text()
+    diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                        "schema/eventstore.sql (committed)", "fresh deploy", n=2))
+    assert actual == expected, (
+        "the database's shape changed; if on purpose, run scripts/schema-snapshot and commit "
+        "schema/eventstore.sql with the change:\n" + diff[:6000])
