@@ -34,6 +34,7 @@ def check_released(repo: Path = REPO) -> list[str]:
         return ["the repository is a shallow clone: released scripts cannot be checked (git fetch --unshallow)"]
     head = parse_plan((repo / "sqitch.plan").read_text())
     problems = []
+    reported: set[int] = set()
     for tag, last in tags(head):
         added = _git(repo, "log", "--format=%H", "--reverse", "-S", f"@{tag} ", "--", "sqitch.plan").split()
         if not added:
@@ -41,10 +42,13 @@ def check_released(repo: Path = REPO) -> list[str]:
         commit = added[0]
         then = parse_plan(_git(repo, "show", f"{commit}:sqitch.plan"))
         for i in range(last + 1):
+            if i in reported:
+                continue
             released = _git(repo, "show", f"{commit}:{script_path(then, i)}")
             now_path = script_path(head, i)
             now = (repo / now_path).read_text() if (repo / now_path).exists() else None
             if now != released:
+                reported.add(i)
                 problems.append(f"{head[i].name}: released in @{tag} ({commit[:10]}) but {now_path} "
                                 f"{'is gone' if now is None else 'has changed'}; rework it with sqitch rework")
     return problems
@@ -52,7 +56,7 @@ def check_released(repo: Path = REPO) -> list[str]:
 
 def check_database(uri: str, repo: Path = REPO) -> list[str]:
     plan = parse_plan((repo / "sqitch.plan").read_text())
-    ids = subprocess.run(["sqitch", "plan", "--format", "format:%H"], cwd=repo, check=True,
+    ids = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H"], cwd=repo, check=True,
                          capture_output=True, text=True).stdout.split()
     index = {change_id: i for i, change_id in enumerate(ids)}
     import psycopg  # only this mode needs a database

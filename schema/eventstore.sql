@@ -1,5 +1,3 @@
-\restrict LEFgkJNw4MXtCp0mg5hvmkO4uQmgrksj5eKKMoH1KJ7SJPhANk7ncKzyfxU4tuy
-
 CREATE SCHEMA api;
 
 COMMENT ON SCHEMA api IS 'Event store interface: append, read, commands, queries, operations';
@@ -2828,5 +2826,3 @@ REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data js
 REVOKE ALL ON FUNCTION private.upcast_order_created_v1(in_event_data jsonb) FROM PUBLIC;
 
 GRANT SELECT ON TABLE api.projection_status TO eventstore_reader;
-
-\unrestrict LEFgkJNw4MXtCp0mg5hvmkO4uQmgrksj5eKKMoH1KJ7SJPhANk7ncKzyfxU4tuy

@@ -16,7 +16,7 @@ from tests.helpers import (append, create_customer, create_order, event, oracle_
 
 
 def change_ids() -> list[tuple[str, str]]:
-    out = subprocess.run(["sqitch", "plan", "--format", "format:%H %n"], cwd=REPO, check=True,
+    out = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H %n"], cwd=REPO, check=True,
                          capture_output=True, text=True).stdout
     return [tuple(line.split()) for line in out.splitlines() if line.strip()]
 
