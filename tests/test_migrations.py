@@ -76,7 +76,7 @@ def test_upgrade_from_the_previous_release_keeps_data_and_projections(cluster, e
     assert len(model_before) == 5
 
     out = cluster.sqitch("deploy", dbname=db.name).stdout
-    assert "+ cron_jobs" in out, "the upgrade deployed the newer changes"
+    assert "\n  + " in out, "the upgrade deployed the changes after the release"
     cluster.sqitch("verify", dbname=db.name)
 
     assert db.execute("SELECT id, event_type, event_data, schema_version FROM data.events ORDER BY id") == log_before, \
