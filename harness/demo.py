@@ -66,6 +66,15 @@ def up() -> int:
             print(f"   ERROR {exc.sqlstate}: {exc.diag.message_primary}")
         show(conn, "Read the stream", f"SELECT version, event_type, event_data FROM api.get_events('Order', '{order}')")
         show(conn, "Read the whole log, gap-free", "SELECT id, stream_type, version, event_type FROM api.get_all_events(NULL, 10)")
+        show(conn, "CQRS: a customer and an order through the commands",
+             f"""CALL api.create_customer('Ann', NULL, '{customer}')""")
+        show(conn, "", f"""CALL api.create_order('{customer}',
+    '[{{"product_id": "p1", "quantity": 2, "price": 9.5}}, {{"product_id": "p2", "quantity": 1, "price": 4}}]', NULL)""")
+        show(conn, "Apply the projections now (the pg_cron job does it within a minute of deploy, then continuously)",
+             "SELECT api.run_projections()")
+        show(conn, "Query the read model", f"SELECT * FROM api.get_customer_orders('{customer}')")
+        show(conn, "Projection status", "SELECT projection_name, status, events_applied, events_behind FROM api.projection_status")
+        show(conn, "pg_cron jobs", "SELECT jobname, schedule, command FROM cron.job ORDER BY jobname")
     print(f"\nConnect: psql \"{cluster.conninfo(CRON_DATABASE)}\"\nStop and delete: scripts/demo stop")
     return 0
 
