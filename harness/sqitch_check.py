@@ -41,11 +41,12 @@ def check_released(repo: Path = REPO) -> list[str]:
             continue  # tagged in the working tree, not released yet
         commit = added[0]
         then = parse_plan(_git(repo, "show", f"{commit}:sqitch.plan"))
+        files_then = set(_git(repo, "ls-tree", "-r", "--name-only", commit).split())
         for i in range(last + 1):
             if i in reported:
                 continue
-            released = _git(repo, "show", f"{commit}:{script_path(then, i)}")
-            now_path = script_path(head, i)
+            released = _git(repo, "show", f"{commit}:{script_path(then, i, exists=files_then.__contains__)}")
+            now_path = script_path(head, i, exists=lambda path: (repo / path).exists())
             now = (repo / now_path).read_text() if (repo / now_path).exists() else None
             if now != released:
                 reported.add(i)
@@ -70,7 +71,7 @@ def check_database(uri: str, repo: Path = REPO) -> list[str]:
         if change_id not in index:
             problems.append(f"{name}: deployed but not in sqitch.plan")
             continue
-        path = repo / script_path(plan, index[change_id])
+        path = repo / script_path(plan, index[change_id], exists=lambda p: (repo / p).exists())
         if not path.exists() or hashlib.sha1(path.read_bytes()).hexdigest() != script_hash:
             problems.append(f"{name}: {path.relative_to(repo)} differs from the script deployed")
     return problems

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -26,16 +30,21 @@ def parse_plan(text: str) -> list[Change]:
     return changes
 
 
-def script_path(changes: list[Change], index: int, kind: str = "deploy") -> str:
+def script_path(changes: list[Change], index: int, kind: str = "deploy",
+                exists: Callable[[str], bool] | None = None) -> str:
     """The file sqitch runs for change instance ``index``: name.sql for the latest instance of
-    a name; name@TAG.sql for one reworked later, TAG being the first tag after it."""
+    a name; for one reworked later, name@TAG.sql with TAG the first of the tags between it
+    and its next instance whose file exists (sqitch names the copy after the newest tag at
+    the time of the rework). ``exists`` tells whether a path exists (default: in REPO)."""
     change = changes[index]
-    if not any(c.name == change.name for c in changes[index + 1:]):
+    later = [c.index for c in changes[index + 1:] if c.name == change.name]
+    if not later:
         return f"{kind}/{change.name}.sql"
-    for c in changes[index:]:
-        if c.tags:
-            return f"{kind}/{change.name}@{c.tags[0]}.sql"
-    raise ValueError(f"{change.name} is reworked but no tag follows instance {index}")
+    exists = exists or (lambda path: (REPO / path).exists())
+    candidates = [f"{kind}/{change.name}@{tag}.sql" for c in changes[index:later[0]] for tag in c.tags]
+    if not candidates:
+        raise ValueError(f"{change.name} is reworked but no tag follows instance {index}")
+    return next((path for path in candidates if exists(path)), candidates[0])
 
 
 def tags(changes: list[Change]) -> list[tuple[str, int]]:

@@ -58,10 +58,14 @@ BEGIN
     -- Queue behind other appends to this stream before taking a transaction id (an
     -- advisory lock needs none). A transaction whose first write is this append then
     -- always gets a newer xid than every append before it, and never trips the order
-    -- guard below; only one that held an xid before appending can (40001, retry).
-    -- (An assignment, not PERFORM: a simple expression skips the executor.)
-    l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
-                                               pg_catalog.hashtext(in_stream_id::text))::text;
+    -- guard below; only one that held an xid before appending can (40001, retry). A
+    -- transaction that has its xid already gains nothing from the lock: it skips it, so
+    -- a bulk import into many streams holds one such lock, not one per stream (those
+    -- would exhaust the lock table). An assignment, not PERFORM: no executor.
+    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+        l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                                   pg_catalog.hashtext(in_stream_id::text))::text;
+    END IF;
     l_xid := pg_catalog.pg_current_xact_id();
 
     -- One statement takes the stream row lock, moves the version and reads the generation

@@ -141,3 +141,21 @@ def test_a_batch_is_one_contiguous_run_of_versions(db):
     rows = db.execute("SELECT version, event_type FROM data.events WHERE stream_id = %s ORDER BY version",
                       (stream,))
     assert rows == [(1, "A"), (2, "B"), (3, "C"), (4, "D"), (5, "E")]
+
+
+def test_one_transaction_appends_to_many_streams(db):
+    """A bulk import into many streams in one transaction: only its first append takes the
+    per-stream queueing lock (later ones could not change its xid anyway). One lock per
+    stream would exhaust the shared lock table (seen at 40,000 streams)."""
+    with db.connect("es_writer", autocommit=False) as conn:
+        conn.execute("""DO $$ DECLARE v integer; BEGIN
+                            FOR i IN 1 .. 1000 LOOP
+                                CALL api.append_events('Import', gen_random_uuid(), 0,
+                                    '[{"event_type": "Imported", "event_data": {}}]', v);
+                            END LOOP;
+                        END $$""")
+        held = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND pid = pg_backend_pid()").fetchone()[0]
+        conn.commit()
+    assert held == 1
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_type = 'Import'") == 1000

@@ -39,7 +39,8 @@ def test_every_change_deploys_verifies_and_reverts_alone_in_plan_order(cluster, 
         else:
             cluster.sqitch("revert", "-y", "--to", previous, dbname=empty_db.name)
         if name not in VERIFY_SURVIVES_REVERT:
-            verify = cluster.psql(empty_db.name, "-q", "-f", str(REPO / script_path(plan, index, "verify")), check=False)
+            verify = cluster.psql(empty_db.name, "-q", "-f", str(REPO / script_path(plan, index, "verify")),
+                                  check=False)
             assert verify.returncode != 0, f"{name}: its verify script still passes after its revert"
         cluster.sqitch("deploy", "--to", change_id, dbname=empty_db.name)
         previous = change_id

@@ -12,6 +12,10 @@ BEGIN
         'append_events is SECURITY DEFINER';
     ASSERT pg_catalog.has_function_privilege('eventstore_writer',
         'api.append_events(text, uuid, integer, jsonb, integer)', 'EXECUTE'), 'writers append';
+    ASSERT pg_catalog.strpos(pg_catalog.pg_get_functiondef(
+               'api.append_events(text, uuid, integer, jsonb, integer)'::pg_catalog.regprocedure),
+               'pg_current_xact_id_if_assigned') > 0,
+        'the queueing lock is only taken by a transaction''s first append';
     ASSERT NOT pg_catalog.has_function_privilege('eventstore_reader',
         'api.append_events(text, uuid, integer, jsonb, integer)', 'EXECUTE'), 'readers do not';
 

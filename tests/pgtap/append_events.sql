@@ -1,6 +1,6 @@
 -- pgTAP: change append_events
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT has_function('api', 'append_events', ARRAY['text', 'uuid', 'integer', 'jsonb', 'integer']);
 SELECT is_definer('api', 'append_events', ARRAY['text', 'uuid', 'integer', 'jsonb', 'integer']);
@@ -87,6 +87,8 @@ SELECT throws_ok($$CALL api.append_events('', gen_random_uuid(), 0,
                    '[{"event_type": "A", "event_data": {}}]')$$, 'ZE003',
                  'in_stream_type must be a non-empty text, got ''''');
 SELECT is((SELECT count(*)::integer FROM data.events), 4, 'failed appends wrote nothing');
+SELECT is((SELECT count(*)::integer FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()), 0,
+          'a transaction that had its xid before appending takes no queueing lock');
 
 SELECT * FROM finish();
 ROLLBACK;
