@@ -197,3 +197,24 @@ def test_the_scheduled_worker_commits_batch_by_batch(db):
     assert db.execute("SELECT count(DISTINCT xid), sum(events) FROM public.batches") == [(8, 30)]
     assert db.scalar("SELECT events_applied FROM data.projection_checkpoints "
                      "WHERE projection_name = 'order_summaries'") == 30
+
+
+def test_an_online_reset_rebuilds_in_short_batches_and_runs_again(db):
+    with db.connect("es_writer") as w:
+        customer = create_customer(w)
+        for _ in range(12):
+            create_order(w, customer, [{"product_id": "p", "quantity": 1, "price": 2}])
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+        before = read_model(db)
+        p.execute("SELECT api.reset_projection('order_summaries')")
+        status = p.execute("SELECT status, events_applied FROM api.projection_status "
+                           "WHERE projection_name = 'order_summaries'").fetchone()
+        assert status == ("rebuilding", 0) and read_model(db) == []
+        batches = 0
+        while p.execute("SELECT api.run_projection('order_summaries', 5)").fetchone()[0]:
+            batches += 1  # each call its own transaction (autocommit)
+        assert batches == 3, "12 events in batches of 5"
+        assert p.execute("SELECT status FROM api.projection_status "
+                         "WHERE projection_name = 'order_summaries'").fetchone()[0] == "running"
+    assert read_model(db) == before == oracle_model(db)
