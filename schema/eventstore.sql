@@ -2004,17 +2004,22 @@ BEGIN
     END IF;
 
     IF l_failed IS NULL AND l_count < l_limit THEN
-        -- Caught up: move past everything examined (events the filters skipped too), and a
-        -- projection being rebuilt in the background is running again.
+        -- Caught up: move past the events the filters skipped, so they are not examined
+        -- again, and a projection rebuilt in the background is running again. Only when
+        -- there is something to move past: an idle poll writes nothing (a write takes a
+        -- transaction id, which moves the horizon, which made every idle poll write).
         UPDATE data.projection_checkpoints AS c
         SET generation = l_horizon.generation,
             transaction_id = l_horizon.transaction_id,
             global_position = -1,
             status = 'running'
         WHERE c.projection_name = in_projection_name
-          AND ((c.generation, c.transaction_id, c.global_position)
-               < (l_horizon.generation, l_horizon.transaction_id, -1)
-               OR c.status = 'rebuilding');
+          AND (c.status = 'rebuilding'
+               OR EXISTS (SELECT FROM data.events AS e
+                          WHERE (e.generation, e.transaction_id, e.global_position)
+                                > (c.generation, c.transaction_id, c.global_position)
+                            AND (e.generation, e.transaction_id)
+                                < (l_horizon.generation, l_horizon.transaction_id)));
     END IF;
 
     RETURN l_applied;
