@@ -1,4 +1,5 @@
 -- Deploy eventstore:append_events_idempotent to pg
+-- requires: append_events_idempotent@v1.1.0
 -- requires: append_events
 -- requires: idempotency_keys
 -- requires: roles

@@ -1,4 +1,5 @@
 -- Deploy eventstore:customers to pg
+-- requires: customers@v1.1.0
 -- requires: schemas
 -- requires: uuidv7
 -- requires: roles
@@ -9,16 +10,7 @@ BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
-CREATE TABLE data.customers (
-    id         uuid PRIMARY KEY DEFAULT private.uuidv7(),
-    name       text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
-    email      text CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
-    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-
-CREATE UNIQUE INDEX customers_email_key ON data.customers (pg_catalog.lower(email));
-
-COMMENT ON TABLE data.customers IS 'Customers that orders belong to';
+-- (Its tables are those of the first version of this change.)
 
 CREATE OR REPLACE PROCEDURE api.create_customer(
     in_name text,

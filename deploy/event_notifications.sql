@@ -1,4 +1,5 @@
 -- Deploy eventstore:event_notifications to pg
+-- requires: event_notifications@v1.1.0
 -- requires: projection_admin
 -- LISTEN/NOTIFY: channel eventstore_events hears {"stream_type", "stream_id", "version"} for
 -- every stream an append wrote to, so a consumer can wait instead of polling. Sent by a

@@ -1,4 +1,5 @@
 -- Deploy eventstore:event_partitions to pg
+-- requires: event_partitions@v1.1.0
 -- requires: events
 -- requires: events_append_only
 -- Monthly partitions of data.events, named data.events_YYYY_MM, bounded by UTC month

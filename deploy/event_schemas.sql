@@ -1,4 +1,5 @@
 -- Deploy eventstore:event_schemas to pg
+-- requires: event_schemas@v1.1.0
 -- requires: event_registry
 -- requires: roles
 -- Validation of event payloads against registered JSON schemas, on append. The supported

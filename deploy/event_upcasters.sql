@@ -1,7 +1,10 @@
 -- Deploy eventstore:event_upcasters to pg
+-- requires: event_upcasters@v1.1.0
+-- requires: registered_code
 -- requires: event_registry
 -- requires: events
 -- requires: roles
+-- Since v1.1.0: upcasters run with their registrant's rights (change registered_code).
 -- Upcasting on read: every reader sees an event's payload at the current version of its
 -- type, through the chain of registered upcasters. Stored events are never rewritten.
 
@@ -27,13 +30,16 @@ DECLARE
     l_upcaster regprocedure;
 BEGIN
     FOR l_version IN in_from_version .. in_to_version - 1 LOOP
-        SELECT u.upcaster INTO l_upcaster FROM data.event_upcasters AS u
+        SELECT u.upcaster_invoker INTO l_upcaster FROM data.event_upcasters AS u
         WHERE u.event_type = in_event_type AND u.from_version = l_version;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'no upcaster for % from version % to %', in_event_type, l_version, l_version + 1
                 USING ERRCODE = 'ZE010';
         END IF;
-        EXECUTE pg_catalog.format('SELECT %s($1)', l_upcaster::oid::regproc) INTO l_data USING l_data;
+        EXECUTE pg_catalog.format('SELECT %s($1)',
+                                  private.invoker_call(l_upcaster, pg_catalog.format('the upcaster of %s from version %s',
+                                                                                    in_event_type, l_version)))
+            INTO l_data USING l_data;
     END LOOP;
     RETURN l_data;
 END;
@@ -43,7 +49,7 @@ COMMENT ON FUNCTION private.upcast_event(text, jsonb, integer, integer) IS
     'An event payload of in_from_version as of in_to_version, through the registered upcasters';
 
 -- The log as readers see it: payloads upcast to the current version of their type.
-CREATE VIEW private.events_upcast AS
+CREATE OR REPLACE VIEW private.events_upcast AS
 SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type,
        CASE WHEN e.schema_version < t.current_version
             THEN private.upcast_event(e.event_type, e.event_data, e.schema_version, t.current_version)
@@ -68,12 +74,18 @@ AS $$
 DECLARE
     l_low integer;
     l_high integer;
+    l_registrant name := private.calling_role();
+    l_invoker regprocedure;
 BEGIN
     IF in_event_type IS NULL OR in_event_type = '' THEN
         RAISE EXCEPTION 'in_event_type must be a non-empty text' USING ERRCODE = 'ZE003';
     END IF;
-    IF in_from_version IS NULL OR in_from_version < 1 THEN
-        RAISE EXCEPTION 'in_from_version must be a positive integer, got %', COALESCE(in_from_version::text, 'NULL')
+    IF in_from_version IS NULL OR in_from_version < 1 OR in_from_version >= 2147483647 THEN
+        RAISE EXCEPTION 'in_from_version must be an integer from 1 to 2147483646, got %', COALESCE(in_from_version::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF pg_catalog.char_length(in_event_type) > 200 THEN
+        RAISE EXCEPTION 'in_event_type must be at most 200 characters, got %', pg_catalog.char_length(in_event_type)
             USING ERRCODE = 'ZE003';
     END IF;
     IF in_upcaster IS NULL OR NOT EXISTS (
@@ -98,18 +110,23 @@ BEGIN
                   HINT = 'Register the steps in between first.';
     END IF;
 
-    INSERT INTO data.event_upcasters AS u (event_type, from_version, upcaster)
-    VALUES (in_event_type, in_from_version, in_upcaster)
-    ON CONFLICT (event_type, from_version) DO UPDATE SET upcaster = excluded.upcaster, registered_at = pg_catalog.now();
+    l_invoker := private.make_invoker(in_upcaster, 'upcaster', l_registrant);
+    INSERT INTO data.event_upcasters AS u (event_type, from_version, upcaster, upcaster_invoker, registered_by)
+    VALUES (in_event_type, in_from_version, in_upcaster, l_invoker, l_registrant)
+    ON CONFLICT (event_type, from_version) DO UPDATE
+        SET upcaster = excluded.upcaster, registered_at = pg_catalog.now(),
+            upcaster_invoker = excluded.upcaster_invoker, registered_by = excluded.registered_by;
     PERFORM private.refresh_event_type(in_event_type);
+    PERFORM private.drop_unused_invokers();
 END;
 $$;
 
 COMMENT ON FUNCTION api.register_upcaster(text, integer, regprocedure) IS
 $$Registers the step of an event type's payload from in_from_version to in_from_version + 1:
 in_upcaster(event_data jsonb) returns the newer payload. Readers then see every event of the
-type at the end of its chain. Errors: ZE003 bad argument, ZE010 wrong signature or a step
-that would leave a gap in the chain.$$;
+type at the end of its chain. It runs with the rights of the role that registers it.
+Errors: ZE003 bad argument, ZE010 wrong signature, a step that would leave a gap in the
+chain, or a function that could run with rights its registrant does not have.$$;
 
 REVOKE ALL ON FUNCTION private.upcast_event(text, jsonb, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.register_upcaster(text, integer, regprocedure) FROM PUBLIC;

@@ -1,4 +1,5 @@
 -- Deploy eventstore:get_events_by_type to pg
+-- requires: get_events_by_type@v1.1.0
 -- requires: log_order
 -- requires: roles
 -- The log restricted to some event types, gap-free like api.get_all_events.

@@ -1,4 +1,5 @@
 -- Deploy eventstore:get_stream_version to pg
+-- requires: get_stream_version@v1.1.0
 -- requires: event_streams
 -- requires: roles
 -- The version an application passes as in_expected_version after deciding on what it read.

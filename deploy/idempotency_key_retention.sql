@@ -1,4 +1,5 @@
 -- Deploy eventstore:idempotency_key_retention to pg
+-- requires: idempotency_key_retention@v1.1.0
 -- requires: idempotency_keys
 -- requires: roles
 -- Idempotency keys are kept for a retry window, not for ever: data.idempotency_keys would

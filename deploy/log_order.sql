@@ -1,4 +1,6 @@
 -- Deploy eventstore:log_order to pg
+-- requires: log_order@v1.1.0
+-- requires: event_partitions
 -- requires: events
 -- requires: store_generations
 -- requires: event_upcasters

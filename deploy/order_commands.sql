@@ -1,4 +1,5 @@
 -- Deploy eventstore:order_commands to pg
+-- requires: order_commands@v1.1.0
 -- requires: order_aggregate
 -- requires: order_created_v2
 -- requires: customers

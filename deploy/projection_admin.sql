@@ -1,15 +1,19 @@
 -- Deploy eventstore:projection_admin to pg
+-- requires: projection_admin@v1.1.0
+-- requires: registered_code
 -- requires: projection_runner
 -- requires: roles
--- Registering, pausing, resuming and rebuilding projections.
+-- Registering, pausing, resuming and rebuilding projections. Since v1.1.0: handlers run
+-- with their registrant's rights (invokers, change registered_code); a skipped event stays
+-- skipped through rebuilds and resets; the projection's lock is its checkpoint row.
 
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
 -- Admins write handlers, reducers and upcasters whose signatures name data.events: USAGE
--- lets them name the type; it grants no access to any table. Handlers run as the owner of
--- the bundle (inside the runner), so eventstore_admin is a trusted role.
+-- lets them name the type; it grants no access to any table. Handlers run with the rights
+-- of the role that registered them (change registered_code), never the bundle owner's.
 GRANT USAGE ON SCHEMA data TO eventstore_admin;
 
 CREATE OR REPLACE FUNCTION api.register_projection(
@@ -24,6 +28,10 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    l_registrant name := private.calling_role();
+    l_handler_invoker regprocedure;
+    l_reset_invoker regprocedure;
 BEGIN
     IF in_projection_name IS NULL OR in_projection_name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
         RAISE EXCEPTION 'in_projection_name must be lowercase letters, digits and _ starting with a letter, got %',
@@ -48,16 +56,32 @@ BEGIN
         RAISE EXCEPTION 'reset handler % must be a function without arguments', in_reset_handler
             USING ERRCODE = 'ZE010';
     END IF;
+    IF pg_catalog.array_ndims(in_event_types) > 1 OR pg_catalog.array_ndims(in_stream_types) > 1
+       OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL
+       OR pg_catalog.array_position(in_stream_types, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'in_event_types and in_stream_types must be one-dimensional arrays without NULLs'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_handler_invoker := private.make_invoker(in_handler, 'handler', l_registrant);
+    IF in_reset_handler IS NOT NULL THEN
+        l_reset_invoker := private.make_invoker(in_reset_handler, 'reset', l_registrant);
+    END IF;
 
     INSERT INTO data.projections AS p
-        (projection_name, handler, reset_handler, event_types, stream_types, batch_size)
-    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size)
+        (projection_name, handler, reset_handler, event_types, stream_types, batch_size,
+         handler_invoker, reset_handler_invoker, registered_by)
+    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size,
+            l_handler_invoker, l_reset_invoker, l_registrant)
     ON CONFLICT (projection_name) DO UPDATE
         SET handler = excluded.handler,
             reset_handler = excluded.reset_handler,
             event_types = excluded.event_types,
             stream_types = excluded.stream_types,
-            batch_size = excluded.batch_size;
+            batch_size = excluded.batch_size,
+            handler_invoker = excluded.handler_invoker,
+            reset_handler_invoker = excluded.reset_handler_invoker,
+            registered_by = excluded.registered_by;
+    PERFORM private.drop_unused_invokers();
 
     INSERT INTO data.projection_checkpoints (projection_name)
     VALUES (in_projection_name)
@@ -69,8 +93,10 @@ COMMENT ON FUNCTION api.register_projection(text, regprocedure, regprocedure, te
 $$Registers (or redefines, keeping its position) a projection: in_handler(data.events[]) applies
 a batch of events in log order; in_reset_handler() empties the read model for rebuilds;
 in_event_types / in_stream_types restrict what it is given (NULL: everything). A new
-projection starts at the beginning of the log. Errors: ZE003 bad name or batch size,
-ZE010 handler of the wrong shape.$$;
+projection starts at the beginning of the log. The handlers run with the rights of the
+role that registers them. Errors: ZE003 bad name, batch size or filter, ZE010 handler of
+the wrong shape, or one that could run with rights its registrant does not have (a
+temporary function, one owned by another role, or in a schema others can create in).$$;
 
 CREATE OR REPLACE FUNCTION api.pause_projection(in_projection_name text)
 RETURNS void
@@ -125,14 +151,24 @@ BEGIN
         -- Deliberately past the failed event, and on record.
         SELECT e.id, e.generation, e.transaction_id, e.global_position INTO l_failed
         FROM data.events AS e WHERE e.id = l_c.failed_event_id;
+        IF l_c.failed_event_id IS NULL THEN
+            RAISE EXCEPTION 'projection % failed on no particular event (%): there is nothing to skip',
+                    in_projection_name, l_c.error_message
+                USING ERRCODE = 'ZE011',
+                      HINT = 'Fix the cause and resume without skipping.';
+        END IF;
+        -- The runner leaves out every recorded skip, rebuilds included. A skip recorded
+        -- before (the same event failing again after a rebuild) is kept as it was.
         INSERT INTO data.projection_skips (projection_name, event_id, error_message)
-        VALUES (in_projection_name, l_c.failed_event_id, l_c.error_message);
+        VALUES (in_projection_name, l_c.failed_event_id, l_c.error_message)
+        ON CONFLICT (projection_name, event_id) DO NOTHING;
         UPDATE data.projection_checkpoints AS c
         SET last_event_id = l_failed.id,
             generation = l_failed.generation,
             transaction_id = l_failed.transaction_id,
             global_position = l_failed.global_position
-        WHERE c.projection_name = in_projection_name;
+        WHERE c.projection_name = in_projection_name
+          AND l_failed.id IS NOT NULL;  -- an event gone with its month: the runner skips it
     END IF;
 
     UPDATE data.projection_checkpoints AS c
@@ -156,7 +192,7 @@ AS $$
 DECLARE
     l_reset regprocedure;
 BEGIN
-    SELECT p.reset_handler INTO l_reset FROM data.projections AS p
+    SELECT p.reset_handler_invoker INTO l_reset FROM data.projections AS p
     WHERE p.projection_name = in_projection_name;
     IF NOT FOUND THEN
         PERFORM private.raise_unknown_projection(in_projection_name);
@@ -167,11 +203,11 @@ BEGIN
                   HINT = 'Register it again with in_reset_handler.';
     END IF;
 
-    -- Wait for a batch in progress to commit; a run that starts while this transaction
-    -- holds the lock finds it taken and does nothing.
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('eventstore.projection'),
-                                             pg_catalog.hashtext(in_projection_name));
-    EXECUTE pg_catalog.format('SELECT %s()', l_reset::oid::regproc);
+    -- Wait for a batch in progress to commit (the checkpoint row is the projection's
+    -- lock); a run that starts while this transaction holds it does nothing.
+    PERFORM FROM data.projection_checkpoints AS c WHERE c.projection_name = in_projection_name FOR UPDATE;
+    EXECUTE pg_catalog.format('SELECT %s()',
+                              private.invoker_call(l_reset, 'the reset handler of projection ' || in_projection_name));
     UPDATE data.projection_checkpoints AS c
     SET last_event_id = NULL, last_processed = pg_catalog.now(), status = in_status,
         error_message = NULL, generation = 0, transaction_id = '0', global_position = 0,

@@ -1,4 +1,5 @@
 -- Deploy eventstore:projection_status to pg
+-- requires: projection_status@v1.1.0
 -- requires: projection_runner
 -- requires: roles
 -- Projection lag, and who causes it: the events a projection has not applied yet, the
@@ -59,7 +60,7 @@ AS $$
     ORDER BY p.projection_name;
 $$;
 
-CREATE VIEW api.projection_status AS
+CREATE OR REPLACE VIEW api.projection_status AS
 SELECT s.projection_name, s.status, s.last_event_id, s.last_processed, s.events_applied,
        s.events_behind, s.events_held_back, s.oldest_xact_pid, s.oldest_xact_database,
        s.oldest_xact_user, s.oldest_xact_age, s.oldest_xact_query, s.error_message,

@@ -1,7 +1,10 @@
 -- Deploy eventstore:reducers to pg
+-- requires: reducers@v1.1.0
+-- requires: registered_code
 -- requires: events
 -- requires: projection_admin
 -- requires: roles
+-- Since v1.1.0: reducers run with their registrant's rights (change registered_code).
 -- State in the database: a stream type registers a reducer (state jsonb, event) -> jsonb;
 -- aggregates are folded from the latest valid snapshot plus the events after it.
 
@@ -9,18 +12,7 @@ BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
-CREATE TABLE data.reducers (
-    stream_type       text PRIMARY KEY CHECK (stream_type <> ''),
-    -- FUNCTION (in_state jsonb, in_event data.events) RETURNS jsonb
-    reducer           regprocedure NOT NULL,
-    -- Bump it whenever the reducer's result changes: older snapshots are then ignored.
-    reducer_version   integer NOT NULL CHECK (reducer_version > 0),
-    -- Automatic snapshot every N events of a stream; NULL: none.
-    snapshot_interval integer CHECK (snapshot_interval > 0),
-    registered_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-
-COMMENT ON TABLE data.reducers IS 'Reducer per stream type, its version and snapshot interval';
+-- (Its tables are those of the first version of this change.)
 
 CREATE OR REPLACE FUNCTION api.register_reducer(
     in_stream_type text,
@@ -32,6 +24,9 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    l_registrant name := private.calling_role();
+    l_invoker regprocedure;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text' USING ERRCODE = 'ZE003';
@@ -55,13 +50,23 @@ BEGIN
                   HINT = 'CREATE FUNCTION my_reducer(in_state jsonb, in_event data.events) RETURNS jsonb ...';
     END IF;
 
-    INSERT INTO data.reducers AS r (stream_type, reducer, reducer_version, snapshot_interval)
-    VALUES (in_stream_type, in_reducer, in_reducer_version, in_snapshot_interval)
+    IF pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be at most 200 characters, got %', pg_catalog.char_length(in_stream_type)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_invoker := private.make_invoker(in_reducer, 'reducer', l_registrant);
+
+    INSERT INTO data.reducers AS r (stream_type, reducer, reducer_version, snapshot_interval,
+                                    reducer_invoker, registered_by)
+    VALUES (in_stream_type, in_reducer, in_reducer_version, in_snapshot_interval, l_invoker, l_registrant)
     ON CONFLICT (stream_type) DO UPDATE
         SET reducer = excluded.reducer,
             reducer_version = excluded.reducer_version,
             snapshot_interval = excluded.snapshot_interval,
-            registered_at = pg_catalog.now();
+            registered_at = pg_catalog.now(),
+            reducer_invoker = excluded.reducer_invoker,
+            registered_by = excluded.registered_by;
+    PERFORM private.drop_unused_invokers();
 END;
 $$;
 
@@ -69,10 +74,13 @@ COMMENT ON FUNCTION api.register_reducer(text, regprocedure, integer, integer) I
 $$Registers the reducer of a stream type: in_reducer(state jsonb, event data.events) returns the
 state after the event (unknown event types: the state unchanged). Bump in_reducer_version
 when its results change: snapshots of other versions are then ignored. in_snapshot_interval:
-an automatic snapshot every N events (NULL: none). Errors: ZE003, ZE010 wrong signature.$$;
+an automatic snapshot every N events (NULL: none). It runs with the rights of the role that
+registers it. Errors: ZE003, ZE010 wrong signature, or a function that could run with rights
+its registrant does not have.$$;
 
--- Folds events (in version order) into a state with a reducer. One dynamic call per
--- event: reducers are registered at run time, and streams are short between snapshots.
+-- Folds events (in version order) into a state with a reducer's invoker
+-- (data.reducers.reducer_invoker). One dynamic call per event: reducers are registered at
+-- run time, and streams are short between snapshots.
 CREATE OR REPLACE FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[])
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -80,11 +88,15 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_call text := pg_catalog.format('SELECT %s($1, $2)', in_reducer::oid::regproc);
+    l_call text;
     l_state jsonb := in_state;
     l_event data.events;
 BEGIN
-    FOREACH l_event IN ARRAY COALESCE(in_events, '{}') LOOP
+    IF COALESCE(pg_catalog.cardinality(in_events), 0) = 0 THEN
+        RETURN l_state;
+    END IF;
+    l_call := pg_catalog.format('SELECT %s($1, $2)', private.invoker_call(in_reducer, 'reducer ' || in_reducer::text));
+    FOREACH l_event IN ARRAY in_events LOOP
         EXECUTE l_call INTO l_state USING l_state, l_event;
     END LOOP;
     RETURN l_state;
@@ -92,7 +104,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.fold_events(regprocedure, jsonb, data.events[]) IS
-    'Folds events into a state with a reducer';
+    'Folds events into a state with a reducer''s invoker (registered.*)';
 
 REVOKE ALL ON FUNCTION api.register_reducer(text, regprocedure, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.fold_events(regprocedure, jsonb, data.events[]) FROM PUBLIC;

@@ -1,4 +1,6 @@
 -- Deploy eventstore:snapshots to pg
+-- requires: snapshots@v1.1.0
+-- requires: registered_code
 -- requires: events
 -- requires: event_upcasters
 -- requires: reducers
@@ -10,21 +12,7 @@ BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
-CREATE TABLE data.snapshots (
-    stream_type     text NOT NULL,
-    stream_id       uuid NOT NULL,
-    version         integer NOT NULL CHECK (version > 0),
-    state           jsonb NOT NULL,
-    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    -- Version of the reducer that computed the state; NULL when saved without a reducer.
-    reducer_version integer,
-
-    PRIMARY KEY (stream_type, stream_id)
-);
-
-CREATE INDEX snapshots_version_idx ON data.snapshots (stream_type, stream_id, version);
-
-COMMENT ON TABLE data.snapshots IS 'Latest snapshot of an aggregate: its state at a version';
+-- (Its table is that of the first version of this change.)
 
 -- Is a snapshot taken with this reducer version usable for this stream type now?
 CREATE OR REPLACE FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer)
@@ -134,7 +122,7 @@ BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
     END IF;
-    SELECT r.reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
+    SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
     FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no reducer is registered for stream type %', in_stream_type

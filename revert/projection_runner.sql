@@ -254,4 +254,9 @@ REVOKE ALL ON FUNCTION api.run_projections(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.run_projection(text, integer) TO eventstore_projector;
 GRANT EXECUTE ON FUNCTION api.run_projections(integer) TO eventstore_projector;
 
+-- What the rework added.
+DROP FUNCTION private.run_projection_guarded(text, integer);
+DROP FUNCTION private.first_unreadable_event(integer, xid8, bigint, integer, text[], text[], integer, xid8);
+DROP FUNCTION private.mark_projection_failed(text, text, text, uuid);
+
 COMMIT;

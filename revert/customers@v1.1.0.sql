@@ -1,0 +1,8 @@
+-- Revert eventstore:customers from pg
+
+BEGIN;
+
+DROP PROCEDURE api.create_customer(text, text, uuid);
+DROP TABLE data.customers;
+
+COMMIT;

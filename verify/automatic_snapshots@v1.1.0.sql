@@ -1,0 +1,17 @@
+-- Verify eventstore:automatic_snapshots on pg
+
+BEGIN;
+
+DO $$
+BEGIN
+    ASSERT (SELECT p.handler FROM data.projections AS p WHERE p.projection_name = 'snapshots')
+           = 'private.maybe_create_snapshot(data.events[])'::pg_catalog.regprocedure, 'projection snapshots is registered';
+    INSERT INTO data.reducers (stream_type, reducer, reducer_version, snapshot_interval)
+    VALUES ('VerifyStream', 'private.fold_events(regprocedure, jsonb, data.events[])', 1, 10);
+    ASSERT (SELECT p.stream_types FROM data.projections AS p WHERE p.projection_name = 'snapshots')
+           @> ARRAY['VerifyStream'],
+        'it follows the stream types with a snapshot interval';
+END
+$$;
+
+ROLLBACK;

@@ -1,0 +1,16 @@
+-- Verify eventstore:event_schemas on pg
+
+BEGIN;
+
+DO $$
+BEGIN
+    ASSERT private.json_schema_error('{"type": "object", "required": ["a"]}', '{"a": 1}') IS NULL, 'a match';
+    ASSERT private.json_schema_error('{"type": "object", "required": ["a"]}', '{}')
+           = 'at $: required property a is missing', 'a mismatch, with its path';
+    ASSERT private.json_schema_problem('{"oneOf": []}') = 'at $: unsupported keyword oneOf', 'unsupported keywords';
+    ASSERT pg_catalog.has_function_privilege('eventstore_admin', 'api.register_event_schema(text, integer, jsonb)', 'EXECUTE'),
+        'admins register schemas';
+END
+$$;
+
+ROLLBACK;

@@ -1,0 +1,18 @@
+-- Verify eventstore:projection_status on pg
+
+BEGIN;
+
+SELECT projection_name, status, last_event_id, last_processed, events_applied, events_behind,
+       events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age,
+       oldest_xact_query, error_message, failed_event_id, failed_at
+FROM api.projection_status
+WHERE false;
+
+DO $$
+BEGIN
+    ASSERT pg_catalog.has_table_privilege('eventstore_reader', 'api.projection_status', 'SELECT'),
+        'readers watch projections';
+END
+$$;
+
+ROLLBACK;
