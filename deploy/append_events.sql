@@ -6,7 +6,9 @@
 -- requires: event_schemas
 -- requires: roles
 -- api.append_events: optimistic concurrency on the stream row, one set-based insert.
--- Since v1.1.0: the per-stream queueing lock is taken only by a transaction's first append.
+-- Since v1.1.0: the per-stream queueing lock is taken only by a transaction's first append;
+-- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
+-- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
 
 BEGIN;
 
@@ -38,6 +40,7 @@ BEGIN
     -- strict: lax mode would unwrap an element that is itself an array
     IF NOT (in_events @? 'strict $[*] ? (@.type() != "object")'
             OR in_events @? '$[*] ? (!(@.event_type.type() == "string") || @.event_type == ""
+                                    || @.event_type like_regex "^.{201}"
                                     || !(@.event_data.type() == "object")
                                     || (exists(@.metadata) && !(@.metadata.type() == "object"))
                                     || (exists(@.metadata.version)
@@ -59,6 +62,8 @@ BEGIN
                    WHEN pg_catalog.jsonb_typeof(e.element -> 'event_type') IS DISTINCT FROM 'string'
                         OR e.element ->> 'event_type' = ''
                        THEN 'has no non-empty string event_type'
+                   WHEN pg_catalog.char_length(e.element ->> 'event_type') > 200
+                       THEN 'has an event_type longer than 200 characters'
                    WHEN pg_catalog.jsonb_typeof(e.element -> 'event_data') IS DISTINCT FROM 'object'
                        THEN 'has an event_data that is not a JSON object'
                    WHEN e.element ? 'metadata'
@@ -147,8 +152,12 @@ DECLARE
     l_xid xid8;
     l_lock text;
 BEGIN
-    IF in_stream_type IS NULL OR in_stream_type = '' THEN
-        RAISE EXCEPTION 'in_stream_type must be a non-empty text, got %', COALESCE(pg_catalog.quote_literal(in_stream_type), 'NULL')
+    IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
+                COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_stream_type, 50))
+                         || CASE WHEN pg_catalog.char_length(in_stream_type) > 50
+                                 THEN pg_catalog.format(' (%s characters)', pg_catalog.char_length(in_stream_type)) ELSE '' END,
+                         'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
     IF in_stream_id IS NULL THEN
@@ -230,13 +239,13 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type, e.event_data, e.metadata,
-               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::integer, t.current_version, 1)
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
         WHERE t.event_type IS NULL
-           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::integer, t.current_version),
+           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
     ELSE
         INSERT INTO data.events
@@ -250,12 +259,12 @@ BEGIN
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
-               COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version, 1)
+               COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
-                                         COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version),
+                                         COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
                                          e.element -> 'event_data', e.ord);
     END IF;
 

@@ -25,6 +25,12 @@ BEGIN
     IF in_name IS NULL OR pg_catalog.btrim(in_name) = '' THEN
         RAISE EXCEPTION 'in_name must be a non-empty text' USING ERRCODE = 'ZE003';
     END IF;
+    -- Since v1.1.0: bounded, so that the e-mail index never refuses a row (54000).
+    IF pg_catalog.char_length(in_name) > 200 OR pg_catalog.char_length(in_email) > 320 THEN
+        RAISE EXCEPTION 'in_name must be at most 200 characters and in_email at most 320, got % and %',
+                pg_catalog.char_length(in_name), COALESCE(pg_catalog.char_length(in_email), 0)
+            USING ERRCODE = 'ZE003';
+    END IF;
     IF in_email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
         RAISE EXCEPTION 'in_email is not an email address: %', in_email USING ERRCODE = 'ZE003';
     END IF;
@@ -43,7 +49,7 @@ $$;
 
 COMMENT ON PROCEDURE api.create_customer(text, text, uuid) IS
 $$Creates a customer; io_customer_id returns its id (or sets it, when given).
-Errors: ZE003 empty name or malformed email, ZE009 the id or the email exists.$$;
+Errors: ZE003 empty or too long name, malformed or too long email, ZE009 the id or the email exists.$$;
 
 REVOKE ALL ON PROCEDURE api.create_customer(text, text, uuid) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE api.create_customer(text, text, uuid) TO eventstore_writer;

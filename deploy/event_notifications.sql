@@ -11,7 +11,8 @@
 --     holds the event back), in log order, one per stream and batch.
 -- The cost: it comes up to one worker poll (0.2 s) after the commit, and only where the
 -- projections run (pg_cron, or api.run_projections). api.pause_projection('notifications')
--- turns it off.
+-- turns it off. Since v1.1.0: a notification PostgreSQL cannot send (a payload past its
+-- 8000 bytes) is sent without the stream type, never failing the projection.
 
 BEGIN;
 
@@ -31,9 +32,12 @@ BEGIN
         GROUP BY e.stream_type, e.stream_id
         ORDER BY min(e.ordinality)
     LOOP
-        PERFORM pg_catalog.pg_notify('eventstore_events', pg_catalog.json_build_object(
-            'stream_type', l_stream.stream_type, 'stream_id', l_stream.stream_id,
-            'version', l_stream.version)::text);
+        PERFORM pg_catalog.pg_notify('eventstore_events', CASE
+            WHEN pg_catalog.octet_length(l_stream.stream_type) <= 7000
+            THEN pg_catalog.json_build_object('stream_type', l_stream.stream_type, 'stream_id', l_stream.stream_id,
+                                              'version', l_stream.version)::text
+            ELSE pg_catalog.json_build_object('stream_type', NULL, 'stream_id', l_stream.stream_id,
+                                              'version', l_stream.version)::text END);
     END LOOP;
 END;
 $$;

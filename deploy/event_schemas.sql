@@ -2,6 +2,10 @@
 -- requires: event_schemas@v1.1.0
 -- requires: event_registry
 -- requires: roles
+-- Since v1.1.0: patterns with back-references (whose matching time can grow exponentially,
+-- holding the stream's row lock) and patterns past 1000 characters are refused; length
+-- bounds past 2147483647 are refused; a new version is refused while events of the type are
+-- stored at a version no upcaster chain leads from.
 -- Validation of event payloads against registered JSON schemas, on append. The supported
 -- subset of JSON Schema (anything else is refused at registration, not silently ignored):
 --   type (object, array, string, number, integer, boolean, null, or an array of them),
@@ -33,6 +37,13 @@ IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF pg_catalog.char_length(in_pattern) > 1000 THEN
+        RETURN pg_catalog.format('pattern must be at most 1000 characters, got %s', pg_catalog.char_length(in_pattern));
+    END IF;
+    -- A backslash and a digit 1-9 not itself escaped: a back-reference.
+    IF in_pattern ~ '(^|[^\\])(\\\\)*\\[1-9]' THEN
+        RETURN 'pattern must not use back-references (\1 ... \9): matching them can take exponential time';
+    END IF;
     PERFORM '' ~ in_pattern;
     RETURN NULL;
 EXCEPTION WHEN invalid_regular_expression THEN
@@ -90,8 +101,9 @@ BEGIN
                 CASE WHEN pg_catalog.jsonb_typeof(l_value) = 'number' THEN NULL ELSE l_key || ' must be a number' END
             WHEN l_key IN ('minLength', 'maxLength', 'minItems', 'maxItems') THEN
                 CASE WHEN pg_catalog.jsonb_typeof(l_value) = 'number' AND (l_value #>> '{}')::numeric >= 0
+                          AND (l_value #>> '{}')::numeric <= 2147483647
                           AND (l_value #>> '{}')::numeric = pg_catalog.trunc((l_value #>> '{}')::numeric) THEN NULL
-                     ELSE l_key || ' must be a non-negative integer' END
+                     ELSE l_key || ' must be an integer from 0 to 2147483647' END
             WHEN l_key = 'pattern' THEN
                 CASE WHEN pg_catalog.jsonb_typeof(l_value) <> 'string' THEN 'pattern must be a string'
                      ELSE private.regex_problem(l_value #>> '{}') END
@@ -269,9 +281,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_problem text;
+    l_current integer;
+    l_gap integer;
 BEGIN
-    IF in_event_type IS NULL OR in_event_type = '' THEN
-        RAISE EXCEPTION 'in_event_type must be a non-empty text' USING ERRCODE = 'ZE003';
+    IF in_event_type IS NULL OR in_event_type = '' OR pg_catalog.char_length(in_event_type) > 200 THEN
+        RAISE EXCEPTION 'in_event_type must be a non-empty text of at most 200 characters' USING ERRCODE = 'ZE003';
     END IF;
     IF in_version IS NULL OR in_version < 1 THEN
         RAISE EXCEPTION 'in_version must be a positive integer, got %', COALESCE(in_version::text, 'NULL')
@@ -290,6 +304,21 @@ BEGIN
     VALUES (in_event_type, in_version, in_schema)
     ON CONFLICT (event_type, version) DO UPDATE SET schema = excluded.schema, created_at = pg_catalog.now();
     PERFORM private.refresh_event_type(in_event_type);
+
+    -- Readers upcast every event to the current version: refuse a current version that
+    -- stored events cannot reach. l_gap: the highest version below it without a step.
+    SELECT t.current_version INTO l_current FROM data.event_types AS t WHERE t.event_type = in_event_type;
+    SELECT max(v.version) INTO l_gap
+    FROM pg_catalog.generate_series(1, l_current - 1) AS v(version)
+    WHERE NOT EXISTS (SELECT FROM data.event_upcasters AS u
+                      WHERE u.event_type = in_event_type AND u.from_version = v.version);
+    IF l_gap IS NOT NULL AND EXISTS (SELECT FROM data.events AS e
+                                     WHERE e.event_type = in_event_type AND e.schema_version <= l_gap) THEN
+        RAISE EXCEPTION 'schema of % version % would make % the current version, but events of the type are stored at version % or older and no upcaster leads from version % to %',
+                in_event_type, in_version, l_current, l_gap, l_gap, l_gap + 1
+            USING ERRCODE = 'ZE010',
+                  HINT = 'Register the upcasters up to version ' || l_current || ' first (api.register_upcaster).';
+    END IF;
 END;
 $$;
 
@@ -297,7 +326,8 @@ COMMENT ON FUNCTION api.register_event_schema(text, integer, jsonb) IS
 $$Registers (or replaces) the JSON schema of a version of an event type. Appends of that type
 are then validated: events are written at the type's latest version unless metadata.version
 says otherwise, and refused (ZE006) when their event_data does not match. Types without a
-schema are not checked. Errors: ZE003 bad argument, ZE010 a schema outside the supported subset.$$;
+schema are not checked. Errors: ZE003 bad argument, ZE010 a schema outside the supported
+subset, or a new version that stored events of the type could not be upcast to.$$;
 
 REVOKE ALL ON FUNCTION private.json_path_member(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.json_schema_problem(jsonb, text) FROM PUBLIC;

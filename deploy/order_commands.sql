@@ -14,6 +14,11 @@ BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
+-- Since v1.1.0: the commands refuse what the read model (data.order_summaries: total_items
+-- integer, total_amount numeric(15,2)) and the reducer could not hold: a price above
+-- 1,000,000,000, a product_id past 200 characters, more than 1,000 items at creation, an
+-- order whose totals would pass 2,147,483,647 items or 9,999,999,999,999.99 (ZE003, ZE009).
+
 -- Raises ZE003 unless in_item is {product_id: non-empty text, quantity: positive integer,
 -- price: number >= 0, ...}; in_what names it in the message.
 CREATE OR REPLACE FUNCTION private.check_order_item(in_item jsonb, in_what text)
@@ -27,8 +32,9 @@ BEGIN
         RAISE EXCEPTION '% must be an object {product_id, quantity, price}, got %', in_what, in_item
             USING ERRCODE = 'ZE003';
     END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'product_id') IS DISTINCT FROM 'string' OR in_item ->> 'product_id' = '' THEN
-        RAISE EXCEPTION '% has no product_id', in_what USING ERRCODE = 'ZE003';
+    IF pg_catalog.jsonb_typeof(in_item -> 'product_id') IS DISTINCT FROM 'string' OR in_item ->> 'product_id' = ''
+       OR pg_catalog.char_length(in_item ->> 'product_id') > 200 THEN
+        RAISE EXCEPTION '% has no product_id of 1 to 200 characters', in_what USING ERRCODE = 'ZE003';
     END IF;
     IF pg_catalog.jsonb_typeof(in_item -> 'quantity') IS DISTINCT FROM 'number'
        OR (in_item ->> 'quantity')::numeric <= 0
@@ -38,12 +44,31 @@ BEGIN
                 COALESCE(in_item -> 'quantity', 'null')
             USING ERRCODE = 'ZE003';
     END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'price') IS DISTINCT FROM 'number' OR (in_item ->> 'price')::numeric < 0 THEN
-        RAISE EXCEPTION '% has price %: it must be a number, 0 or more', in_what, COALESCE(in_item -> 'price', 'null')
+    IF pg_catalog.jsonb_typeof(in_item -> 'price') IS DISTINCT FROM 'number' OR (in_item ->> 'price')::numeric < 0
+       OR (in_item ->> 'price')::numeric > 1000000000 THEN
+        RAISE EXCEPTION '% has price %: it must be a number from 0 to 1000000000', in_what, COALESCE(in_item -> 'price', 'null')
             USING ERRCODE = 'ZE003';
     END IF;
 END;
 $$;
+
+-- Raises ZE009 when an order's totals would pass what its read model holds.
+CREATE OR REPLACE FUNCTION private.check_order_totals(in_order_id uuid, in_items numeric, in_amount numeric)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF in_items > 2147483647 OR pg_catalog.round(in_amount, 2) > 9999999999999.99 THEN
+        RAISE EXCEPTION 'order % would hold % items worth %: at most 2147483647 items worth 9999999999999.99',
+                in_order_id, in_items, in_amount
+            USING ERRCODE = 'ZE009';
+    END IF;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.check_order_totals(uuid, numeric, numeric) FROM PUBLIC;
 
 -- The order's state and version; ZE004 when there is no such order.
 CREATE OR REPLACE FUNCTION private.load_order(in_order_id uuid, OUT state jsonb, OUT version integer)
@@ -109,8 +134,15 @@ BEGIN
         RAISE EXCEPTION 'in_items must be a JSON array of {product_id, quantity, price}, got %', l_items
             USING ERRCODE = 'ZE003';
     END IF;
+    IF pg_catalog.jsonb_array_length(l_items) > 1000 THEN
+        RAISE EXCEPTION 'in_items has % items: at most 1000 at creation', pg_catalog.jsonb_array_length(l_items)
+            USING ERRCODE = 'ZE003';
+    END IF;
     PERFORM private.check_order_item(i.item, 'item ' || i.ord)
     FROM pg_catalog.jsonb_array_elements(l_items) WITH ORDINALITY AS i(item, ord);
+    PERFORM private.check_order_totals(l_order_id, sum((i.item ->> 'quantity')::numeric),
+                                       sum((i.item ->> 'quantity')::numeric * (i.item ->> 'price')::numeric))
+    FROM pg_catalog.jsonb_array_elements(l_items) AS i(item);
     IF api.get_stream_version('Order', l_order_id) > 0 THEN
         RAISE EXCEPTION 'order % exists', l_order_id USING ERRCODE = 'ZE009';
     END IF;
@@ -131,8 +163,9 @@ $$;
 
 COMMENT ON PROCEDURE api.create_order(uuid, jsonb, uuid) IS
 $$Creates an order for a customer with items [{product_id, quantity, price}] (may be empty);
-io_order_id returns its id (or sets it, when given). Errors: ZE003 invalid argument or item,
-ZE004 customer not found, ZE009 the order exists.$$;
+io_order_id returns its id (or sets it, when given). Errors: ZE003 invalid argument or item
+(quantity 1 to 1000000, price 0 to 1000000000, at most 1000 items), ZE004 customer not found,
+ZE009 the order exists or its totals pass what the read model holds.$$;
 
 CREATE OR REPLACE PROCEDURE api.add_order_item(
     in_order_id uuid,
@@ -151,6 +184,9 @@ DECLARE
                                                   'price', in_price);
 BEGIN
     PERFORM private.check_order_item(l_item, 'the item');
+    PERFORM private.check_order_totals(in_order_id,
+                                       (l_order.state ->> 'total_items')::numeric + in_quantity,
+                                       (l_order.state ->> 'total_amount')::numeric + in_quantity * in_price);
     IF l_order.state ->> 'status' <> 'created' THEN
         RAISE EXCEPTION 'order % is %: items can only be added to an open order', in_order_id, l_order.state ->> 'status'
             USING ERRCODE = 'ZE009';
@@ -161,7 +197,8 @@ $$;
 
 COMMENT ON PROCEDURE api.add_order_item(uuid, text, integer, numeric, integer) IS
 $$Adds an item to an open order. Errors: ZE003 invalid item, ZE004 order not found, ZE009 the
-order is submitted or cancelled, ZE001 the order changed meanwhile (retry).$$;
+order is submitted or cancelled or its totals would pass what the read model holds, ZE001 the
+order changed meanwhile (retry).$$;
 
 CREATE OR REPLACE PROCEDURE api.submit_order(
     in_order_id uuid,

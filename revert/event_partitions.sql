@@ -139,4 +139,9 @@ GRANT EXECUTE ON PROCEDURE api.detach_event_partitions(date) TO eventstore_admin
 -- The current month and the ones ahead exist from the start.
 CALL api.ensure_event_partitions();
 
+-- What the rework added.
+DROP FUNCTION private.retire_event_partition(text);
+DROP FUNCTION private.run_with_lock_retries(text, text);
+DROP TABLE data.retired_event_partitions;
+
 COMMIT;

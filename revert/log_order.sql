@@ -139,4 +139,6 @@ REVOKE ALL ON FUNCTION private.check_limit(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_horizon() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_position(uuid) FROM PUBLIC;
 
+DROP FUNCTION private.uuidv7_time(uuid);
+
 COMMIT;

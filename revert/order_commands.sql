@@ -225,4 +225,6 @@ GRANT EXECUTE ON PROCEDURE api.add_order_item(uuid, text, integer, numeric, inte
 GRANT EXECUTE ON PROCEDURE api.submit_order(uuid, integer) TO eventstore_writer;
 GRANT EXECUTE ON PROCEDURE api.cancel_order(uuid, text, integer) TO eventstore_writer;
 
+DROP FUNCTION private.check_order_totals(uuid, numeric, numeric);
+
 COMMIT;
