@@ -125,7 +125,6 @@ DECLARE
     l_signature text;
     l_types text;
     l_invoker regprocedure;
-    l_registrant oid := (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = in_registrant);
 BEGIN
     IF in_check THEN
         l_problem := private.registration_problem(in_function, in_registrant);
@@ -136,9 +135,10 @@ BEGIN
         END IF;
     END IF;
 
-    l_name := pg_catalog.format('%s_%s_%s_r%s', in_kind,
+    -- Named for what it runs and as whom (the hash keeps the name within 63 bytes, unique).
+    l_name := pg_catalog.format('%s_%s_%s', in_kind,
                                 pg_catalog.left((SELECT f.proname FROM pg_catalog.pg_proc AS f WHERE f.oid = in_function), 30),
-                                in_function::oid, l_registrant);
+                                pg_catalog.left(pg_catalog.md5(in_function::text || ' as ' || in_registrant), 12));
     l_signature := CASE in_kind
         WHEN 'handler'  THEN '(in_events data.events[])'
         WHEN 'reset'    THEN '()'

@@ -10,6 +10,10 @@ CREATE SCHEMA private;
 
 COMMENT ON SCHEMA private IS 'Event store internals: helpers, handlers, runners';
 
+CREATE SCHEMA registered;
+
+COMMENT ON SCHEMA registered IS 'Invokers of registered functions: each runs one registered function as its registrant';
+
 CREATE PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer DEFAULT NULL::integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -20,6 +24,9 @@ DECLARE
                                                   'price', in_price);
 BEGIN
     PERFORM private.check_order_item(l_item, 'the item');
+    PERFORM private.check_order_totals(in_order_id,
+                                       (l_order.state ->> 'total_items')::numeric + in_quantity,
+                                       (l_order.state ->> 'total_amount')::numeric + in_quantity * in_price);
     IF l_order.state ->> 'status' <> 'created' THEN
         RAISE EXCEPTION 'order % is %: items can only be added to an open order', in_order_id, l_order.state ->> 'status'
             USING ERRCODE = 'ZE009';
@@ -29,7 +36,8 @@ END;
 $$;
 
 COMMENT ON PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer) IS 'Adds an item to an open order. Errors: ZE003 invalid item, ZE004 order not found, ZE009 the
-order is submitted or cancelled, ZE001 the order changed meanwhile (retry).';
+order is submitted or cancelled or its totals would pass what the read model holds, ZE001 the
+order changed meanwhile (retry).';
 
 CREATE PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -42,8 +50,12 @@ DECLARE
     l_xid xid8;
     l_lock text;
 BEGIN
-    IF in_stream_type IS NULL OR in_stream_type = '' THEN
-        RAISE EXCEPTION 'in_stream_type must be a non-empty text, got %', COALESCE(pg_catalog.quote_literal(in_stream_type), 'NULL')
+    IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
+                COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_stream_type, 50))
+                         || CASE WHEN pg_catalog.char_length(in_stream_type) > 50
+                                 THEN pg_catalog.format(' (%s characters)', pg_catalog.char_length(in_stream_type)) ELSE '' END,
+                         'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
     IF in_stream_id IS NULL THEN
@@ -125,13 +137,13 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type, e.event_data, e.metadata,
-               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::integer, t.current_version, 1)
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
         WHERE t.event_type IS NULL
-           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::integer, t.current_version),
+           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
     ELSE
         INSERT INTO data.events
@@ -145,12 +157,12 @@ BEGIN
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
-               COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version, 1)
+               COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
-                                         COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version),
+                                         COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
                                          e.element -> 'event_data', e.ord);
     END IF;
 
@@ -183,6 +195,14 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
     l_count := private.check_event_batch(in_events);
+
+    -- Queue on the stream before the first write, as api.append_events does (the same
+    -- key): claiming the key takes a transaction id, and one taken before queueing could be
+    -- older than an append that commits meanwhile (40001 for that append or this one).
+    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                                 pg_catalog.hashtext(in_stream_id::text));
+    END IF;
 
     -- Claim the key. A concurrent call with the same key waits here until the first
     -- commits (then finds the key) or rolls back (then claims it).
@@ -257,6 +277,12 @@ BEGIN
     IF in_name IS NULL OR pg_catalog.btrim(in_name) = '' THEN
         RAISE EXCEPTION 'in_name must be a non-empty text' USING ERRCODE = 'ZE003';
     END IF;
+    -- Since v1.1.0: bounded, so that the e-mail index never refuses a row (54000).
+    IF pg_catalog.char_length(in_name) > 200 OR pg_catalog.char_length(in_email) > 320 THEN
+        RAISE EXCEPTION 'in_name must be at most 200 characters and in_email at most 320, got % and %',
+                pg_catalog.char_length(in_name), COALESCE(pg_catalog.char_length(in_email), 0)
+            USING ERRCODE = 'ZE003';
+    END IF;
     IF in_email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
         RAISE EXCEPTION 'in_email is not an email address: %', in_email USING ERRCODE = 'ZE003';
     END IF;
@@ -274,7 +300,7 @@ END;
 $_$;
 
 COMMENT ON PROCEDURE api.create_customer(IN in_name text, IN in_email text, INOUT io_customer_id uuid) IS 'Creates a customer; io_customer_id returns its id (or sets it, when given).
-Errors: ZE003 empty name or malformed email, ZE009 the id or the email exists.';
+Errors: ZE003 empty or too long name, malformed or too long email, ZE009 the id or the email exists.';
 
 CREATE PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid DEFAULT NULL::uuid)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -297,8 +323,15 @@ BEGIN
         RAISE EXCEPTION 'in_items must be a JSON array of {product_id, quantity, price}, got %', l_items
             USING ERRCODE = 'ZE003';
     END IF;
+    IF pg_catalog.jsonb_array_length(l_items) > 1000 THEN
+        RAISE EXCEPTION 'in_items has % items: at most 1000 at creation', pg_catalog.jsonb_array_length(l_items)
+            USING ERRCODE = 'ZE003';
+    END IF;
     PERFORM private.check_order_item(i.item, 'item ' || i.ord)
     FROM pg_catalog.jsonb_array_elements(l_items) WITH ORDINALITY AS i(item, ord);
+    PERFORM private.check_order_totals(l_order_id, sum((i.item ->> 'quantity')::numeric),
+                                       sum((i.item ->> 'quantity')::numeric * (i.item ->> 'price')::numeric))
+    FROM pg_catalog.jsonb_array_elements(l_items) AS i(item);
     IF api.get_stream_version('Order', l_order_id) > 0 THEN
         RAISE EXCEPTION 'order % exists', l_order_id USING ERRCODE = 'ZE009';
     END IF;
@@ -318,8 +351,9 @@ END;
 $$;
 
 COMMENT ON PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid) IS 'Creates an order for a customer with items [{product_id, quantity, price}] (may be empty);
-io_order_id returns its id (or sets it, when given). Errors: ZE003 invalid argument or item,
-ZE004 customer not found, ZE009 the order exists.';
+io_order_id returns its id (or sets it, when given). Errors: ZE003 invalid argument or item
+(quantity 1 to 1000000, price 0 to 1000000000, at most 1000 items), ZE004 customer not found,
+ZE009 the order exists or its totals pass what the read model holds.';
 
 CREATE PROCEDURE api.detach_event_partitions(IN in_before date)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -344,13 +378,17 @@ BEGIN
           AND (pg_catalog.to_date(pg_catalog.substr(c.relname, 8), 'YYYY_MM') + interval '1 month') <= in_before
         ORDER BY c.relname
     LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE data.events DETACH PARTITION data.%I', l_partition.relname);
+        PERFORM private.run_with_lock_retries(
+            pg_catalog.format('SELECT private.retire_event_partition(%L)', l_partition.relname),
+            'detaching data.' || l_partition.relname);
         RAISE NOTICE 'detached data.%: archive it, then DROP TABLE it', l_partition.relname;
     END LOOP;
 END;
 $_$;
 
-COMMENT ON PROCEDURE api.detach_event_partitions(IN in_before date) IS 'Retention: detaches the monthly partitions that end on or before in_before (kept as tables)';
+COMMENT ON PROCEDURE api.detach_event_partitions(IN in_before date) IS 'Retention: detaches the monthly partitions that end on or before in_before (kept as tables,
+recorded in data.retired_event_partitions). Waits at most 200 ms at a time for its lock,
+retrying for about a minute (then 55P03). Errors: ZE003 in_before NULL or in this month.';
 
 CREATE PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer DEFAULT 3)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -359,6 +397,7 @@ CREATE PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer DEFAULT 
     AS $$
 DECLARE
     l_this_month date := pg_catalog.date_trunc('month', pg_catalog.now())::date;
+    l_month date;
 BEGIN
     IF in_months_ahead IS NULL OR in_months_ahead < 0 OR in_months_ahead > 120 THEN
         RAISE EXCEPTION 'in_months_ahead must be between 0 and 120, got %', in_months_ahead
@@ -366,15 +405,19 @@ BEGIN
     END IF;
 
     FOR l_i IN 0 .. in_months_ahead LOOP
-        IF private.create_event_partition((l_this_month + pg_catalog.make_interval(months => l_i))::date) THEN
-            RAISE NOTICE 'created partition data.events_%',
-                pg_catalog.to_char(l_this_month + pg_catalog.make_interval(months => l_i), 'YYYY_MM');
-        END IF;
+        l_month := (l_this_month + pg_catalog.make_interval(months => l_i))::date;
+        CONTINUE WHEN pg_catalog.to_regclass('data.events_' || pg_catalog.to_char(l_month, 'YYYY_MM')) IS NOT NULL;
+        PERFORM private.run_with_lock_retries(
+            pg_catalog.format('SELECT private.create_event_partition(%L)', l_month),
+            'creating partition data.events_' || pg_catalog.to_char(l_month, 'YYYY_MM'));
+        RAISE NOTICE 'created partition data.events_%', pg_catalog.to_char(l_month, 'YYYY_MM');
     END LOOP;
 END;
 $$;
 
-COMMENT ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) IS 'Creates the monthly partitions of data.events for this month and in_months_ahead more (UTC)';
+COMMENT ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) IS 'Creates the monthly partitions of data.events for this month and in_months_ahead more (UTC).
+Never blocks the store for more than 200 ms at a time: it retries its short lock waits for
+about a minute, then fails with 55P03. Errors: ZE003 in_months_ahead outside 0 to 120.';
 
 CREATE FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) RETURNS TABLE(state jsonb, version integer, pending_events jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -502,9 +545,11 @@ CREATE FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid D
 DECLARE
     l_after record := private.log_position(in_after_id);
 BEGIN
+    -- Since v1.1.0 a multi-dimensional array is refused here too (it failed with 0A000).
     IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
+       OR pg_catalog.array_ndims(in_event_types) > 1
        OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'in_event_types must be a non-empty array of event types without NULLs, got %',
+        RAISE EXCEPTION 'in_event_types must be a non-empty one-dimensional array of event types without NULLs, got %',
                 COALESCE(in_event_types::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
@@ -522,15 +567,22 @@ the start), in log order, at most in_limit; gap-free like api.get_all_events.
 Errors: ZE003 bad in_event_types or in_limit, ZE004 in_after_id names no event.';
 
 CREATE FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT COALESCE((SELECT s.current_version
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL, got % and %',
+                COALESCE(pg_catalog.quote_literal(in_stream_type), 'NULL'), COALESCE(in_stream_id::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN COALESCE((SELECT s.current_version
                      FROM data.event_streams AS s
                      WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id), 0);
+END;
 $$;
 
-COMMENT ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) IS 'Current version of a stream: 0 for a stream with no events';
+COMMENT ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) IS 'Current version of a stream: 0 for a stream with no events. Errors: ZE003 a NULL argument';
 
 CREATE FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) RETURNS TABLE(state jsonb, version integer)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -545,7 +597,7 @@ BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
     END IF;
-    SELECT r.reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
+    SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
     FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no reducer is registered for stream type %', in_stream_type
@@ -614,8 +666,9 @@ CREATE FUNCTION api.purge_idempotency_keys(in_older_than interval DEFAULT '30 da
 DECLARE
     l_deleted bigint;
 BEGIN
-    IF in_older_than IS NULL OR in_older_than < interval '1 hour' THEN
-        RAISE EXCEPTION 'in_older_than must be at least 1 hour, got %', COALESCE(in_older_than::text, 'NULL')
+    -- Since v1.1.0 bounded above too: now() minus a huge interval is out of range (22008).
+    IF in_older_than IS NULL OR in_older_than < interval '1 hour' OR in_older_than > interval '1000 years' THEN
+        RAISE EXCEPTION 'in_older_than must be from 1 hour to 1000 years, got %', COALESCE(in_older_than::text, 'NULL')
             USING ERRCODE = 'ZE003',
                   HINT = 'A shorter window would let a client''s ordinary retry append twice.';
     END IF;
@@ -625,7 +678,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION api.purge_idempotency_keys(in_older_than interval) IS 'Deletes idempotency keys older than in_older_than (default 30 days; at least 1 hour): a retry
+COMMENT ON FUNCTION api.purge_idempotency_keys(in_older_than interval) IS 'Deletes idempotency keys older than in_older_than (default 30 days; from 1 hour to 1000 years): a retry
 with such a key appends again. Returns the number of keys deleted. Scheduled daily by pg_cron
 (job eventstore-idempotency-keys). Errors: ZE003 a window under 1 hour.';
 
@@ -666,9 +719,11 @@ CREATE FUNCTION api.register_event_schema(in_event_type text, in_version integer
     AS $$
 DECLARE
     l_problem text;
+    l_current integer;
+    l_gap integer;
 BEGIN
-    IF in_event_type IS NULL OR in_event_type = '' THEN
-        RAISE EXCEPTION 'in_event_type must be a non-empty text' USING ERRCODE = 'ZE003';
+    IF in_event_type IS NULL OR in_event_type = '' OR pg_catalog.char_length(in_event_type) > 200 THEN
+        RAISE EXCEPTION 'in_event_type must be a non-empty text of at most 200 characters' USING ERRCODE = 'ZE003';
     END IF;
     IF in_version IS NULL OR in_version < 1 THEN
         RAISE EXCEPTION 'in_version must be a positive integer, got %', COALESCE(in_version::text, 'NULL')
@@ -687,18 +742,38 @@ BEGIN
     VALUES (in_event_type, in_version, in_schema)
     ON CONFLICT (event_type, version) DO UPDATE SET schema = excluded.schema, created_at = pg_catalog.now();
     PERFORM private.refresh_event_type(in_event_type);
+
+    -- Readers upcast every event to the current version: refuse a current version that
+    -- stored events cannot reach. l_gap: the highest version below it without a step.
+    SELECT t.current_version INTO l_current FROM data.event_types AS t WHERE t.event_type = in_event_type;
+    SELECT max(v.version) INTO l_gap
+    FROM pg_catalog.generate_series(1, l_current - 1) AS v(version)
+    WHERE NOT EXISTS (SELECT FROM data.event_upcasters AS u
+                      WHERE u.event_type = in_event_type AND u.from_version = v.version);
+    IF l_gap IS NOT NULL AND EXISTS (SELECT FROM data.events AS e
+                                     WHERE e.event_type = in_event_type AND e.schema_version <= l_gap) THEN
+        RAISE EXCEPTION 'schema of % version % would make % the current version, but events of the type are stored at version % or older and no upcaster leads from version % to %',
+                in_event_type, in_version, l_current, l_gap, l_gap, l_gap + 1
+            USING ERRCODE = 'ZE010',
+                  HINT = 'Register the upcasters up to version ' || l_current || ' first (api.register_upcaster).';
+    END IF;
 END;
 $$;
 
 COMMENT ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) IS 'Registers (or replaces) the JSON schema of a version of an event type. Appends of that type
 are then validated: events are written at the type''s latest version unless metadata.version
 says otherwise, and refused (ZE006) when their event_data does not match. Types without a
-schema are not checked. Errors: ZE003 bad argument, ZE010 a schema outside the supported subset.';
+schema are not checked. Errors: ZE003 bad argument, ZE010 a schema outside the supported
+subset, or a new version that stored events of the type could not be upcast to.';
 
 CREATE FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure DEFAULT NULL::regprocedure, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_batch_size integer DEFAULT 500) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
+DECLARE
+    l_registrant name := private.calling_role();
+    l_handler_invoker regprocedure;
+    l_reset_invoker regprocedure;
 BEGIN
     IF in_projection_name IS NULL OR in_projection_name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
         RAISE EXCEPTION 'in_projection_name must be lowercase letters, digits and _ starting with a letter, got %',
@@ -723,16 +798,32 @@ BEGIN
         RAISE EXCEPTION 'reset handler % must be a function without arguments', in_reset_handler
             USING ERRCODE = 'ZE010';
     END IF;
+    IF pg_catalog.array_ndims(in_event_types) > 1 OR pg_catalog.array_ndims(in_stream_types) > 1
+       OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL
+       OR pg_catalog.array_position(in_stream_types, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'in_event_types and in_stream_types must be one-dimensional arrays without NULLs'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_handler_invoker := private.make_invoker(in_handler, 'handler', l_registrant);
+    IF in_reset_handler IS NOT NULL THEN
+        l_reset_invoker := private.make_invoker(in_reset_handler, 'reset', l_registrant);
+    END IF;
 
     INSERT INTO data.projections AS p
-        (projection_name, handler, reset_handler, event_types, stream_types, batch_size)
-    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size)
+        (projection_name, handler, reset_handler, event_types, stream_types, batch_size,
+         handler_invoker, reset_handler_invoker, registered_by)
+    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size,
+            l_handler_invoker, l_reset_invoker, l_registrant)
     ON CONFLICT (projection_name) DO UPDATE
         SET handler = excluded.handler,
             reset_handler = excluded.reset_handler,
             event_types = excluded.event_types,
             stream_types = excluded.stream_types,
-            batch_size = excluded.batch_size;
+            batch_size = excluded.batch_size,
+            handler_invoker = excluded.handler_invoker,
+            reset_handler_invoker = excluded.reset_handler_invoker,
+            registered_by = excluded.registered_by;
+    PERFORM private.drop_unused_invokers();
 
     INSERT INTO data.projection_checkpoints (projection_name)
     VALUES (in_projection_name)
@@ -743,13 +834,18 @@ $_$;
 COMMENT ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) IS 'Registers (or redefines, keeping its position) a projection: in_handler(data.events[]) applies
 a batch of events in log order; in_reset_handler() empties the read model for rebuilds;
 in_event_types / in_stream_types restrict what it is given (NULL: everything). A new
-projection starts at the beginning of the log. Errors: ZE003 bad name or batch size,
-ZE010 handler of the wrong shape.';
+projection starts at the beginning of the log. The handlers run with the rights of the
+role that registers them. Errors: ZE003 bad name, batch size or filter, ZE010 handler of
+the wrong shape, or one that could run with rights its registrant does not have (a
+temporary function, one owned by another role, or in a schema others can create in).';
 
 CREATE FUNCTION api.register_reducer(in_stream_type text, in_reducer regprocedure, in_reducer_version integer, in_snapshot_interval integer DEFAULT 100) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    l_registrant name := private.calling_role();
+    l_invoker regprocedure;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text' USING ERRCODE = 'ZE003';
@@ -773,20 +869,32 @@ BEGIN
                   HINT = 'CREATE FUNCTION my_reducer(in_state jsonb, in_event data.events) RETURNS jsonb ...';
     END IF;
 
-    INSERT INTO data.reducers AS r (stream_type, reducer, reducer_version, snapshot_interval)
-    VALUES (in_stream_type, in_reducer, in_reducer_version, in_snapshot_interval)
+    IF pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be at most 200 characters, got %', pg_catalog.char_length(in_stream_type)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_invoker := private.make_invoker(in_reducer, 'reducer', l_registrant);
+
+    INSERT INTO data.reducers AS r (stream_type, reducer, reducer_version, snapshot_interval,
+                                    reducer_invoker, registered_by)
+    VALUES (in_stream_type, in_reducer, in_reducer_version, in_snapshot_interval, l_invoker, l_registrant)
     ON CONFLICT (stream_type) DO UPDATE
         SET reducer = excluded.reducer,
             reducer_version = excluded.reducer_version,
             snapshot_interval = excluded.snapshot_interval,
-            registered_at = pg_catalog.now();
+            registered_at = pg_catalog.now(),
+            reducer_invoker = excluded.reducer_invoker,
+            registered_by = excluded.registered_by;
+    PERFORM private.drop_unused_invokers();
 END;
 $$;
 
 COMMENT ON FUNCTION api.register_reducer(in_stream_type text, in_reducer regprocedure, in_reducer_version integer, in_snapshot_interval integer) IS 'Registers the reducer of a stream type: in_reducer(state jsonb, event data.events) returns the
 state after the event (unknown event types: the state unchanged). Bump in_reducer_version
 when its results change: snapshots of other versions are then ignored. in_snapshot_interval:
-an automatic snapshot every N events (NULL: none). Errors: ZE003, ZE010 wrong signature.';
+an automatic snapshot every N events (NULL: none). It runs with the rights of the role that
+registers it. Errors: ZE003, ZE010 wrong signature, or a function that could run with rights
+its registrant does not have.';
 
 CREATE FUNCTION api.register_upcaster(in_event_type text, in_from_version integer, in_upcaster regprocedure) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -795,12 +903,18 @@ CREATE FUNCTION api.register_upcaster(in_event_type text, in_from_version intege
 DECLARE
     l_low integer;
     l_high integer;
+    l_registrant name := private.calling_role();
+    l_invoker regprocedure;
 BEGIN
     IF in_event_type IS NULL OR in_event_type = '' THEN
         RAISE EXCEPTION 'in_event_type must be a non-empty text' USING ERRCODE = 'ZE003';
     END IF;
-    IF in_from_version IS NULL OR in_from_version < 1 THEN
-        RAISE EXCEPTION 'in_from_version must be a positive integer, got %', COALESCE(in_from_version::text, 'NULL')
+    IF in_from_version IS NULL OR in_from_version < 1 OR in_from_version >= 2147483647 THEN
+        RAISE EXCEPTION 'in_from_version must be an integer from 1 to 2147483646, got %', COALESCE(in_from_version::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF pg_catalog.char_length(in_event_type) > 200 THEN
+        RAISE EXCEPTION 'in_event_type must be at most 200 characters, got %', pg_catalog.char_length(in_event_type)
             USING ERRCODE = 'ZE003';
     END IF;
     IF in_upcaster IS NULL OR NOT EXISTS (
@@ -825,17 +939,22 @@ BEGIN
                   HINT = 'Register the steps in between first.';
     END IF;
 
-    INSERT INTO data.event_upcasters AS u (event_type, from_version, upcaster)
-    VALUES (in_event_type, in_from_version, in_upcaster)
-    ON CONFLICT (event_type, from_version) DO UPDATE SET upcaster = excluded.upcaster, registered_at = pg_catalog.now();
+    l_invoker := private.make_invoker(in_upcaster, 'upcaster', l_registrant);
+    INSERT INTO data.event_upcasters AS u (event_type, from_version, upcaster, upcaster_invoker, registered_by)
+    VALUES (in_event_type, in_from_version, in_upcaster, l_invoker, l_registrant)
+    ON CONFLICT (event_type, from_version) DO UPDATE
+        SET upcaster = excluded.upcaster, registered_at = pg_catalog.now(),
+            upcaster_invoker = excluded.upcaster_invoker, registered_by = excluded.registered_by;
     PERFORM private.refresh_event_type(in_event_type);
+    PERFORM private.drop_unused_invokers();
 END;
 $$;
 
 COMMENT ON FUNCTION api.register_upcaster(in_event_type text, in_from_version integer, in_upcaster regprocedure) IS 'Registers the step of an event type''s payload from in_from_version to in_from_version + 1:
 in_upcaster(event_data jsonb) returns the newer payload. Readers then see every event of the
-type at the end of its chain. Errors: ZE003 bad argument, ZE010 wrong signature or a step
-that would leave a gap in the chain.';
+type at the end of its chain. It runs with the rights of the role that registers it.
+Errors: ZE003 bad argument, ZE010 wrong signature, a step that would leave a gap in the
+chain, or a function that could run with rights its registrant does not have.';
 
 CREATE FUNCTION api.reset_projection(in_projection_name text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -876,14 +995,24 @@ BEGIN
         -- Deliberately past the failed event, and on record.
         SELECT e.id, e.generation, e.transaction_id, e.global_position INTO l_failed
         FROM data.events AS e WHERE e.id = l_c.failed_event_id;
+        IF l_c.failed_event_id IS NULL THEN
+            RAISE EXCEPTION 'projection % failed on no particular event (%): there is nothing to skip',
+                    in_projection_name, l_c.error_message
+                USING ERRCODE = 'ZE011',
+                      HINT = 'Fix the cause and resume without skipping.';
+        END IF;
+        -- The runner leaves out every recorded skip, rebuilds included. A skip recorded
+        -- before (the same event failing again after a rebuild) is kept as it was.
         INSERT INTO data.projection_skips (projection_name, event_id, error_message)
-        VALUES (in_projection_name, l_c.failed_event_id, l_c.error_message);
+        VALUES (in_projection_name, l_c.failed_event_id, l_c.error_message)
+        ON CONFLICT (projection_name, event_id) DO NOTHING;
         UPDATE data.projection_checkpoints AS c
         SET last_event_id = l_failed.id,
             generation = l_failed.generation,
             transaction_id = l_failed.transaction_id,
             global_position = l_failed.global_position
-        WHERE c.projection_name = in_projection_name;
+        WHERE c.projection_name = in_projection_name
+          AND l_failed.id IS NOT NULL;  -- an event gone with its month: the runner skips it
     END IF;
 
     UPDATE data.projection_checkpoints AS c
@@ -911,7 +1040,7 @@ $$;
 
 COMMENT ON FUNCTION api.run_projection(in_projection_name text, in_batch_size integer) IS 'Applies the next batch of one projection (read model and checkpoint in this transaction);
 returns the number of events applied, 0 when caught up, paused, failed or busy elsewhere.
-Errors: ZE005 unknown projection.';
+Errors: ZE003 a batch size below 1, ZE005 unknown projection.';
 
 CREATE FUNCTION api.run_projections(in_batch_size integer DEFAULT NULL::integer) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
@@ -921,22 +1050,24 @@ DECLARE
     l_name text;
     l_total integer := 0;
 BEGIN
+    IF in_batch_size < 1 THEN
+        RAISE EXCEPTION 'in_batch_size must be positive or NULL (each projection''s registered size), got %',
+                in_batch_size
+            USING ERRCODE = 'ZE003';
+    END IF;
     FOR l_name IN
         SELECT c.projection_name FROM data.projection_checkpoints AS c
         WHERE c.status IN ('running', 'rebuilding') ORDER BY c.projection_name
     LOOP
-        BEGIN
-            l_total := l_total + private.run_projection_batch(l_name, in_batch_size);
-        EXCEPTION WHEN OTHERS THEN
-            RAISE WARNING 'projection %: % (%), retried next run', l_name, SQLERRM, SQLSTATE;
-        END;
+        l_total := l_total + private.run_projection_guarded(l_name, in_batch_size);
     END LOOP;
     RETURN l_total;
 END;
 $$;
 
 COMMENT ON FUNCTION api.run_projections(in_batch_size integer) IS 'Applies one batch of every running projection; returns the events applied. Call it in a loop
-(each call its own transaction) to drive projections without pg_cron.';
+(each call its own transaction) to drive projections without pg_cron. Errors: ZE003 a batch
+size below 1.';
 
 CREATE PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer DEFAULT NULL::integer)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -960,6 +1091,16 @@ $$;
 COMMENT ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) IS 'Submits an open order that has items. Errors: ZE004 order not found, ZE009 not open or empty,
 ZE001 the order changed meanwhile (retry).';
 
+CREATE FUNCTION private.acts_for(in_registrant name, in_role oid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT in_role <> 0
+       AND (pg_catalog.pg_has_role(in_registrant, in_role, 'MEMBER')
+            OR in_role = (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
+            OR EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.oid = in_role AND r.rolsuper));
+$$;
+
 CREATE FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -977,6 +1118,16 @@ BEGIN
     RETURN l_version;
 END;
 $$;
+
+CREATE FUNCTION private.calling_role() RETURNS name
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN pg_catalog.current_setting('role') = 'none' THEN session_user
+                ELSE pg_catalog.current_setting('role')::name END;
+$$;
+
+COMMENT ON FUNCTION private.calling_role() IS 'The role that called the SECURITY DEFINER function this runs in (its SET ROLE, else the session user)';
 
 CREATE FUNCTION private.check_event_batch(in_events jsonb) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
@@ -998,6 +1149,7 @@ BEGIN
     -- strict: lax mode would unwrap an element that is itself an array
     IF NOT (in_events @? 'strict $[*] ? (@.type() != "object")'
             OR in_events @? '$[*] ? (!(@.event_type.type() == "string") || @.event_type == ""
+                                    || @.event_type like_regex "^.{201}"
                                     || !(@.event_data.type() == "object")
                                     || (exists(@.metadata) && !(@.metadata.type() == "object"))
                                     || (exists(@.metadata.version)
@@ -1019,6 +1171,8 @@ BEGIN
                    WHEN pg_catalog.jsonb_typeof(e.element -> 'event_type') IS DISTINCT FROM 'string'
                         OR e.element ->> 'event_type' = ''
                        THEN 'has no non-empty string event_type'
+                   WHEN pg_catalog.char_length(e.element ->> 'event_type') > 200
+                       THEN 'has an event_type longer than 200 characters'
                    WHEN pg_catalog.jsonb_typeof(e.element -> 'event_data') IS DISTINCT FROM 'object'
                        THEN 'has an event_data that is not a JSON object'
                    WHEN e.element ? 'metadata'
@@ -1113,8 +1267,9 @@ BEGIN
         RAISE EXCEPTION '% must be an object {product_id, quantity, price}, got %', in_what, in_item
             USING ERRCODE = 'ZE003';
     END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'product_id') IS DISTINCT FROM 'string' OR in_item ->> 'product_id' = '' THEN
-        RAISE EXCEPTION '% has no product_id', in_what USING ERRCODE = 'ZE003';
+    IF pg_catalog.jsonb_typeof(in_item -> 'product_id') IS DISTINCT FROM 'string' OR in_item ->> 'product_id' = ''
+       OR pg_catalog.char_length(in_item ->> 'product_id') > 200 THEN
+        RAISE EXCEPTION '% has no product_id of 1 to 200 characters', in_what USING ERRCODE = 'ZE003';
     END IF;
     IF pg_catalog.jsonb_typeof(in_item -> 'quantity') IS DISTINCT FROM 'number'
        OR (in_item ->> 'quantity')::numeric <= 0
@@ -1124,9 +1279,23 @@ BEGIN
                 COALESCE(in_item -> 'quantity', 'null')
             USING ERRCODE = 'ZE003';
     END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'price') IS DISTINCT FROM 'number' OR (in_item ->> 'price')::numeric < 0 THEN
-        RAISE EXCEPTION '% has price %: it must be a number, 0 or more', in_what, COALESCE(in_item -> 'price', 'null')
+    IF pg_catalog.jsonb_typeof(in_item -> 'price') IS DISTINCT FROM 'number' OR (in_item ->> 'price')::numeric < 0
+       OR (in_item ->> 'price')::numeric > 1000000000 THEN
+        RAISE EXCEPTION '% has price %: it must be a number from 0 to 1000000000', in_what, COALESCE(in_item -> 'price', 'null')
             USING ERRCODE = 'ZE003';
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION private.check_order_totals(in_order_id uuid, in_items numeric, in_amount numeric) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_items > 2147483647 OR pg_catalog.round(in_amount, 2) > 9999999999999.99 THEN
+        RAISE EXCEPTION 'order % would hold % items worth %: at most 2147483647 items worth 9999999999999.99',
+                in_order_id, in_items, in_amount
+            USING ERRCODE = 'ZE009';
     END IF;
 END;
 $$;
@@ -1135,6 +1304,7 @@ CREATE FUNCTION private.create_event_partition(in_month date) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET "TimeZone" TO 'UTC'
+    SET lock_timeout TO '200ms'
     AS $$
 DECLARE
     l_name text := 'events_' || pg_catalog.to_char(in_month, 'YYYY_MM');
@@ -1150,21 +1320,29 @@ BEGIN
         RETURN false;
     END IF;
 
+    -- Sanctioned changes of data.events' partitions (change event_guards refuses others).
+    PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'on', true);
+    EXECUTE pg_catalog.format(
+        'CREATE TABLE data.%I (LIKE data.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)',
+        l_name);
+    -- The partition's bound as a constraint: ATTACH need not scan the table to prove it.
+    EXECUTE pg_catalog.format(
+        'ALTER TABLE data.%I ADD CONSTRAINT %I CHECK (created_at >= %L AND created_at < %L)',
+        l_name, l_name || '_bound', l_from, l_to);
+
     IF EXISTS (SELECT FROM data.events_default AS d
                WHERE d.created_at >= l_from AND d.created_at < l_to) THEN
         ALTER TABLE data.events DETACH PARTITION data.events_default;
         EXECUTE pg_catalog.format(
-            'CREATE TABLE data.%I PARTITION OF data.events FOR VALUES FROM (%L) TO (%L)',
-            l_name, l_from, l_to);
-        EXECUTE pg_catalog.format(
             'INSERT INTO data.%I SELECT * FROM data.events_default
              WHERE created_at >= %L AND created_at < %L', l_name, l_from, l_to);
         DELETE FROM data.events_default AS d WHERE d.created_at >= l_from AND d.created_at < l_to;
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE data.events ATTACH PARTITION data.%I FOR VALUES FROM (%L) TO (%L)', l_name, l_from, l_to);
         ALTER TABLE data.events ATTACH PARTITION data.events_default DEFAULT;
     ELSE
         EXECUTE pg_catalog.format(
-            'CREATE TABLE data.%I PARTITION OF data.events FOR VALUES FROM (%L) TO (%L)',
-            l_name, l_from, l_to);
+            'ALTER TABLE data.events ATTACH PARTITION data.%I FOR VALUES FROM (%L) TO (%L)', l_name, l_from, l_to);
     END IF;
 
     EXECUTE pg_catalog.format(
@@ -1175,11 +1353,63 @@ BEGIN
     EXECUTE pg_catalog.format(
         'COMMENT ON TABLE data.%I IS %L', l_name,
         'Events created in ' || pg_catalog.to_char(in_month, 'YYYY-MM') || ' (UTC)');
+    PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'off', true);
     RETURN true;
 END;
 $$;
 
-COMMENT ON FUNCTION private.create_event_partition(in_month date) IS 'Creates data.events_YYYY_MM for the month starting in_month (UTC) unless it exists';
+COMMENT ON FUNCTION private.create_event_partition(in_month date) IS 'Creates data.events_YYYY_MM for the month starting in_month (UTC) unless it exists; 200 ms lock waits';
+
+CREATE FUNCTION private.drop_unused_invokers() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_invoker regprocedure;
+BEGIN
+    FOR l_invoker IN
+        SELECT f.oid::regprocedure FROM pg_catalog.pg_proc AS f
+        WHERE f.pronamespace = 'registered'::pg_catalog.regnamespace
+          AND NOT EXISTS (SELECT FROM data.projections AS p
+                          WHERE f.oid IN (p.handler_invoker, p.reset_handler_invoker))
+          AND NOT EXISTS (SELECT FROM data.event_upcasters AS u WHERE u.upcaster_invoker = f.oid)
+          AND NOT EXISTS (SELECT FROM data.reducers AS r WHERE r.reducer_invoker = f.oid)
+    LOOP
+        PERFORM pg_catalog.set_config('eventstore.dropping_invoker', 'on', true);
+        EXECUTE pg_catalog.format('DROP FUNCTION %s', l_invoker);
+        PERFORM pg_catalog.set_config('eventstore.dropping_invoker', 'off', true);
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_event record;
+BEGIN
+    FOR l_event IN
+        SELECT e.id, e.created_at FROM data.events AS e
+        WHERE (e.generation, e.transaction_id, e.global_position)
+              > (in_generation, in_transaction_id, in_global_position)
+          AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+          AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+          AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+        ORDER BY e.generation, e.transaction_id, e.global_position
+        LIMIT in_limit
+    LOOP
+        BEGIN
+            PERFORM u.event_data, u.metadata FROM private.events_upcast AS u
+            WHERE u.id = l_event.id AND u.created_at = l_event.created_at;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+            event_id := l_event.id;
+            RETURN;
+        END;
+    END LOOP;
+END;
+$$;
 
 CREATE FUNCTION private.uuidv7() RETURNS uuid
     LANGUAGE plpgsql PARALLEL SAFE
@@ -1276,18 +1506,115 @@ CREATE FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    l_call text := pg_catalog.format('SELECT %s($1, $2)', in_reducer::oid::regproc);
+    l_call text;
     l_state jsonb := in_state;
     l_event data.events;
 BEGIN
-    FOREACH l_event IN ARRAY COALESCE(in_events, '{}') LOOP
+    IF COALESCE(pg_catalog.cardinality(in_events), 0) = 0 THEN
+        RETURN l_state;
+    END IF;
+    l_call := pg_catalog.format('SELECT %s($1, $2)', private.invoker_call(in_reducer, 'reducer ' || in_reducer::text));
+    FOREACH l_event IN ARRAY in_events LOOP
         EXECUTE l_call INTO l_state USING l_state, l_event;
     END LOOP;
     RETURN l_state;
 END;
 $_$;
 
-COMMENT ON FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) IS 'Folds events into a state with a reducer';
+COMMENT ON FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) IS 'Folds events into a state with a reducer''s invoker (registered.*)';
+
+CREATE FUNCTION private.guard_drops() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_dropped record;
+BEGIN
+    FOR l_dropped IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
+        IF l_dropped.object_type = 'table' AND l_dropped.schema_name = 'data'
+           AND (l_dropped.object_name = 'events' OR l_dropped.object_name = 'events_default'
+                OR (l_dropped.object_name ~ '^events_[0-9]{4}_[0-9]{2}$'
+                    AND NOT EXISTS (SELECT FROM data.retired_event_partitions AS r
+                                    WHERE r.partition_name = l_dropped.object_name))) THEN
+            RAISE EXCEPTION 'data.events is append-only: % of % refused', tg_tag, l_dropped.object_identity
+                USING ERRCODE = 'ZE008',
+                      HINT = 'Retire a month with api.detach_event_partitions, archive it, then drop it.';
+        END IF;
+        IF l_dropped.object_type = 'function' AND l_dropped.schema_name = 'registered'
+           AND (EXISTS (SELECT FROM data.projections AS p
+                        WHERE l_dropped.objid IN (p.handler_invoker, p.reset_handler_invoker))
+                OR EXISTS (SELECT FROM data.event_upcasters AS u WHERE u.upcaster_invoker = l_dropped.objid)
+                OR EXISTS (SELECT FROM data.reducers AS r WHERE r.reducer_invoker = l_dropped.objid)) THEN
+            RAISE EXCEPTION '% of % refused: a registration runs it', tg_tag, l_dropped.object_identity
+                USING ERRCODE = 'ZE010',
+                      HINT = 'Register another function in its place first.';
+        END IF;
+    END LOOP;
+END;
+$_$;
+
+CREATE FUNCTION private.guard_events_ddl() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_bad text;
+BEGIN
+    IF pg_catalog.current_setting('eventstore.partition_maintenance', true) = 'on'
+       OR NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() AS c WHERE c.schema_name = 'data') THEN
+        RETURN;
+    END IF;
+
+    SELECT pg_catalog.format('trigger %s of %s is %s', t.tgname, t.tgrelid::pg_catalog.regclass,
+                             CASE t.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica only'
+                                              ELSE 'origin only' END)
+    INTO l_bad
+    FROM pg_catalog.pg_trigger AS t
+    WHERE t.tgname IN ('events_refuse_update_delete', 'events_refuse_truncate')
+      AND (t.tgrelid = 'data.events'::pg_catalog.regclass
+           OR t.tgrelid IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits AS i
+                            WHERE i.inhparent = 'data.events'::pg_catalog.regclass))
+      AND t.tgenabled <> 'A'
+    LIMIT 1;
+    IF l_bad IS NULL THEN
+        SELECT pg_catalog.format('data.%s was detached from data.events', c.relname) INTO l_bad
+        FROM pg_catalog.pg_class AS c
+        WHERE c.relnamespace = 'data'::pg_catalog.regnamespace AND c.relkind = 'r'
+          AND c.relname ~ '^events_([0-9]{4}_[0-9]{2}|default)$'
+          AND NOT c.relispartition
+          AND NOT EXISTS (SELECT FROM data.retired_event_partitions AS r WHERE r.partition_name = c.relname)
+        LIMIT 1;
+    END IF;
+    IF l_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'data.events is append-only: % refused (%)', tg_tag, l_bad
+            USING ERRCODE = 'ZE008',
+                  HINT = 'Old months are retired with api.detach_event_partitions.';
+    END IF;
+END;
+$_$;
+
+CREATE FUNCTION private.invoker_call(in_invoker regprocedure, in_what text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_name text;
+BEGIN
+    SELECT pg_catalog.format('registered.%I', f.proname) INTO l_name
+    FROM pg_catalog.pg_proc AS f
+    WHERE f.oid = in_invoker AND f.prosecdef
+      AND f.pronamespace = 'registered'::pg_catalog.regnamespace;
+    IF l_name IS NULL THEN
+        RAISE EXCEPTION '% cannot run: its invoker % is gone or no longer SECURITY DEFINER', in_what,
+                COALESCE(in_invoker::oid::text, 'NULL')
+            USING ERRCODE = 'ZE010',
+                  HINT = 'An admin registers it again.';
+    END IF;
+    RETURN l_name;
+END;
+$$;
+
+COMMENT ON FUNCTION private.invoker_call(in_invoker regprocedure, in_what text) IS 'The name to call an invoker by, once checked to be a SECURITY DEFINER function of schema registered';
 
 CREATE FUNCTION private.json_path_member(in_path text, in_key text) RETURNS text
     LANGUAGE sql IMMUTABLE
@@ -1451,8 +1778,9 @@ BEGIN
                 CASE WHEN pg_catalog.jsonb_typeof(l_value) = 'number' THEN NULL ELSE l_key || ' must be a number' END
             WHEN l_key IN ('minLength', 'maxLength', 'minItems', 'maxItems') THEN
                 CASE WHEN pg_catalog.jsonb_typeof(l_value) = 'number' AND (l_value #>> '{}')::numeric >= 0
+                          AND (l_value #>> '{}')::numeric <= 2147483647
                           AND (l_value #>> '{}')::numeric = pg_catalog.trunc((l_value #>> '{}')::numeric) THEN NULL
-                     ELSE l_key || ' must be a non-negative integer' END
+                     ELSE l_key || ' must be an integer from 0 to 2147483647' END
             WHEN l_key = 'pattern' THEN
                 CASE WHEN pg_catalog.jsonb_typeof(l_value) <> 'string' THEN 'pattern must be a string'
                      ELSE private.regex_problem(l_value #>> '{}') END
@@ -1546,6 +1874,17 @@ BEGIN
     WHERE e.id = in_event_id;
 
     IF NOT FOUND THEN
+        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
+        INTO generation, transaction_id, global_position
+        FROM data.retired_event_partitions AS r
+        WHERE r.first_generation IS NOT NULL
+          AND private.uuidv7_time(in_event_id) >= r.range_from
+          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
+        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
+        LIMIT 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
         RAISE EXCEPTION 'no event has id %', in_event_id
             USING ERRCODE = 'ZE004',
                   HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
@@ -1554,6 +1893,88 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
+
+CREATE FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean DEFAULT true) RETURNS regprocedure
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_problem text;
+    l_name text;
+    l_signature text;
+    l_types text;
+    l_invoker regprocedure;
+BEGIN
+    IF in_check THEN
+        l_problem := private.registration_problem(in_function, in_registrant);
+        IF l_problem IS NOT NULL THEN
+            RAISE EXCEPTION '% % cannot be registered by %: %', in_kind, in_function, in_registrant, l_problem
+                USING ERRCODE = 'ZE010',
+                      HINT = 'Register a function of your own, in a schema only you (or the bundle''s owner) can create objects in.';
+        END IF;
+    END IF;
+
+    -- Named for what it runs and as whom (the hash keeps the name within 63 bytes, unique).
+    l_name := pg_catalog.format('%s_%s_%s', in_kind,
+                                pg_catalog.left((SELECT f.proname FROM pg_catalog.pg_proc AS f WHERE f.oid = in_function), 30),
+                                pg_catalog.left(pg_catalog.md5(in_function::text || ' as ' || in_registrant), 12));
+    l_signature := CASE in_kind
+        WHEN 'handler'  THEN '(in_events data.events[])'
+        WHEN 'reset'    THEN '()'
+        WHEN 'upcaster' THEN '(in_event_data jsonb)'
+        WHEN 'reducer'  THEN '(in_state jsonb, in_event data.events)'
+    END;
+    l_types := CASE in_kind
+        WHEN 'handler'  THEN '(data.events[])'
+        WHEN 'reset'    THEN '()'
+        WHEN 'upcaster' THEN '(jsonb)'
+        WHEN 'reducer'  THEN '(jsonb, data.events)'
+    END;
+    l_invoker := pg_catalog.to_regprocedure('registered.' || pg_catalog.quote_ident(l_name) || l_types);
+    IF l_invoker IS NOT NULL THEN
+        RETURN l_invoker;
+    END IF;
+
+    EXECUTE pg_catalog.format(
+        'CREATE FUNCTION registered.%I%s RETURNS %s LANGUAGE sql SECURITY DEFINER
+         SET search_path = pg_catalog, pg_temp BEGIN ATOMIC SELECT %s%s; END',
+        l_name, l_signature,
+        CASE WHEN in_kind IN ('handler', 'reset') THEN 'void' ELSE 'jsonb' END,
+        in_function::oid::regproc,
+        CASE in_kind WHEN 'handler' THEN '(in_events)' WHEN 'reset' THEN '()'
+                     WHEN 'upcaster' THEN '(in_event_data)' WHEN 'reducer' THEN '(in_state, in_event)' END);
+    l_invoker := pg_catalog.to_regprocedure('registered.' || pg_catalog.quote_ident(l_name) || l_types);
+    EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s IS %L', l_invoker,
+                              pg_catalog.format('Runs %s %s with the rights of %s', in_kind, in_function, in_registrant));
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', l_invoker);
+    IF in_registrant <> current_user THEN
+        BEGIN
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %I', l_invoker, in_registrant);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE EXCEPTION '% % cannot be registered by %: the bundle''s owner % cannot create functions owned by %',
+                    in_kind, in_function, in_registrant, current_user, in_registrant
+                USING ERRCODE = 'ZE010',
+                      HINT = 'Deploy the bundle as a superuser, or GRANT ' || in_registrant || ' TO ' || current_user || '.';
+        END;
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', l_invoker, current_user);
+    END IF;
+    RETURN l_invoker;
+END;
+$$;
+
+COMMENT ON FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean) IS 'The invoker (registered.*) running in_function with in_registrant''s rights; ZE010 if it may not';
+
+CREATE FUNCTION private.mark_projection_failed(in_projection_name text, in_sqlstate text, in_message text, in_event_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    UPDATE data.projection_checkpoints AS c
+    SET status = 'failed',
+        error_message = in_sqlstate || ': ' || in_message,
+        failed_event_id = in_event_id,
+        failed_at = pg_catalog.now()
+    WHERE c.projection_name = in_projection_name AND c.status IN ('running', 'rebuilding');
+$$;
 
 CREATE FUNCTION private.maybe_create_snapshot(in_events data.events[]) RETURNS void
     LANGUAGE plpgsql
@@ -1565,12 +1986,12 @@ DECLARE
     l_events data.events[];
 BEGIN
     FOR l_target IN
-        SELECT e.stream_type, e.stream_id, r.reducer, r.reducer_version,
+        SELECT e.stream_type, e.stream_id, r.reducer_invoker AS reducer, r.reducer_version,
                (max(e.version) / r.snapshot_interval) * r.snapshot_interval AS version
         FROM pg_catalog.unnest(in_events) AS e
         JOIN data.reducers AS r ON r.stream_type = e.stream_type
         WHERE r.snapshot_interval IS NOT NULL
-        GROUP BY e.stream_type, e.stream_id, r.reducer, r.reducer_version, r.snapshot_interval
+        GROUP BY e.stream_type, e.stream_id, r.reducer_invoker, r.reducer_version, r.snapshot_interval
         -- the batch carries the stream across a multiple of its interval
         HAVING (max(e.version) / r.snapshot_interval) * r.snapshot_interval >= min(e.version)
     LOOP
@@ -1580,12 +2001,22 @@ BEGIN
           AND s.reducer_version = l_target.reducer_version;
         CONTINUE WHEN l_snapshot.version >= l_target.version;
 
-        SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
-        FROM private.events_upcast AS e
-        WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
-          AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
-        CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
-                                   private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events));
+        BEGIN
+            SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
+            FROM private.events_upcast AS e
+            WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
+              AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
+            CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
+                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events));
+        EXCEPTION WHEN OTHERS THEN
+            -- A writer may append what the reducer cannot fold: that stream gets no snapshot
+            -- (loading it fails the same way); every other stream still does.
+            IF pg_catalog.left(SQLSTATE, 2) IN ('40', '53', '57') THEN
+                RAISE;
+            END IF;
+            RAISE WARNING 'no snapshot of %/% at version %: % (%)', l_target.stream_type, l_target.stream_id,
+                l_target.version, SQLERRM, SQLSTATE;
+        END;
     END LOOP;
 END;
 $$;
@@ -1605,9 +2036,12 @@ BEGIN
         GROUP BY e.stream_type, e.stream_id
         ORDER BY min(e.ordinality)
     LOOP
-        PERFORM pg_catalog.pg_notify('eventstore_events', pg_catalog.json_build_object(
-            'stream_type', l_stream.stream_type, 'stream_id', l_stream.stream_id,
-            'version', l_stream.version)::text);
+        PERFORM pg_catalog.pg_notify('eventstore_events', CASE
+            WHEN pg_catalog.octet_length(l_stream.stream_type) <= 7000
+            THEN pg_catalog.json_build_object('stream_type', l_stream.stream_type, 'stream_id', l_stream.stream_id,
+                                              'version', l_stream.version)::text
+            ELSE pg_catalog.json_build_object('stream_type', NULL, 'stream_id', l_stream.stream_id,
+                                              'version', l_stream.version)::text END);
     END LOOP;
 END;
 $$;
@@ -1716,12 +2150,24 @@ CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     WITH horizon AS (SELECT h.generation, h.transaction_id FROM private.log_horizon() AS h),
+    viewer AS (SELECT private.calling_role() AS role),
     oldest AS (
-        SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
-               pg_catalog.now() - a.xact_start AS age, pg_catalog.left(a.query, 200) AS query
-        FROM pg_catalog.pg_stat_activity AS a
-        WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
-        ORDER BY pg_catalog.age(a.backend_xid) DESC
+        SELECT x.pid, x.datname, x.usename, x.age, x.query
+        FROM (SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
+                     pg_catalog.now() - a.xact_start AS age,
+                     CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
+                               OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
+                          THEN pg_catalog.left(a.query, 200)
+                          ELSE '<insufficient privilege>' END AS query,
+                     a.backend_xid AS xid
+              FROM pg_catalog.pg_stat_activity AS a
+              CROSS JOIN viewer AS v
+              WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
+              UNION ALL
+              SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
+                     'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid), p.transaction
+              FROM pg_catalog.pg_prepared_xacts AS p) AS x
+        ORDER BY pg_catalog.age(x.xid) DESC
         LIMIT 1)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
@@ -1759,11 +2205,7 @@ BEGIN
         COMMIT;
 
         FOREACH l_name IN ARRAY COALESCE(l_names, '{}') LOOP
-            BEGIN
-                l_applied := l_applied + private.run_projection_batch(l_name);
-            EXCEPTION WHEN OTHERS THEN
-                RAISE WARNING 'projection %: % (%), retried next round', l_name, SQLERRM, SQLSTATE;
-            END;
+            l_applied := l_applied + private.run_projection_guarded(l_name, NULL);
             COMMIT;  -- one batch, one transaction: short, so it holds no reader back
         END LOOP;
 
@@ -1853,11 +2295,45 @@ CREATE FUNCTION private.regex_problem(in_pattern text) RETURNS text
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    IF pg_catalog.char_length(in_pattern) > 1000 THEN
+        RETURN pg_catalog.format('pattern must be at most 1000 characters, got %s', pg_catalog.char_length(in_pattern));
+    END IF;
+    -- A backslash and a digit 1-9 not itself escaped: a back-reference.
+    IF in_pattern ~ '(^|[^\\])(\\\\)*\\[1-9]' THEN
+        RETURN 'pattern must not use back-references (\1 ... \9): matching them can take exponential time';
+    END IF;
     PERFORM '' ~ in_pattern;
     RETURN NULL;
 EXCEPTION WHEN invalid_regular_expression THEN
     RETURN 'pattern is not a valid regular expression: ' || SQLERRM;
 END;
+$$;
+
+CREATE FUNCTION private.registration_problem(in_function regprocedure, in_registrant name) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN n.nspname LIKE 'pg\_temp\_%' OR n.oid = pg_catalog.pg_my_temp_schema() THEN
+            'it is a temporary function: it ends with its session'
+        WHEN NOT private.acts_for(in_registrant, f.proowner) THEN
+            pg_catalog.format('it is owned by %s, a role %s does not act as: its owner could change what runs with your rights',
+                              pg_catalog.pg_get_userbyid(f.proowner), in_registrant)
+        WHEN NOT private.acts_for(in_registrant, n.nspowner) THEN
+            pg_catalog.format('its schema %s is owned by %s, a role %s does not act as', n.nspname,
+                              pg_catalog.pg_get_userbyid(n.nspowner), in_registrant)
+        WHEN EXISTS (SELECT FROM pg_catalog.aclexplode(n.nspacl) AS a
+                     WHERE a.privilege_type = 'CREATE' AND NOT private.acts_for(in_registrant, a.grantee)) THEN
+            pg_catalog.format('others may create objects in its schema %s (%s): one could shadow what it calls',
+                              n.nspname,
+                              (SELECT pg_catalog.string_agg(CASE a.grantee WHEN 0 THEN 'PUBLIC'
+                                                            ELSE pg_catalog.pg_get_userbyid(a.grantee) END, ', ')
+                               FROM pg_catalog.aclexplode(n.nspacl) AS a
+                               WHERE a.privilege_type = 'CREATE' AND NOT private.acts_for(in_registrant, a.grantee)))
+    END
+    FROM pg_catalog.pg_proc AS f
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = f.pronamespace
+    WHERE f.oid = in_function;
 $$;
 
 CREATE FUNCTION private.reset_order_summaries() RETURNS void
@@ -1874,7 +2350,7 @@ CREATE FUNCTION private.reset_projection_state(in_projection_name text, in_statu
 DECLARE
     l_reset regprocedure;
 BEGIN
-    SELECT p.reset_handler INTO l_reset FROM data.projections AS p
+    SELECT p.reset_handler_invoker INTO l_reset FROM data.projections AS p
     WHERE p.projection_name = in_projection_name;
     IF NOT FOUND THEN
         PERFORM private.raise_unknown_projection(in_projection_name);
@@ -1885,11 +2361,11 @@ BEGIN
                   HINT = 'Register it again with in_reset_handler.';
     END IF;
 
-    -- Wait for a batch in progress to commit; a run that starts while this transaction
-    -- holds the lock finds it taken and does nothing.
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('eventstore.projection'),
-                                             pg_catalog.hashtext(in_projection_name));
-    EXECUTE pg_catalog.format('SELECT %s()', l_reset::oid::regproc);
+    -- Wait for a batch in progress to commit (the checkpoint row is the projection's
+    -- lock); a run that starts while this transaction holds it does nothing.
+    PERFORM FROM data.projection_checkpoints AS c WHERE c.projection_name = in_projection_name FOR UPDATE;
+    EXECUTE pg_catalog.format('SELECT %s()',
+                              private.invoker_call(l_reset, 'the reset handler of projection ' || in_projection_name));
     UPDATE data.projection_checkpoints AS c
     SET last_event_id = NULL, last_processed = pg_catalog.now(), status = in_status,
         error_message = NULL, generation = 0, transaction_id = '0', global_position = 0,
@@ -1898,15 +2374,51 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.retire_event_partition(in_partition text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET lock_timeout TO '200ms'
+    AS $$
+DECLARE
+    l_month date := pg_catalog.to_date(pg_catalog.substr(in_partition, 8), 'YYYY_MM');
+BEGIN
+    PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'on', true);
+    EXECUTE pg_catalog.format('ALTER TABLE data.events DETACH PARTITION data.%I', in_partition);
+    EXECUTE pg_catalog.format(
+        'INSERT INTO data.retired_event_partitions
+             (partition_name, range_from, range_to, first_generation, first_transaction_id, first_global_position)
+         SELECT %L, %L, %L, f.generation, f.transaction_id, f.global_position
+         FROM (SELECT) AS one
+         LEFT JOIN (SELECT e.generation, e.transaction_id, e.global_position FROM data.%I AS e
+                    ORDER BY e.generation, e.transaction_id, e.global_position LIMIT 1) AS f ON true
+         ON CONFLICT (partition_name) DO UPDATE
+             SET range_from = excluded.range_from, range_to = excluded.range_to,
+                 first_generation = excluded.first_generation,
+                 first_transaction_id = excluded.first_transaction_id,
+                 first_global_position = excluded.first_global_position,
+                 retired_at = pg_catalog.now(), retired_by = session_user',
+        in_partition, l_month::timestamp AT TIME ZONE 'UTC',
+        (l_month + interval '1 month')::timestamp AT TIME ZONE 'UTC', in_partition);
+    PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'off', true);
+END;
+$$;
+
 CREATE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    -- A batch stops once its payloads pass this many bytes (stored size; one event at least).
+    co_batch_bytes constant bigint := 16 * 1024 * 1024;
     l_p record;
+    l_c record;
     l_horizon record;
+    l_fetched data.events[];
     l_events data.events[];
+    l_skips uuid[];
     l_count integer;
+    l_fetched_count integer := 0;
     l_limit integer;
     l_applied integer := 0;
     l_call text;
@@ -1914,13 +2426,11 @@ DECLARE
     l_sqlstate text;
     l_message text;
     l_last data.events;
+    l_unreadable record;
 BEGIN
-    IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('eventstore.projection'),
-                                                pg_catalog.hashtext(in_projection_name)) THEN
-        RETURN 0;  -- another run of this projection is in progress: it does the work
-    END IF;
-
-    SELECT p.handler, p.event_types, p.stream_types, p.batch_size,
+    -- A look without a lock first: a caught-up projection takes no lock, hence no
+    -- transaction id (which would move the horizon every poll).
+    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size,
            c.status, c.generation, c.transaction_id, c.global_position
     INTO l_p
     FROM data.projections AS p
@@ -1933,24 +2443,78 @@ BEGIN
     IF l_p.status NOT IN ('running', 'rebuilding') THEN
         RETURN 0;
     END IF;
-
-    l_limit := COALESCE(in_batch_size, l_p.batch_size);
     -- One horizon for the read and for the checkpoint: when fewer events than the limit
     -- come back, everything before this horizon has been examined.
     l_horizon := private.log_horizon();
+    IF l_p.status = 'running' AND NOT EXISTS (
+            SELECT FROM data.events AS e
+            WHERE (e.generation, e.transaction_id, e.global_position)
+                  > (l_p.generation, l_p.transaction_id, l_p.global_position)
+              AND (e.generation, e.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)) THEN
+        RETURN 0;  -- nothing new at all
+    END IF;
+
+    -- The checkpoint row is the projection's lock; a run that holds it does the work.
+    SELECT c.status, c.generation, c.transaction_id, c.global_position INTO l_c
+    FROM data.projection_checkpoints AS c
+    WHERE c.projection_name = in_projection_name
+    FOR NO KEY UPDATE SKIP LOCKED;
+    IF NOT FOUND OR l_c.status NOT IN ('running', 'rebuilding') THEN
+        RETURN 0;
+    END IF;
+
+    l_limit := COALESCE(in_batch_size, l_p.batch_size);
+    l_skips := ARRAY(SELECT s.event_id FROM data.projection_skips AS s
+                     WHERE s.projection_name = in_projection_name);
     IF pg_catalog.cardinality(l_p.event_types) = 0 OR pg_catalog.cardinality(l_p.stream_types) = 0 THEN
         l_count := 0;  -- follows nothing (yet)
     ELSE
-        SELECT pg_catalog.array_agg(e ORDER BY e.generation, e.transaction_id, e.global_position)
-        INTO l_events
-        FROM private.log_events(l_p.generation, l_p.transaction_id, l_p.global_position, l_limit,
-                                l_p.event_types, l_p.stream_types,
-                                l_horizon.generation, l_horizon.transaction_id) AS e;
+        FOR l_attempt IN 1 .. 2 LOOP
+            BEGIN
+                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) INTO l_fetched
+                FROM (SELECT e, pg_catalog.row_number() OVER () AS ord,
+                             sum(pg_catalog.pg_column_size(e.event_data) + pg_catalog.pg_column_size(e.metadata))
+                                 OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS bytes_before
+                      FROM private.log_events(l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
+                                              l_p.event_types, l_p.stream_types,
+                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b
+                WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes;
+                EXIT;
+            EXCEPTION WHEN program_limit_exceeded OR out_of_memory THEN
+                -- Payloads that compress well can still be too big together: one at a time.
+                IF l_attempt = 2 THEN
+                    RAISE;
+                END IF;
+                l_limit := 1;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+                IF pg_catalog.left(l_sqlstate, 2) IN ('40', '53', '57') THEN
+                    RAISE;
+                END IF;
+                -- An event no reader can read (its upcaster fails): the projection cannot
+                -- get past it. Name it, so that it can be fixed or skipped.
+                l_unreadable := private.first_unreadable_event(
+                    l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
+                    l_p.event_types, l_p.stream_types, l_horizon.generation, l_horizon.transaction_id);
+                PERFORM private.mark_projection_failed(
+                    in_projection_name, COALESCE(l_unreadable.error_sqlstate, l_sqlstate),
+                    'reading the log: ' || COALESCE(l_unreadable.error_message, l_message), l_unreadable.event_id);
+                RETURN 0;
+            END;
+        END LOOP;
+        l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
+        IF pg_catalog.cardinality(l_skips) > 0 THEN
+            l_events := ARRAY(SELECT e FROM pg_catalog.unnest(l_fetched) WITH ORDINALITY AS e
+                              WHERE e.id <> ALL (l_skips) ORDER BY e.ordinality);
+        ELSE
+            l_events := l_fetched;
+        END IF;
         l_count := COALESCE(pg_catalog.cardinality(l_events), 0);
     END IF;
 
     IF l_count > 0 THEN
-        l_call := pg_catalog.format('SELECT %s($1)', l_p.handler::oid::regproc);
+        l_call := pg_catalog.format('SELECT %s($1)',
+                      private.invoker_call(l_p.handler_invoker, 'the handler of projection ' || in_projection_name));
         BEGIN
             EXECUTE l_call USING l_events;
             l_applied := l_count;
@@ -1983,16 +2547,13 @@ BEGIN
     END IF;
 
     IF l_failed IS NOT NULL THEN
-        UPDATE data.projection_checkpoints AS c
-        SET status = 'failed',
-            error_message = l_sqlstate || ': ' || l_message,
-            failed_event_id = l_failed.id,
-            failed_at = pg_catalog.now()
-        WHERE c.projection_name = in_projection_name;
+        PERFORM private.mark_projection_failed(in_projection_name, l_sqlstate, l_message, l_failed.id);
     END IF;
 
-    IF l_applied > 0 THEN
-        l_last := l_events[l_applied];
+    -- The checkpoint moves past what was applied, and past skipped events when the whole
+    -- batch went through.
+    IF l_applied > 0 OR (l_failed IS NULL AND l_fetched_count > 0) THEN
+        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_fetched_count] ELSE l_events[l_applied] END;
         UPDATE data.projection_checkpoints AS c
         SET last_event_id = l_last.id,
             last_processed = pg_catalog.now(),
@@ -2003,7 +2564,7 @@ BEGIN
         WHERE c.projection_name = in_projection_name;
     END IF;
 
-    IF l_failed IS NULL AND l_count < l_limit THEN
+    IF l_failed IS NULL AND l_fetched_count < l_limit THEN
         -- Caught up: move past the events the filters skipped, so they are not examined
         -- again, and a projection rebuilt in the background is running again. Only when
         -- there is something to move past: an idle poll writes nothing (a write takes a
@@ -2027,6 +2588,54 @@ END;
 $_$;
 
 COMMENT ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) IS 'Applies the next batch of one projection with its checkpoint, in the caller''s transaction';
+
+CREATE FUNCTION private.run_projection_guarded(in_projection_name text, in_batch_size integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    RETURN private.run_projection_batch(in_projection_name, in_batch_size);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+    IF pg_catalog.left(l_sqlstate, 2) IN ('40', '53', '57') THEN
+        RAISE WARNING 'projection %: % (%), retried next run', in_projection_name, l_message, l_sqlstate;
+    ELSE
+        PERFORM private.mark_projection_failed(in_projection_name, l_sqlstate, l_message);
+    END IF;
+    RETURN 0;
+END;
+$$;
+
+CREATE FUNCTION private.run_with_lock_retries(in_sql text, in_what text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    co_tries constant integer := 30;  -- about a minute of backoff in all
+BEGIN
+    FOR l_try IN 1 .. co_tries LOOP
+        BEGIN
+            EXECUTE in_sql;
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            IF l_try = co_tries THEN
+                RAISE EXCEPTION '% did not get its lock in % tries: transactions hold data.events for too long',
+                        in_what, co_tries
+                    USING ERRCODE = '55P03',
+                          HINT = 'See who holds locks on data.events: SELECT l.pid, a.xact_start, a.state FROM pg_locks AS l '
+                                 'JOIN pg_stat_activity AS a USING (pid) WHERE l.relation = ''data.events''::regclass;';
+            END IF;
+            -- The failed try released what it held: the store runs on meanwhile.
+            PERFORM pg_catalog.pg_sleep(LEAST(0.05 * l_try, 3));
+        END;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) IS 'Runs a maintenance statement, retrying with backoff while its short lock waits time out (55P03 at last)';
 
 CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb)
     LANGUAGE sql
@@ -2077,13 +2686,16 @@ DECLARE
     l_upcaster regprocedure;
 BEGIN
     FOR l_version IN in_from_version .. in_to_version - 1 LOOP
-        SELECT u.upcaster INTO l_upcaster FROM data.event_upcasters AS u
+        SELECT u.upcaster_invoker INTO l_upcaster FROM data.event_upcasters AS u
         WHERE u.event_type = in_event_type AND u.from_version = l_version;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'no upcaster for % from version % to %', in_event_type, l_version, l_version + 1
                 USING ERRCODE = 'ZE010';
         END IF;
-        EXECUTE pg_catalog.format('SELECT %s($1)', l_upcaster::oid::regproc) INTO l_data USING l_data;
+        EXECUTE pg_catalog.format('SELECT %s($1)',
+                                  private.invoker_call(l_upcaster, pg_catalog.format('the upcaster of %s from version %s',
+                                                                                    in_event_type, l_version)))
+            INTO l_data USING l_data;
     END LOOP;
     RETURN l_data;
 END;
@@ -2099,6 +2711,96 @@ CREATE FUNCTION private.upcast_order_created_v1(in_event_data jsonb) RETURNS jso
 $$;
 
 COMMENT ON FUNCTION private.upcast_order_created_v1(in_event_data jsonb) IS 'OrderCreated v1 -> v2: adds shipping_address (null)';
+
+CREATE FUNCTION private.uuidv7_time(in_id uuid) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN pg_catalog.substr(in_id::text, 15, 1) = '7'
+                THEN pg_catalog.to_timestamp(
+                         ('x' || pg_catalog.lpad(pg_catalog.substr(pg_catalog.replace(in_id::text, '-', ''), 1, 12), 16, '0'))
+                         ::bit(64)::bigint / 1000.0) END;
+$$;
+
+COMMENT ON FUNCTION private.uuidv7_time(in_id uuid) IS 'When a UUID v7 was made; NULL for other UUIDs';
+
+CREATE FUNCTION registered.handler_maybe_create_snapshot_4cee14e3cc54(in_events data.events[]) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT private.maybe_create_snapshot(in_events) AS maybe_create_snapshot;
+END;
+
+COMMENT ON FUNCTION registered.handler_maybe_create_snapshot_4cee14e3cc54(in_events data.events[]) IS 'Runs handler private.maybe_create_snapshot(data.events[]) with the rights of postgres';
+
+CREATE FUNCTION registered.handler_notify_events_9aff2957da5d(in_events data.events[]) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT private.notify_events(in_events) AS notify_events;
+END;
+
+COMMENT ON FUNCTION registered.handler_notify_events_9aff2957da5d(in_events data.events[]) IS 'Runs handler private.notify_events(data.events[]) with the rights of postgres';
+
+CREATE FUNCTION registered.handler_order_summaries_handler_15d11bdca0e9(in_events data.events[]) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT private.order_summaries_handler(in_events) AS order_summaries_handler;
+END;
+
+COMMENT ON FUNCTION registered.handler_order_summaries_handler_15d11bdca0e9(in_events data.events[]) IS 'Runs handler private.order_summaries_handler(data.events[]) with the rights of postgres';
+
+CREATE FUNCTION registered.reducer_order_reducer_266d6334ed4b(in_state jsonb, in_event data.events) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT private.order_reducer(in_state, in_event) AS order_reducer;
+END;
+
+COMMENT ON FUNCTION registered.reducer_order_reducer_266d6334ed4b(in_state jsonb, in_event data.events) IS 'Runs reducer private.order_reducer(jsonb,data.events) with the rights of postgres';
+
+CREATE FUNCTION registered.reset_reset_order_summaries_9cad571b3bf9() RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT private.reset_order_summaries() AS reset_order_summaries;
+END;
+
+COMMENT ON FUNCTION registered.reset_reset_order_summaries_9cad571b3bf9() IS 'Runs reset private.reset_order_summaries() with the rights of postgres';
+
+CREATE FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(in_event_data jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT private.upcast_order_created_v1(in_event_data) AS upcast_order_created_v1;
+END;
+
+COMMENT ON FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(in_event_data jsonb) IS 'Runs upcaster private.upcast_order_created_v1(jsonb) with the rights of postgres';
+
+CREATE VIEW api.append_lock_waits AS
+ SELECT w.pid AS waiting_pid,
+    (wa.usename)::text AS waiting_user,
+    (now() - wa.query_start) AS waiting_for,
+    h.pid AS holder_pid,
+    (ha.usename)::text AS holder_user,
+    ha.application_name AS holder_application,
+    ha.state AS holder_state,
+    (now() - ha.xact_start) AS holder_xact_age,
+    pg_has_role(ha.usesysid, 'eventstore_writer'::name, 'MEMBER'::text) AS holder_is_writer,
+    (w.classid)::bigint AS key1,
+    (w.objid)::bigint AS key2
+   FROM (((pg_locks w
+     JOIN pg_locks h ON (((h.locktype = 'advisory'::text) AND h.granted AND (h.pid <> w.pid) AND (h.database = w.database) AND (h.classid = w.classid) AND (h.objid = w.objid) AND (h.objsubid = w.objsubid))))
+     JOIN pg_stat_activity wa ON ((wa.pid = w.pid)))
+     JOIN pg_stat_activity ha ON ((ha.pid = h.pid)))
+  WHERE ((w.locktype = 'advisory'::text) AND (NOT w.granted) AND (w.database = ( SELECT d.oid
+           FROM pg_database d
+          WHERE (d.datname = current_database()))));
+
+COMMENT ON VIEW api.append_lock_waits IS 'Sessions waiting on an advisory lock of this database (appends queue on their stream with
+one) and the session holding it: a holder that is not an appending writer (holder_is_writer
+false, or idle in transaction) stalls that stream''s appends; end it with pg_terminate_backend.';
 
 CREATE VIEW api.projection_status AS
  SELECT s.projection_name,
@@ -2120,7 +2822,8 @@ CREATE VIEW api.projection_status AS
 
 COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
 (events_behind), committed events an open transaction still holds back (events_held_back),
-the oldest transaction holding the horizon (pid, database, user, age, query), last error.';
+the oldest transaction holding the horizon (pid, database, user, age, and its query for those
+who may see it; a prepared transaction shows pid NULL), last error.';
 
 COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet';
 
@@ -2181,10 +2884,16 @@ CREATE TABLE data.event_upcasters (
     from_version integer NOT NULL,
     upcaster regprocedure NOT NULL,
     registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    upcaster_invoker regprocedure,
+    registered_by name,
     CONSTRAINT event_upcasters_from_version_check CHECK ((from_version > 0))
 );
 
 COMMENT ON TABLE data.event_upcasters IS 'Steps of each event type''s upcaster chain: from_version -> from_version + 1';
+
+COMMENT ON COLUMN data.event_upcasters.upcaster_invoker IS 'What runs: registered.* calling upcaster as registered_by';
+
+COMMENT ON COLUMN data.event_upcasters.registered_by IS 'The role whose rights the upcaster runs with';
 
 CREATE SEQUENCE data.events_global_position_seq
     START WITH 1
@@ -2381,6 +3090,9 @@ CREATE TABLE data.projections (
     stream_types text[],
     batch_size integer DEFAULT 500 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    handler_invoker regprocedure,
+    reset_handler_invoker regprocedure,
+    registered_by name,
     CONSTRAINT projections_batch_size_check CHECK (((batch_size >= 1) AND (batch_size <= 100000))),
     CONSTRAINT projections_projection_name_check CHECK ((projection_name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
 );
@@ -2391,18 +3103,43 @@ COMMENT ON COLUMN data.projections.handler IS 'FUNCTION (data.events[]) RETURNS 
 
 COMMENT ON COLUMN data.projections.reset_handler IS 'FUNCTION () RETURNS void emptying the read model (rebuilds)';
 
+COMMENT ON COLUMN data.projections.handler_invoker IS 'What runs: registered.* calling handler as registered_by';
+
+COMMENT ON COLUMN data.projections.reset_handler_invoker IS 'What runs: registered.* calling reset_handler as registered_by';
+
+COMMENT ON COLUMN data.projections.registered_by IS 'The role whose rights the handlers run with';
+
 CREATE TABLE data.reducers (
     stream_type text NOT NULL,
     reducer regprocedure NOT NULL,
     reducer_version integer NOT NULL,
     snapshot_interval integer,
     registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    reducer_invoker regprocedure,
+    registered_by name,
     CONSTRAINT reducers_reducer_version_check CHECK ((reducer_version > 0)),
     CONSTRAINT reducers_snapshot_interval_check CHECK ((snapshot_interval > 0)),
     CONSTRAINT reducers_stream_type_check CHECK ((stream_type <> ''::text))
 );
 
 COMMENT ON TABLE data.reducers IS 'Reducer per stream type, its version and snapshot interval';
+
+COMMENT ON COLUMN data.reducers.reducer_invoker IS 'What runs: registered.* calling reducer as registered_by';
+
+COMMENT ON COLUMN data.reducers.registered_by IS 'The role whose rights the reducer runs with';
+
+CREATE TABLE data.retired_event_partitions (
+    partition_name text NOT NULL,
+    range_from timestamp with time zone NOT NULL,
+    range_to timestamp with time zone NOT NULL,
+    first_generation integer,
+    first_transaction_id xid8,
+    first_global_position bigint,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_by text DEFAULT SESSION_USER NOT NULL
+);
+
+COMMENT ON TABLE data.retired_event_partitions IS 'Months detached from data.events by api.detach_event_partitions, with their first log position';
 
 CREATE TABLE data.snapshots (
     stream_type text NOT NULL,
@@ -2525,6 +3262,9 @@ ALTER TABLE ONLY data.projections
 
 ALTER TABLE ONLY data.reducers
     ADD CONSTRAINT reducers_pkey PRIMARY KEY (stream_type);
+
+ALTER TABLE ONLY data.retired_event_partitions
+    ADD CONSTRAINT retired_event_partitions_pkey PRIMARY KEY (partition_name);
 
 ALTER TABLE ONLY data.snapshots
     ADD CONSTRAINT snapshots_pkey PRIMARY KEY (stream_type, stream_id);
@@ -2759,7 +3499,11 @@ GRANT ALL ON FUNCTION api.run_projections(in_batch_size integer) TO eventstore_p
 REVOKE ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) TO eventstore_writer;
 
+REVOKE ALL ON FUNCTION private.acts_for(in_registrant name, in_role oid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.calling_role() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_event_batch(in_events jsonb) FROM PUBLIC;
 
@@ -2769,13 +3513,25 @@ REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_order_item(in_item jsonb, in_what text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.check_order_totals(in_order_id uuid, in_items numeric, in_amount numeric) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.create_event_partition(in_month date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.drop_unused_invokers() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.uuidv7() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.writer_generation() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.guard_drops() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.guard_events_ddl() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.invoker_call(in_invoker regprocedure, in_what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.json_path_member(in_path text, in_key text) FROM PUBLIC;
 
@@ -2790,6 +3546,10 @@ REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_
 REVOKE ALL ON FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.mark_projection_failed(in_projection_name text, in_sqlstate text, in_message text, in_event_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FROM PUBLIC;
 
@@ -2818,11 +3578,19 @@ REVOKE ALL ON FUNCTION private.refuse_event_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.regex_problem(in_pattern text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.registration_problem(in_function regprocedure, in_registrant name) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.reset_order_summaries() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, in_status text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.retire_event_partition(in_partition text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.run_projection_guarded(in_projection_name text, in_batch_size integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) FROM PUBLIC;
 
 REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) FROM PUBLIC;
 
@@ -2834,4 +3602,27 @@ REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data js
 
 REVOKE ALL ON FUNCTION private.upcast_order_created_v1(in_event_data jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.uuidv7_time(in_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION registered.handler_maybe_create_snapshot_4cee14e3cc54(in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION registered.handler_notify_events_9aff2957da5d(in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION registered.handler_order_summaries_handler_15d11bdca0e9(in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION registered.reducer_order_reducer_266d6334ed4b(in_state jsonb, in_event data.events) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION registered.reset_reset_order_summaries_9cad571b3bf9() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(in_event_data jsonb) FROM PUBLIC;
+
+GRANT SELECT ON TABLE api.append_lock_waits TO eventstore_reader;
+
 GRANT SELECT ON TABLE api.projection_status TO eventstore_reader;
+
+CREATE EVENT TRIGGER eventstore_guard_drops ON sql_drop
+   EXECUTE FUNCTION private.guard_drops();
+
+CREATE EVENT TRIGGER eventstore_guard_events_ddl ON ddl_command_end
+         WHEN TAG IN ('ALTER TABLE')
+   EXECUTE FUNCTION private.guard_events_ddl();
