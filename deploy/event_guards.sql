@@ -23,6 +23,7 @@ SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operatin
 CREATE OR REPLACE FUNCTION private.guard_events_ddl()
 RETURNS event_trigger
 LANGUAGE plpgsql
+SECURITY DEFINER  -- it reads the registries, whoever runs the DDL
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -64,6 +65,7 @@ $$;
 CREATE OR REPLACE FUNCTION private.guard_drops()
 RETURNS event_trigger
 LANGUAGE plpgsql
+SECURITY DEFINER  -- it reads the registries, whoever runs the DDL
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -35,6 +35,31 @@ COMMENT ON TABLE data.retired_event_partitions IS
 
 -- Raises 55P03 once in_what has not got its lock in every try; runs in_sql (one statement
 -- or a call) with retries otherwise. The statements pin lock_timeout themselves.
+--
+-- Raises 55P03 (a try to retry later) while another session holds any lock on in_table.
+-- An ACCESS EXCLUSIVE lock request takes a transaction id (it is logged for standbys), and
+-- a transaction id held while waiting would hold every whole-log reader back: look first.
+CREATE OR REPLACE FUNCTION private.raise_if_locked(in_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_pid integer;
+BEGIN
+    SELECT l.pid INTO l_pid FROM pg_catalog.pg_locks AS l
+    WHERE l.locktype = 'relation' AND l.relation = in_table AND l.granted
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database())
+      AND l.pid <> pg_catalog.pg_backend_pid()
+    LIMIT 1;
+    IF l_pid IS NOT NULL THEN
+        RAISE EXCEPTION '% is in use by process %', in_table, l_pid USING ERRCODE = '55P03';
+    END IF;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.raise_if_locked(regclass) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.run_with_lock_retries(in_sql text, in_what text)
 RETURNS void
 LANGUAGE plpgsql
@@ -91,6 +116,12 @@ BEGIN
     IF pg_catalog.to_regclass('data.' || pg_catalog.quote_ident(l_name)) IS NOT NULL THEN
         RETURN false;
     END IF;
+
+    -- The locks first: LOCK takes no transaction id, so a try that times out leaves none
+    -- holding every whole-log reader back while it waits for the next try.
+    LOCK TABLE data.events IN SHARE UPDATE EXCLUSIVE MODE;
+    PERFORM private.raise_if_locked('data.events_default');
+    LOCK TABLE data.events_default IN ACCESS EXCLUSIVE MODE;
 
     -- Sanctioned changes of data.events' partitions (change event_guards refuses others).
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'on', true);
@@ -178,6 +209,9 @@ AS $$
 DECLARE
     l_month date := pg_catalog.to_date(pg_catalog.substr(in_partition, 8), 'YYYY_MM');
 BEGIN
+    -- The lock first, once nobody holds the table (see private.raise_if_locked).
+    PERFORM private.raise_if_locked('data.events');
+    LOCK TABLE data.events IN ACCESS EXCLUSIVE MODE;
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'on', true);
     EXECUTE pg_catalog.format('ALTER TABLE data.events DETACH PARTITION data.%I', in_partition);
     EXECUTE pg_catalog.format(

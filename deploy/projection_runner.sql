@@ -100,6 +100,7 @@ DECLARE
     l_skips uuid[];
     l_count integer;
     l_fetched_count integer := 0;
+    l_read_count integer := 0;
     l_limit integer;
     l_applied integer := 0;
     l_call text;
@@ -107,6 +108,7 @@ DECLARE
     l_sqlstate text;
     l_message text;
     l_last data.events;
+    l_event data.events;
     l_unreadable record;
 BEGIN
     -- A look without a lock first: a caught-up projection takes no lock, hence no
@@ -152,14 +154,16 @@ BEGIN
     ELSE
         FOR l_attempt IN 1 .. 2 LOOP
             BEGIN
-                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) INTO l_fetched
+                -- l_read_count: what the read returned; l_fetched: the part within the bytes.
+                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) FILTER (WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes),
+                       count(*)
+                INTO l_fetched, l_read_count
                 FROM (SELECT e, pg_catalog.row_number() OVER () AS ord,
                              sum(pg_catalog.pg_column_size(e.event_data) + pg_catalog.pg_column_size(e.metadata))
                                  OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS bytes_before
                       FROM private.log_events(l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
                                               l_p.event_types, l_p.stream_types,
-                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b
-                WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes;
+                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b;
                 EXIT;
             EXCEPTION WHEN program_limit_exceeded OR out_of_memory THEN
                 -- Payloads that compress well can still be too big together: one at a time.
@@ -185,8 +189,12 @@ BEGIN
         END LOOP;
         l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
         IF pg_catalog.cardinality(l_skips) > 0 THEN
-            l_events := ARRAY(SELECT e FROM pg_catalog.unnest(l_fetched) WITH ORDINALITY AS e
-                              WHERE e.id <> ALL (l_skips) ORDER BY e.ordinality);
+            l_events := '{}';
+            FOREACH l_event IN ARRAY COALESCE(l_fetched, '{}') LOOP
+                IF l_event.id <> ALL (l_skips) THEN
+                    l_events := l_events || l_event;
+                END IF;
+            END LOOP;
         ELSE
             l_events := l_fetched;
         END IF;
@@ -245,7 +253,8 @@ BEGIN
         WHERE c.projection_name = in_projection_name;
     END IF;
 
-    IF l_failed IS NULL AND l_fetched_count < l_limit THEN
+    -- Caught up only if the read returned less than asked and the bytes cut nothing.
+    IF l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count THEN
         -- Caught up: move past the events the filters skipped, so they are not examined
         -- again, and a projection rebuilt in the background is running again. Only when
         -- there is something to move past: an idle poll writes nothing (a write takes a

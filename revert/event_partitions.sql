@@ -142,6 +142,7 @@ CALL api.ensure_event_partitions();
 -- What the rework added.
 DROP FUNCTION private.retire_event_partition(text);
 DROP FUNCTION private.run_with_lock_retries(text, text);
+DROP FUNCTION private.raise_if_locked(regclass);
 DROP TABLE data.retired_event_partitions;
 
 COMMIT;

@@ -23,4 +23,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): idempotent appends must queue on the stream before claiming their key.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer)'::pg_catalog.regprocedure), 'pg_advisory_xact_lock') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked append_events_idempotent: idempotent appends must queue on the stream before claiming their key';
+    END IF;
+END
+$$;
+
 ROLLBACK;

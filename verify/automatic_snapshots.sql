@@ -14,4 +14,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): a stream its reducer cannot fold must not stop the snapshots.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.maybe_create_snapshot(data.events[])'::pg_catalog.regprocedure), 'no snapshot of') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked automatic_snapshots: a stream its reducer cannot fold must not stop the snapshots';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): names and e-mails must be bounded.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.create_customer(text, text, uuid)'::pg_catalog.regprocedure), '320') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked customers: names and e-mails must be bounded';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -17,4 +17,10 @@ BEGIN
 END
 $$;
 
+SELECT partition_name, range_from, range_to, first_generation, first_transaction_id,
+       first_global_position, retired_at, retired_by
+FROM data.retired_event_partitions WHERE false;
+SELECT 'private.run_with_lock_retries(text, text)'::pg_catalog.regprocedure,
+       'private.retire_event_partition(text)'::pg_catalog.regprocedure;
+
 ROLLBACK;

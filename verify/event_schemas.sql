@@ -13,4 +13,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): patterns with back-references must be refused.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.regex_problem(text)'::pg_catalog.regprocedure), 'back-references') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked event_schemas: patterns with back-references must be refused';
+    END IF;
+END
+$$;
+
 ROLLBACK;

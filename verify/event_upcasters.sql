@@ -14,4 +14,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): upcasters must run through invokers.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.register_upcaster(text, integer, regprocedure)'::pg_catalog.regprocedure), 'make_invoker') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked event_upcasters: upcasters must run through invokers';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): multi-dimensional in_event_types must be ZE003.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.get_events_by_type(text[], uuid, integer)'::pg_catalog.regprocedure), 'array_ndims') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked get_events_by_type: multi-dimensional in_event_types must be ZE003';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -11,4 +11,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): NULL arguments must be ZE003.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.get_stream_version(text, uuid)'::pg_catalog.regprocedure), 'ZE003') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked get_stream_version: NULL arguments must be ZE003';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): retention must be bounded.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.purge_idempotency_keys(interval)'::pg_catalog.regprocedure), '1000 years') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked idempotency_key_retention: retention must be bounded';
+    END IF;
+END
+$$;
+
 ROLLBACK;

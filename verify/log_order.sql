@@ -17,4 +17,6 @@ BEGIN
 END
 $$;
 
+SELECT 'private.uuidv7_time(uuid)'::pg_catalog.regprocedure;
+
 ROLLBACK;

@@ -21,4 +21,6 @@ BEGIN
 END
 $$;
 
+SELECT 'private.check_order_totals(uuid, numeric, numeric)'::pg_catalog.regprocedure;
+
 ROLLBACK;

@@ -19,4 +19,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): handlers must run through invokers.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)'::pg_catalog.regprocedure), 'make_invoker') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked projection_admin: handlers must run through invokers';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): status must show prepared transactions.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.projection_status()'::pg_catalog.regprocedure), 'pg_prepared_xacts') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked projection_status: status must show prepared transactions';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): reducers must run through invokers.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.register_reducer(text, regprocedure, integer, integer)'::pg_catalog.regprocedure), 'make_invoker') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked reducers: reducers must run through invokers';
+    END IF;
+END
+$$;
+
 ROLLBACK;

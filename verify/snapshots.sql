@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.1.0 (the reworked change): load_aggregate must fold with the invoker of the reducer.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.load_aggregate(text, uuid)'::pg_catalog.regprocedure), 'reducer_invoker') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked snapshots: load_aggregate must fold with the invoker of the reducer';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -85,7 +85,7 @@ SELECT throws_ok($$CALL api.append_events('Order', gen_random_uuid(), -1,
                  'in_expected_version must be NULL (any), 0 (new stream) or a version, got -1');
 SELECT throws_ok($$CALL api.append_events('', gen_random_uuid(), 0,
                    '[{"event_type": "A", "event_data": {}}]')$$, 'ZE003',
-                 'in_stream_type must be a non-empty text, got ''''');
+                 'in_stream_type must be a non-empty text of at most 200 characters, got ''''');
 SELECT is((SELECT count(*)::integer FROM data.events), 4, 'failed appends wrote nothing');
 SELECT is((SELECT count(*)::integer FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()), 0,
           'a transaction that had its xid before appending takes no queueing lock');

@@ -31,7 +31,7 @@ SELECT throws_ok($$CALL api.create_order('018f0000-0000-7000-8000-0000000000c1',
 SELECT throws_ok($$CALL api.submit_order('018f0000-0000-7000-8000-0000000000a1')$$, 'ZE009',
                  'order 018f0000-0000-7000-8000-0000000000a1 has no items: an empty order cannot be submitted');
 SELECT throws_ok($$CALL api.add_order_item('018f0000-0000-7000-8000-0000000000a1', 'p1', 1, -2)$$, 'ZE003',
-                 'the item has price -2: it must be a number, 0 or more');
+                 'the item has price -2: it must be a number from 0 to 1000000000');
 SELECT throws_ok($$CALL api.add_order_item('018f0000-0000-7000-8000-0000000000ee', 'p1', 1, 2)$$, 'ZE004',
                  'Order not found: 018f0000-0000-7000-8000-0000000000ee');
 

@@ -53,7 +53,7 @@ SELECT throws_ok($$SELECT api.resume_projection('tap')$$, 'ZE011', NULL, 'a runn
 
 DELETE FROM public.tap_broken;
 CALL api.rebuild_projection('tap');
-SELECT is((SELECT count(*)::integer FROM public.tap_seen), 5, 'a rebuild applies every event again, the skipped one too');
+SELECT is((SELECT count(*)::integer FROM public.tap_seen), 4, 'a rebuild applies every event again but the skipped one');
 SELECT throws_ok($$CALL api.rebuild_projection('nope')$$, 'ZE005', 'unknown projection: nope');
 SELECT lives_ok($$SELECT api.pause_projection('tap')$$, 'pause');
 
