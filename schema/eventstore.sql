@@ -1095,10 +1095,14 @@ CREATE FUNCTION private.acts_for(in_registrant name, in_role oid) RETURNS boolea
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT in_role <> 0
-       AND (pg_catalog.pg_has_role(in_registrant, in_role, 'MEMBER')
-            OR in_role = (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
-            OR EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.oid = in_role AND r.rolsuper));
+    SELECT r.role <> 0
+       AND (pg_catalog.pg_has_role(in_registrant, r.role, 'MEMBER')
+            OR r.role = (SELECT x.oid FROM pg_catalog.pg_roles AS x WHERE x.rolname = current_user)
+            OR EXISTS (SELECT FROM pg_catalog.pg_roles AS x WHERE x.oid = r.role AND x.rolsuper))
+    FROM (SELECT CASE WHEN in_role = 'pg_database_owner'::pg_catalog.regrole
+                      THEN (SELECT d.datdba FROM pg_catalog.pg_database AS d
+                            WHERE d.datname = pg_catalog.current_database())
+                      ELSE in_role END AS role) AS r;
 $$;
 
 CREATE FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) RETURNS integer
@@ -1320,6 +1324,12 @@ BEGIN
         RETURN false;
     END IF;
 
+    -- The locks first: LOCK takes no transaction id, so a try that times out leaves none
+    -- holding every whole-log reader back while it waits for the next try.
+    LOCK TABLE data.events IN SHARE UPDATE EXCLUSIVE MODE;
+    PERFORM private.raise_if_locked('data.events_default');
+    LOCK TABLE data.events_default IN ACCESS EXCLUSIVE MODE;
+
     -- Sanctioned changes of data.events' partitions (change event_guards refuses others).
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'on', true);
     EXECUTE pg_catalog.format(
@@ -1524,7 +1534,7 @@ $_$;
 COMMENT ON FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) IS 'Folds events into a state with a reducer''s invoker (registered.*)';
 
 CREATE FUNCTION private.guard_drops() RETURNS event_trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
@@ -1554,7 +1564,7 @@ END;
 $_$;
 
 CREATE FUNCTION private.guard_events_ddl() RETURNS event_trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
@@ -2250,6 +2260,24 @@ $$;
 
 COMMENT ON FUNCTION private.raise_append_conflict(in_stream_type text, in_stream_id uuid, in_expected_version integer) IS 'Raises ZE001 (wrong expected version) or 40001 (stream written by a newer transaction)';
 
+CREATE FUNCTION private.raise_if_locked(in_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_pid integer;
+BEGIN
+    SELECT l.pid INTO l_pid FROM pg_catalog.pg_locks AS l
+    WHERE l.locktype = 'relation' AND l.relation = in_table AND l.granted
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database())
+      AND l.pid <> pg_catalog.pg_backend_pid()
+    LIMIT 1;
+    IF l_pid IS NOT NULL THEN
+        RAISE EXCEPTION '% is in use by process %', in_table, l_pid USING ERRCODE = '55P03';
+    END IF;
+END;
+$$;
+
 CREATE FUNCTION private.raise_unknown_projection(in_projection_name text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2383,6 +2411,9 @@ CREATE FUNCTION private.retire_event_partition(in_partition text) RETURNS void
 DECLARE
     l_month date := pg_catalog.to_date(pg_catalog.substr(in_partition, 8), 'YYYY_MM');
 BEGIN
+    -- The lock first, once nobody holds the table (see private.raise_if_locked).
+    PERFORM private.raise_if_locked('data.events');
+    LOCK TABLE data.events IN ACCESS EXCLUSIVE MODE;
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'on', true);
     EXECUTE pg_catalog.format('ALTER TABLE data.events DETACH PARTITION data.%I', in_partition);
     EXECUTE pg_catalog.format(
@@ -2419,6 +2450,7 @@ DECLARE
     l_skips uuid[];
     l_count integer;
     l_fetched_count integer := 0;
+    l_read_count integer := 0;
     l_limit integer;
     l_applied integer := 0;
     l_call text;
@@ -2426,6 +2458,7 @@ DECLARE
     l_sqlstate text;
     l_message text;
     l_last data.events;
+    l_event data.events;
     l_unreadable record;
 BEGIN
     -- A look without a lock first: a caught-up projection takes no lock, hence no
@@ -2471,14 +2504,16 @@ BEGIN
     ELSE
         FOR l_attempt IN 1 .. 2 LOOP
             BEGIN
-                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) INTO l_fetched
+                -- l_read_count: what the read returned; l_fetched: the part within the bytes.
+                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) FILTER (WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes),
+                       count(*)
+                INTO l_fetched, l_read_count
                 FROM (SELECT e, pg_catalog.row_number() OVER () AS ord,
                              sum(pg_catalog.pg_column_size(e.event_data) + pg_catalog.pg_column_size(e.metadata))
                                  OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS bytes_before
                       FROM private.log_events(l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
                                               l_p.event_types, l_p.stream_types,
-                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b
-                WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes;
+                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b;
                 EXIT;
             EXCEPTION WHEN program_limit_exceeded OR out_of_memory THEN
                 -- Payloads that compress well can still be too big together: one at a time.
@@ -2504,8 +2539,12 @@ BEGIN
         END LOOP;
         l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
         IF pg_catalog.cardinality(l_skips) > 0 THEN
-            l_events := ARRAY(SELECT e FROM pg_catalog.unnest(l_fetched) WITH ORDINALITY AS e
-                              WHERE e.id <> ALL (l_skips) ORDER BY e.ordinality);
+            l_events := '{}';
+            FOREACH l_event IN ARRAY COALESCE(l_fetched, '{}') LOOP
+                IF l_event.id <> ALL (l_skips) THEN
+                    l_events := l_events || l_event;
+                END IF;
+            END LOOP;
         ELSE
             l_events := l_fetched;
         END IF;
@@ -2564,7 +2603,8 @@ BEGIN
         WHERE c.projection_name = in_projection_name;
     END IF;
 
-    IF l_failed IS NULL AND l_fetched_count < l_limit THEN
+    -- Caught up only if the read returned less than asked and the bytes cut nothing.
+    IF l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count THEN
         -- Caught up: move past the events the filters skipped, so they are not examined
         -- again, and a projection rebuilt in the background is running again. Only when
         -- there is something to move past: an idle poll writes nothing (a write takes a
@@ -3569,6 +3609,8 @@ GRANT ALL ON FUNCTION private.projection_status() TO eventstore_reader;
 REVOKE ALL ON PROCEDURE private.projection_worker(IN in_seconds numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_append_conflict(in_stream_type text, in_stream_id uuid, in_expected_version integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.raise_if_locked(in_table regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_unknown_projection(in_projection_name text) FROM PUBLIC;
 

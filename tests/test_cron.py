@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -65,3 +66,53 @@ def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
     assert not JOBS & set(jobs(cron_db))
     cluster.sqitch("deploy", dbname=CRON_DATABASE)
     assert set(jobs(cron_db)) == JOBS
+
+
+# The dump of cron.database_name carries the pg_cron extension and its job table: restored into
+# another database of the same cluster, CREATE EXTENSION pg_cron fails there. README: "Copying a
+# database within the cluster" leaves them out with a restore list, then schedules the copy's
+# projection worker from cron.database_name.
+CRON_ENTRIES = (" pg_cron", "TABLE DATA cron ", "SEQUENCE SET cron ")
+
+
+@pytest.mark.slow
+def test_a_copy_in_another_database_of_the_cluster_restores_and_its_projections_run(cluster, cron_db, tmp_path):
+    stream_type = "CopyProbe"
+    cron_db.execute("CALL api.append_events(%s, gen_random_uuid(), 0, "
+                    """'[{"event_type": "Probed", "event_data": {}}]', NULL)""", (stream_type,))
+    dump = tmp_path / "eventstore.dump"
+    env = cluster.env()
+    subprocess.run([str(cluster.bindir / "pg_dump"), "-Fc", "-f", str(dump), CRON_DATABASE], env=env, check=True)
+    copy = "eventstore_copy"
+    cluster.create_database(copy)
+    try:
+        # As dumped: the restore fails on the extension, and a single transaction restores nothing.
+        plain = subprocess.run([str(cluster.bindir / "pg_restore"), "-d", copy, "--single-transaction",
+                                "--exit-on-error", str(dump)], env=env, capture_output=True, text=True)
+        assert plain.returncode != 0 and "pg_cron" in plain.stderr
+        listing = subprocess.run([str(cluster.bindir / "pg_restore"), "-l", str(dump)], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+        entries = [line for line in listing.splitlines() if not any(c in line for c in CRON_ENTRIES)]
+        assert len(entries) < len(listing.splitlines()), "the dump has pg_cron entries to leave out"
+        (tmp_path / "restore.list").write_text("\n".join(entries) + "\n")
+        subprocess.run([str(cluster.bindir / "pg_restore"), "-d", copy, "--single-transaction", "--exit-on-error",
+                        "-L", str(tmp_path / "restore.list"), str(dump)], env=env, check=True)
+        copied = Database(cluster, copy)
+        assert copied.scalar("SELECT count(*) FROM data.events WHERE stream_type = %s", (stream_type,)) == 1
+        cron_db.execute("SELECT cron.schedule_in_database('eventstore-projections-copy', '* * * * *', "
+                        "'CALL private.projection_worker(20)', %s)", (copy,))
+        try:
+            deadline = time.time() + 100  # the next minute, then one worker run
+            while time.time() < deadline:
+                behind = copied.scalar("SELECT max(events_behind) + count(*) FILTER (WHERE status <> 'running') "
+                                       "FROM api.projection_status")
+                applied = copied.scalar("SELECT events_applied FROM api.projection_status "
+                                        "WHERE projection_name = 'notifications'")
+                if behind == 0 and applied > 0:
+                    break
+                time.sleep(2)
+            assert behind == 0 and applied > 0, "the copy's projections ran under pg_cron"
+        finally:
+            cron_db.execute("SELECT cron.unschedule('eventstore-projections-copy')")
+    finally:
+        cluster.drop_database(copy)  # WITH (FORCE): a worker may still be connected
