@@ -4,11 +4,10 @@ SELECT plan(8);
 
 SELECT has_function('private', 'guard_events_ddl', ARRAY[]::text[]);
 SELECT has_function('private', 'guard_drops', ARRAY[]::text[]);
-SELECT results_eq($$SELECT evtname::text, evtevent::text, evtenabled::text FROM pg_catalog.pg_event_trigger
-                    WHERE evtname LIKE 'eventstore_guard_%' ORDER BY evtname$$,
-                  $$VALUES ('eventstore_guard_drops', 'sql_drop', 'O'),
-                           ('eventstore_guard_events_ddl', 'ddl_command_end', 'O')$$,
-                  'both event triggers are enabled (deployed by a superuser)');
+SELECT is((SELECT string_agg(format('%s %s %s', evtname, evtevent, evtenabled), ', ' ORDER BY evtname)
+           FROM pg_catalog.pg_event_trigger WHERE evtname LIKE 'eventstore_guard_%'),
+          'eventstore_guard_drops sql_drop O, eventstore_guard_events_ddl ddl_command_end O',
+          'both event triggers are enabled (deployed by a superuser)');
 
 SELECT throws_ok($$ALTER TABLE data.events DISABLE TRIGGER events_refuse_update_delete$$, 'ZE008', NULL,
                  'the append-only trigger cannot be disabled');

@@ -1,6 +1,6 @@
 -- pgTAP: change projection_admin
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 SELECT has_function('api', 'register_projection', ARRAY['text', 'regprocedure', 'regprocedure', 'text[]', 'text[]', 'integer']);
 SELECT has_function('api', 'pause_projection', ARRAY['text']);
@@ -56,6 +56,16 @@ CALL api.rebuild_projection('tap');
 SELECT is((SELECT count(*)::integer FROM public.tap_seen), 4, 'a rebuild applies every event again but the skipped one');
 SELECT throws_ok($$CALL api.rebuild_projection('nope')$$, 'ZE005', 'unknown projection: nope');
 SELECT lives_ok($$SELECT api.pause_projection('tap')$$, 'pause');
+
+-- The same event failing again after a skip (it used to, after a rebuild): skipping it again
+-- keeps the first record instead of failing with 23505.
+UPDATE data.projection_checkpoints
+SET status = 'failed', failed_event_id = '018f0000-0000-7000-8000-000000000003', error_message = 'P0001: again'
+WHERE projection_name = 'tap';
+SELECT lives_ok($$SELECT api.resume_projection('tap', true)$$, 'an event skipped before is skipped again');
+SELECT results_eq($$SELECT event_id, error_message FROM data.projection_skips$$,
+                  $$VALUES ('018f0000-0000-7000-8000-000000000003'::uuid, 'P0001: cannot handle this one')$$,
+                  'the first record of the skip is kept');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -15,22 +15,25 @@ SELECT function_privs_are('private', 'make_invoker', ARRAY['regprocedure', 'text
 -- An admin of its own, with a schema of its own.
 CREATE ROLE tap_admin IN ROLE eventstore_admin;
 CREATE SCHEMA tap_admin_s AUTHORIZATION tap_admin;
+CREATE SCHEMA tap_open;
+GRANT USAGE, CREATE ON SCHEMA tap_open TO PUBLIC;
 SET ROLE tap_admin;
+CREATE FUNCTION tap_open.up(j jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT j';
 CREATE FUNCTION tap_admin_s.up(j jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT j || '{"up": true}' $$;
 CREATE FUNCTION pg_temp.tmp_up(j jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT j';
-SELECT is(private.calling_role(), 'tap_admin'::name, 'the calling role is the SET ROLE');
+SELECT throws_ok($$SELECT api.register_upcaster('TapType', 1, 'tap_open.up(jsonb)')$$, 'ZE010',
+                 NULL, 'a function in a schema PUBLIC can create in is refused');
 SELECT lives_ok($$SELECT api.register_upcaster('TapType', 1, 'tap_admin_s.up(jsonb)')$$, 'an admin registers its own function');
 SELECT throws_ok($$SELECT api.register_upcaster('TapType', 1, 'pg_temp.tmp_up(jsonb)')$$, 'ZE010', NULL,
                  'a temporary function is refused');
 RESET ROLE;
 
-SELECT results_eq(
-    $$SELECT u.registered_by::text, pg_catalog.pg_get_userbyid(f.proowner)::text, f.prosecdef,
-             f.pronamespace::regnamespace::text
-      FROM data.event_upcasters AS u JOIN pg_catalog.pg_proc AS f ON f.oid = u.upcaster_invoker
-      WHERE u.event_type = 'TapType'$$,
-    $$VALUES ('tap_admin', 'tap_admin', true, 'registered')$$,
-    'the invoker is SECURITY DEFINER, owned by the registrant, in schema registered');
+SELECT is((SELECT format('%s %s %s %s', u.registered_by, pg_catalog.pg_get_userbyid(f.proowner), f.prosecdef,
+                          f.pronamespace::regnamespace)
+           FROM data.event_upcasters AS u JOIN pg_catalog.pg_proc AS f ON f.oid = u.upcaster_invoker
+           WHERE u.event_type = 'TapType'),
+          'tap_admin tap_admin t registered',
+          'the invoker is SECURITY DEFINER, owned by the registrant, in schema registered');
 SELECT is(private.upcast_event('TapType', '{}', 1, 2), '{"up": true}'::jsonb, 'and upcasts');
 SELECT throws_ok($$DROP FUNCTION tap_admin_s.up(jsonb)$$, '2BP01', NULL, 'a registered function cannot be dropped');
 SELECT throws_ok($$SELECT private.invoker_call('tap_admin_s.up(jsonb)', 'a test')$$, 'ZE010', NULL,
