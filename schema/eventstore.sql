@@ -1153,7 +1153,6 @@ BEGIN
     -- strict: lax mode would unwrap an element that is itself an array
     IF NOT (in_events @? 'strict $[*] ? (@.type() != "object")'
             OR in_events @? '$[*] ? (!(@.event_type.type() == "string") || @.event_type == ""
-                                    || @.event_type like_regex "^.{201}"
                                     || !(@.event_data.type() == "object")
                                     || (exists(@.metadata) && !(@.metadata.type() == "object"))
                                     || (exists(@.metadata.version)
@@ -1163,7 +1162,16 @@ BEGIN
                                     || exists(@.keyvalue() ? (@.key != "event_type"
                                                               && @.key != "event_data"
                                                               && @.key != "metadata")))') THEN
-        RETURN pg_catalog.jsonb_array_length(in_events);
+        -- Event types fit the indexes: at most 200 characters (a plain test, not a regex in
+        -- the jsonpath above: that cost 3 us an event).
+        IF pg_catalog.jsonb_array_length(in_events) = 1 THEN
+            IF pg_catalog.char_length(in_events -> 0 ->> 'event_type') <= 200 THEN
+                RETURN 1;
+            END IF;
+        ELSIF NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(in_events) AS e(element)
+                          WHERE pg_catalog.char_length(e.element ->> 'event_type') > 200) THEN
+            RETURN pg_catalog.jsonb_array_length(in_events);
+        END IF;
     END IF;
 
     SELECT b.ord, b.problem, b.element INTO l_bad
