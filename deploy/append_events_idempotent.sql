@@ -1,5 +1,5 @@
 -- Deploy eventstore:append_events_idempotent to pg
--- requires: append_events_idempotent@v1.1.0
+-- requires: append_events_idempotent@v1.2.0
 -- requires: append_events
 -- requires: idempotency_keys
 -- requires: roles
@@ -37,9 +37,18 @@ BEGIN
     -- Queue on the stream before the first write, as api.append_events does (the same
     -- key): claiming the key takes a transaction id, and one taken before queueing could be
     -- older than an append that commits meanwhile (40001 for that append or this one).
+    -- Since v1.2.0 it also announces itself to whole-log readers before the key gives it a
+    -- transaction id, as the stream statement of api.append_events does; api.append_events
+    -- knows it by the key row this transaction inserted (private.announced_before_xid).
     IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
                                                  pg_catalog.hashtext(in_stream_id::text));
+        LOCK TABLE data.event_streams IN ROW EXCLUSIVE MODE;
+        PERFORM pg_catalog.set_config('eventstore.idempotency_key', in_idempotency_key::text, true);
+    ELSE
+        -- Not announced before its id: api.append_events must check it (and no value a
+        -- caller set may say otherwise).
+        PERFORM pg_catalog.set_config('eventstore.idempotency_key', '', true);
     END IF;
 
     -- Claim the key. A concurrent call with the same key waits here until the first

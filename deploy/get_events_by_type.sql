@@ -1,5 +1,5 @@
 -- Deploy eventstore:get_events_by_type to pg
--- requires: get_events_by_type@v1.1.0
+-- requires: get_events_by_type@v1.2.0
 -- requires: log_order
 -- requires: roles
 -- The log restricted to some event types, gap-free like api.get_all_events.
@@ -24,12 +24,13 @@ RETURNS TABLE (
     created_at timestamptz
 )
 LANGUAGE plpgsql
-STABLE
+VOLATILE  -- since v1.2.0: its read needs a snapshot taken after its horizon (docs/read-horizon.md)
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_after record := private.log_position(in_after_id);
+    l_horizon record;
 BEGIN
     -- Since v1.1.0 a multi-dimensional array is refused here too (it failed with 0A000).
     IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
@@ -40,11 +41,14 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
 
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
     RETURN QUERY
     SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
            e.metadata, e.created_at
     FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                            private.check_limit(in_limit), in_event_types) AS e;
+                            private.check_limit(in_limit), in_event_types, NULL,
+                            l_horizon.generation, l_horizon.transaction_id) AS e;
 END;
 $$;
 

@@ -1,6 +1,14 @@
--- Revert eventstore:append_events from pg
--- Back to v1.1.0: the v1.1.0 deploy script, which replaces the procedure with its old body.
--- (The body below is deploy/append_events@v1.1.0.sql.)
+-- Deploy eventstore:append_events to pg
+-- requires: append_events@v1.1.0
+-- requires: events
+-- requires: event_streams
+-- requires: store_generations
+-- requires: event_schemas
+-- requires: roles
+-- api.append_events: optimistic concurrency on the stream row, one set-based insert.
+-- Since v1.1.0: the per-stream queueing lock is taken only by a transaction's first append;
+-- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
+-- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
 
 BEGIN;
 
@@ -41,7 +49,16 @@ BEGIN
                                     || exists(@.keyvalue() ? (@.key != "event_type"
                                                               && @.key != "event_data"
                                                               && @.key != "metadata")))') THEN
-        RETURN pg_catalog.jsonb_array_length(in_events);
+        -- Event types fit the indexes: at most 200 characters (a plain test, not a regex in
+        -- the jsonpath above: that cost 3 us an event).
+        IF pg_catalog.jsonb_array_length(in_events) = 1 THEN
+            IF pg_catalog.char_length(in_events -> 0 ->> 'event_type') <= 200 THEN
+                RETURN 1;
+            END IF;
+        ELSIF NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(in_events) AS e(element)
+                          WHERE pg_catalog.char_length(e.element ->> 'event_type') > 200) THEN
+            RETURN pg_catalog.jsonb_array_length(in_events);
+        END IF;
     END IF;
 
     SELECT b.ord, b.problem, b.element INTO l_bad
@@ -53,6 +70,8 @@ BEGIN
                    WHEN pg_catalog.jsonb_typeof(e.element -> 'event_type') IS DISTINCT FROM 'string'
                         OR e.element ->> 'event_type' = ''
                        THEN 'has no non-empty string event_type'
+                   WHEN pg_catalog.char_length(e.element ->> 'event_type') > 200
+                       THEN 'has an event_type longer than 200 characters'
                    WHEN pg_catalog.jsonb_typeof(e.element -> 'event_data') IS DISTINCT FROM 'object'
                        THEN 'has an event_data that is not a JSON object'
                    WHEN e.element ? 'metadata'
@@ -141,8 +160,12 @@ DECLARE
     l_xid xid8;
     l_lock text;
 BEGIN
-    IF in_stream_type IS NULL OR in_stream_type = '' THEN
-        RAISE EXCEPTION 'in_stream_type must be a non-empty text, got %', COALESCE(pg_catalog.quote_literal(in_stream_type), 'NULL')
+    IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
+                COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_stream_type, 50))
+                         || CASE WHEN pg_catalog.char_length(in_stream_type) > 50
+                                 THEN pg_catalog.format(' (%s characters)', pg_catalog.char_length(in_stream_type)) ELSE '' END,
+                         'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
     IF in_stream_id IS NULL THEN
@@ -157,10 +180,14 @@ BEGIN
     -- Queue behind other appends to this stream before taking a transaction id (an
     -- advisory lock needs none). A transaction whose first write is this append then
     -- always gets a newer xid than every append before it, and never trips the order
-    -- guard below; only one that held an xid before appending can (40001, retry).
-    -- (An assignment, not PERFORM: a simple expression skips the executor.)
-    l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
-                                               pg_catalog.hashtext(in_stream_id::text))::text;
+    -- guard below; only one that held an xid before appending can (40001, retry). A
+    -- transaction that has its xid already gains nothing from the lock: it skips it, so
+    -- a bulk import into many streams holds one such lock, not one per stream (those
+    -- would exhaust the lock table). An assignment, not PERFORM: no executor.
+    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+        l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                                   pg_catalog.hashtext(in_stream_id::text))::text;
+    END IF;
     l_xid := pg_catalog.pg_current_xact_id();
 
     -- One statement takes the stream row lock, moves the version and reads the generation
@@ -220,13 +247,13 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type, e.event_data, e.metadata,
-               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::integer, t.current_version, 1)
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
         WHERE t.event_type IS NULL
-           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::integer, t.current_version),
+           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
     ELSE
         INSERT INTO data.events
@@ -240,12 +267,12 @@ BEGIN
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
-               COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version, 1)
+               COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
-                                         COALESCE((e.element -> 'metadata' ->> 'version')::integer, t.current_version),
+                                         COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
                                          e.element -> 'event_data', e.ord);
     END IF;
 
@@ -266,5 +293,7 @@ REVOKE ALL ON FUNCTION private.check_event_batch(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.raise_append_conflict(text, uuid, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) TO eventstore_writer;
+
+DROP FUNCTION private.announced_before_xid();
 
 COMMIT;

@@ -1,4 +1,5 @@
 -- Deploy eventstore:append_events_idempotent to pg
+-- requires: append_events_idempotent@v1.1.0
 -- requires: append_events
 -- requires: idempotency_keys
 -- requires: roles
@@ -32,6 +33,14 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
     l_count := private.check_event_batch(in_events);
+
+    -- Queue on the stream before the first write, as api.append_events does (the same
+    -- key): claiming the key takes a transaction id, and one taken before queueing could be
+    -- older than an append that commits meanwhile (40001 for that append or this one).
+    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                                 pg_catalog.hashtext(in_stream_id::text));
+    END IF;
 
     -- Claim the key. A concurrent call with the same key waits here until the first
     -- commits (then finds the key) or rolls back (then claims it).

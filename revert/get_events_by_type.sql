@@ -1,4 +1,5 @@
 -- Deploy eventstore:get_events_by_type to pg
+-- requires: get_events_by_type@v1.1.0
 -- requires: log_order
 -- requires: roles
 -- The log restricted to some event types, gap-free like api.get_all_events.
@@ -30,9 +31,11 @@ AS $$
 DECLARE
     l_after record := private.log_position(in_after_id);
 BEGIN
+    -- Since v1.1.0 a multi-dimensional array is refused here too (it failed with 0A000).
     IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
+       OR pg_catalog.array_ndims(in_event_types) > 1
        OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'in_event_types must be a non-empty array of event types without NULLs, got %',
+        RAISE EXCEPTION 'in_event_types must be a non-empty one-dimensional array of event types without NULLs, got %',
                 COALESCE(in_event_types::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;

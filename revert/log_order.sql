@@ -1,7 +1,11 @@
 -- Deploy eventstore:log_order to pg
+-- requires: log_order@v1.1.0
+-- requires: event_partitions
 -- requires: events
 -- requires: store_generations
 -- requires: event_upcasters
+-- Since v1.1.0: a cursor naming an event of a retired month (api.detach_event_partitions)
+-- continues from that month's first log position instead of failing with ZE004 for ever.
 -- The gap-free global order of the log. Events are ordered by (generation, transaction_id,
 -- global_position). A reader sees only events of transactions older than every
 -- transaction still running (the horizon), so a transaction that commits late can never
@@ -33,8 +37,27 @@ $$;
 COMMENT ON FUNCTION private.log_horizon() IS
     'Exclusive upper bound (generation, transaction_id) of the events whole-log readers may see';
 
+-- The time a UUID v7 was made (its first 48 bits, Unix milliseconds); NULL for another
+-- kind of UUID.
+CREATE OR REPLACE FUNCTION private.uuidv7_time(in_id uuid)
+RETURNS timestamptz
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN pg_catalog.substr(in_id::text, 15, 1) = '7'
+                THEN pg_catalog.to_timestamp(
+                         ('x' || pg_catalog.lpad(pg_catalog.substr(pg_catalog.replace(in_id::text, '-', ''), 1, 12), 16, '0'))
+                         ::bit(64)::bigint / 1000.0) END;
+$$;
+
+COMMENT ON FUNCTION private.uuidv7_time(uuid) IS 'When a UUID v7 was made; NULL for other UUIDs';
+
 -- The log position of an event, the cursor behind the seed's in_after_id / last_event_id.
--- NULL is the start of the log; an id that names no event is an error, not a restart.
+-- NULL is the start of the log; an id that names no event is an error, not a restart. An
+-- event of a retired month (its id's time falls in it, or within a day after: a
+-- transaction's created_at is its start) is a position just before that month's first
+-- event: the reader continues there, may see again events it read, and never misses one.
 CREATE OR REPLACE FUNCTION private.log_position(
     in_event_id uuid,
     OUT generation integer,
@@ -58,6 +81,17 @@ BEGIN
     WHERE e.id = in_event_id;
 
     IF NOT FOUND THEN
+        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
+        INTO generation, transaction_id, global_position
+        FROM data.retired_event_partitions AS r
+        WHERE r.first_generation IS NOT NULL
+          AND private.uuidv7_time(in_event_id) >= r.range_from
+          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
+        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
+        LIMIT 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
         RAISE EXCEPTION 'no event has id %', in_event_id
             USING ERRCODE = 'ZE004',
                   HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
@@ -138,7 +172,12 @@ REVOKE ALL ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[]
 REVOKE ALL ON FUNCTION private.check_limit(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_horizon() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_position(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.uuidv7_time(uuid) FROM PUBLIC;
 
-DROP FUNCTION private.uuidv7_time(uuid);
+-- What the rework added.
+DROP FUNCTION private.refuse_passed_appender(xid8);
+DROP FUNCTION private.read_horizon();
+DROP FUNCTION private.publish_read_horizon(bigint);
+DROP SEQUENCE data.read_horizon;
 
 COMMIT;

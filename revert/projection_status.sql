@@ -1,6 +1,11 @@
 -- Deploy eventstore:projection_status to pg
+-- requires: projection_status@v1.1.0
 -- requires: projection_runner
 -- requires: roles
+-- Since v1.1.0: the query text of the transaction holding the horizon is shown only to
+-- roles that could see it in pg_stat_activity themselves (its own user, members of
+-- pg_read_all_stats), and a prepared transaction holding it is shown (pid NULL, query
+-- 'PREPARED TRANSACTION ''gid''').
 -- Projection lag, and who causes it: the events a projection has not applied yet, the
 -- committed events an open transaction holds back (whole-log readers only see events of
 -- transactions older than every running one), and that oldest running transaction.
@@ -33,12 +38,24 @@ SECURITY DEFINER  -- pg_stat_activity shows other users' queries to its owner on
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH horizon AS (SELECT h.generation, h.transaction_id FROM private.log_horizon() AS h),
+    viewer AS (SELECT private.calling_role() AS role),
     oldest AS (
-        SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
-               pg_catalog.now() - a.xact_start AS age, pg_catalog.left(a.query, 200) AS query
-        FROM pg_catalog.pg_stat_activity AS a
-        WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
-        ORDER BY pg_catalog.age(a.backend_xid) DESC
+        SELECT x.pid, x.datname, x.usename, x.age, x.query
+        FROM (SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
+                     pg_catalog.now() - a.xact_start AS age,
+                     CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
+                               OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
+                          THEN pg_catalog.left(a.query, 200)
+                          ELSE '<insufficient privilege>' END AS query,
+                     a.backend_xid AS xid
+              FROM pg_catalog.pg_stat_activity AS a
+              CROSS JOIN viewer AS v
+              WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
+              UNION ALL
+              SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
+                     'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid), p.transaction
+              FROM pg_catalog.pg_prepared_xacts AS p) AS x
+        ORDER BY pg_catalog.age(x.xid) DESC
         LIMIT 1)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
@@ -59,8 +76,7 @@ AS $$
     ORDER BY p.projection_name;
 $$;
 
-DROP VIEW api.projection_status;
-CREATE VIEW api.projection_status AS
+CREATE OR REPLACE VIEW api.projection_status AS
 SELECT s.projection_name, s.status, s.last_event_id, s.last_processed, s.events_applied,
        s.events_behind, s.events_held_back, s.oldest_xact_pid, s.oldest_xact_database,
        s.oldest_xact_user, s.oldest_xact_age, s.oldest_xact_query, s.error_message,
@@ -70,7 +86,8 @@ FROM private.projection_status() AS s;
 COMMENT ON VIEW api.projection_status IS
 $$Per projection: status, checkpoint, events applied, committed events not applied yet
 (events_behind), committed events an open transaction still holds back (events_held_back),
-the oldest transaction holding the horizon (pid, database, user, age, query), last error.$$;
+the oldest transaction holding the horizon (pid, database, user, age, and its query for those
+who may see it; a prepared transaction shows pid NULL), last error.$$;
 COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet';
 COMMENT ON COLUMN api.projection_status.events_held_back IS
     'Committed events not yet readable because an older transaction is still open';
