@@ -205,6 +205,20 @@ BEGIN
 END;
 $$;
 
+-- The 64-bit transaction id of a running transaction's 32-bit one, in_near being a 64-bit id
+-- less than 2^31 away from it (ids of running transactions are: wraparound protection).
+CREATE OR REPLACE FUNCTION private.xid_near(in_xid xid, in_near bigint)
+RETURNS bigint
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT in_near + CASE WHEN d.t >= 2147483648 THEN d.t - 4294967296 ELSE d.t END
+    FROM (SELECT (in_xid::text::bigint - in_near) & 4294967295 AS t) AS d;
+$$;
+
+REVOKE ALL ON FUNCTION private.xid_near(xid, bigint) FROM PUBLIC;
+
 -- The horizon of a whole-log read that happens in a LATER statement than this call (a new
 -- snapshot): every transaction older than it that will ever write events has ended. It
 -- waits only for announced appenders (docs/read-horizon.md); where that cannot be known it
@@ -255,16 +269,15 @@ BEGIN
     -- ... and then their transaction ids, as they are now (pg_stat_activity shows an id from
     -- the moment it is assigned; its lock in pg_locks comes a little later).
     PERFORM pg_catalog.pg_stat_clear_snapshot();
-    SELECT x.pid, x.gid, x.xid INTO l_oldest
-    FROM (SELECT a.pid, NULL::text AS gid,
-                 l_h - ((l_h - a.backend_xid::text::bigint) & 4294967295) AS xid
+    SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
+    FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
           FROM pg_catalog.pg_stat_activity AS a
           WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
           UNION ALL
-          SELECT NULL, p.gid, l_h - ((l_h - p.transaction::text::bigint) & 4294967295)
+          SELECT NULL, p.gid, p.transaction
           FROM pg_catalog.pg_prepared_xacts AS p
           WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
-    ORDER BY x.xid
+    ORDER BY 3
     LIMIT 1;
     -- 4. The oldest of them, else H.
     transaction_id := COALESCE(l_oldest.xid, l_h)::text::xid8;

@@ -177,6 +177,7 @@ REVOKE ALL ON FUNCTION private.uuidv7_time(uuid) FROM PUBLIC;
 -- What the rework added.
 DROP FUNCTION private.refuse_passed_appender(xid8);
 DROP FUNCTION private.read_horizon();
+DROP FUNCTION private.xid_near(xid, bigint);
 DROP FUNCTION private.publish_read_horizon(bigint);
 DROP SEQUENCE data.read_horizon;
 
