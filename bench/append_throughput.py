@@ -6,11 +6,17 @@
                 (expected version N, pgbench keeps it per client), round-robin.
 The baseline inserts the same rows into bench.events_plain, created LIKE data.events with
 the same defaults, constraints, indexes and monthly partitions, without the stream row.
+
+Then the same appends against the previous release (the last tag in sqitch.plan, deployed
+into a second template) and against this tree: what the changes since that release cost on
+the append path, as a ratio measured in this run.
 """
 
 from __future__ import annotations
 
 from bench.common import alternate, fresh_database, pgbench, report
+from harness.cluster import REPO
+from harness.sqitch_plan import parse_plan, tags
 
 EVENT = '{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, "metadata": {"user_id": "u1"}}'
 
@@ -60,10 +66,19 @@ def own_streams_script(plain: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def previous_release() -> str | None:
+    """The last release tag before the head of the plan (None when the head is released)."""
+    plan = parse_plan((REPO / "sqitch.plan").read_text())
+    released = tags(plan)
+    if not released or released[-1][1] == len(plan) - 1:
+        return None
+    return released[-1][0]
+
+
 def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -> dict:
-    def measure(script, defines=None):
+    def measure(script, defines=None, on=template):
         def go():
-            with fresh_database(cluster, template) as db:
+            with fresh_database(cluster, on) as db:
                 return pgbench(cluster, db, script, clients, seconds, defines)
         return go
 
@@ -77,4 +92,18 @@ def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -
     report("append_events/plain INSERT, new streams", new["ratio"], ">= 0.7")
     report("append_events/plain INSERT, own streams", own["ratio"], ">= 0.7")
     print(f"       appends/s (medians): plain {new['a']:.0f}, new streams {new['b']:.0f}, own streams {own['b']:.0f}")
-    return {"new": new, "own": own}
+
+    release = previous_release()
+    if release is None:
+        return {"new": new, "own": own}
+    before = f"bench_template_{release.replace('.', '_')}"
+    cluster.create_database(before)
+    cluster.sqitch("deploy", "--to", f"@{release}", dbname=before)
+    print(f" this tree against @{release} (before), new streams, appends/s:")
+    new_release = alternate(rounds, measure(APPEND_NEW, on=before), measure(APPEND_NEW), f"@{release}", "HEAD")
+    print(f" this tree against @{release} (before), own streams, appends/s:")
+    own_release = alternate(rounds, measure(own_streams_script(plain=False), defines, on=before),
+                            measure(own_streams_script(plain=False), defines), f"@{release}", "HEAD")
+    report(f"append_events HEAD/@{release}, new streams", new_release["ratio"], ">= 0.95")
+    report(f"append_events HEAD/@{release}, own streams", own_release["ratio"], ">= 0.95")
+    return {"new": new, "own": own, "new_release": new_release, "own_release": own_release}

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from bench.append_throughput import previous_release
+
 from harness.cluster import REPO
 
 
@@ -16,9 +18,13 @@ def test_benchmarks_run_and_print_their_ratios():
                         "--scale", "0.002"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     results = [line for line in r.stdout.splitlines() if line.startswith("RESULT")]
+    release = previous_release()  # the append path against the last release, unless HEAD is it
+    against_release = [] if release is None else [f"RESULT append_events HEAD/@{release}, new streams",
+                                                  f"RESULT append_events HEAD/@{release}, own streams"]
     assert [line.split(" = ")[0] for line in results] == [
         "RESULT append_events/plain INSERT, new streams",
         "RESULT append_events/plain INSERT, own streams",
+        *against_release,
         "RESULT rebuild/set-based statement, events per second",
         "RESULT load 10,000-event aggregate / 100-event aggregate",
         "RESULT append throughput, automatic snapshots on / off",
