@@ -77,46 +77,53 @@ BEGIN
     IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
         l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
                                                    pg_catalog.hashtext(in_stream_id::text))::text;
+    ELSIF NOT private.announced_before_xid() THEN
+        -- The transaction wrote something else first: announce it now (readers wait for it
+        -- from here on), then make sure no reader has read past its id meanwhile.
+        LOCK TABLE data.event_streams IN ROW EXCLUSIVE MODE;
+        PERFORM private.refuse_passed_appender(pg_catalog.pg_current_xact_id());
     END IF;
-    l_xid := pg_catalog.pg_current_xact_id();
 
     -- One statement takes the stream row lock, moves the version and reads the generation
     -- this cluster writes. No row means: a wrong expected version; or a newer transaction
-    -- appended to this stream first (last_transaction_id > l_xid); or this cluster has not
-    -- written since a restore (the newest generation is another cluster's): then start a
-    -- generation and try once more.
+    -- appended to this stream first (last_transaction_id > this one's); or this cluster has
+    -- not written since a restore (the newest generation is another cluster's): then start a
+    -- generation and try once more. Its lock on data.event_streams, taken before it runs,
+    -- announces the append to readers; pg_current_xact_id() inside it assigns the
+    -- transaction id only then (docs/read-horizon.md).
     FOR l_attempt IN 1 .. 2 LOOP
         IF in_expected_version = 0 THEN
             INSERT INTO data.event_streams AS s
                 (stream_type, stream_id, current_version, last_generation, last_transaction_id)
-            SELECT in_stream_type, in_stream_id, l_count, g.generation, l_xid
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, pg_catalog.pg_current_xact_id()
             FROM private.current_generation AS g
             ON CONFLICT (stream_type, stream_id) DO NOTHING
-            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
         ELSIF in_expected_version IS NULL THEN
             INSERT INTO data.event_streams AS s
                 (stream_type, stream_id, current_version, last_generation, last_transaction_id)
-            SELECT in_stream_type, in_stream_id, l_count, g.generation, l_xid
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, pg_catalog.pg_current_xact_id()
             FROM private.current_generation AS g
             ON CONFLICT (stream_type, stream_id) DO UPDATE
                 SET current_version = s.current_version + l_count,
                     updated_at = pg_catalog.now(),
                     last_generation = excluded.last_generation,
-                    last_transaction_id = l_xid
-                WHERE s.last_generation <> excluded.last_generation OR s.last_transaction_id <= l_xid
-            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+                    last_transaction_id = excluded.last_transaction_id
+                WHERE s.last_generation <> excluded.last_generation
+                   OR s.last_transaction_id <= excluded.last_transaction_id
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
         ELSE
             UPDATE data.event_streams AS s
             SET current_version = s.current_version + l_count,
                 updated_at = pg_catalog.now(),
                 last_generation = g.generation,
-                last_transaction_id = l_xid
+                last_transaction_id = pg_catalog.pg_current_xact_id()
             FROM private.current_generation AS g
             WHERE s.stream_type = in_stream_type
               AND s.stream_id = in_stream_id
               AND s.current_version = in_expected_version
-              AND (s.last_generation <> g.generation OR s.last_transaction_id <= l_xid)
-            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+              AND (s.last_generation <> g.generation OR s.last_transaction_id <= pg_catalog.pg_current_xact_id())
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
         END IF;
 
         EXIT WHEN l_version IS NOT NULL;
@@ -199,9 +206,18 @@ BEGIN
     -- Queue on the stream before the first write, as api.append_events does (the same
     -- key): claiming the key takes a transaction id, and one taken before queueing could be
     -- older than an append that commits meanwhile (40001 for that append or this one).
+    -- Since v1.2.0 it also announces itself to whole-log readers before the key gives it a
+    -- transaction id, as the stream statement of api.append_events does; api.append_events
+    -- knows it by the key row this transaction inserted (private.announced_before_xid).
     IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
                                                  pg_catalog.hashtext(in_stream_id::text));
+        LOCK TABLE data.event_streams IN ROW EXCLUSIVE MODE;
+        PERFORM pg_catalog.set_config('eventstore.idempotency_key', in_idempotency_key::text, true);
+    ELSE
+        -- Not announced before its id: api.append_events must check it (and no value a
+        -- caller set may say otherwise).
+        PERFORM pg_catalog.set_config('eventstore.idempotency_key', '', true);
     END IF;
 
     -- Claim the key. A concurrent call with the same key waits here until the first
@@ -465,24 +481,29 @@ events after it as a JSON array of {version, event_type, event_data}, for the ap
 fold. Snapshots of another reducer version than the registered one are not used.';
 
 CREATE FUNCTION api.get_all_events(in_after_id uuid DEFAULT NULL::uuid, in_limit integer DEFAULT 1000) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     l_after record := private.log_position(in_after_id);
+    l_horizon record;
 BEGIN
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
     RETURN QUERY
     SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
            e.metadata, e.created_at
     FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                            private.check_limit(in_limit)) AS e;
+                            private.check_limit(in_limit), NULL, NULL,
+                            l_horizon.generation, l_horizon.transaction_id) AS e;
 END;
 $$;
 
 COMMENT ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) IS 'Every committed event after the event in_after_id (NULL = from the start), in log order,
 at most in_limit. Gap-free: paging with the last id returned yields every committed event
 exactly once, whatever order transactions commit in. An event is returned once every
-transaction that started before it has ended; a transaction does not see its own events.
+transaction that appended before it has ended (other transactions never hold it back); a
+transaction does not see its own events.
 Errors: ZE003 bad in_limit, ZE004 in_after_id names no event.';
 
 CREATE FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text DEFAULT NULL::text, in_limit integer DEFAULT 20) RETURNS TABLE(order_id uuid, status text, total_items integer, total_amount numeric, created_at timestamp with time zone)
@@ -539,11 +560,12 @@ $$;
 COMMENT ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer) IS 'Events of one stream after in_from_version (0 = all), in version order';
 
 CREATE FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid DEFAULT NULL::uuid, in_limit integer DEFAULT 1000) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     l_after record := private.log_position(in_after_id);
+    l_horizon record;
 BEGIN
     -- Since v1.1.0 a multi-dimensional array is refused here too (it failed with 0A000).
     IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
@@ -554,11 +576,14 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
 
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
     RETURN QUERY
     SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
            e.metadata, e.created_at
     FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                            private.check_limit(in_limit), in_event_types) AS e;
+                            private.check_limit(in_limit), in_event_types, NULL,
+                            l_horizon.generation, l_horizon.transaction_id) AS e;
 END;
 $$;
 
@@ -1104,6 +1129,29 @@ CREATE FUNCTION private.acts_for(in_registrant name, in_role oid) RETURNS boolea
                             WHERE d.datname = pg_catalog.current_database())
                       ELSE in_role END AS role) AS r;
 $$;
+
+CREATE FUNCTION private.announced_before_xid() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_key text := pg_catalog.current_setting('eventstore.idempotency_key', true);
+BEGIN
+    IF EXISTS (SELECT FROM data.events AS e
+               JOIN private.current_generation AS g ON g.generation = e.generation
+               WHERE e.transaction_id = pg_catalog.pg_current_xact_id()) THEN
+        RETURN true;
+    END IF;
+    IF l_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN EXISTS (SELECT FROM data.idempotency_keys AS k
+                       WHERE k.idempotency_key = l_key::uuid
+                         AND k.xmin::text = (pg_catalog.pg_current_xact_id()::xid)::text);
+    END IF;
+    RETURN false;
+END;
+$_$;
+
+COMMENT ON FUNCTION private.announced_before_xid() IS 'Was this transaction announced to whole-log readers before it had its id? (its events, or its idempotency key)';
 
 CREATE FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) RETURNS integer
     LANGUAGE plpgsql
@@ -2164,29 +2212,29 @@ $$;
 COMMENT ON PROCEDURE private.project_order_events(IN in_batch_size integer) IS 'Applies the next batch (at most in_batch_size events) of projection order_summaries';
 
 CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id FROM private.log_horizon() AS h),
+    -- Since v1.2.0 the horizon waits only for appenders: oldest_xact_* name the appending
+    -- transaction (or prepared transaction) that holds it, and nothing else.
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+                     FROM private.read_horizon() AS h),
     viewer AS (SELECT private.calling_role() AS role),
     oldest AS (
-        SELECT x.pid, x.datname, x.usename, x.age, x.query
-        FROM (SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
-                     pg_catalog.now() - a.xact_start AS age,
-                     CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
-                               OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
-                          THEN pg_catalog.left(a.query, 200)
-                          ELSE '<insufficient privilege>' END AS query,
-                     a.backend_xid AS xid
-              FROM pg_catalog.pg_stat_activity AS a
-              CROSS JOIN viewer AS v
-              WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
-              UNION ALL
-              SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
-                     'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid), p.transaction
-              FROM pg_catalog.pg_prepared_xacts AS p) AS x
-        ORDER BY pg_catalog.age(x.xid) DESC
-        LIMIT 1)
+        SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
+               pg_catalog.now() - a.xact_start AS age,
+               CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
+                         OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
+                    THEN pg_catalog.left(a.query, 200)
+                    ELSE '<insufficient privilege>' END AS query
+        FROM horizon AS h
+        JOIN pg_catalog.pg_stat_activity AS a ON a.pid = h.holder_pid
+        CROSS JOIN viewer AS v
+        UNION ALL
+        SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
+               'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid)
+        FROM horizon AS h
+        JOIN pg_catalog.pg_prepared_xacts AS p ON p.gid = h.holder_gid)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
            o.pid, o.datname, o.usename, o.age, o.query,
@@ -2236,6 +2284,30 @@ END;
 $$;
 
 COMMENT ON PROCEDURE private.projection_worker(IN in_seconds numeric) IS 'Runs every projection batch after batch, committing each, for in_seconds (pg_cron job)';
+
+CREATE FUNCTION private.publish_read_horizon(in_horizon bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '50ms'
+    AS $$
+BEGIN
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_lock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN false;
+    END;
+    BEGIN
+        IF (SELECT s.last_value FROM data.read_horizon AS s) < in_horizon THEN
+            PERFORM pg_catalog.setval('data.read_horizon', in_horizon);
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
+        RAISE;
+    END;
+    PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
+    RETURN true;
+END;
+$$;
 
 CREATE FUNCTION private.raise_append_conflict(in_stream_type text, in_stream_id uuid, in_expected_version integer) RETURNS void
     LANGUAGE plpgsql
@@ -2299,6 +2371,63 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_safe record := private.log_horizon();
+    l_h bigint;
+    l_pids integer[];
+    l_prepared boolean;
+    l_oldest record;
+BEGIN
+    generation := l_safe.generation;
+    transaction_id := l_safe.transaction_id;
+    IF l_safe.transaction_id = '0'::xid8
+       OR pg_catalog.pg_is_in_recovery()
+       OR pg_catalog.current_setting('transaction_isolation') <> 'read committed'
+       OR pg_catalog.current_setting('transaction_read_only') = 'on' THEN
+        RETURN;
+    END IF;
+
+    -- 1. H: every transaction id assigned from now on is at least H.
+    l_h := pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint;
+    -- 2. Publish H before looking for appenders.
+    IF (SELECT s.last_value FROM data.read_horizon AS s) < l_h
+       AND NOT private.publish_read_horizon(l_h) THEN
+        RETURN;
+    END IF;
+    -- 3. The announced appenders of this database (a prepared one shows no pid)...
+    SELECT pg_catalog.array_agg(l.pid) FILTER (WHERE l.pid IS NOT NULL), bool_or(l.pid IS NULL)
+    INTO l_pids, l_prepared
+    FROM pg_catalog.pg_locks AS l
+    WHERE l.locktype = 'relation' AND l.relation = 'data.event_streams'::pg_catalog.regclass
+      AND l.mode = 'RowExclusiveLock'
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                        WHERE d.datname = pg_catalog.current_database());
+    -- ... and then their transaction ids, as they are now (pg_stat_activity shows an id from
+    -- the moment it is assigned; its lock in pg_locks comes a little later).
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
+    FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
+          FROM pg_catalog.pg_stat_activity AS a
+          WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
+          UNION ALL
+          SELECT NULL, p.gid, p.transaction
+          FROM pg_catalog.pg_prepared_xacts AS p
+          WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
+    ORDER BY 3
+    LIMIT 1;
+    -- 4. The oldest of them, else H.
+    transaction_id := COALESCE(l_oldest.xid, l_h)::text::xid8;
+    holder_pid := l_oldest.pid;
+    holder_gid := l_oldest.gid;
+END;
+$$;
+
+COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md)';
+
 CREATE FUNCTION private.refresh_event_type(in_event_type text) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2325,6 +2454,21 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.refuse_event_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of events (SQLSTATE ZE008)';
+
+CREATE FUNCTION private.refuse_passed_appender(in_xid xid8) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_xid::text::bigint < (SELECT s.last_value FROM data.read_horizon AS s) THEN
+        RAISE EXCEPTION 'this transaction (%) wrote before its first append, and a reader has read the log past it since',
+                in_xid
+            USING ERRCODE = '40001',
+                  DETAIL = 'Its events would land behind what a whole-log reader already returned.',
+                  HINT = 'Retry the transaction (or append first, then write the rest).';
+    END IF;
+END;
+$$;
 
 CREATE FUNCTION private.regex_problem(in_pattern text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -2486,7 +2630,7 @@ BEGIN
     END IF;
     -- One horizon for the read and for the checkpoint: when fewer events than the limit
     -- come back, everything before this horizon has been examined.
-    l_horizon := private.log_horizon();
+    l_horizon := private.read_horizon();  -- the statements below read with later snapshots
     IF l_p.status = 'running' AND NOT EXISTS (
             SELECT FROM data.events AS e
             WHERE (e.generation, e.transaction_id, e.global_position)
@@ -2772,6 +2916,14 @@ $$;
 
 COMMENT ON FUNCTION private.uuidv7_time(in_id uuid) IS 'When a UUID v7 was made; NULL for other UUIDs';
 
+CREATE FUNCTION private.xid_near(in_xid xid, in_near bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT in_near + CASE WHEN d.t >= 2147483648 THEN d.t - 4294967296 ELSE d.t END
+    FROM (SELECT (in_xid::text::bigint - in_near) & 4294967295 AS t) AS d;
+$$;
+
 CREATE FUNCTION registered.handler_maybe_create_snapshot_4cee14e3cc54(in_events data.events[]) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2869,13 +3021,13 @@ CREATE VIEW api.projection_status AS
    FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at);
 
 COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
-(events_behind), committed events an open transaction still holds back (events_held_back),
-the oldest transaction holding the horizon (pid, database, user, age, and its query for those
-who may see it; a prepared transaction shows pid NULL), last error.';
+(events_behind), committed events an open appending transaction still holds back
+(events_held_back), the appending transaction holding the horizon (pid, database, user, age,
+and its query for those who may see it; a prepared transaction shows pid NULL), last error.';
 
 COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet';
 
-COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older transaction is still open';
+COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open';
 
 CREATE TABLE data.customers (
     id uuid DEFAULT private.uuidv7() NOT NULL,
@@ -3156,6 +3308,15 @@ COMMENT ON COLUMN data.projections.handler_invoker IS 'What runs: registered.* c
 COMMENT ON COLUMN data.projections.reset_handler_invoker IS 'What runs: registered.* calling reset_handler as registered_by';
 
 COMMENT ON COLUMN data.projections.registered_by IS 'The role whose rights the handlers run with';
+
+CREATE UNLOGGED SEQUENCE data.read_horizon
+    START WITH 0
+    INCREMENT BY 1
+    MINVALUE 0
+    NO MAXVALUE
+    CACHE 1;
+
+COMMENT ON SEQUENCE data.read_horizon IS 'The highest H any whole-log reader has published: a transaction with an older id may no longer append';
 
 CREATE TABLE data.reducers (
     stream_type text NOT NULL,
@@ -3549,6 +3710,8 @@ GRANT ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_versio
 
 REVOKE ALL ON FUNCTION private.acts_for(in_registrant name, in_role oid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.announced_before_xid() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.calling_role() FROM PUBLIC;
@@ -3616,15 +3779,21 @@ GRANT ALL ON FUNCTION private.projection_status() TO eventstore_reader;
 
 REVOKE ALL ON PROCEDURE private.projection_worker(IN in_seconds numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.publish_read_horizon(in_horizon bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.raise_append_conflict(in_stream_type text, in_stream_id uuid, in_expected_version integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_if_locked(in_table regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_unknown_projection(in_projection_name text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.refresh_event_type(in_event_type text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.refuse_event_change() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.refuse_passed_appender(in_xid xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.regex_problem(in_pattern text) FROM PUBLIC;
 
@@ -3653,6 +3822,8 @@ REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data js
 REVOKE ALL ON FUNCTION private.upcast_order_created_v1(in_event_data jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.uuidv7_time(in_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.xid_near(in_xid xid, in_near bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION registered.handler_maybe_create_snapshot_4cee14e3cc54(in_events data.events[]) FROM PUBLIC;
 
