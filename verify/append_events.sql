@@ -28,4 +28,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.2.0 (the reworked change): readers wait only for appenders.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.append_events(text, uuid, integer, jsonb, integer)'::pg_catalog.regprocedure), 'announced_before_xid') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked append_events: the read horizon must wait only for appenders';
+    END IF;
+END
+$$;
+
 ROLLBACK;

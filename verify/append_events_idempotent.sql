@@ -32,4 +32,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.2.0 (the reworked change): readers wait only for appenders.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer)'::pg_catalog.regprocedure), 'eventstore.idempotency_key') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked append_events_idempotent: the read horizon must wait only for appenders';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -15,4 +15,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.2.0 (the reworked change): readers wait only for appenders.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.get_all_events(uuid, integer)'::pg_catalog.regprocedure), 'read_horizon') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked get_all_events: the read horizon must wait only for appenders';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -24,4 +24,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.2.0 (the reworked change): readers wait only for appenders.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.get_events_by_type(text[], uuid, integer)'::pg_catalog.regprocedure), 'read_horizon') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked get_events_by_type: the read horizon must wait only for appenders';
+    END IF;
+END
+$$;
+
 ROLLBACK;

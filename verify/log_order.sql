@@ -19,4 +19,11 @@ $$;
 
 SELECT 'private.uuidv7_time(uuid)'::pg_catalog.regprocedure;
 
+-- Since v1.2.0 (the reworked change): the horizon that waits only for appenders.
+SELECT 'private.read_horizon()'::pg_catalog.regprocedure,
+       'private.publish_read_horizon(bigint)'::pg_catalog.regprocedure,
+       'private.refuse_passed_appender(xid8)'::pg_catalog.regprocedure,
+       'private.xid_near(xid, bigint)'::pg_catalog.regprocedure;
+SELECT last_value FROM data.read_horizon WHERE false;
+
 ROLLBACK;

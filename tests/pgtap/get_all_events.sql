@@ -4,7 +4,7 @@ SELECT plan(9);
 
 SELECT has_function('api', 'get_all_events', ARRAY['uuid', 'integer']);
 SELECT is_definer('api', 'get_all_events', ARRAY['uuid', 'integer']);
-SELECT volatility_is('api', 'get_all_events', ARRAY['uuid', 'integer'], 'stable');
+SELECT volatility_is('api', 'get_all_events', ARRAY['uuid', 'integer'], 'volatile');
 SELECT function_privs_are('api', 'get_all_events', ARRAY['uuid', 'integer'], 'eventstore_reader', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'get_all_events', ARRAY['uuid', 'integer'], 'public', ARRAY[]::text[]);
 

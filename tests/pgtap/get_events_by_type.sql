@@ -4,7 +4,7 @@ SELECT plan(9);
 
 SELECT has_function('api', 'get_events_by_type', ARRAY['text[]', 'uuid', 'integer']);
 SELECT is_definer('api', 'get_events_by_type', ARRAY['text[]', 'uuid', 'integer']);
-SELECT volatility_is('api', 'get_events_by_type', ARRAY['text[]', 'uuid', 'integer'], 'stable');
+SELECT volatility_is('api', 'get_events_by_type', ARRAY['text[]', 'uuid', 'integer'], 'volatile');
 SELECT function_privs_are('api', 'get_events_by_type', ARRAY['text[]', 'uuid', 'integer'], 'eventstore_reader', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'get_events_by_type', ARRAY['text[]', 'uuid', 'integer'], 'public', ARRAY[]::text[]);
 
