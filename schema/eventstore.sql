@@ -2419,10 +2419,16 @@ BEGIN
           WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
     ORDER BY 3
     LIMIT 1;
-    -- 4. The oldest of them, else H.
-    transaction_id := COALESCE(l_oldest.xid, l_h)::text::xid8;
-    holder_pid := l_oldest.pid;
-    holder_gid := l_oldest.gid;
+    -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
+    -- does not lower it: a transaction with an id below H that is not announced yet may still
+    -- pass its check against the published H, and must stay behind the horizon.)
+    IF l_oldest.xid < l_h THEN
+        transaction_id := l_oldest.xid::text::xid8;
+        holder_pid := l_oldest.pid;
+        holder_gid := l_oldest.gid;
+    ELSE
+        transaction_id := l_h::text::xid8;
+    END IF;
 END;
 $$;
 

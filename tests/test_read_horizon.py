@@ -188,8 +188,12 @@ def test_concurrent_late_appenders_and_readers_lose_nothing_and_repeat_nothing(d
                     errors.append(f"{stream} never committed")
 
     def reader(out: list):
+        # Once the writers are done, page on until everything committed has come (a read may
+        # lag: it may fall back to the conservative horizon), for at most 30 s: an event the
+        # reader paged past never comes.
         with db.connect("es_reader") as conn:
             after = None
+            deadline = None
             while True:
                 done = stop.is_set()
                 page = conn.execute("SELECT id, stream_id FROM api.get_all_events(%s, 50)", (after,)).fetchall()
@@ -197,7 +201,10 @@ def test_concurrent_late_appenders_and_readers_lose_nothing_and_repeat_nothing(d
                 if page:
                     after = page[-1][0]
                 elif done:
-                    return
+                    deadline = deadline or time.time() + 30
+                    if len(out) >= len(committed) or time.time() > deadline:
+                        return
+                    time.sleep(0.05)
 
     reads: list[list] = [[], []]
     readers = [threading.Thread(target=reader, args=(reads[i],)) for i in range(2)]
