@@ -225,7 +225,8 @@ REVOKE ALL ON FUNCTION private.xid_near(xid, bigint) FROM PUBLIC;
 -- is the conservative private.log_horizon(): on a hot standby, in a transaction whose
 -- statements share one snapshot (REPEATABLE READ, SERIALIZABLE), in a read-only one, when
 -- publishing was contended, and before this cluster's first append after a restore.
--- holder_pid / holder_gid: the appender (or prepared transaction) the horizon waits for.
+-- holder_pid / holder_gid: the oldest open appender (or prepared transaction): whom the
+-- horizon waits for.
 CREATE OR REPLACE FUNCTION private.read_horizon(
     OUT generation integer,
     OUT transaction_id xid8,
@@ -282,13 +283,10 @@ BEGIN
     -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
     -- does not lower it: a transaction with an id below H that is not announced yet may still
     -- pass its check against the published H, and must stay behind the horizon.)
-    IF l_oldest.xid < l_h THEN
-        transaction_id := l_oldest.xid::text::xid8;
-        holder_pid := l_oldest.pid;
-        holder_gid := l_oldest.gid;
-    ELSE
-        transaction_id := l_h::text::xid8;
-    END IF;
+    transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
+    -- The oldest open appender is who readers wait for (as soon as anything newer commits).
+    holder_pid := l_oldest.pid;
+    holder_gid := l_oldest.gid;
 END;
 $$;
 

@@ -2422,13 +2422,10 @@ BEGIN
     -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
     -- does not lower it: a transaction with an id below H that is not announced yet may still
     -- pass its check against the published H, and must stay behind the horizon.)
-    IF l_oldest.xid < l_h THEN
-        transaction_id := l_oldest.xid::text::xid8;
-        holder_pid := l_oldest.pid;
-        holder_gid := l_oldest.gid;
-    ELSE
-        transaction_id := l_h::text::xid8;
-    END IF;
+    transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
+    -- The oldest open appender is who readers wait for (as soon as anything newer commits).
+    holder_pid := l_oldest.pid;
+    holder_gid := l_oldest.gid;
 END;
 $$;
 
