@@ -1,5 +1,6 @@
--- Deploy eventstore:projection_status to pg
--- requires: projection_status@v1.1.0
+-- Revert eventstore:projection_status from pg (to its v1.3.0 version)
+-- requires: projection_status@v1.2.0
+-- requires: log_order
 -- requires: projection_runner
 -- requires: roles
 -- Since v1.1.0: the query text of the transaction holding the horizon is shown only to
@@ -13,6 +14,10 @@
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
+-- Back to the v1.3.0 result, without events_behind_exact.
+DROP VIEW api.projection_status;
+DROP FUNCTION private.projection_status();
 
 CREATE OR REPLACE FUNCTION private.projection_status()
 RETURNS TABLE (
@@ -33,30 +38,30 @@ RETURNS TABLE (
     failed_at timestamptz
 )
 LANGUAGE sql
-STABLE
+VOLATILE  -- private.read_horizon publishes what it reads
 SECURITY DEFINER  -- pg_stat_activity shows other users' queries to its owner only
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id FROM private.log_horizon() AS h),
+    -- Since v1.2.0 the horizon waits only for appenders: oldest_xact_* name the appending
+    -- transaction (or prepared transaction) that holds it, and nothing else.
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+                     FROM private.read_horizon() AS h),
     viewer AS (SELECT private.calling_role() AS role),
     oldest AS (
-        SELECT x.pid, x.datname, x.usename, x.age, x.query
-        FROM (SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
-                     pg_catalog.now() - a.xact_start AS age,
-                     CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
-                               OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
-                          THEN pg_catalog.left(a.query, 200)
-                          ELSE '<insufficient privilege>' END AS query,
-                     a.backend_xid AS xid
-              FROM pg_catalog.pg_stat_activity AS a
-              CROSS JOIN viewer AS v
-              WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
-              UNION ALL
-              SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
-                     'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid), p.transaction
-              FROM pg_catalog.pg_prepared_xacts AS p) AS x
-        ORDER BY pg_catalog.age(x.xid) DESC
-        LIMIT 1)
+        SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
+               pg_catalog.now() - a.xact_start AS age,
+               CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
+                         OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
+                    THEN pg_catalog.left(a.query, 200)
+                    ELSE '<insufficient privilege>' END AS query
+        FROM horizon AS h
+        JOIN pg_catalog.pg_stat_activity AS a ON a.pid = h.holder_pid
+        CROSS JOIN viewer AS v
+        UNION ALL
+        SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
+               'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid)
+        FROM horizon AS h
+        JOIN pg_catalog.pg_prepared_xacts AS p ON p.gid = h.holder_gid)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
            o.pid, o.datname, o.usename, o.age, o.query,
@@ -85,12 +90,12 @@ FROM private.projection_status() AS s;
 
 COMMENT ON VIEW api.projection_status IS
 $$Per projection: status, checkpoint, events applied, committed events not applied yet
-(events_behind), committed events an open transaction still holds back (events_held_back),
-the oldest transaction holding the horizon (pid, database, user, age, and its query for those
-who may see it; a prepared transaction shows pid NULL), last error.$$;
+(events_behind), committed events an open appending transaction still holds back
+(events_held_back), the appending transaction holding the horizon (pid, database, user, age,
+and its query for those who may see it; a prepared transaction shows pid NULL), last error.$$;
 COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet';
 COMMENT ON COLUMN api.projection_status.events_held_back IS
-    'Committed events not yet readable because an older transaction is still open';
+    'Committed events not yet readable because an older appending transaction is still open';
 
 REVOKE ALL ON FUNCTION private.projection_status() FROM PUBLIC;
 -- A view calls its functions with the privileges of whoever queries it.

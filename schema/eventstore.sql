@@ -14,6 +14,69 @@ CREATE SCHEMA registered;
 
 COMMENT ON SCHEMA registered IS 'Invokers of registered functions: each runs one registered function as its registrant';
 
+CREATE TYPE private.subscription_delivery AS (
+	id uuid,
+	stream_type text,
+	stream_id uuid,
+	version integer,
+	event_type text,
+	event_data jsonb,
+	metadata jsonb,
+	created_at timestamp with time zone,
+	attempt integer
+);
+
+CREATE FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_acked uuid[];
+    l_unknown uuid;
+BEGIN
+    PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
+            private.check_subscription_name(in_consumer, 'in_consumer');
+    IF in_event_ids IS NULL OR pg_catalog.array_position(in_event_ids, NULL) IS NOT NULL
+       OR pg_catalog.cardinality(in_event_ids) > 10000 THEN
+        RAISE EXCEPTION 'in_event_ids must be an array of at most 10000 event ids without NULLs'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF NOT EXISTS (SELECT FROM data.subscriptions AS s WHERE s.subscription_name = in_subscription) THEN
+        PERFORM private.raise_unknown_subscription(in_subscription);
+    END IF;
+
+    WITH acked AS (
+        DELETE FROM data.subscription_events AS se
+        WHERE se.subscription_name = in_subscription
+          AND se.event_id = ANY (in_event_ids)
+          AND se.consumer = in_consumer
+          AND se.leased_until > pg_catalog.clock_timestamp()
+        RETURNING se.event_id)
+    SELECT COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
+
+    -- An id that names no event at all is a mistake, not a late ack: nothing is acknowledged.
+    IF pg_catalog.cardinality(l_acked) < pg_catalog.cardinality(in_event_ids) THEN
+        SELECT i.id INTO l_unknown
+        FROM pg_catalog.unnest(in_event_ids) AS i(id)
+        WHERE i.id <> ALL (l_acked)
+          AND NOT EXISTS (SELECT FROM data.subscription_events AS se
+                          WHERE se.subscription_name = in_subscription AND se.event_id = i.id)
+          AND NOT EXISTS (SELECT FROM data.events AS e WHERE e.id = i.id)
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'no event has id %', l_unknown
+                USING ERRCODE = 'ZE004', DETAIL = 'Nothing was acknowledged.';
+        END IF;
+    END IF;
+    RETURN pg_catalog.cardinality(l_acked);
+END;
+$$;
+
+COMMENT ON FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) IS 'Acknowledges events leased to in_consumer: they are never delivered again (until a reset).
+Returns how many were acknowledged; an event whose lease expired (it may have gone to another
+consumer), or that is not leased to in_consumer, is not. Errors: ZE003 bad argument, ZE004 an
+id that names no event (then nothing is acknowledged), ZE013 unknown subscription.';
+
 CREATE PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer DEFAULT NULL::integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -285,6 +348,167 @@ $$;
 COMMENT ON PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text, INOUT io_new_version integer) IS 'Cancels an open or submitted order. Errors: ZE004 order not found, ZE009 already cancelled,
 ZE001 the order changed meanwhile (retry).';
 
+CREATE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer DEFAULT 100) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone, attempt integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_now timestamptz := pg_catalog.clock_timestamp();
+    l_subscription data.subscriptions;
+    l_ids uuid[];
+    l_created timestamptz[];
+    l_attempts integer[];
+    l_new_ids uuid[];
+    l_new_created timestamptz[];
+    l_read integer;
+    l_last_generation integer;
+    l_last_transaction_id xid8;
+    l_last_global_position bigint;
+    l_horizon record;
+    l_deliveries private.subscription_delivery[];
+BEGIN
+    PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
+    IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'in_limit must be between 1 and 10000, got %', COALESCE(in_limit::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_subscription := private.lock_subscription(in_subscription);
+
+    -- 1. Expired leases are failed attempts: the event waits again, or is parked.
+    UPDATE data.subscription_events AS se
+    SET consumer = NULL, leased_at = NULL, leased_until = NULL,
+        last_error = pg_catalog.format('the lease of consumer %s expired (attempt %s)',
+                                       pg_catalog.left(se.consumer, 200), se.attempts),
+        parked_at = CASE WHEN se.attempts >= l_subscription.max_attempts THEN l_now END
+    WHERE se.subscription_name = in_subscription
+      AND se.consumer IS NOT NULL
+      AND se.leased_until <= l_now;
+
+    -- 2. Waiting events of streams with nothing in flight or parked, in log order.
+    WITH busy AS MATERIALIZED (
+        SELECT DISTINCT b.stream_type, b.stream_id
+        FROM data.subscription_events AS b
+        WHERE b.subscription_name = in_subscription
+          AND (b.consumer IS NOT NULL OR b.parked_at IS NOT NULL)),
+    picked AS (
+        SELECT w.event_id
+        FROM data.subscription_events AS w
+        WHERE w.subscription_name = in_subscription
+          AND w.consumer IS NULL AND w.parked_at IS NULL
+          AND NOT EXISTS (SELECT FROM busy AS b WHERE b.stream_type = w.stream_type AND b.stream_id = w.stream_id)
+        ORDER BY w.generation, w.transaction_id, w.global_position
+        LIMIT in_limit),
+    leased AS (
+        UPDATE data.subscription_events AS se
+        SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
+            attempts = se.attempts + 1
+        FROM picked AS p
+        WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
+        RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
+    SELECT pg_catalog.array_agg(l.event_id ORDER BY l.generation, l.transaction_id, l.global_position),
+           pg_catalog.array_agg(l.event_created_at ORDER BY l.generation, l.transaction_id, l.global_position),
+           pg_catalog.array_agg(l.attempts ORDER BY l.generation, l.transaction_id, l.global_position)
+    INTO l_ids, l_created, l_attempts
+    FROM leased AS l;
+    l_ids := COALESCE(l_ids, '{}');
+    l_created := COALESCE(l_created, '{}');
+    l_attempts := COALESCE(l_attempts, '{}');
+
+    -- 3. Room left: take new events in from the log. The horizon first, then (a later
+    -- statement, a later snapshot) the events before it. An event of a busy stream waits;
+    -- the others go to this consumer (several of one stream in version order).
+    IF pg_catalog.cardinality(l_ids) < in_limit THEN
+        l_horizon := private.read_horizon();
+        WITH fresh AS MATERIALIZED (
+            SELECT f.*, pg_catalog.row_number() OVER () AS ord
+            FROM private.log_positions(l_subscription.generation, l_subscription.transaction_id,
+                                       l_subscription.global_position, in_limit - pg_catalog.cardinality(l_ids),
+                                       l_subscription.event_types, l_subscription.stream_types,
+                                       l_horizon.generation, l_horizon.transaction_id) AS f),
+        taken AS (
+            INSERT INTO data.subscription_events AS se
+                (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+                 stream_type, stream_id, version, attempts, consumer, leased_at, leased_until)
+            SELECT in_subscription, f.id, f.created_at, f.generation, f.transaction_id, f.global_position,
+                   f.stream_type, f.stream_id, f.version,
+                   CASE WHEN b.busy THEN 0 ELSE 1 END,
+                   CASE WHEN b.busy THEN NULL ELSE in_consumer END,
+                   CASE WHEN b.busy THEN NULL ELSE l_now END,
+                   CASE WHEN b.busy THEN NULL ELSE l_now + l_subscription.lease END
+            FROM fresh AS f
+            CROSS JOIN LATERAL (
+                SELECT EXISTS (SELECT FROM data.subscription_events AS x
+                               WHERE x.subscription_name = in_subscription
+                                 AND x.stream_type = f.stream_type AND x.stream_id = f.stream_id) AS busy) AS b
+            WHERE NOT EXISTS (SELECT FROM data.subscription_skips AS k
+                              WHERE k.subscription_name = in_subscription AND k.event_id = f.id)
+            RETURNING se.event_id, se.event_created_at, se.consumer, se.generation, se.transaction_id,
+                      se.global_position)
+        SELECT (SELECT count(*) FROM fresh),
+               (SELECT f.generation FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
+               (SELECT f.transaction_id FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
+               (SELECT f.global_position FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
+               (SELECT pg_catalog.array_agg(t.event_id ORDER BY t.generation, t.transaction_id, t.global_position)
+                FROM taken AS t WHERE t.consumer IS NOT NULL),
+               (SELECT pg_catalog.array_agg(t.event_created_at ORDER BY t.generation, t.transaction_id, t.global_position)
+                FROM taken AS t WHERE t.consumer IS NOT NULL)
+        INTO l_read, l_last_generation, l_last_transaction_id, l_last_global_position, l_new_ids, l_new_created;
+
+        -- The cursor: past the last event read; past everything before the horizon if the
+        -- read ended before the limit (all of it was read). Never backwards (the horizon of
+        -- a conservative read can be lower than an earlier one).
+        IF l_read < in_limit - pg_catalog.cardinality(l_ids) THEN
+            l_last_generation := l_horizon.generation;
+            l_last_transaction_id := l_horizon.transaction_id;
+            l_last_global_position := -1;
+        END IF;
+        IF l_last_generation IS NOT NULL THEN
+            UPDATE data.subscriptions AS s
+            SET generation = l_last_generation, transaction_id = l_last_transaction_id,
+                global_position = l_last_global_position
+            WHERE s.subscription_name = in_subscription
+              AND (s.generation, s.transaction_id, s.global_position)
+                  < (l_last_generation, l_last_transaction_id, l_last_global_position);
+        END IF;
+
+        l_ids := l_ids || COALESCE(l_new_ids, '{}');
+        l_created := l_created || COALESCE(l_new_created, '{}');
+        l_attempts := l_attempts || pg_catalog.array_fill(1, ARRAY[pg_catalog.cardinality(COALESCE(l_new_ids, '{}'))]);
+    END IF;
+
+    INSERT INTO data.subscription_consumers AS m
+        (subscription_name, consumer, first_claim_at, last_claim_at, events_claimed)
+    VALUES (in_subscription, in_consumer, l_now, l_now, pg_catalog.cardinality(l_ids))
+    ON CONFLICT (subscription_name, consumer) DO UPDATE
+        SET last_claim_at = excluded.last_claim_at,
+            events_claimed = m.events_claimed + excluded.events_claimed;
+    -- Members that stopped claiming long ago are forgotten.
+    DELETE FROM data.subscription_consumers AS m
+    WHERE m.subscription_name = in_subscription
+      AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
+
+    -- 4. What the consumer gets: the events as every reader reads them (upcast).
+    BEGIN
+        l_deliveries := ARRAY(
+            SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                       u.created_at, d.attempt)::private.subscription_delivery
+            FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts)) WITH ORDINALITY AS d(id, created_at, attempt, ord)
+            JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+            ORDER BY d.ord);
+    EXCEPTION WHEN OTHERS THEN
+        l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
+    END;
+
+    RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
+END;
+$$;
+
+COMMENT ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) IS 'Up to in_limit events of the subscription, leased to in_consumer (a name the consumer
+chooses) until now + the subscription''s lease, in log order, payloads upcast. attempt is 1 on
+the first delivery. No event is handed out while another event of its stream is in flight or
+parked. Call it in a transaction of its own (autocommit): claims of one subscription queue on
+its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.';
+
 CREATE PROCEDURE api.create_customer(IN in_name text, IN in_email text DEFAULT NULL::text, INOUT io_customer_id uuid DEFAULT NULL::uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -371,6 +595,54 @@ io_order_id returns its id (or sets it, when given). Errors: ZE003 invalid argum
 (quantity 1 to 1000000, price 0 to 1000000000, at most 1000 items), ZE004 customer not found,
 ZE009 the order exists or its totals pass what the read model holds.';
 
+CREATE FUNCTION api.create_subscription(in_name text, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[], in_from_beginning boolean DEFAULT true, in_max_attempts integer DEFAULT 5, in_lease interval DEFAULT '00:00:30'::interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_generation integer := 0;
+    l_transaction_id xid8 := '0';
+BEGIN
+    PERFORM private.check_subscription_name(in_name, 'in_name'),
+            private.check_type_filter(in_stream_types, 'in_stream_types'),
+            private.check_type_filter(in_event_types, 'in_event_types');
+    IF in_from_beginning IS NULL THEN
+        RAISE EXCEPTION 'in_from_beginning must be true or false' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_max_attempts IS NULL OR in_max_attempts NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'in_max_attempts must be between 1 and 1000, got %', COALESCE(in_max_attempts::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_lease IS NULL OR in_lease < '1 second' OR in_lease > '1 day' THEN
+        RAISE EXCEPTION 'in_lease must be between 1 second and 1 day, got %', COALESCE(in_lease::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+
+    -- Not from the beginning: from the read horizon, the end of what readers can see now.
+    IF NOT in_from_beginning THEN
+        SELECT h.generation, h.transaction_id INTO l_generation, l_transaction_id FROM private.read_horizon() AS h;
+    END IF;
+
+    INSERT INTO data.subscriptions AS s
+        (subscription_name, stream_types, event_types, max_attempts, lease,
+         generation, transaction_id, global_position, created_by)
+    VALUES (in_name, in_stream_types, in_event_types, in_max_attempts, in_lease,
+            l_generation, l_transaction_id,
+            CASE WHEN in_from_beginning THEN 0 ELSE -1 END, private.calling_role())
+    ON CONFLICT (subscription_name) DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'subscription % exists already', pg_catalog.quote_literal(in_name)
+            USING ERRCODE = 'ZE014',
+                  HINT = 'Drop it first (api.drop_subscription), or move it (api.reset_subscription).';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) IS 'Creates a subscription: a consumer group over the whole log, optionally only some stream
+and event types, from the beginning of the log or from now. An event is delivered again after
+a nack or an expired lease (in_lease), and parked after in_max_attempts failed deliveries.
+Errors: ZE003 bad argument, ZE014 the name is taken.';
+
 CREATE PROCEDURE api.detach_event_partitions(IN in_before date)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -405,6 +677,19 @@ $_$;
 COMMENT ON PROCEDURE api.detach_event_partitions(IN in_before date) IS 'Retention: detaches the monthly partitions that end on or before in_before (kept as tables,
 recorded in data.retired_event_partitions). Waits at most 200 ms at a time for its lock,
 retrying for about a minute (then 55P03). Errors: ZE003 in_before NULL or in this month.';
+
+CREATE FUNCTION api.drop_subscription(in_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM private.lock_subscription(in_name);
+    DELETE FROM data.subscriptions AS s WHERE s.subscription_name = in_name;
+END;
+$$;
+
+COMMENT ON FUNCTION api.drop_subscription(in_name text) IS 'Drops a subscription with its in-flight and parked events, members and skips.
+Errors: ZE013 unknown subscription.';
 
 CREATE PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer DEFAULT 3)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -661,6 +946,59 @@ COMMENT ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) I
 folded by the registered reducer from the latest current snapshot plus the events after
 it. A load that folds a snapshot interval''s worth of events saves a snapshot.
 Errors: ZE003 NULL argument, ZE010 no reducer registered for the stream type.';
+
+CREATE FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_max_attempts integer;
+    l_event record;
+BEGIN
+    PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
+            private.check_subscription_name(in_consumer, 'in_consumer');
+    IF in_event_id IS NULL THEN
+        RAISE EXCEPTION 'in_event_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    SELECT s.max_attempts INTO l_max_attempts FROM data.subscriptions AS s WHERE s.subscription_name = in_subscription;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_subscription(in_subscription);
+    END IF;
+
+    UPDATE data.subscription_events AS se
+    SET consumer = NULL, leased_at = NULL, leased_until = NULL,
+        last_error = pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000),
+        parked_at = CASE WHEN se.attempts >= l_max_attempts THEN pg_catalog.clock_timestamp() END
+    WHERE se.subscription_name = in_subscription
+      AND se.event_id = in_event_id
+      AND se.consumer = in_consumer
+      AND se.leased_until > pg_catalog.clock_timestamp()
+    RETURNING se.stream_type, se.stream_id, se.version INTO l_event;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT FROM data.subscription_events AS se
+                       WHERE se.subscription_name = in_subscription AND se.event_id = in_event_id) THEN
+            PERFORM private.check_event_exists(in_event_id);
+        END IF;
+        RETURN false;
+    END IF;
+    -- Later events of its stream this consumer holds cannot go before it: they wait again
+    -- (not a failed attempt of theirs).
+    UPDATE data.subscription_events AS se
+    SET consumer = NULL, leased_at = NULL, leased_until = NULL, attempts = se.attempts - 1
+    WHERE se.subscription_name = in_subscription
+      AND se.stream_type = l_event.stream_type AND se.stream_id = l_event.stream_id
+      AND se.version > l_event.version
+      AND se.consumer = in_consumer;
+    RETURN true;
+END;
+$$;
+
+COMMENT ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) IS 'Gives an event leased to in_consumer back now, a failed attempt with in_error (kept, at most
+2000 characters): delivered again, or parked once it has failed max_attempts times (its stream
+then waits; the others flow on). Later events of its stream leased to in_consumer are given back
+too (without counting an attempt): the consumer must not handle them before this one.
+Returns false if the event was not leased to in_consumer (any more). Errors: ZE003 bad
+argument, ZE004 an id that names no event, ZE013 unknown subscription.';
 
 CREATE FUNCTION api.pause_projection(in_projection_name text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -981,6 +1319,23 @@ type at the end of its chain. It runs with the rights of the role that registers
 Errors: ZE003 bad argument, ZE010 wrong signature, a step that would leave a gap in the
 chain, or a function that could run with rights its registrant does not have.';
 
+CREATE FUNCTION api.replay_parked(in_subscription text, in_event_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM private.lock_subscription(in_subscription);
+    PERFORM private.parked_event(in_subscription, in_event_id);
+    UPDATE data.subscription_events AS se
+    SET parked_at = NULL, attempts = 0
+    WHERE se.subscription_name = in_subscription AND se.event_id = in_event_id;
+END;
+$$;
+
+COMMENT ON FUNCTION api.replay_parked(in_subscription text, in_event_id uuid) IS 'Delivers a parked event again, with in_max_attempts fresh attempts; its stream flows on
+once it is acknowledged. Errors: ZE003 NULL argument, ZE004 no such event, ZE013 unknown
+subscription, ZE014 the event is not parked there.';
+
 CREATE FUNCTION api.reset_projection(in_projection_name text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -993,6 +1348,33 @@ $$;
 COMMENT ON FUNCTION api.reset_projection(in_projection_name text) IS 'Online rebuild: empties the read model and restarts the projection from the first event with
 status rebuilding; the scheduled runner catches it up batch by batch (short transactions)
 and sets it running. The read model is partial meanwhile. Errors: ZE005, ZE010.';
+
+CREATE FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_position record;
+BEGIN
+    PERFORM private.lock_subscription(in_subscription);
+    l_position := private.log_position(in_after_id);
+    -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
+    -- consumer still holding a lease acknowledges nothing any more.
+    DELETE FROM data.subscription_events AS se WHERE se.subscription_name = in_subscription;
+    UPDATE data.subscriptions AS s
+    SET generation = l_position.generation,
+        transaction_id = l_position.transaction_id,
+        global_position = l_position.global_position,
+        reset_at = pg_catalog.now(),
+        reset_by = private.calling_role()
+    WHERE s.subscription_name = in_subscription;
+END;
+$$;
+
+COMMENT ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) IS 'Moves a subscription to just after the event in_after_id (NULL: the beginning of the log),
+back or forward. Everything it had in flight, waiting or parked is dropped; events after the
+new position are delivered (again), except skipped ones.
+Errors: ZE003 NULL name, ZE004 in_after_id names no event, ZE013 unknown subscription.';
 
 CREATE FUNCTION api.resume_projection(in_projection_name text, in_skip_failed_event boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1093,6 +1475,27 @@ $$;
 COMMENT ON FUNCTION api.run_projections(in_batch_size integer) IS 'Applies one batch of every running projection; returns the events applied. Call it in a loop
 (each call its own transaction) to drive projections without pg_cron. Errors: ZE003 a batch
 size below 1.';
+
+CREATE FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_event data.subscription_events;
+BEGIN
+    PERFORM private.lock_subscription(in_subscription);
+    l_event := private.parked_event(in_subscription, in_event_id);
+    INSERT INTO data.subscription_skips
+        (subscription_name, event_id, stream_type, stream_id, version, attempts, last_error, skipped_by)
+    VALUES (in_subscription, in_event_id, l_event.stream_type, l_event.stream_id, l_event.version,
+            l_event.attempts, l_event.last_error, private.calling_role());
+    DELETE FROM data.subscription_events AS se
+    WHERE se.subscription_name = in_subscription AND se.event_id = in_event_id;
+END;
+$$;
+
+COMMENT ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) IS 'Steps past a parked event: it is recorded in data.subscription_skips, never delivered again
+(resets included), and the later events of its stream flow on. Errors: as api.replay_parked.';
 
 CREATE PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer DEFAULT NULL::integer)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1264,6 +1667,20 @@ $_$;
 
 COMMENT ON FUNCTION private.check_event_batch(in_events jsonb) IS 'Checks the shape of an in_events batch (ZE002 names the first bad event); returns its size';
 
+CREATE FUNCTION private.check_event_exists(in_event_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_event_id IS NULL THEN
+        RAISE EXCEPTION 'in_event_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF NOT EXISTS (SELECT FROM data.events AS e WHERE e.id = in_event_id) THEN
+        RAISE EXCEPTION 'no event has id %', in_event_id USING ERRCODE = 'ZE004';
+    END IF;
+END;
+$$;
+
 CREATE FUNCTION private.check_event_schema(in_event_type text, in_version integer, in_event_data jsonb, in_position bigint) RETURNS boolean
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1359,6 +1776,81 @@ BEGIN
     END IF;
 END;
 $$;
+
+CREATE FUNCTION private.check_subscription_name(in_name text, in_argument text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_name IS NULL OR in_name = '' OR pg_catalog.char_length(in_name) > 200 THEN
+        RAISE EXCEPTION '% must be a non-empty text of at most 200 characters, got %', in_argument,
+                COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_name, 50)), 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN in_name;
+END;
+$$;
+
+CREATE FUNCTION private.check_type_filter(in_types text[], in_argument text) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_types IS NOT NULL
+       AND (pg_catalog.array_ndims(in_types) IS DISTINCT FROM 1
+            OR EXISTS (SELECT FROM pg_catalog.unnest(in_types) AS t(name)
+                       WHERE t.name IS NULL OR t.name = '' OR pg_catalog.char_length(t.name) > 200)) THEN
+        RAISE EXCEPTION '% must be NULL (every type) or a non-empty list of type names, got %',
+                in_argument, pg_catalog.left(in_types::text, 200)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN in_types;
+END;
+$$;
+
+CREATE FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_sort TO 'off'
+    AS $$
+DECLARE
+    c_sample CONSTANT integer := 10000;
+    l_read bigint;
+    l_held_read bigint;
+    l_span numeric;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE (in_event_types IS NULL OR s.event_type = ANY (in_event_types))
+                                        AND (in_stream_types IS NULL OR s.stream_type = ANY (in_stream_types)))
+    INTO l_read, behind
+    FROM (SELECT e.event_type, e.stream_type
+          FROM data.events AS e
+          WHERE (e.generation, e.transaction_id, e.global_position)
+                > (in_generation, in_transaction_id, in_global_position)
+            AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+          ORDER BY e.generation, e.transaction_id, e.global_position
+          LIMIT c_sample + 1) AS s;
+
+    SELECT count(*), count(*) FILTER (WHERE (in_event_types IS NULL OR s.event_type = ANY (in_event_types))
+                                        AND (in_stream_types IS NULL OR s.stream_type = ANY (in_stream_types)))
+    INTO l_held_read, held_back
+    FROM (SELECT e.event_type, e.stream_type
+          FROM data.events AS e
+          WHERE (e.generation, e.transaction_id) >= (in_horizon_generation, in_horizon_transaction_id)
+            AND (e.generation, e.transaction_id, e.global_position)
+                > (in_generation, in_transaction_id, in_global_position)
+          ORDER BY e.generation, e.transaction_id, e.global_position
+          LIMIT c_sample + 1) AS s;
+
+    exact := l_read <= c_sample AND l_held_read <= c_sample;
+    IF l_read > c_sample THEN
+        l_span := COALESCE(pg_catalog.pg_sequence_last_value('data.events_global_position_seq'::pg_catalog.regclass), 0)
+                  - GREATEST(in_global_position, 0) - l_held_read;
+        behind := GREATEST(behind, pg_catalog.round(GREATEST(l_span, l_read) * behind / l_read)::bigint);
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) IS 'Matching events after a log position, before and past the horizon: exact up to 10,000, estimated beyond';
 
 CREATE FUNCTION private.create_event_partition(in_month date) RETURNS boolean
     LANGUAGE plpgsql
@@ -1659,6 +2151,27 @@ BEGIN
 END;
 $_$;
 
+CREATE FUNCTION private.horizon_holder(in_holder_pid integer, in_holder_gid text) RETURNS TABLE(pid integer, database text, username text, age interval, query text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT a.pid, a.datname::text, a.usename::text, pg_catalog.now() - a.xact_start,
+           CASE WHEN pg_catalog.pg_has_role(private.calling_role(), a.usesysid, 'USAGE')
+                     OR pg_catalog.pg_has_role(private.calling_role(), 'pg_read_all_stats', 'USAGE')
+                THEN pg_catalog.left(a.query, 200)
+                ELSE '<insufficient privilege>' END
+    FROM pg_catalog.pg_stat_activity AS a
+    WHERE a.pid = in_holder_pid
+    UNION ALL
+    SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
+           'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid)
+    FROM pg_catalog.pg_prepared_xacts AS p
+    WHERE p.gid = in_holder_gid
+    LIMIT 1;
+$$;
+
+COMMENT ON FUNCTION private.horizon_holder(in_holder_pid integer, in_holder_gid text) IS 'The session or prepared transaction holding the read horizon (query text privilege-gated)';
+
 CREATE FUNCTION private.invoker_call(in_invoker regprocedure, in_what text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1876,6 +2389,49 @@ BEGIN
 END;
 $$;
 
+CREATE TABLE data.subscriptions (
+    subscription_name text NOT NULL,
+    stream_types text[],
+    event_types text[],
+    max_attempts integer DEFAULT 5 NOT NULL,
+    lease interval DEFAULT '00:00:30'::interval NOT NULL,
+    generation integer DEFAULT 0 NOT NULL,
+    transaction_id xid8 DEFAULT '0'::xid8 NOT NULL,
+    global_position bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT SESSION_USER NOT NULL,
+    reset_at timestamp with time zone,
+    reset_by text,
+    CONSTRAINT subscriptions_lease_check CHECK (((lease >= '00:00:01'::interval) AND (lease <= '1 day'::interval))),
+    CONSTRAINT subscriptions_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 1000))),
+    CONSTRAINT subscriptions_subscription_name_check CHECK (((subscription_name <> ''::text) AND (char_length(subscription_name) <= 200)))
+)
+WITH (fillfactor='50');
+
+COMMENT ON TABLE data.subscriptions IS 'Subscriptions (consumer groups over the log) and their intake cursors';
+
+COMMENT ON COLUMN data.subscriptions.max_attempts IS 'Failed deliveries (nack or expired lease) after which an event is parked';
+
+COMMENT ON COLUMN data.subscriptions.lease IS 'How long a claimed event stays with its consumer before it counts as failed';
+
+CREATE FUNCTION private.lock_subscription(in_name text) RETURNS data.subscriptions
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_subscription data.subscriptions;
+BEGIN
+    SELECT s.* INTO l_subscription
+    FROM data.subscriptions AS s
+    WHERE s.subscription_name = private.check_subscription_name(in_name, 'in_subscription')
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_subscription(in_name);
+    END IF;
+    RETURN l_subscription;
+END;
+$$;
+
 CREATE FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_horizon_generation integer DEFAULT NULL::integer, in_horizon_transaction_id xid8 DEFAULT NULL::xid8) RETURNS SETOF data.events
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1959,6 +2515,26 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
+
+CREATE FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(id uuid, created_at timestamp with time zone, generation integer, transaction_id xid8, global_position bigint, stream_type text, stream_id uuid, version integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_sort TO 'off'
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+           e.stream_type, e.stream_id, e.version
+    FROM data.events AS e
+    WHERE (e.generation, e.transaction_id, e.global_position)
+          > (in_after_generation, in_after_transaction_id, in_after_global_position)
+      AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+      AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+      AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+    ORDER BY e.generation, e.transaction_id, e.global_position
+    LIMIT in_limit;
+END;
+$$;
 
 CREATE FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean DEFAULT true) RETURNS regprocedure
     LANGUAGE plpgsql
@@ -2200,6 +2776,48 @@ $$;
 
 COMMENT ON FUNCTION private.order_summaries_handler(in_events data.events[]) IS 'Projection order_summaries: applies Order events to data.order_summaries';
 
+CREATE TABLE data.subscription_events (
+    subscription_name text NOT NULL,
+    event_id uuid NOT NULL,
+    event_created_at timestamp with time zone NOT NULL,
+    generation integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    global_position bigint NOT NULL,
+    stream_type text NOT NULL,
+    stream_id uuid NOT NULL,
+    version integer NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    consumer text,
+    leased_at timestamp with time zone,
+    leased_until timestamp with time zone,
+    last_error text,
+    parked_at timestamp with time zone,
+    CONSTRAINT subscription_events_check CHECK (((consumer IS NULL) = (leased_until IS NULL))),
+    CONSTRAINT subscription_events_check1 CHECK (((parked_at IS NULL) OR (consumer IS NULL)))
+);
+
+COMMENT ON TABLE data.subscription_events IS 'Events a subscription has taken in and not had acknowledged: in flight, waiting behind their stream, or parked';
+
+CREATE FUNCTION private.parked_event(in_subscription text, in_event_id uuid) RETURNS data.subscription_events
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_event data.subscription_events;
+BEGIN
+    PERFORM private.check_event_exists(in_event_id);
+    SELECT se.* INTO l_event
+    FROM data.subscription_events AS se
+    WHERE se.subscription_name = in_subscription AND se.event_id = in_event_id AND se.parked_at IS NOT NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'event % is not parked in subscription %', in_event_id, pg_catalog.quote_literal(in_subscription)
+            USING ERRCODE = 'ZE014',
+                  HINT = 'api.parked_events lists the parked events.';
+    END IF;
+    RETURN l_event;
+END;
+$$;
+
 CREATE PROCEDURE private.project_order_events(IN in_batch_size integer DEFAULT 100)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2211,46 +2829,23 @@ $$;
 
 COMMENT ON PROCEDURE private.project_order_events(IN in_batch_size integer) IS 'Applies the next batch (at most in_batch_size events) of projection order_summaries';
 
-CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone)
+CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- Since v1.2.0 the horizon waits only for appenders: oldest_xact_* name the appending
-    -- transaction (or prepared transaction) that holds it, and nothing else.
     WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
-                     FROM private.read_horizon() AS h),
-    viewer AS (SELECT private.calling_role() AS role),
-    oldest AS (
-        SELECT a.pid, a.datname::text AS datname, a.usename::text AS usename,
-               pg_catalog.now() - a.xact_start AS age,
-               CASE WHEN pg_catalog.pg_has_role(v.role, a.usesysid, 'USAGE')
-                         OR pg_catalog.pg_has_role(v.role, 'pg_read_all_stats', 'USAGE')
-                    THEN pg_catalog.left(a.query, 200)
-                    ELSE '<insufficient privilege>' END AS query
-        FROM horizon AS h
-        JOIN pg_catalog.pg_stat_activity AS a ON a.pid = h.holder_pid
-        CROSS JOIN viewer AS v
-        UNION ALL
-        SELECT NULL, p.database::text, p.owner::text, pg_catalog.now() - p.prepared,
-               'PREPARED TRANSACTION ' || pg_catalog.quote_literal(p.gid)
-        FROM horizon AS h
-        JOIN pg_catalog.pg_prepared_xacts AS p ON p.gid = h.holder_gid)
+                     FROM private.read_horizon() AS h)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
-           o.pid, o.datname, o.usename, o.age, o.query,
-           c.error_message, c.failed_event_id, c.failed_at
+           o.pid, o.database, o.username, o.age, o.query,
+           c.error_message, c.failed_event_id, c.failed_at, counts.exact
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
     CROSS JOIN horizon AS h
-    LEFT JOIN oldest AS o ON true
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE (e.generation, e.transaction_id) < (h.generation, h.transaction_id)) AS behind,
-               count(*) FILTER (WHERE (e.generation, e.transaction_id) >= (h.generation, h.transaction_id)) AS held_back
-        FROM data.events AS e
-        WHERE (e.generation, e.transaction_id, e.global_position) > (c.generation, c.transaction_id, c.global_position)
-          AND (p.event_types IS NULL OR e.event_type = ANY (p.event_types))
-          AND (p.stream_types IS NULL OR e.stream_type = ANY (p.stream_types))
-    ) AS counts
+    LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
+    CROSS JOIN LATERAL private.count_events_after(c.generation, c.transaction_id, c.global_position,
+                                                  p.event_types, p.stream_types,
+                                                  h.generation, h.transaction_id) AS counts
     ORDER BY p.projection_name;
 $$;
 
@@ -2368,6 +2963,64 @@ BEGIN
               HINT = 'Registered: ' || COALESCE((SELECT pg_catalog.string_agg(p.projection_name, ', '
                                                         ORDER BY p.projection_name)
                                                  FROM data.projections AS p), 'none');
+END;
+$$;
+
+CREATE FUNCTION private.raise_unknown_subscription(in_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'unknown subscription: %', COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_name, 200)), 'NULL')
+        USING ERRCODE = 'ZE013',
+              HINT = 'Subscriptions: ' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.left(s.subscription_name, 60), ', '
+                                                             ORDER BY s.subscription_name)
+                                                     FROM (SELECT x.subscription_name FROM data.subscriptions AS x
+                                                           ORDER BY x.subscription_name LIMIT 20) AS s), 'none');
+END;
+$$;
+
+CREATE FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) RETURNS private.subscription_delivery[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_result private.subscription_delivery[] := '{}';
+    l_delivery private.subscription_delivery;
+    l_blocked text[] := '{}';
+    l_item record;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    FOR l_item IN
+        SELECT d.id, d.created_at, d.attempt, e.stream_type || '/' || e.stream_id::text AS stream
+        FROM ROWS FROM (pg_catalog.unnest(in_ids), pg_catalog.unnest(in_created), pg_catalog.unnest(in_attempts)) WITH ORDINALITY AS d(id, created_at, attempt, ord)
+        JOIN data.events AS e ON e.id = d.id AND e.created_at = d.created_at
+        ORDER BY d.ord
+    LOOP
+        IF l_item.stream = ANY (l_blocked) THEN
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, attempts = se.attempts - 1
+            WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
+            CONTINUE;
+        END IF;
+        BEGIN
+            SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                   u.created_at, l_item.attempt
+            INTO STRICT l_delivery
+            FROM private.events_upcast AS u
+            WHERE u.id = l_item.id AND u.created_at = l_item.created_at;
+            l_result := l_result || l_delivery;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = pg_catalog.clock_timestamp(),
+                last_error = pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000)
+            WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
+            l_blocked := l_blocked || l_item.stream;
+        END;
+    END LOOP;
+    RETURN l_result;
 END;
 $$;
 
@@ -2859,6 +3512,45 @@ CREATE FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_vers
            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type);
 $$;
 
+CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name text, consumers integer, events_behind bigint, events_behind_exact boolean, in_flight bigint, waiting bigint, parked bigint, oldest_in_flight_age interval, last_claim_at timestamp with time zone, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, stream_types text[], event_types text[], max_attempts integer, lease interval)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+                     FROM private.read_horizon() AS h)
+    SELECT s.subscription_name,
+           (SELECT count(*)::integer FROM data.subscription_consumers AS m
+            WHERE m.subscription_name = s.subscription_name
+              AND (m.last_claim_at > pg_catalog.now() - s.lease
+                   OR EXISTS (SELECT FROM data.subscription_events AS se
+                              WHERE se.subscription_name = s.subscription_name AND se.consumer = m.consumer
+                                AND se.leased_until > pg_catalog.now()))),
+           counts.behind + taken.waiting,
+           counts.exact AND taken.waiting <= 10000,
+           taken.in_flight, taken.waiting, taken.parked, taken.oldest_lease_age, last_claim.at,
+           counts.held_back,
+           o.pid, o.database, o.username, o.age, o.query,
+           s.stream_types, s.event_types, s.max_attempts, s.lease
+    FROM data.subscriptions AS s
+    CROSS JOIN horizon AS h
+    LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
+    CROSS JOIN LATERAL private.count_events_after(s.generation, s.transaction_id, s.global_position,
+                                                  s.event_types, s.stream_types,
+                                                  h.generation, h.transaction_id) AS counts
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE t.consumer IS NOT NULL) AS in_flight,
+               count(*) FILTER (WHERE t.consumer IS NULL AND t.parked_at IS NULL) AS waiting,
+               count(*) FILTER (WHERE t.parked_at IS NOT NULL) AS parked,
+               pg_catalog.now() - min(t.leased_at) AS oldest_lease_age
+        FROM (SELECT se.consumer, se.parked_at, se.leased_at
+              FROM data.subscription_events AS se
+              WHERE se.subscription_name = s.subscription_name
+              LIMIT 30001) AS t) AS taken
+    CROSS JOIN LATERAL (SELECT max(m.last_claim_at) AS at FROM data.subscription_consumers AS m
+                        WHERE m.subscription_name = s.subscription_name) AS last_claim
+    ORDER BY s.subscription_name;
+$$;
+
 CREATE FUNCTION private.sync_snapshot_projection() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3005,6 +3697,22 @@ COMMENT ON VIEW api.append_lock_waits IS 'Sessions waiting on an advisory lock o
 one) and the session holding it: a holder that is not an appending writer (holder_is_writer
 false, or idle in transaction) stalls that stream''s appends; end it with pg_terminate_backend.';
 
+CREATE VIEW api.parked_events AS
+ SELECT se.subscription_name,
+    se.event_id AS id,
+    se.stream_type,
+    se.stream_id,
+    se.version,
+    se.attempts,
+    se.last_error,
+    se.parked_at
+   FROM data.subscription_events se
+  WHERE (se.parked_at IS NOT NULL);
+
+COMMENT ON VIEW api.parked_events IS 'Events that failed max_attempts deliveries, with their last error: each holds back the later
+events of its stream in its subscription. api.replay_parked delivers one again,
+api.skip_parked steps past it.';
+
 CREATE VIEW api.projection_status AS
  SELECT s.projection_name,
     s.status,
@@ -3020,17 +3728,54 @@ CREATE VIEW api.projection_status AS
     s.oldest_xact_query,
     s.error_message,
     s.failed_event_id,
-    s.failed_at
-   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at);
+    s.failed_at,
+    s.events_behind_exact
+   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact);
 
 COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
 (events_behind), committed events an open appending transaction still holds back
 (events_held_back), the appending transaction holding the horizon (pid, database, user, age,
-and its query for those who may see it; a prepared transaction shows pid NULL), last error.';
+and its query for those who may see it; a prepared transaction shows pid NULL), last error.
+Its cost does not grow with the lag: the counts are exact up to 10,000 events
+(events_behind_exact) and estimated beyond.';
 
-COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet';
+COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet: exact up to 10,000, estimated beyond (events_behind_exact)';
 
-COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open';
+COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
+
+COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
+
+CREATE VIEW api.subscription_status AS
+ SELECT s.subscription_name,
+    s.consumers,
+    s.events_behind,
+    s.events_behind_exact,
+    s.in_flight,
+    s.waiting,
+    s.parked,
+    s.oldest_in_flight_age,
+    s.last_claim_at,
+    s.events_held_back,
+    s.oldest_xact_pid,
+    s.oldest_xact_database,
+    s.oldest_xact_user,
+    s.oldest_xact_age,
+    s.oldest_xact_query,
+    s.stream_types,
+    s.event_types,
+    s.max_attempts,
+    s.lease
+   FROM private.subscription_status() s(subscription_name, consumers, events_behind, events_behind_exact, in_flight, waiting, parked, oldest_in_flight_age, last_claim_at, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, stream_types, event_types, max_attempts, lease);
+
+COMMENT ON VIEW api.subscription_status IS 'Per subscription: its members (consumers that claimed within one lease or hold a lease),
+events not yet acknowledged and not in flight or parked (events_behind: exact up to 10,000,
+estimated beyond, see events_behind_exact), in flight, waiting behind their stream, parked, the
+age of the oldest lease, and the appending transaction holding the read horizon (pid NULL for
+a prepared transaction; its query for those who may see it).';
+
+COMMENT ON COLUMN api.subscription_status.events_behind IS 'Committed matching events not yet in flight, acknowledged or parked: exact up to 10,000, estimated beyond';
+
+COMMENT ON COLUMN api.subscription_status.waiting IS 'Taken-in events waiting behind an event of their stream in flight or parked (counted up to 30,000 rows taken in)';
 
 CREATE TABLE data.customers (
     id uuid DEFAULT private.uuidv7() NOT NULL,
@@ -3376,6 +4121,31 @@ COMMENT ON TABLE data.store_generations IS 'One row per cluster lifetime that wr
 
 COMMENT ON COLUMN data.store_generations.system_identifier IS 'pg_control_system().system_identifier of the cluster that wrote this generation';
 
+CREATE TABLE data.subscription_consumers (
+    subscription_name text NOT NULL,
+    consumer text NOT NULL,
+    first_claim_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_claim_at timestamp with time zone DEFAULT now() NOT NULL,
+    events_claimed bigint DEFAULT 0 NOT NULL
+)
+WITH (fillfactor='50');
+
+COMMENT ON TABLE data.subscription_consumers IS 'Who claims from a subscription: a consumer is a member while it claims at least once per lease';
+
+CREATE TABLE data.subscription_skips (
+    subscription_name text NOT NULL,
+    event_id uuid NOT NULL,
+    stream_type text NOT NULL,
+    stream_id uuid NOT NULL,
+    version integer NOT NULL,
+    attempts integer NOT NULL,
+    last_error text,
+    skipped_at timestamp with time zone DEFAULT now() NOT NULL,
+    skipped_by text DEFAULT SESSION_USER NOT NULL
+);
+
+COMMENT ON TABLE data.subscription_skips IS 'Parked events an admin stepped past (api.skip_parked); never delivered again, resets included';
+
 CREATE VIEW private.current_generation AS
  SELECT g.generation
    FROM ( SELECT x.generation,
@@ -3484,6 +4254,18 @@ ALTER TABLE ONLY data.snapshots
 ALTER TABLE ONLY data.store_generations
     ADD CONSTRAINT store_generations_pkey PRIMARY KEY (generation);
 
+ALTER TABLE ONLY data.subscription_consumers
+    ADD CONSTRAINT subscription_consumers_pkey PRIMARY KEY (subscription_name, consumer);
+
+ALTER TABLE ONLY data.subscription_events
+    ADD CONSTRAINT subscription_events_pkey PRIMARY KEY (subscription_name, event_id);
+
+ALTER TABLE ONLY data.subscription_skips
+    ADD CONSTRAINT subscription_skips_pkey PRIMARY KEY (subscription_name, event_id);
+
+ALTER TABLE ONLY data.subscriptions
+    ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (subscription_name);
+
 CREATE UNIQUE INDEX customers_email_key ON data.customers USING btree (lower(email));
 
 CREATE INDEX events_created_idx ON ONLY data.events USING btree (created_at);
@@ -3539,6 +4321,14 @@ CREATE INDEX idempotency_keys_created_idx ON data.idempotency_keys USING btree (
 CREATE INDEX order_summaries_customer_idx ON data.order_summaries USING btree (customer_id, created_at DESC);
 
 CREATE INDEX snapshots_version_idx ON data.snapshots USING btree (stream_type, stream_id, version);
+
+CREATE INDEX subscription_events_lease_idx ON data.subscription_events USING btree (subscription_name, leased_until) WHERE (consumer IS NOT NULL);
+
+CREATE INDEX subscription_events_log_idx ON data.subscription_events USING btree (subscription_name, generation, transaction_id, global_position);
+
+CREATE INDEX subscription_events_parked_idx ON data.subscription_events USING btree (subscription_name, parked_at) WHERE (parked_at IS NOT NULL);
+
+CREATE INDEX subscription_events_stream_idx ON data.subscription_events USING btree (subscription_name, stream_type, stream_id, version);
 
 ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
@@ -3626,9 +4416,21 @@ ALTER TABLE ONLY data.projection_checkpoints
 ALTER TABLE ONLY data.projection_skips
     ADD CONSTRAINT projection_skips_projection_name_fkey FOREIGN KEY (projection_name) REFERENCES data.projections(projection_name) ON DELETE CASCADE;
 
+ALTER TABLE ONLY data.subscription_consumers
+    ADD CONSTRAINT subscription_consumers_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
+
+ALTER TABLE ONLY data.subscription_events
+    ADD CONSTRAINT subscription_events_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
+
+ALTER TABLE ONLY data.subscription_skips
+    ADD CONSTRAINT subscription_skips_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
+
 GRANT USAGE ON SCHEMA api TO eventstore_reader;
 
 GRANT USAGE ON SCHEMA data TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) TO eventstore_projector;
 
 REVOKE ALL ON PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer) TO eventstore_writer;
@@ -3642,14 +4444,23 @@ GRANT ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN i
 REVOKE ALL ON PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text, INOUT io_new_version integer) TO eventstore_writer;
 
+REVOKE ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) TO eventstore_projector;
+
 REVOKE ALL ON PROCEDURE api.create_customer(IN in_name text, IN in_email text, INOUT io_customer_id uuid) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.create_customer(IN in_name text, IN in_email text, INOUT io_customer_id uuid) TO eventstore_writer;
 
 REVOKE ALL ON PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid) TO eventstore_writer;
 
+REVOKE ALL ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) TO eventstore_admin;
+
 REVOKE ALL ON PROCEDURE api.detach_event_partitions(IN in_before date) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.detach_event_partitions(IN in_before date) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.drop_subscription(in_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.drop_subscription(in_name text) TO eventstore_admin;
 
 REVOKE ALL ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) TO eventstore_admin;
@@ -3675,6 +4486,9 @@ GRANT ALL ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id u
 REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) TO eventstore_reader;
 
+REVOKE ALL ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) TO eventstore_projector;
+
 REVOKE ALL ON FUNCTION api.pause_projection(in_projection_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.pause_projection(in_projection_name text) TO eventstore_projector;
 
@@ -3696,8 +4510,14 @@ GRANT ALL ON FUNCTION api.register_reducer(in_stream_type text, in_reducer regpr
 REVOKE ALL ON FUNCTION api.register_upcaster(in_event_type text, in_from_version integer, in_upcaster regprocedure) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.register_upcaster(in_event_type text, in_from_version integer, in_upcaster regprocedure) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.replay_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.replay_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.reset_projection(in_projection_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.reset_projection(in_projection_name text) TO eventstore_projector;
+
+REVOKE ALL ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION api.resume_projection(in_projection_name text, in_skip_failed_event boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.resume_projection(in_projection_name text, in_skip_failed_event boolean) TO eventstore_projector;
@@ -3707,6 +4527,9 @@ GRANT ALL ON FUNCTION api.run_projection(in_projection_name text, in_batch_size 
 
 REVOKE ALL ON FUNCTION api.run_projections(in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.run_projections(in_batch_size integer) TO eventstore_projector;
+
+REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
 
 REVOKE ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) TO eventstore_writer;
@@ -3721,6 +4544,8 @@ REVOKE ALL ON FUNCTION private.calling_role() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_event_batch(in_events jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.check_event_exists(in_event_id uuid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.check_event_schema(in_event_type text, in_version integer, in_event_data jsonb, in_position bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
@@ -3728,6 +4553,12 @@ REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_order_item(in_item jsonb, in_what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_order_totals(in_order_id uuid, in_items numeric, in_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.check_subscription_name(in_name text, in_argument text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.check_type_filter(in_types text[], in_argument text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.create_event_partition(in_month date) FROM PUBLIC;
 
@@ -3745,6 +4576,8 @@ REVOKE ALL ON FUNCTION private.guard_drops() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.guard_events_ddl() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.horizon_holder(in_holder_pid integer, in_holder_gid text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.invoker_call(in_invoker regprocedure, in_what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.json_path_member(in_path text, in_key text) FROM PUBLIC;
@@ -3755,11 +4588,15 @@ REVOKE ALL ON FUNCTION private.json_schema_problem(in_schema jsonb, in_path text
 
 REVOKE ALL ON FUNCTION private.load_order(in_order_id uuid, OUT state jsonb, OUT version integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean) FROM PUBLIC;
 
@@ -3775,6 +4612,8 @@ REVOKE ALL ON FUNCTION private.order_reducer(in_state jsonb, in_event data.event
 
 REVOKE ALL ON FUNCTION private.order_summaries_handler(in_events data.events[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.parked_event(in_subscription text, in_event_id uuid) FROM PUBLIC;
+
 REVOKE ALL ON PROCEDURE private.project_order_events(IN in_batch_size integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.projection_status() FROM PUBLIC;
@@ -3789,6 +4628,10 @@ REVOKE ALL ON FUNCTION private.raise_append_conflict(in_stream_type text, in_str
 REVOKE ALL ON FUNCTION private.raise_if_locked(in_table regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_unknown_projection(in_projection_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.raise_unknown_subscription(in_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) FROM PUBLIC;
 
@@ -3818,6 +4661,9 @@ REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stre
 
 REVOKE ALL ON FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
@@ -3842,7 +4688,11 @@ REVOKE ALL ON FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(
 
 GRANT SELECT ON TABLE api.append_lock_waits TO eventstore_reader;
 
+GRANT SELECT ON TABLE api.parked_events TO eventstore_admin;
+
 GRANT SELECT ON TABLE api.projection_status TO eventstore_reader;
+
+GRANT SELECT ON TABLE api.subscription_status TO eventstore_admin;
 
 CREATE EVENT TRIGGER eventstore_guard_drops ON sql_drop
    EXECUTE FUNCTION private.guard_drops();

@@ -4,21 +4,23 @@ BEGIN;
 
 SELECT projection_name, status, last_event_id, last_processed, events_applied, events_behind,
        events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age,
-       oldest_xact_query, error_message, failed_event_id, failed_at
+       oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact
 FROM api.projection_status
 WHERE false;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_table_privilege('eventstore_reader', 'api.projection_status', 'SELECT'),
-        'readers watch projections';
+    IF NOT pg_catalog.has_table_privilege('eventstore_reader', 'api.projection_status', 'SELECT') THEN
+        RAISE EXCEPTION 'readers watch projections';
+    END IF;
 END
 $$;
 
--- Since v1.1.0 (the reworked change): status must show prepared transactions.
+-- Since v1.1.0 (the reworked change): status must show prepared transactions (since
+-- v1.3.0 through private.horizon_holder).
 DO $$
 BEGIN
-    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.projection_status()'::pg_catalog.regprocedure), 'pg_prepared_xacts') = 0 THEN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.projection_status()'::pg_catalog.regprocedure), 'horizon_holder') = 0 THEN
         RAISE EXCEPTION 'this is not the reworked projection_status: status must show prepared transactions';
     END IF;
 END

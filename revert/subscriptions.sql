@@ -1,0 +1,10 @@
+-- Revert eventstore:subscriptions from pg
+
+BEGIN;
+
+DROP TABLE data.subscription_skips;
+DROP TABLE data.subscription_consumers;
+DROP TABLE data.subscription_events;
+DROP TABLE data.subscriptions;
+
+COMMIT;
