@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import aggregates, append_throughput, projection_latency, projection_rebuild
+from bench import aggregates, append_throughput, projection_latency, projection_rebuild, subscriptions
 from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
@@ -18,6 +18,7 @@ WORKLOADS = {
     "rebuild": (projection_rebuild.SETUP, projection_rebuild.run),
     "latency": (projection_latency.SETUP, projection_latency.run),
     "aggregates": (aggregates.SETUP, aggregates.run),
+    "subscriptions": (subscriptions.SETUP, subscriptions.run),
 }
 
 
