@@ -41,7 +41,7 @@ def drain(conninfo: str, name: str, done) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         empty = 0
         while empty < 3:
-            ids = [r[0] for r in conn.execute("SELECT id FROM api.claim_events('bench', %s, 100)", (name,))]
+            ids = [r[0] for r in conn.execute("SELECT * FROM api.claim_events('bench', %s, 100)", (name,))]
             if ids:
                 empty = 0
                 conn.execute("SELECT api.ack_events('bench', %s, %s)", (name, ids))
@@ -75,7 +75,7 @@ def measure_reader(cluster, db: str, total: int) -> float:
         t = time.perf_counter()
         after, n = None, 0
         while True:
-            rows = conn.execute("SELECT id FROM api.get_all_events(%s, 1000)", (after,)).fetchall()
+            rows = conn.execute("SELECT * FROM api.get_all_events(%s, 1000)", (after,)).fetchall()
             if not rows:
                 break
             n += len(rows)

@@ -191,6 +191,7 @@ BEGIN
     -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
     -- consumer still holding a lease acknowledges nothing any more.
     DELETE FROM data.subscription_events AS se WHERE se.subscription_name = in_subscription;
+    DELETE FROM data.subscription_leases AS l WHERE l.subscription_name = in_subscription;
     UPDATE data.subscriptions AS s
     SET generation = l_position.generation,
         transaction_id = l_position.transaction_id,

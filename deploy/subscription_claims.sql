@@ -9,14 +9,19 @@
 --   * at-least-once, gap-free: a claim takes events in from the log in log order up to the
 --     read horizon (private.read_horizon, in a statement before the read, as every whole-log
 --     reader), so an event of a transaction that commits late is taken in, never passed; an
---     event leaves data.subscription_events only by its acknowledgement (or an admin's skip).
+--     event taken in leaves data.subscription_leases / data.subscription_events only by its
+--     acknowledgement (or an admin's skip or reset), and moves from one to the other in one
+--     statement (expiry, nack).
 --   * per-stream order: an event is handed out only while no other event of its stream is
 --     in flight or parked (waiting events of a stream go out in version order, which is their
 --     log order: appends keep a stream's versions in log order, change append_events).
 --   * a crashed consumer: its leases expire; an expired lease is a failed attempt, so a
 --     poison event that kills every consumer is parked after max_attempts deliveries.
 -- Claims of one subscription take its row lock, one after the other (a claim is short: it
--- moves leases, never waits on a consumer); acknowledgements take no subscription lock.
+-- moves leases, never waits on a consumer); acknowledgements take no subscription lock. The
+-- common path writes one row per claim: the first deliveries of a claim are one row of
+-- data.subscription_leases, deleted by their acknowledgement (measured: per-event rows
+-- drained 10x slower than a reader pages the log).
 
 BEGIN;
 
@@ -67,10 +72,11 @@ BEGIN
 END;
 $$;
 
--- The deliveries of leased events, read one by one: an event that cannot be read (its
--- upcaster fails) is parked with the error (its stream waits behind it; an admin replays it
--- after fixing the upcaster, or skips it), and later events of its stream in this claim go
--- back to waiting. Only called when reading them all at once failed.
+-- The deliveries of events delivered again (rows of data.subscription_events leased in
+-- this claim), read one by one: an event that cannot be read (its upcaster fails) is parked
+-- with the error (its stream waits behind it; an admin replays it after fixing the upcaster,
+-- or skips it), and later events of its stream in this claim go back to waiting. Only called
+-- when reading them all at once failed.
 CREATE OR REPLACE FUNCTION private.read_deliveries_one_by_one(
     in_subscription text, in_ids uuid[], in_created timestamptz[], in_attempts integer[])
 RETURNS private.subscription_delivery[]
@@ -87,7 +93,8 @@ DECLARE
 BEGIN
     FOR l_item IN
         SELECT d.id, d.created_at, d.attempt, e.stream_type || '/' || e.stream_id::text AS stream
-        FROM ROWS FROM (pg_catalog.unnest(in_ids), pg_catalog.unnest(in_created), pg_catalog.unnest(in_attempts)) WITH ORDINALITY AS d(id, created_at, attempt, ord)
+        FROM ROWS FROM (pg_catalog.unnest(in_ids), pg_catalog.unnest(in_created), pg_catalog.unnest(in_attempts))
+             WITH ORDINALITY AS d(id, created_at, attempt, ord)
         JOIN data.events AS e ON e.id = d.id AND e.created_at = d.created_at
         ORDER BY d.ord
     LOOP
@@ -117,6 +124,65 @@ BEGIN
 END;
 $$;
 
+-- The events after a subscription's cursor up to the horizon, for its intake: what the claim
+-- will deliver for the first time (payloads upcast, in_events, in log order) and where each
+-- is (in_refs). An event whose payload cannot be read (its upcaster fails) is in in_refs
+-- only, with its error in unreadable_errors (same order as unreadable_ids).
+CREATE OR REPLACE FUNCTION private.subscription_intake(
+    in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8,
+    OUT refs private.subscription_event_ref[], OUT events data.events[],
+    OUT unreadable_ids uuid[], OUT unreadable_errors text[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_ref private.subscription_event_ref;
+    l_event data.events;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    unreadable_ids := '{}';
+    unreadable_errors := '{}';
+    BEGIN
+        events := ARRAY(
+            SELECT e FROM private.log_events(in_subscription.generation, in_subscription.transaction_id,
+                                             in_subscription.global_position, in_limit,
+                                             in_subscription.event_types, in_subscription.stream_types,
+                                             in_horizon_generation, in_horizon_transaction_id) AS e);
+        refs := ARRAY(
+            SELECT ROW(e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+                       e.stream_type, e.stream_id, e.version)::private.subscription_event_ref
+            FROM pg_catalog.unnest(events) WITH ORDINALITY AS e
+            ORDER BY e.ordinality);
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- an unreadable event among them: one by one
+    END;
+    -- Everything before the horizon was committed before the first read: this later
+    -- snapshot sees the same events.
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    FOREACH l_ref IN ARRAY refs LOOP
+        BEGIN
+            SELECT u.* INTO STRICT l_event
+            FROM private.events_upcast AS u
+            WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
+            events := events || l_event;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            unreadable_ids := unreadable_ids || l_ref.id;
+            unreadable_errors := unreadable_errors || pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000);
+        END;
+    END LOOP;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION api.claim_events(
     in_subscription text,
     in_consumer text,
@@ -140,17 +206,17 @@ AS $$
 DECLARE
     l_now timestamptz := pg_catalog.clock_timestamp();
     l_subscription data.subscriptions;
-    l_ids uuid[];
-    l_created timestamptz[];
-    l_attempts integer[];
-    l_new_ids uuid[];
-    l_new_created timestamptz[];
-    l_read integer;
-    l_last_generation integer;
-    l_last_transaction_id xid8;
-    l_last_global_position bigint;
+    l_ids uuid[] := '{}';
+    l_created timestamptz[] := '{}';
+    l_attempts integer[] := '{}';
+    l_room integer;
     l_horizon record;
-    l_deliveries private.subscription_delivery[];
+    l_intake record;
+    l_last private.subscription_event_ref;
+    l_wait uuid[];
+    l_first private.subscription_event_ref[];
+    l_deliveries private.subscription_delivery[] := '{}';
+    l_has_rows boolean;
 BEGIN
     PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
     IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
@@ -159,7 +225,22 @@ BEGIN
     END IF;
     l_subscription := private.lock_subscription(in_subscription);
 
-    -- 1. Expired leases are failed attempts: the event waits again, or is parked.
+    -- 1. Expired leases are failed attempts: the event waits again, or is parked. First
+    -- deliveries become rows of their own; so do events delivered again.
+    WITH expired AS (
+        DELETE FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.leased_until <= l_now
+        RETURNING l.consumer, l.events)
+    INSERT INTO data.subscription_events
+        (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+         stream_type, stream_id, version, attempts, last_error, parked_at)
+    SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+           r.stream_type, r.stream_id, r.version, 1,
+           pg_catalog.format('the lease of consumer %s expired (attempt 1)', pg_catalog.left(x.consumer, 200)),
+           CASE WHEN l_subscription.max_attempts <= 1 THEN l_now END
+    FROM expired AS x
+    CROSS JOIN LATERAL pg_catalog.unnest(x.events) AS r;
+
     UPDATE data.subscription_events AS se
     SET consumer = NULL, leased_at = NULL, leased_until = NULL,
         last_error = pg_catalog.format('the lease of consumer %s expired (attempt %s)',
@@ -169,101 +250,148 @@ BEGIN
       AND se.consumer IS NOT NULL
       AND se.leased_until <= l_now;
 
-    -- 2. Waiting events of streams with nothing in flight or parked, in log order.
-    WITH busy AS MATERIALIZED (
-        SELECT DISTINCT b.stream_type, b.stream_id
-        FROM data.subscription_events AS b
-        WHERE b.subscription_name = in_subscription
-          AND (b.consumer IS NOT NULL OR b.parked_at IS NOT NULL)),
-    picked AS (
-        SELECT w.event_id
-        FROM data.subscription_events AS w
-        WHERE w.subscription_name = in_subscription
-          AND w.consumer IS NULL AND w.parked_at IS NULL
-          AND NOT EXISTS (SELECT FROM busy AS b WHERE b.stream_type = w.stream_type AND b.stream_id = w.stream_id)
-        ORDER BY w.generation, w.transaction_id, w.global_position
-        LIMIT in_limit),
-    leased AS (
-        UPDATE data.subscription_events AS se
-        SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
-            attempts = se.attempts + 1
-        FROM picked AS p
-        WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
-        RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
-    SELECT pg_catalog.array_agg(l.event_id ORDER BY l.generation, l.transaction_id, l.global_position),
-           pg_catalog.array_agg(l.event_created_at ORDER BY l.generation, l.transaction_id, l.global_position),
-           pg_catalog.array_agg(l.attempts ORDER BY l.generation, l.transaction_id, l.global_position)
-    INTO l_ids, l_created, l_attempts
-    FROM leased AS l;
-    l_ids := COALESCE(l_ids, '{}');
-    l_created := COALESCE(l_created, '{}');
-    l_attempts := COALESCE(l_attempts, '{}');
+    -- 2. Events waiting to be delivered (again) whose stream has nothing in flight or parked,
+    -- in log order; several of one stream go together, in version order.
+    l_has_rows := EXISTS (SELECT FROM data.subscription_events AS x WHERE x.subscription_name = in_subscription);
+    IF l_has_rows AND EXISTS (SELECT FROM data.subscription_events AS w
+                              WHERE w.subscription_name = in_subscription AND w.consumer IS NULL AND w.parked_at IS NULL) THEN
+        -- NOT IN over the busy streams: a hashed lookup (a join against them was planned as a
+        -- nested loop, quadratic in the events in flight when consumers fell behind).
+        WITH picked AS (
+            SELECT w.event_id
+            FROM data.subscription_events AS w
+            WHERE w.subscription_name = in_subscription
+              AND w.consumer IS NULL AND w.parked_at IS NULL
+              AND (w.stream_type, w.stream_id) NOT IN (
+                  SELECT b.stream_type, b.stream_id
+                  FROM data.subscription_events AS b
+                  WHERE b.subscription_name = in_subscription
+                    AND (b.consumer IS NOT NULL OR b.parked_at IS NOT NULL)
+                  UNION ALL
+                  SELECT r.stream_type, r.stream_id
+                  FROM data.subscription_leases AS l
+                  CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
+                  WHERE l.subscription_name = in_subscription)
+            ORDER BY w.generation, w.transaction_id, w.global_position
+            LIMIT in_limit),
+        leased AS (
+            UPDATE data.subscription_events AS se
+            SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
+                attempts = se.attempts + 1
+            FROM picked AS p
+            WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
+            RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
+        SELECT COALESCE(pg_catalog.array_agg(l.event_id ORDER BY l.generation, l.transaction_id, l.global_position), '{}'),
+               COALESCE(pg_catalog.array_agg(l.event_created_at ORDER BY l.generation, l.transaction_id, l.global_position), '{}'),
+               COALESCE(pg_catalog.array_agg(l.attempts ORDER BY l.generation, l.transaction_id, l.global_position), '{}')
+        INTO l_ids, l_created, l_attempts
+        FROM leased AS l;
+
+        BEGIN
+            l_deliveries := ARRAY(
+                SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                           u.created_at, d.attempt)::private.subscription_delivery
+                FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
+                     WITH ORDINALITY AS d(id, created_at, attempt, ord)
+                JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                ORDER BY d.ord);
+        EXCEPTION WHEN OTHERS THEN
+            l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
+        END;
+    END IF;
 
     -- 3. Room left: take new events in from the log. The horizon first, then (a later
-    -- statement, a later snapshot) the events before it. An event of a busy stream waits;
-    -- the others go to this consumer (several of one stream in version order).
-    IF pg_catalog.cardinality(l_ids) < in_limit THEN
+    -- statement, a later snapshot) the events before it.
+    l_room := in_limit - pg_catalog.cardinality(l_ids);
+    IF l_room > 0 THEN
         l_horizon := private.read_horizon();
-        WITH fresh AS MATERIALIZED (
-            SELECT f.*, pg_catalog.row_number() OVER () AS ord
-            FROM private.log_positions(l_subscription.generation, l_subscription.transaction_id,
-                                       l_subscription.global_position, in_limit - pg_catalog.cardinality(l_ids),
-                                       l_subscription.event_types, l_subscription.stream_types,
-                                       l_horizon.generation, l_horizon.transaction_id) AS f),
-        taken AS (
-            INSERT INTO data.subscription_events AS se
-                (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
-                 stream_type, stream_id, version, attempts, consumer, leased_at, leased_until)
-            SELECT in_subscription, f.id, f.created_at, f.generation, f.transaction_id, f.global_position,
-                   f.stream_type, f.stream_id, f.version,
-                   CASE WHEN b.busy THEN 0 ELSE 1 END,
-                   CASE WHEN b.busy THEN NULL ELSE in_consumer END,
-                   CASE WHEN b.busy THEN NULL ELSE l_now END,
-                   CASE WHEN b.busy THEN NULL ELSE l_now + l_subscription.lease END
-            FROM fresh AS f
-            CROSS JOIN LATERAL (
-                SELECT EXISTS (SELECT FROM data.subscription_events AS x
-                               WHERE x.subscription_name = in_subscription
-                                 AND x.stream_type = f.stream_type AND x.stream_id = f.stream_id) AS busy) AS b
-            WHERE NOT EXISTS (SELECT FROM data.subscription_skips AS k
-                              WHERE k.subscription_name = in_subscription AND k.event_id = f.id)
-            RETURNING se.event_id, se.event_created_at, se.consumer, se.generation, se.transaction_id,
-                      se.global_position)
-        SELECT (SELECT count(*) FROM fresh),
-               (SELECT f.generation FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
-               (SELECT f.transaction_id FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
-               (SELECT f.global_position FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
-               (SELECT pg_catalog.array_agg(t.event_id ORDER BY t.generation, t.transaction_id, t.global_position)
-                FROM taken AS t WHERE t.consumer IS NOT NULL),
-               (SELECT pg_catalog.array_agg(t.event_created_at ORDER BY t.generation, t.transaction_id, t.global_position)
-                FROM taken AS t WHERE t.consumer IS NOT NULL)
-        INTO l_read, l_last_generation, l_last_transaction_id, l_last_global_position, l_new_ids, l_new_created;
+        l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
 
         -- The cursor: past the last event read; past everything before the horizon if the
         -- read ended before the limit (all of it was read). Never backwards (the horizon of
         -- a conservative read can be lower than an earlier one).
-        IF l_read < in_limit - pg_catalog.cardinality(l_ids) THEN
-            l_last_generation := l_horizon.generation;
-            l_last_transaction_id := l_horizon.transaction_id;
-            l_last_global_position := -1;
+        IF pg_catalog.cardinality(l_intake.refs) < l_room THEN
+            l_last := ROW(NULL, NULL, l_horizon.generation, l_horizon.transaction_id, -1, NULL, NULL, NULL);
+        ELSE
+            l_last := l_intake.refs[pg_catalog.cardinality(l_intake.refs)];
         END IF;
-        IF l_last_generation IS NOT NULL THEN
-            UPDATE data.subscriptions AS s
-            SET generation = l_last_generation, transaction_id = l_last_transaction_id,
-                global_position = l_last_global_position
-            WHERE s.subscription_name = in_subscription
-              AND (s.generation, s.transaction_id, s.global_position)
-                  < (l_last_generation, l_last_transaction_id, l_last_global_position);
-        END IF;
+        UPDATE data.subscriptions AS s
+        SET generation = l_last.generation, transaction_id = l_last.transaction_id,
+            global_position = l_last.global_position
+        WHERE s.subscription_name = in_subscription
+          AND (s.generation, s.transaction_id, s.global_position)
+              < (l_last.generation, l_last.transaction_id, l_last.global_position);
 
-        l_ids := l_ids || COALESCE(l_new_ids, '{}');
-        l_created := l_created || COALESCE(l_new_created, '{}');
-        l_attempts := l_attempts || pg_catalog.array_fill(1, ARRAY[pg_catalog.cardinality(COALESCE(l_new_ids, '{}'))]);
+        IF pg_catalog.cardinality(l_intake.refs) > 0 THEN
+            -- Skipped events are never delivered (a reset may bring the cursor back to them).
+            IF EXISTS (SELECT FROM data.subscription_skips AS k WHERE k.subscription_name = in_subscription) THEN
+                l_intake.refs := ARRAY(
+                    SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_intake.refs) WITH ORDINALITY AS r
+                    WHERE NOT EXISTS (SELECT FROM data.subscription_skips AS k
+                                      WHERE k.subscription_name = in_subscription AND k.event_id = r.id)
+                    ORDER BY r.ordinality);
+            END IF;
+
+            -- An event waits if its stream is busy (an event of it in flight, waiting or
+            -- parked), or if it cannot be read or comes after one of its stream that cannot.
+            WITH fresh AS (
+                SELECT r.id, r.stream_type, r.stream_id, r.version
+                FROM pg_catalog.unnest(l_intake.refs) AS r),
+            unreadable AS (
+                SELECT f.stream_type, f.stream_id, min(f.version) AS version
+                FROM fresh AS f WHERE f.id = ANY (l_intake.unreadable_ids)
+                GROUP BY f.stream_type, f.stream_id)
+            SELECT COALESCE(pg_catalog.array_agg(f.id), '{}') INTO l_wait
+            FROM fresh AS f
+            WHERE (l_has_rows AND EXISTS (SELECT FROM data.subscription_events AS x
+                          WHERE x.subscription_name = in_subscription
+                            AND x.stream_type = f.stream_type AND x.stream_id = f.stream_id))
+               OR (f.stream_type, f.stream_id) IN (SELECT b.stream_type, b.stream_id  -- hashed
+                                                   FROM data.subscription_leases AS l
+                                                   CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS b
+                                                   WHERE l.subscription_name = in_subscription)
+               OR (pg_catalog.cardinality(l_intake.unreadable_ids) > 0  -- rare: no scan per event otherwise
+                   AND EXISTS (SELECT FROM unreadable AS u
+                               WHERE u.stream_type = f.stream_type AND u.stream_id = f.stream_id
+                                 AND u.version <= f.version));
+
+            IF pg_catalog.cardinality(l_wait) > 0 THEN
+                INSERT INTO data.subscription_events
+                    (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+                     stream_type, stream_id, version, attempts, last_error, parked_at)
+                SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+                       r.stream_type, r.stream_id, r.version, 0, u.error,
+                       CASE WHEN u.error IS NOT NULL THEN l_now END
+                FROM pg_catalog.unnest(l_intake.refs) AS r
+                LEFT JOIN ROWS FROM (pg_catalog.unnest(l_intake.unreadable_ids), pg_catalog.unnest(l_intake.unreadable_errors))
+                          AS u(id, error) ON u.id = r.id
+                WHERE r.id = ANY (l_wait);
+            END IF;
+
+            -- The rest: first deliveries to this consumer, one row for the lot.
+            l_first := ARRAY(
+                SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_intake.refs) WITH ORDINALITY AS r
+                WHERE r.id <> ALL (l_wait)
+                ORDER BY r.ordinality);
+            IF pg_catalog.cardinality(l_first) > 0 THEN
+                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events)
+                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first);
+                l_deliveries := l_deliveries || ARRAY(
+                    SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                               e.created_at, 1)::private.subscription_delivery
+                    FROM pg_catalog.unnest(l_intake.events) WITH ORDINALITY AS e
+                    WHERE e.id <> ALL (l_wait)
+                      AND e.id IN (SELECT f.id FROM pg_catalog.unnest(l_first) AS f)
+                    ORDER BY e.ordinality);
+            END IF;
+        END IF;
     END IF;
 
     INSERT INTO data.subscription_consumers AS m
         (subscription_name, consumer, first_claim_at, last_claim_at, events_claimed)
-    VALUES (in_subscription, in_consumer, l_now, l_now, pg_catalog.cardinality(l_ids))
+    VALUES (in_subscription, in_consumer, l_now, l_now, pg_catalog.cardinality(l_deliveries))
     ON CONFLICT (subscription_name, consumer) DO UPDATE
         SET last_claim_at = excluded.last_claim_at,
             events_claimed = m.events_claimed + excluded.events_claimed;
@@ -272,28 +400,17 @@ BEGIN
     WHERE m.subscription_name = in_subscription
       AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
 
-    -- 4. What the consumer gets: the events as every reader reads them (upcast).
-    BEGIN
-        l_deliveries := ARRAY(
-            SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
-                       u.created_at, d.attempt)::private.subscription_delivery
-            FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts)) WITH ORDINALITY AS d(id, created_at, attempt, ord)
-            JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
-            ORDER BY d.ord);
-    EXCEPTION WHEN OTHERS THEN
-        l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
-    END;
-
     RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
 END;
 $$;
 
 COMMENT ON FUNCTION api.claim_events(text, text, integer) IS
 $$Up to in_limit events of the subscription, leased to in_consumer (a name the consumer
-chooses) until now + the subscription's lease, in log order, payloads upcast. attempt is 1 on
-the first delivery. No event is handed out while another event of its stream is in flight or
-parked. Call it in a transaction of its own (autocommit): claims of one subscription queue on
-its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.$$;
+chooses) until now + the subscription's lease, payloads upcast: events delivered again first,
+then new ones, each in log order. attempt is 1 on the first delivery. No event is handed out
+while another event of its stream is in flight or parked; several of one stream come in
+version order. Call it in a transaction of its own (autocommit): claims of one subscription
+queue on its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.$$;
 
 CREATE OR REPLACE FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[])
 RETURNS integer
@@ -302,7 +419,11 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_acked uuid[];
+    l_now timestamptz := pg_catalog.clock_timestamp();
+    l_lease record;
+    l_keep private.subscription_event_ref[];
+    l_count integer := 0;
+    l_acked uuid[] := '{}';
     l_unknown uuid;
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
@@ -316,14 +437,40 @@ BEGIN
         PERFORM private.raise_unknown_subscription(in_subscription);
     END IF;
 
-    WITH acked AS (
-        DELETE FROM data.subscription_events AS se
-        WHERE se.subscription_name = in_subscription
-          AND se.event_id = ANY (in_event_ids)
-          AND se.consumer = in_consumer
-          AND se.leased_until > pg_catalog.clock_timestamp()
-        RETURNING se.event_id)
-    SELECT COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
+    -- First deliveries: out of the consumer's leases (locked, so that a claim expiring them
+    -- meanwhile either comes first, and nothing is acknowledged, or waits).
+    FOR l_lease IN
+        SELECT l.lease_id, l.events
+        FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
+        FOR UPDATE
+    LOOP
+        l_keep := ARRAY(SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_lease.events) WITH ORDINALITY AS r
+                        WHERE r.id <> ALL (in_event_ids) ORDER BY r.ordinality);
+        CONTINUE WHEN pg_catalog.cardinality(l_keep) = pg_catalog.cardinality(l_lease.events);
+        l_acked := l_acked || ARRAY(SELECT r.id FROM pg_catalog.unnest(l_lease.events) AS r
+                                    WHERE r.id = ANY (in_event_ids));
+        IF pg_catalog.cardinality(l_keep) = 0 THEN
+            DELETE FROM data.subscription_leases AS l
+            WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id;
+        ELSE
+            UPDATE data.subscription_leases AS l SET events = l_keep
+            WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id;
+        END IF;
+    END LOOP;
+
+    -- Events delivered again.
+    IF pg_catalog.cardinality(l_acked) < pg_catalog.cardinality(in_event_ids) THEN
+        WITH acked AS (
+            DELETE FROM data.subscription_events AS se
+            WHERE se.subscription_name = in_subscription
+              AND se.event_id = ANY (in_event_ids)
+              AND se.consumer = in_consumer
+              AND se.leased_until > l_now
+            RETURNING se.event_id)
+        SELECT l_acked || COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
+    END IF;
 
     -- An id that names no event at all is a mistake, not a late ack: nothing is acknowledged.
     IF pg_catalog.cardinality(l_acked) < pg_catalog.cardinality(in_event_ids) THEN
@@ -356,7 +503,10 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    l_now timestamptz := pg_catalog.clock_timestamp();
     l_max_attempts integer;
+    l_error text := pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000);
+    l_lease record;
     l_event record;
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
@@ -369,14 +519,46 @@ BEGIN
         PERFORM private.raise_unknown_subscription(in_subscription);
     END IF;
 
+    -- A first delivery: it leaves the consumer's lease with the later events of its stream
+    -- there (they cannot go before it), as rows of their own: it a failed attempt, they waiting.
+    SELECT l.lease_id, l.events, r.stream_type, r.stream_id, r.version INTO l_lease
+    FROM data.subscription_leases AS l
+    CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
+    WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
+      AND r.id = in_event_id
+    FOR UPDATE OF l;
+    IF FOUND THEN
+        INSERT INTO data.subscription_events
+            (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+             stream_type, stream_id, version, attempts, last_error, parked_at)
+        SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+               r.stream_type, r.stream_id, r.version,
+               CASE WHEN r.id = in_event_id THEN 1 ELSE 0 END,
+               CASE WHEN r.id = in_event_id THEN l_error END,
+               CASE WHEN r.id = in_event_id AND l_max_attempts <= 1 THEN l_now END
+        FROM pg_catalog.unnest(l_lease.events) AS r
+        WHERE r.stream_type = l_lease.stream_type AND r.stream_id = l_lease.stream_id AND r.version >= l_lease.version;
+        UPDATE data.subscription_leases AS l
+        SET events = ARRAY(SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_lease.events) WITH ORDINALITY AS r
+                           WHERE NOT (r.stream_type = l_lease.stream_type AND r.stream_id = l_lease.stream_id
+                                      AND r.version >= l_lease.version)
+                           ORDER BY r.ordinality)
+        WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id;
+        DELETE FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id
+          AND pg_catalog.cardinality(l.events) = 0;
+        RETURN true;
+    END IF;
+
+    -- An event delivered again.
     UPDATE data.subscription_events AS se
-    SET consumer = NULL, leased_at = NULL, leased_until = NULL,
-        last_error = pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000),
-        parked_at = CASE WHEN se.attempts >= l_max_attempts THEN pg_catalog.clock_timestamp() END
+    SET consumer = NULL, leased_at = NULL, leased_until = NULL, last_error = l_error,
+        parked_at = CASE WHEN se.attempts >= l_max_attempts THEN l_now END
     WHERE se.subscription_name = in_subscription
       AND se.event_id = in_event_id
       AND se.consumer = in_consumer
-      AND se.leased_until > pg_catalog.clock_timestamp()
+      AND se.leased_until > l_now
     RETURNING se.stream_type, se.stream_id, se.version INTO l_event;
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT FROM data.subscription_events AS se
@@ -385,8 +567,7 @@ BEGIN
         END IF;
         RETURN false;
     END IF;
-    -- Later events of its stream this consumer holds cannot go before it: they wait again
-    -- (not a failed attempt of theirs).
+    -- Later events of its stream this consumer holds wait again (not a failed attempt of theirs).
     UPDATE data.subscription_events AS se
     SET consumer = NULL, leased_at = NULL, leased_until = NULL, attempts = se.attempts - 1
     WHERE se.subscription_name = in_subscription
@@ -407,6 +588,7 @@ argument, ZE004 an id that names no event, ZE013 unknown subscription.$$;
 
 REVOKE ALL ON FUNCTION private.log_positions(integer, xid8, bigint, integer, text[], text[], integer, xid8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(text, uuid[], timestamptz[], integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.subscription_intake(data.subscriptions, integer, integer, xid8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.claim_events(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.ack_events(text, text, uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.nack_event(text, text, uuid, text) FROM PUBLIC;

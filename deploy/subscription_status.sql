@@ -45,12 +45,16 @@ AS $$
            (SELECT count(*)::integer FROM data.subscription_consumers AS m
             WHERE m.subscription_name = s.subscription_name
               AND (m.last_claim_at > pg_catalog.now() - s.lease
+                   OR EXISTS (SELECT FROM data.subscription_leases AS l
+                              WHERE l.subscription_name = s.subscription_name AND l.consumer = m.consumer
+                                AND l.leased_until > pg_catalog.now())
                    OR EXISTS (SELECT FROM data.subscription_events AS se
                               WHERE se.subscription_name = s.subscription_name AND se.consumer = m.consumer
                                 AND se.leased_until > pg_catalog.now()))),
            counts.behind + taken.waiting,
            counts.exact AND taken.waiting <= 10000,
-           taken.in_flight, taken.waiting, taken.parked, taken.oldest_lease_age, last_claim.at,
+           taken.in_flight + first.in_flight, taken.waiting, taken.parked,
+           pg_catalog.now() - LEAST(taken.oldest_leased_at, first.oldest_leased_at), last_claim.at,
            counts.held_back,
            o.pid, o.database, o.username, o.age, o.query,
            s.stream_types, s.event_types, s.max_attempts, s.lease
@@ -64,11 +68,15 @@ AS $$
         SELECT count(*) FILTER (WHERE t.consumer IS NOT NULL) AS in_flight,
                count(*) FILTER (WHERE t.consumer IS NULL AND t.parked_at IS NULL) AS waiting,
                count(*) FILTER (WHERE t.parked_at IS NOT NULL) AS parked,
-               pg_catalog.now() - min(t.leased_at) AS oldest_lease_age
+               min(t.leased_at) AS oldest_leased_at
         FROM (SELECT se.consumer, se.parked_at, se.leased_at
               FROM data.subscription_events AS se
               WHERE se.subscription_name = s.subscription_name
               LIMIT 30001) AS t) AS taken
+    CROSS JOIN LATERAL (  -- one row per claim in flight: as many as consumers, give or take
+        SELECT COALESCE(sum(pg_catalog.cardinality(l.events)), 0)::bigint AS in_flight, min(l.leased_at) AS oldest_leased_at
+        FROM data.subscription_leases AS l
+        WHERE l.subscription_name = s.subscription_name) AS first
     CROSS JOIN LATERAL (SELECT max(m.last_claim_at) AS at FROM data.subscription_consumers AS m
                         WHERE m.subscription_name = s.subscription_name) AS last_claim
     ORDER BY s.subscription_name;

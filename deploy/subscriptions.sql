@@ -5,8 +5,12 @@
 -- database (README: Consumers). The tables only; the functions are subscription_admin,
 -- subscription_claims and subscription_status. A subscription takes events in from the log
 -- in log order (its cursor), hands them out under leases, and forgets an event once it is
--- acknowledged: data.subscription_events holds only what is taken in and not acknowledged
--- (in flight, waiting behind an earlier event of its stream, or parked).
+-- acknowledged. What is taken in and not acknowledged is in one of two places:
+--   * data.subscription_leases: a claim's first deliveries, one row per claim (the common
+--     path writes one row per claim and deletes it with the acknowledgement, not one row
+--     per event);
+--   * data.subscription_events: one row per event that needs one: delivered again (after a
+--     nack or an expired lease), waiting behind an earlier event of its stream, or parked.
 
 BEGIN;
 
@@ -34,6 +38,39 @@ COMMENT ON TABLE data.subscriptions IS 'Subscriptions (consumer groups over the 
 COMMENT ON COLUMN data.subscriptions.lease IS 'How long a claimed event stays with its consumer before it counts as failed';
 COMMENT ON COLUMN data.subscriptions.max_attempts IS 'Failed deliveries (nack or expired lease) after which an event is parked';
 
+-- Where an event is in the log, and its stream.
+CREATE TYPE private.subscription_event_ref AS (
+    id              uuid,
+    created_at      timestamptz,
+    generation      integer,
+    transaction_id  xid8,
+    global_position bigint,
+    stream_type     text,
+    stream_id       uuid,
+    version         integer
+);
+
+-- First deliveries: the events one claim took in from the log and leased to its consumer, in
+-- log order; acknowledged events leave the array, the row goes with the last one. An expired
+-- lease turns what is left into rows of data.subscription_events (a failed attempt each).
+CREATE TABLE data.subscription_leases (
+    subscription_name text NOT NULL REFERENCES data.subscriptions ON DELETE CASCADE,
+    lease_id          bigint GENERATED ALWAYS AS IDENTITY,
+    consumer          text NOT NULL,
+    leased_at         timestamptz NOT NULL,
+    leased_until      timestamptz NOT NULL,
+    events            private.subscription_event_ref[] NOT NULL,
+    PRIMARY KEY (subscription_name, lease_id)
+);
+
+-- Written once, read whole, never searched: no compression to pay for on every claim.
+ALTER TABLE data.subscription_leases ALTER COLUMN events SET STORAGE EXTERNAL;
+
+CREATE INDEX subscription_leases_consumer_idx ON data.subscription_leases (subscription_name, consumer);
+
+COMMENT ON TABLE data.subscription_leases IS
+    'First deliveries of a subscription, one row per claim: the events leased to a consumer and not acknowledged yet';
+
 CREATE TABLE data.subscription_events (
     subscription_name text NOT NULL REFERENCES data.subscriptions ON DELETE CASCADE,
     event_id          uuid NOT NULL,
@@ -56,8 +93,9 @@ CREATE TABLE data.subscription_events (
 );
 
 -- Waiting events in log order (the next to hand out).
-CREATE INDEX subscription_events_log_idx
-    ON data.subscription_events (subscription_name, generation, transaction_id, global_position);
+CREATE INDEX subscription_events_waiting_idx
+    ON data.subscription_events (subscription_name, generation, transaction_id, global_position)
+    WHERE consumer IS NULL AND parked_at IS NULL;
 -- Is a stream busy (an event in flight, parked or waiting)?
 CREATE INDEX subscription_events_stream_idx
     ON data.subscription_events (subscription_name, stream_type, stream_id, version);
@@ -68,7 +106,7 @@ CREATE INDEX subscription_events_parked_idx
     ON data.subscription_events (subscription_name, parked_at) WHERE parked_at IS NOT NULL;
 
 COMMENT ON TABLE data.subscription_events IS
-    'Events a subscription has taken in and not had acknowledged: in flight, waiting behind their stream, or parked';
+    'Events of a subscription delivered again, waiting behind an earlier event of their stream, or parked';
 
 CREATE TABLE data.subscription_consumers (
     subscription_name text NOT NULL REFERENCES data.subscriptions ON DELETE CASCADE,

@@ -26,12 +26,27 @@ CREATE TYPE private.subscription_delivery AS (
 	attempt integer
 );
 
+CREATE TYPE private.subscription_event_ref AS (
+	id uuid,
+	created_at timestamp with time zone,
+	generation integer,
+	transaction_id xid8,
+	global_position bigint,
+	stream_type text,
+	stream_id uuid,
+	version integer
+);
+
 CREATE FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    l_acked uuid[];
+    l_now timestamptz := pg_catalog.clock_timestamp();
+    l_lease record;
+    l_keep private.subscription_event_ref[];
+    l_count integer := 0;
+    l_acked uuid[] := '{}';
     l_unknown uuid;
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
@@ -45,14 +60,40 @@ BEGIN
         PERFORM private.raise_unknown_subscription(in_subscription);
     END IF;
 
-    WITH acked AS (
-        DELETE FROM data.subscription_events AS se
-        WHERE se.subscription_name = in_subscription
-          AND se.event_id = ANY (in_event_ids)
-          AND se.consumer = in_consumer
-          AND se.leased_until > pg_catalog.clock_timestamp()
-        RETURNING se.event_id)
-    SELECT COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
+    -- First deliveries: out of the consumer's leases (locked, so that a claim expiring them
+    -- meanwhile either comes first, and nothing is acknowledged, or waits).
+    FOR l_lease IN
+        SELECT l.lease_id, l.events
+        FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
+        FOR UPDATE
+    LOOP
+        l_keep := ARRAY(SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_lease.events) WITH ORDINALITY AS r
+                        WHERE r.id <> ALL (in_event_ids) ORDER BY r.ordinality);
+        CONTINUE WHEN pg_catalog.cardinality(l_keep) = pg_catalog.cardinality(l_lease.events);
+        l_acked := l_acked || ARRAY(SELECT r.id FROM pg_catalog.unnest(l_lease.events) AS r
+                                    WHERE r.id = ANY (in_event_ids));
+        IF pg_catalog.cardinality(l_keep) = 0 THEN
+            DELETE FROM data.subscription_leases AS l
+            WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id;
+        ELSE
+            UPDATE data.subscription_leases AS l SET events = l_keep
+            WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id;
+        END IF;
+    END LOOP;
+
+    -- Events delivered again.
+    IF pg_catalog.cardinality(l_acked) < pg_catalog.cardinality(in_event_ids) THEN
+        WITH acked AS (
+            DELETE FROM data.subscription_events AS se
+            WHERE se.subscription_name = in_subscription
+              AND se.event_id = ANY (in_event_ids)
+              AND se.consumer = in_consumer
+              AND se.leased_until > l_now
+            RETURNING se.event_id)
+        SELECT l_acked || COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
+    END IF;
 
     -- An id that names no event at all is a mistake, not a late ack: nothing is acknowledged.
     IF pg_catalog.cardinality(l_acked) < pg_catalog.cardinality(in_event_ids) THEN
@@ -355,17 +396,17 @@ CREATE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limi
 DECLARE
     l_now timestamptz := pg_catalog.clock_timestamp();
     l_subscription data.subscriptions;
-    l_ids uuid[];
-    l_created timestamptz[];
-    l_attempts integer[];
-    l_new_ids uuid[];
-    l_new_created timestamptz[];
-    l_read integer;
-    l_last_generation integer;
-    l_last_transaction_id xid8;
-    l_last_global_position bigint;
+    l_ids uuid[] := '{}';
+    l_created timestamptz[] := '{}';
+    l_attempts integer[] := '{}';
+    l_room integer;
     l_horizon record;
-    l_deliveries private.subscription_delivery[];
+    l_intake record;
+    l_last private.subscription_event_ref;
+    l_wait uuid[];
+    l_first private.subscription_event_ref[];
+    l_deliveries private.subscription_delivery[] := '{}';
+    l_has_rows boolean;
 BEGIN
     PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
     IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
@@ -374,7 +415,22 @@ BEGIN
     END IF;
     l_subscription := private.lock_subscription(in_subscription);
 
-    -- 1. Expired leases are failed attempts: the event waits again, or is parked.
+    -- 1. Expired leases are failed attempts: the event waits again, or is parked. First
+    -- deliveries become rows of their own; so do events delivered again.
+    WITH expired AS (
+        DELETE FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.leased_until <= l_now
+        RETURNING l.consumer, l.events)
+    INSERT INTO data.subscription_events
+        (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+         stream_type, stream_id, version, attempts, last_error, parked_at)
+    SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+           r.stream_type, r.stream_id, r.version, 1,
+           pg_catalog.format('the lease of consumer %s expired (attempt 1)', pg_catalog.left(x.consumer, 200)),
+           CASE WHEN l_subscription.max_attempts <= 1 THEN l_now END
+    FROM expired AS x
+    CROSS JOIN LATERAL pg_catalog.unnest(x.events) AS r;
+
     UPDATE data.subscription_events AS se
     SET consumer = NULL, leased_at = NULL, leased_until = NULL,
         last_error = pg_catalog.format('the lease of consumer %s expired (attempt %s)',
@@ -384,101 +440,148 @@ BEGIN
       AND se.consumer IS NOT NULL
       AND se.leased_until <= l_now;
 
-    -- 2. Waiting events of streams with nothing in flight or parked, in log order.
-    WITH busy AS MATERIALIZED (
-        SELECT DISTINCT b.stream_type, b.stream_id
-        FROM data.subscription_events AS b
-        WHERE b.subscription_name = in_subscription
-          AND (b.consumer IS NOT NULL OR b.parked_at IS NOT NULL)),
-    picked AS (
-        SELECT w.event_id
-        FROM data.subscription_events AS w
-        WHERE w.subscription_name = in_subscription
-          AND w.consumer IS NULL AND w.parked_at IS NULL
-          AND NOT EXISTS (SELECT FROM busy AS b WHERE b.stream_type = w.stream_type AND b.stream_id = w.stream_id)
-        ORDER BY w.generation, w.transaction_id, w.global_position
-        LIMIT in_limit),
-    leased AS (
-        UPDATE data.subscription_events AS se
-        SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
-            attempts = se.attempts + 1
-        FROM picked AS p
-        WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
-        RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
-    SELECT pg_catalog.array_agg(l.event_id ORDER BY l.generation, l.transaction_id, l.global_position),
-           pg_catalog.array_agg(l.event_created_at ORDER BY l.generation, l.transaction_id, l.global_position),
-           pg_catalog.array_agg(l.attempts ORDER BY l.generation, l.transaction_id, l.global_position)
-    INTO l_ids, l_created, l_attempts
-    FROM leased AS l;
-    l_ids := COALESCE(l_ids, '{}');
-    l_created := COALESCE(l_created, '{}');
-    l_attempts := COALESCE(l_attempts, '{}');
+    -- 2. Events waiting to be delivered (again) whose stream has nothing in flight or parked,
+    -- in log order; several of one stream go together, in version order.
+    l_has_rows := EXISTS (SELECT FROM data.subscription_events AS x WHERE x.subscription_name = in_subscription);
+    IF l_has_rows AND EXISTS (SELECT FROM data.subscription_events AS w
+                              WHERE w.subscription_name = in_subscription AND w.consumer IS NULL AND w.parked_at IS NULL) THEN
+        -- NOT IN over the busy streams: a hashed lookup (a join against them was planned as a
+        -- nested loop, quadratic in the events in flight when consumers fell behind).
+        WITH picked AS (
+            SELECT w.event_id
+            FROM data.subscription_events AS w
+            WHERE w.subscription_name = in_subscription
+              AND w.consumer IS NULL AND w.parked_at IS NULL
+              AND (w.stream_type, w.stream_id) NOT IN (
+                  SELECT b.stream_type, b.stream_id
+                  FROM data.subscription_events AS b
+                  WHERE b.subscription_name = in_subscription
+                    AND (b.consumer IS NOT NULL OR b.parked_at IS NOT NULL)
+                  UNION ALL
+                  SELECT r.stream_type, r.stream_id
+                  FROM data.subscription_leases AS l
+                  CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
+                  WHERE l.subscription_name = in_subscription)
+            ORDER BY w.generation, w.transaction_id, w.global_position
+            LIMIT in_limit),
+        leased AS (
+            UPDATE data.subscription_events AS se
+            SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
+                attempts = se.attempts + 1
+            FROM picked AS p
+            WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
+            RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
+        SELECT COALESCE(pg_catalog.array_agg(l.event_id ORDER BY l.generation, l.transaction_id, l.global_position), '{}'),
+               COALESCE(pg_catalog.array_agg(l.event_created_at ORDER BY l.generation, l.transaction_id, l.global_position), '{}'),
+               COALESCE(pg_catalog.array_agg(l.attempts ORDER BY l.generation, l.transaction_id, l.global_position), '{}')
+        INTO l_ids, l_created, l_attempts
+        FROM leased AS l;
+
+        BEGIN
+            l_deliveries := ARRAY(
+                SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                           u.created_at, d.attempt)::private.subscription_delivery
+                FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
+                     WITH ORDINALITY AS d(id, created_at, attempt, ord)
+                JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                ORDER BY d.ord);
+        EXCEPTION WHEN OTHERS THEN
+            l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
+        END;
+    END IF;
 
     -- 3. Room left: take new events in from the log. The horizon first, then (a later
-    -- statement, a later snapshot) the events before it. An event of a busy stream waits;
-    -- the others go to this consumer (several of one stream in version order).
-    IF pg_catalog.cardinality(l_ids) < in_limit THEN
+    -- statement, a later snapshot) the events before it.
+    l_room := in_limit - pg_catalog.cardinality(l_ids);
+    IF l_room > 0 THEN
         l_horizon := private.read_horizon();
-        WITH fresh AS MATERIALIZED (
-            SELECT f.*, pg_catalog.row_number() OVER () AS ord
-            FROM private.log_positions(l_subscription.generation, l_subscription.transaction_id,
-                                       l_subscription.global_position, in_limit - pg_catalog.cardinality(l_ids),
-                                       l_subscription.event_types, l_subscription.stream_types,
-                                       l_horizon.generation, l_horizon.transaction_id) AS f),
-        taken AS (
-            INSERT INTO data.subscription_events AS se
-                (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
-                 stream_type, stream_id, version, attempts, consumer, leased_at, leased_until)
-            SELECT in_subscription, f.id, f.created_at, f.generation, f.transaction_id, f.global_position,
-                   f.stream_type, f.stream_id, f.version,
-                   CASE WHEN b.busy THEN 0 ELSE 1 END,
-                   CASE WHEN b.busy THEN NULL ELSE in_consumer END,
-                   CASE WHEN b.busy THEN NULL ELSE l_now END,
-                   CASE WHEN b.busy THEN NULL ELSE l_now + l_subscription.lease END
-            FROM fresh AS f
-            CROSS JOIN LATERAL (
-                SELECT EXISTS (SELECT FROM data.subscription_events AS x
-                               WHERE x.subscription_name = in_subscription
-                                 AND x.stream_type = f.stream_type AND x.stream_id = f.stream_id) AS busy) AS b
-            WHERE NOT EXISTS (SELECT FROM data.subscription_skips AS k
-                              WHERE k.subscription_name = in_subscription AND k.event_id = f.id)
-            RETURNING se.event_id, se.event_created_at, se.consumer, se.generation, se.transaction_id,
-                      se.global_position)
-        SELECT (SELECT count(*) FROM fresh),
-               (SELECT f.generation FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
-               (SELECT f.transaction_id FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
-               (SELECT f.global_position FROM fresh AS f ORDER BY f.ord DESC LIMIT 1),
-               (SELECT pg_catalog.array_agg(t.event_id ORDER BY t.generation, t.transaction_id, t.global_position)
-                FROM taken AS t WHERE t.consumer IS NOT NULL),
-               (SELECT pg_catalog.array_agg(t.event_created_at ORDER BY t.generation, t.transaction_id, t.global_position)
-                FROM taken AS t WHERE t.consumer IS NOT NULL)
-        INTO l_read, l_last_generation, l_last_transaction_id, l_last_global_position, l_new_ids, l_new_created;
+        l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
 
         -- The cursor: past the last event read; past everything before the horizon if the
         -- read ended before the limit (all of it was read). Never backwards (the horizon of
         -- a conservative read can be lower than an earlier one).
-        IF l_read < in_limit - pg_catalog.cardinality(l_ids) THEN
-            l_last_generation := l_horizon.generation;
-            l_last_transaction_id := l_horizon.transaction_id;
-            l_last_global_position := -1;
+        IF pg_catalog.cardinality(l_intake.refs) < l_room THEN
+            l_last := ROW(NULL, NULL, l_horizon.generation, l_horizon.transaction_id, -1, NULL, NULL, NULL);
+        ELSE
+            l_last := l_intake.refs[pg_catalog.cardinality(l_intake.refs)];
         END IF;
-        IF l_last_generation IS NOT NULL THEN
-            UPDATE data.subscriptions AS s
-            SET generation = l_last_generation, transaction_id = l_last_transaction_id,
-                global_position = l_last_global_position
-            WHERE s.subscription_name = in_subscription
-              AND (s.generation, s.transaction_id, s.global_position)
-                  < (l_last_generation, l_last_transaction_id, l_last_global_position);
-        END IF;
+        UPDATE data.subscriptions AS s
+        SET generation = l_last.generation, transaction_id = l_last.transaction_id,
+            global_position = l_last.global_position
+        WHERE s.subscription_name = in_subscription
+          AND (s.generation, s.transaction_id, s.global_position)
+              < (l_last.generation, l_last.transaction_id, l_last.global_position);
 
-        l_ids := l_ids || COALESCE(l_new_ids, '{}');
-        l_created := l_created || COALESCE(l_new_created, '{}');
-        l_attempts := l_attempts || pg_catalog.array_fill(1, ARRAY[pg_catalog.cardinality(COALESCE(l_new_ids, '{}'))]);
+        IF pg_catalog.cardinality(l_intake.refs) > 0 THEN
+            -- Skipped events are never delivered (a reset may bring the cursor back to them).
+            IF EXISTS (SELECT FROM data.subscription_skips AS k WHERE k.subscription_name = in_subscription) THEN
+                l_intake.refs := ARRAY(
+                    SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_intake.refs) WITH ORDINALITY AS r
+                    WHERE NOT EXISTS (SELECT FROM data.subscription_skips AS k
+                                      WHERE k.subscription_name = in_subscription AND k.event_id = r.id)
+                    ORDER BY r.ordinality);
+            END IF;
+
+            -- An event waits if its stream is busy (an event of it in flight, waiting or
+            -- parked), or if it cannot be read or comes after one of its stream that cannot.
+            WITH fresh AS (
+                SELECT r.id, r.stream_type, r.stream_id, r.version
+                FROM pg_catalog.unnest(l_intake.refs) AS r),
+            unreadable AS (
+                SELECT f.stream_type, f.stream_id, min(f.version) AS version
+                FROM fresh AS f WHERE f.id = ANY (l_intake.unreadable_ids)
+                GROUP BY f.stream_type, f.stream_id)
+            SELECT COALESCE(pg_catalog.array_agg(f.id), '{}') INTO l_wait
+            FROM fresh AS f
+            WHERE (l_has_rows AND EXISTS (SELECT FROM data.subscription_events AS x
+                          WHERE x.subscription_name = in_subscription
+                            AND x.stream_type = f.stream_type AND x.stream_id = f.stream_id))
+               OR (f.stream_type, f.stream_id) IN (SELECT b.stream_type, b.stream_id  -- hashed
+                                                   FROM data.subscription_leases AS l
+                                                   CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS b
+                                                   WHERE l.subscription_name = in_subscription)
+               OR (pg_catalog.cardinality(l_intake.unreadable_ids) > 0  -- rare: no scan per event otherwise
+                   AND EXISTS (SELECT FROM unreadable AS u
+                               WHERE u.stream_type = f.stream_type AND u.stream_id = f.stream_id
+                                 AND u.version <= f.version));
+
+            IF pg_catalog.cardinality(l_wait) > 0 THEN
+                INSERT INTO data.subscription_events
+                    (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+                     stream_type, stream_id, version, attempts, last_error, parked_at)
+                SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+                       r.stream_type, r.stream_id, r.version, 0, u.error,
+                       CASE WHEN u.error IS NOT NULL THEN l_now END
+                FROM pg_catalog.unnest(l_intake.refs) AS r
+                LEFT JOIN ROWS FROM (pg_catalog.unnest(l_intake.unreadable_ids), pg_catalog.unnest(l_intake.unreadable_errors))
+                          AS u(id, error) ON u.id = r.id
+                WHERE r.id = ANY (l_wait);
+            END IF;
+
+            -- The rest: first deliveries to this consumer, one row for the lot.
+            l_first := ARRAY(
+                SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_intake.refs) WITH ORDINALITY AS r
+                WHERE r.id <> ALL (l_wait)
+                ORDER BY r.ordinality);
+            IF pg_catalog.cardinality(l_first) > 0 THEN
+                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events)
+                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first);
+                l_deliveries := l_deliveries || ARRAY(
+                    SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                               e.created_at, 1)::private.subscription_delivery
+                    FROM pg_catalog.unnest(l_intake.events) WITH ORDINALITY AS e
+                    WHERE e.id <> ALL (l_wait)
+                      AND e.id IN (SELECT f.id FROM pg_catalog.unnest(l_first) AS f)
+                    ORDER BY e.ordinality);
+            END IF;
+        END IF;
     END IF;
 
     INSERT INTO data.subscription_consumers AS m
         (subscription_name, consumer, first_claim_at, last_claim_at, events_claimed)
-    VALUES (in_subscription, in_consumer, l_now, l_now, pg_catalog.cardinality(l_ids))
+    VALUES (in_subscription, in_consumer, l_now, l_now, pg_catalog.cardinality(l_deliveries))
     ON CONFLICT (subscription_name, consumer) DO UPDATE
         SET last_claim_at = excluded.last_claim_at,
             events_claimed = m.events_claimed + excluded.events_claimed;
@@ -487,27 +590,16 @@ BEGIN
     WHERE m.subscription_name = in_subscription
       AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
 
-    -- 4. What the consumer gets: the events as every reader reads them (upcast).
-    BEGIN
-        l_deliveries := ARRAY(
-            SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
-                       u.created_at, d.attempt)::private.subscription_delivery
-            FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts)) WITH ORDINALITY AS d(id, created_at, attempt, ord)
-            JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
-            ORDER BY d.ord);
-    EXCEPTION WHEN OTHERS THEN
-        l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
-    END;
-
     RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
 END;
 $$;
 
 COMMENT ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) IS 'Up to in_limit events of the subscription, leased to in_consumer (a name the consumer
-chooses) until now + the subscription''s lease, in log order, payloads upcast. attempt is 1 on
-the first delivery. No event is handed out while another event of its stream is in flight or
-parked. Call it in a transaction of its own (autocommit): claims of one subscription queue on
-its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.';
+chooses) until now + the subscription''s lease, payloads upcast: events delivered again first,
+then new ones, each in log order. attempt is 1 on the first delivery. No event is handed out
+while another event of its stream is in flight or parked; several of one stream come in
+version order. Call it in a transaction of its own (autocommit): claims of one subscription
+queue on its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.';
 
 CREATE PROCEDURE api.create_customer(IN in_name text, IN in_email text DEFAULT NULL::text, INOUT io_customer_id uuid DEFAULT NULL::uuid)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -952,7 +1044,10 @@ CREATE FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    l_now timestamptz := pg_catalog.clock_timestamp();
     l_max_attempts integer;
+    l_error text := pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000);
+    l_lease record;
     l_event record;
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
@@ -965,14 +1060,46 @@ BEGIN
         PERFORM private.raise_unknown_subscription(in_subscription);
     END IF;
 
+    -- A first delivery: it leaves the consumer's lease with the later events of its stream
+    -- there (they cannot go before it), as rows of their own: it a failed attempt, they waiting.
+    SELECT l.lease_id, l.events, r.stream_type, r.stream_id, r.version INTO l_lease
+    FROM data.subscription_leases AS l
+    CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
+    WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
+      AND r.id = in_event_id
+    FOR UPDATE OF l;
+    IF FOUND THEN
+        INSERT INTO data.subscription_events
+            (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+             stream_type, stream_id, version, attempts, last_error, parked_at)
+        SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+               r.stream_type, r.stream_id, r.version,
+               CASE WHEN r.id = in_event_id THEN 1 ELSE 0 END,
+               CASE WHEN r.id = in_event_id THEN l_error END,
+               CASE WHEN r.id = in_event_id AND l_max_attempts <= 1 THEN l_now END
+        FROM pg_catalog.unnest(l_lease.events) AS r
+        WHERE r.stream_type = l_lease.stream_type AND r.stream_id = l_lease.stream_id AND r.version >= l_lease.version;
+        UPDATE data.subscription_leases AS l
+        SET events = ARRAY(SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_lease.events) WITH ORDINALITY AS r
+                           WHERE NOT (r.stream_type = l_lease.stream_type AND r.stream_id = l_lease.stream_id
+                                      AND r.version >= l_lease.version)
+                           ORDER BY r.ordinality)
+        WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id;
+        DELETE FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.lease_id = l_lease.lease_id
+          AND pg_catalog.cardinality(l.events) = 0;
+        RETURN true;
+    END IF;
+
+    -- An event delivered again.
     UPDATE data.subscription_events AS se
-    SET consumer = NULL, leased_at = NULL, leased_until = NULL,
-        last_error = pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000),
-        parked_at = CASE WHEN se.attempts >= l_max_attempts THEN pg_catalog.clock_timestamp() END
+    SET consumer = NULL, leased_at = NULL, leased_until = NULL, last_error = l_error,
+        parked_at = CASE WHEN se.attempts >= l_max_attempts THEN l_now END
     WHERE se.subscription_name = in_subscription
       AND se.event_id = in_event_id
       AND se.consumer = in_consumer
-      AND se.leased_until > pg_catalog.clock_timestamp()
+      AND se.leased_until > l_now
     RETURNING se.stream_type, se.stream_id, se.version INTO l_event;
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT FROM data.subscription_events AS se
@@ -981,8 +1108,7 @@ BEGIN
         END IF;
         RETURN false;
     END IF;
-    -- Later events of its stream this consumer holds cannot go before it: they wait again
-    -- (not a failed attempt of theirs).
+    -- Later events of its stream this consumer holds wait again (not a failed attempt of theirs).
     UPDATE data.subscription_events AS se
     SET consumer = NULL, leased_at = NULL, leased_until = NULL, attempts = se.attempts - 1
     WHERE se.subscription_name = in_subscription
@@ -1361,6 +1487,7 @@ BEGIN
     -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
     -- consumer still holding a lease acknowledges nothing any more.
     DELETE FROM data.subscription_events AS se WHERE se.subscription_name = in_subscription;
+    DELETE FROM data.subscription_leases AS l WHERE l.subscription_name = in_subscription;
     UPDATE data.subscriptions AS s
     SET generation = l_position.generation,
         transaction_id = l_position.transaction_id,
@@ -2796,7 +2923,7 @@ CREATE TABLE data.subscription_events (
     CONSTRAINT subscription_events_check1 CHECK (((parked_at IS NULL) OR (consumer IS NULL)))
 );
 
-COMMENT ON TABLE data.subscription_events IS 'Events a subscription has taken in and not had acknowledged: in flight, waiting behind their stream, or parked';
+COMMENT ON TABLE data.subscription_events IS 'Events of a subscription delivered again, waiting behind an earlier event of their stream, or parked';
 
 CREATE FUNCTION private.parked_event(in_subscription text, in_event_id uuid) RETURNS data.subscription_events
     LANGUAGE plpgsql
@@ -2994,7 +3121,8 @@ DECLARE
 BEGIN
     FOR l_item IN
         SELECT d.id, d.created_at, d.attempt, e.stream_type || '/' || e.stream_id::text AS stream
-        FROM ROWS FROM (pg_catalog.unnest(in_ids), pg_catalog.unnest(in_created), pg_catalog.unnest(in_attempts)) WITH ORDINALITY AS d(id, created_at, attempt, ord)
+        FROM ROWS FROM (pg_catalog.unnest(in_ids), pg_catalog.unnest(in_created), pg_catalog.unnest(in_attempts))
+             WITH ORDINALITY AS d(id, created_at, attempt, ord)
         JOIN data.events AS e ON e.id = d.id AND e.created_at = d.created_at
         ORDER BY d.ord
     LOOP
@@ -3512,6 +3640,58 @@ CREATE FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_vers
            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type);
 $$;
 
+CREATE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_ref private.subscription_event_ref;
+    l_event data.events;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    unreadable_ids := '{}';
+    unreadable_errors := '{}';
+    BEGIN
+        events := ARRAY(
+            SELECT e FROM private.log_events(in_subscription.generation, in_subscription.transaction_id,
+                                             in_subscription.global_position, in_limit,
+                                             in_subscription.event_types, in_subscription.stream_types,
+                                             in_horizon_generation, in_horizon_transaction_id) AS e);
+        refs := ARRAY(
+            SELECT ROW(e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+                       e.stream_type, e.stream_id, e.version)::private.subscription_event_ref
+            FROM pg_catalog.unnest(events) WITH ORDINALITY AS e
+            ORDER BY e.ordinality);
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- an unreadable event among them: one by one
+    END;
+    -- Everything before the horizon was committed before the first read: this later
+    -- snapshot sees the same events.
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    FOREACH l_ref IN ARRAY refs LOOP
+        BEGIN
+            SELECT u.* INTO STRICT l_event
+            FROM private.events_upcast AS u
+            WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
+            events := events || l_event;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            unreadable_ids := unreadable_ids || l_ref.id;
+            unreadable_errors := unreadable_errors || pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000);
+        END;
+    END LOOP;
+END;
+$$;
+
 CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name text, consumers integer, events_behind bigint, events_behind_exact boolean, in_flight bigint, waiting bigint, parked bigint, oldest_in_flight_age interval, last_claim_at timestamp with time zone, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, stream_types text[], event_types text[], max_attempts integer, lease interval)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3522,12 +3702,16 @@ CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name te
            (SELECT count(*)::integer FROM data.subscription_consumers AS m
             WHERE m.subscription_name = s.subscription_name
               AND (m.last_claim_at > pg_catalog.now() - s.lease
+                   OR EXISTS (SELECT FROM data.subscription_leases AS l
+                              WHERE l.subscription_name = s.subscription_name AND l.consumer = m.consumer
+                                AND l.leased_until > pg_catalog.now())
                    OR EXISTS (SELECT FROM data.subscription_events AS se
                               WHERE se.subscription_name = s.subscription_name AND se.consumer = m.consumer
                                 AND se.leased_until > pg_catalog.now()))),
            counts.behind + taken.waiting,
            counts.exact AND taken.waiting <= 10000,
-           taken.in_flight, taken.waiting, taken.parked, taken.oldest_lease_age, last_claim.at,
+           taken.in_flight + first.in_flight, taken.waiting, taken.parked,
+           pg_catalog.now() - LEAST(taken.oldest_leased_at, first.oldest_leased_at), last_claim.at,
            counts.held_back,
            o.pid, o.database, o.username, o.age, o.query,
            s.stream_types, s.event_types, s.max_attempts, s.lease
@@ -3541,11 +3725,15 @@ CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name te
         SELECT count(*) FILTER (WHERE t.consumer IS NOT NULL) AS in_flight,
                count(*) FILTER (WHERE t.consumer IS NULL AND t.parked_at IS NULL) AS waiting,
                count(*) FILTER (WHERE t.parked_at IS NOT NULL) AS parked,
-               pg_catalog.now() - min(t.leased_at) AS oldest_lease_age
+               min(t.leased_at) AS oldest_leased_at
         FROM (SELECT se.consumer, se.parked_at, se.leased_at
               FROM data.subscription_events AS se
               WHERE se.subscription_name = s.subscription_name
               LIMIT 30001) AS t) AS taken
+    CROSS JOIN LATERAL (  -- one row per claim in flight: as many as consumers, give or take
+        SELECT COALESCE(sum(pg_catalog.cardinality(l.events)), 0)::bigint AS in_flight, min(l.leased_at) AS oldest_leased_at
+        FROM data.subscription_leases AS l
+        WHERE l.subscription_name = s.subscription_name) AS first
     CROSS JOIN LATERAL (SELECT max(m.last_claim_at) AS at FROM data.subscription_consumers AS m
                         WHERE m.subscription_name = s.subscription_name) AS last_claim
     ORDER BY s.subscription_name;
@@ -4132,6 +4320,27 @@ WITH (fillfactor='50');
 
 COMMENT ON TABLE data.subscription_consumers IS 'Who claims from a subscription: a consumer is a member while it claims at least once per lease';
 
+CREATE TABLE data.subscription_leases (
+    subscription_name text NOT NULL,
+    lease_id bigint NOT NULL,
+    consumer text NOT NULL,
+    leased_at timestamp with time zone NOT NULL,
+    leased_until timestamp with time zone NOT NULL,
+    events private.subscription_event_ref[] NOT NULL
+);
+ALTER TABLE ONLY data.subscription_leases ALTER COLUMN events SET STORAGE EXTERNAL;
+
+COMMENT ON TABLE data.subscription_leases IS 'First deliveries of a subscription, one row per claim: the events leased to a consumer and not acknowledged yet';
+
+ALTER TABLE data.subscription_leases ALTER COLUMN lease_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME data.subscription_leases_lease_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE data.subscription_skips (
     subscription_name text NOT NULL,
     event_id uuid NOT NULL,
@@ -4260,6 +4469,9 @@ ALTER TABLE ONLY data.subscription_consumers
 ALTER TABLE ONLY data.subscription_events
     ADD CONSTRAINT subscription_events_pkey PRIMARY KEY (subscription_name, event_id);
 
+ALTER TABLE ONLY data.subscription_leases
+    ADD CONSTRAINT subscription_leases_pkey PRIMARY KEY (subscription_name, lease_id);
+
 ALTER TABLE ONLY data.subscription_skips
     ADD CONSTRAINT subscription_skips_pkey PRIMARY KEY (subscription_name, event_id);
 
@@ -4324,11 +4536,13 @@ CREATE INDEX snapshots_version_idx ON data.snapshots USING btree (stream_type, s
 
 CREATE INDEX subscription_events_lease_idx ON data.subscription_events USING btree (subscription_name, leased_until) WHERE (consumer IS NOT NULL);
 
-CREATE INDEX subscription_events_log_idx ON data.subscription_events USING btree (subscription_name, generation, transaction_id, global_position);
-
 CREATE INDEX subscription_events_parked_idx ON data.subscription_events USING btree (subscription_name, parked_at) WHERE (parked_at IS NOT NULL);
 
 CREATE INDEX subscription_events_stream_idx ON data.subscription_events USING btree (subscription_name, stream_type, stream_id, version);
+
+CREATE INDEX subscription_events_waiting_idx ON data.subscription_events USING btree (subscription_name, generation, transaction_id, global_position) WHERE ((consumer IS NULL) AND (parked_at IS NULL));
+
+CREATE INDEX subscription_leases_consumer_idx ON data.subscription_leases USING btree (subscription_name, consumer);
 
 ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
@@ -4421,6 +4635,9 @@ ALTER TABLE ONLY data.subscription_consumers
 
 ALTER TABLE ONLY data.subscription_events
     ADD CONSTRAINT subscription_events_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
+
+ALTER TABLE ONLY data.subscription_leases
+    ADD CONSTRAINT subscription_leases_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
 
 ALTER TABLE ONLY data.subscription_skips
     ADD CONSTRAINT subscription_skips_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
@@ -4660,6 +4877,8 @@ REVOKE ALL ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) 
 REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;

@@ -8,6 +8,8 @@ FROM data.subscriptions WHERE false;
 SELECT subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
        stream_type, stream_id, version, attempts, consumer, leased_at, leased_until, last_error, parked_at
 FROM data.subscription_events WHERE false;
+SELECT subscription_name, lease_id, consumer, leased_at, leased_until, events
+FROM data.subscription_leases WHERE false;
 SELECT subscription_name, consumer, first_claim_at, last_claim_at, events_claimed
 FROM data.subscription_consumers WHERE false;
 SELECT subscription_name, event_id, stream_type, stream_id, version, attempts, last_error, skipped_at, skipped_by

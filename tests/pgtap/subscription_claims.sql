@@ -40,7 +40,8 @@ SELECT is((SELECT count(*)::integer FROM api.claim_events('tap', 'c3', 10)), 0, 
 SELECT throws_ok($$SELECT api.ack_events('tap', 'c1', ARRAY['018f0000-0000-7000-8000-0000000000ff'::uuid,
                                                           '018f0000-0000-7000-8000-000000000001'::uuid])$$,
                  'ZE004', NULL, 'an id that names no event');
-SELECT is((SELECT count(*)::integer FROM data.subscription_events WHERE event_id = '018f0000-0000-7000-8000-000000000001'), 1,
+SELECT is((SELECT count(*)::integer FROM data.subscription_leases AS l, unnest(l.events) AS r
+           WHERE r.id = '018f0000-0000-7000-8000-000000000001'), 1,
           '... and nothing was acknowledged');
 SELECT throws_ok($$SELECT api.ack_events('tap', 'c1', NULL)$$, 'ZE003', NULL, 'NULL ids');
 SELECT is(api.ack_events('tap', 'c2', ARRAY['018f0000-0000-7000-8000-000000000001'::uuid]), 0,
@@ -63,7 +64,7 @@ SELECT is((SELECT count(*)::integer FROM api.claim_events('tap', 'c3', 10)), 0, 
 
 -- An expired lease is a failed attempt too (the lease is moved into the past here; real
 -- expiry across connections: tests/test_subscriptions.py).
-UPDATE data.subscription_events SET leased_until = clock_timestamp() - interval '1 second' WHERE consumer = 'c2';
+UPDATE data.subscription_leases SET leased_until = clock_timestamp() - interval '1 second' WHERE consumer = 'c2';
 SELECT results_eq($$SELECT version, attempt FROM api.claim_events('tap', 'c4', 10)$$, $$VALUES (1, 2), (2, 2)$$,
                   'b1 b2 again after their lease expired, second attempt');
 SELECT is((SELECT last_error FROM data.subscription_events WHERE event_id = '018f0000-0000-7000-8000-000000000003'),
