@@ -1,5 +1,5 @@
 -- Deploy eventstore:projection_runner to pg
--- requires: projection_runner@v1.2.0
+-- requires: projection_runner@v1.3.0
 -- requires: log_order
 -- requires: registered_code
 -- requires: projections
@@ -361,7 +361,11 @@ $$Applies one batch of every running projection; returns the events applied. Cal
 size below 1.$$;
 
 -- The scheduled worker (pg_cron): batches of every projection, each committed on its own,
--- until in_seconds have passed; it sleeps 0.2 s when there is nothing to do. A procedure
+-- until in_seconds have passed. Since v1.3.0, when there is nothing to do it sleeps 10 ms,
+-- doubling up to 0.2 s while nothing comes: under load a notification (the notifications
+-- projection; consumers wait on it with LISTEN) goes out within ~10-40 ms of an event becoming
+-- readable instead of up to 0.2 s (measured: p99 append-to-claim 200 ms -> see CHANGES.md);
+-- idle, it polls 5 times a second as before. A procedure
 -- (not SECURITY DEFINER) because it commits; pg_cron runs it as the role that deployed.
 -- No SET search_path: PostgreSQL refuses COMMIT in a procedure with a SET clause; every
 -- name here is qualified and the functions it calls pin their own.
@@ -373,6 +377,7 @@ DECLARE
     l_names text[];
     l_name text;
     l_applied integer;
+    l_idle_sleep numeric := 0.01;
 BEGIN
     LOOP
         l_applied := 0;
@@ -388,7 +393,10 @@ BEGIN
 
         EXIT WHEN pg_catalog.clock_timestamp() >= l_deadline;
         IF l_applied = 0 THEN
-            PERFORM pg_catalog.pg_sleep(0.2);
+            PERFORM pg_catalog.pg_sleep(l_idle_sleep);
+            l_idle_sleep := LEAST(l_idle_sleep * 2, 0.2);
+        ELSE
+            l_idle_sleep := 0.01;
         END IF;
     END LOOP;
 END;

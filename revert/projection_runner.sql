@@ -1,8 +1,8 @@
 -- Deploy eventstore:projection_runner to pg
--- requires: projection_runner@v1.1.0
+-- requires: projection_runner@v1.2.0
+-- requires: log_order
 -- requires: registered_code
 -- requires: projections
--- requires: log_order
 -- requires: roles
 -- One runner for every registered projection. A batch is one transaction: the read model
 -- and the checkpoint commit together. The projection's checkpoint row is its lock (FOR NO
@@ -10,7 +10,8 @@
 -- no role outside the bundle can take it (an advisory lock key any session could take and
 -- so stop the projection). A handler error marks that projection failed with the event and
 -- the message; the others go on. Events skipped by an admin stay skipped, rebuilds included.
--- A batch is bounded by bytes as well as by count.
+-- A batch is bounded by bytes as well as by count. Since v1.2.0 projections read with the
+-- horizon that waits only for appenders (private.read_horizon).
 
 BEGIN;
 
@@ -128,7 +129,7 @@ BEGIN
     END IF;
     -- One horizon for the read and for the checkpoint: when fewer events than the limit
     -- come back, everything before this horizon has been examined.
-    l_horizon := private.log_horizon();
+    l_horizon := private.read_horizon();  -- the statements below read with later snapshots
     IF l_p.status = 'running' AND NOT EXISTS (
             SELECT FROM data.events AS e
             WHERE (e.generation, e.transaction_id, e.global_position)

@@ -30,4 +30,13 @@ BEGIN
 END
 $$;
 
+-- Since v1.3.0 (the reworked change): the worker backs off from 10 ms when idle.
+DO $$
+BEGIN
+    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.projection_worker(numeric)'::pg_catalog.regprocedure), 'l_idle_sleep') = 0 THEN
+        RAISE EXCEPTION 'this is not the reworked projection_runner: the worker must poll again soon after work';
+    END IF;
+END
+$$;
+
 ROLLBACK;
