@@ -112,8 +112,7 @@ CREATE TABLE data.subscription_consumers (
     subscription_name text NOT NULL REFERENCES data.subscriptions ON DELETE CASCADE,
     consumer          text NOT NULL,
     first_claim_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    last_claim_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    events_claimed    bigint NOT NULL DEFAULT 0,
+    last_claim_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),  -- to a tenth of the lease
     PRIMARY KEY (subscription_name, consumer)
 ) WITH (fillfactor = 50);
 

@@ -392,6 +392,7 @@ ZE001 the order changed meanwhile (retry).';
 CREATE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer DEFAULT 100) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone, attempt integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     l_now timestamptz := pg_catalog.clock_timestamp();
@@ -407,6 +408,7 @@ DECLARE
     l_first private.subscription_event_ref[];
     l_deliveries private.subscription_delivery[] := '{}';
     l_has_rows boolean;
+    l_last_claim_at timestamptz;
 BEGIN
     PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
     IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
@@ -579,16 +581,19 @@ BEGIN
         END IF;
     END IF;
 
-    INSERT INTO data.subscription_consumers AS m
-        (subscription_name, consumer, first_claim_at, last_claim_at, events_claimed)
-    VALUES (in_subscription, in_consumer, l_now, l_now, pg_catalog.cardinality(l_deliveries))
-    ON CONFLICT (subscription_name, consumer) DO UPDATE
-        SET last_claim_at = excluded.last_claim_at,
-            events_claimed = m.events_claimed + excluded.events_claimed;
-    -- Members that stopped claiming long ago are forgotten.
-    DELETE FROM data.subscription_consumers AS m
-    WHERE m.subscription_name = in_subscription
-      AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
+    -- Membership: the time of the last claim, to a tenth of the lease (not a write per claim).
+    SELECT m.last_claim_at INTO l_last_claim_at
+    FROM data.subscription_consumers AS m
+    WHERE m.subscription_name = in_subscription AND m.consumer = in_consumer;
+    IF l_last_claim_at IS NULL OR l_last_claim_at < l_now - l_subscription.lease / 10 THEN
+        INSERT INTO data.subscription_consumers AS m (subscription_name, consumer, first_claim_at, last_claim_at)
+        VALUES (in_subscription, in_consumer, l_now, l_now)
+        ON CONFLICT (subscription_name, consumer) DO UPDATE SET last_claim_at = excluded.last_claim_at;
+        -- Members that stopped claiming long ago are forgotten.
+        DELETE FROM data.subscription_consumers AS m
+        WHERE m.subscription_name = in_subscription
+          AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
+    END IF;
 
     RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
 END;
@@ -2647,6 +2652,7 @@ CREATE FUNCTION private.log_positions(in_after_generation integer, in_after_tran
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_sort TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 BEGIN
     RETURN QUERY
@@ -2984,6 +2990,7 @@ DECLARE
     l_names text[];
     l_name text;
     l_applied integer;
+    l_idle_sleep numeric := 0.01;
 BEGIN
     LOOP
         l_applied := 0;
@@ -2999,7 +3006,10 @@ BEGIN
 
         EXIT WHEN pg_catalog.clock_timestamp() >= l_deadline;
         IF l_applied = 0 THEN
-            PERFORM pg_catalog.pg_sleep(0.2);
+            PERFORM pg_catalog.pg_sleep(l_idle_sleep);
+            l_idle_sleep := LEAST(l_idle_sleep * 2, 0.2);
+        ELSE
+            l_idle_sleep := 0.01;
         END IF;
     END LOOP;
 END;
@@ -3643,6 +3653,9 @@ $$;
 CREATE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_sort TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET jit TO 'off'
     AS $$
 DECLARE
     l_ref private.subscription_event_ref;
@@ -3653,11 +3666,18 @@ BEGIN
     unreadable_ids := '{}';
     unreadable_errors := '{}';
     BEGIN
+        -- The query of private.log_events, planned once (see the SET clauses above).
         events := ARRAY(
-            SELECT e FROM private.log_events(in_subscription.generation, in_subscription.transaction_id,
-                                             in_subscription.global_position, in_limit,
-                                             in_subscription.event_types, in_subscription.stream_types,
-                                             in_horizon_generation, in_horizon_transaction_id) AS e);
+            SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
+            FROM private.events_upcast AS e
+            WHERE (e.generation, e.transaction_id, e.global_position)
+                  > (in_subscription.generation, in_subscription.transaction_id, in_subscription.global_position)
+              AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+              AND (in_subscription.event_types IS NULL OR e.event_type = ANY (in_subscription.event_types))
+              AND (in_subscription.stream_types IS NULL OR e.stream_type = ANY (in_subscription.stream_types))
+            ORDER BY e.generation, e.transaction_id, e.global_position
+            LIMIT in_limit);
         refs := ARRAY(
             SELECT ROW(e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
                        e.stream_type, e.stream_id, e.version)::private.subscription_event_ref
@@ -4313,8 +4333,7 @@ CREATE TABLE data.subscription_consumers (
     subscription_name text NOT NULL,
     consumer text NOT NULL,
     first_claim_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_claim_at timestamp with time zone DEFAULT now() NOT NULL,
-    events_claimed bigint DEFAULT 0 NOT NULL
+    last_claim_at timestamp with time zone DEFAULT now() NOT NULL
 )
 WITH (fillfactor='50');
 

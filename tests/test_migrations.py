@@ -95,6 +95,11 @@ def test_upgrade_from_the_previous_release_keeps_data_and_projections(cluster, e
         == applied_before["order_summaries"] + 1
     with db.connect("es_admin") as a:
         assert a.execute("SELECT api.purge_idempotency_keys('30 days')").fetchone()[0] == 0, "the new release's api works"
+        # v1.4.0: a subscription from the beginning delivers the events stored before the upgrade.
+        a.execute("SELECT api.create_subscription('after_upgrade')")
+    with db.connect("es_projector") as p:
+        claimed = p.execute("SELECT id FROM api.claim_events('after_upgrade', 'c', 10000)").fetchall()
+    assert {r[0] for r in claimed} == {r[0] for r in db.execute("SELECT id FROM data.events")}
 
 
 def test_released_deploy_scripts_are_unchanged():
