@@ -14,7 +14,8 @@ from harness.cluster import REPO
 
 @pytest.mark.slow
 def test_benchmarks_run_and_print_their_ratios():
-    r = subprocess.run([sys.executable, "-m", "bench.run", "append", "rebuild", "aggregates", "--rounds", "1", "--seconds", "1",
+    r = subprocess.run([sys.executable, "-m", "bench.run", "append", "rebuild", "aggregates", "subscriptions",
+                        "--rounds", "1", "--seconds", "1",
                         "--scale", "0.002"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     results = [line for line in r.stdout.splitlines() if line.startswith("RESULT")]
@@ -28,5 +29,8 @@ def test_benchmarks_run_and_print_their_ratios():
         "RESULT rebuild/set-based statement, events per second",
         "RESULT load 10,000-event aggregate / 100-event aggregate",
         "RESULT append throughput, automatic snapshots on / off",
+        "RESULT subscription drain / get_all_events paging",
+        "RESULT append-commit to claim p99",
     ]
+    assert " 0 not claimed" in r.stdout, "every append of the latency run reached a consumer"
     assert "the two read models are identical" in r.stdout
