@@ -121,6 +121,25 @@ class Cluster:
             self.stop("immediate")
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
+    def make_standby(self, base_dir: Path | str, port: int) -> "Cluster":
+        """A hot standby of this cluster (pg_basebackup -R: streaming replication), started."""
+        standby = Cluster(base_dir, port)
+        standby.base_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            pg = pwd.getpwnam("postgres")
+            os.chown(standby.base_dir, pg.pw_uid, pg.pw_gid)
+        standby.base_dir.chmod(0o755)
+        self._run_server_cmd(str(self.bindir / "pg_basebackup"), "-D", str(standby.data_dir), "-R",
+                             "-X", "stream", "-c", "fast", "-h", str(self.socket_dir), "-p", str(self.port),
+                             "-U", "postgres")
+        # The copied postgresql.conf names the primary's port and socket: the last setting wins.
+        standby._append_as_postgres(standby.data_dir / "postgresql.conf",
+                                    f"\nport = {port}\nunix_socket_directories = '{standby.socket_dir}'\n"
+                                    "hot_standby = on\n")
+        standby.start()
+        standby.wait_ready()
+        return standby
+
     # -- clients ------------------------------------------------------------------------
 
     def env(self, dbname: str | None = None, user: str = "postgres") -> dict[str, str]:
