@@ -1,4 +1,6 @@
--- Deploy eventstore:snapshots to pg
+-- Revert eventstore:snapshots from pg (to its v1.4.0 version, without time travel)
+-- requires: snapshots@v1.1.0
+-- requires: registered_code
 -- requires: events
 -- requires: event_upcasters
 -- requires: reducers
@@ -9,6 +11,8 @@
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
+DROP FUNCTION api.load_aggregate(text, uuid, integer, timestamptz);
 
 -- (Its table is that of the first version of this change.)
 
@@ -120,7 +124,7 @@ BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
     END IF;
-    SELECT r.reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
+    SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
     FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no reducer is registered for stream type %', in_stream_type

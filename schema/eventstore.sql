@@ -915,7 +915,7 @@ COMMENT ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text,
 model follows the log within seconds (projection order_summaries).
 Errors: ZE003 NULL customer, unknown status or bad limit.';
 
-CREATE FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer DEFAULT 0) RETURNS TABLE(id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+CREATE FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer DEFAULT 0, in_to_version integer DEFAULT NULL::integer) RETURNS TABLE(id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -928,6 +928,10 @@ BEGIN
         RAISE EXCEPTION 'in_from_version must be 0 or more, got %', COALESCE(in_from_version::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
+    IF in_to_version < 0 THEN
+        RAISE EXCEPTION 'in_to_version must be NULL (to the end) or 0 or more, got %', in_to_version
+            USING ERRCODE = 'ZE003';
+    END IF;
 
     RETURN QUERY
     SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
@@ -935,11 +939,13 @@ BEGIN
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > in_from_version
+      AND (in_to_version IS NULL OR e.version <= in_to_version)
     ORDER BY e.version;
 END;
 $$;
 
-COMMENT ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer) IS 'Events of one stream after in_from_version (0 = all), in version order';
+COMMENT ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) IS 'Events of one stream after in_from_version (0 = all) up to in_to_version (NULL = to the end),
+in version order. Errors: ZE003 NULL stream, negative versions.';
 
 CREATE FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid DEFAULT NULL::uuid, in_limit integer DEFAULT 1000) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -991,7 +997,7 @@ $$;
 
 COMMENT ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) IS 'Current version of a stream: 0 for a stream with no events. Errors: ZE003 a NULL argument';
 
-CREATE FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) RETURNS TABLE(state jsonb, version integer)
+CREATE FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer DEFAULT NULL::integer, in_as_of timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(state jsonb, version integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -999,10 +1005,18 @@ DECLARE
     l_reducer record;
     l_state jsonb := '{}';
     l_version integer := 0;
+    l_to_version integer := in_as_of_version;
     l_events data.events[];
 BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_as_of_version < 0 THEN
+        RAISE EXCEPTION 'in_as_of_version must be NULL (now) or 0 or more, got %', in_as_of_version
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_as_of = 'infinity' OR in_as_of = '-infinity' THEN
+        RAISE EXCEPTION 'in_as_of must be a time, got %', in_as_of USING ERRCODE = 'ZE003';
     END IF;
     SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
     FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
@@ -1012,24 +1026,37 @@ BEGIN
                   HINT = 'Register one with api.register_reducer, or fold api.get_aggregate_state yourself.';
     END IF;
 
+    -- As of a time: the last version appended by then (an event's created_at is the start of
+    -- its appending transaction). Both given: the earlier of the two.
+    IF in_as_of IS NOT NULL THEN
+        SELECT COALESCE(max(e.version), 0) INTO l_to_version
+        FROM data.events AS e
+        WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id
+          AND e.created_at <= in_as_of
+          AND (in_as_of_version IS NULL OR e.version <= in_as_of_version);
+    END IF;
+
     SELECT s.state, s.version INTO l_state, l_version
     FROM data.snapshots AS s
     WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
-      AND s.reducer_version = l_reducer.reducer_version;
+      AND s.reducer_version = l_reducer.reducer_version
+      AND (l_to_version IS NULL OR s.version <= l_to_version);
     l_state := COALESCE(l_state, '{}');
     l_version := COALESCE(l_version, 0);
 
     SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
     FROM private.events_upcast AS e
-    WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version;
+    WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version
+      AND (l_to_version IS NULL OR e.version <= l_to_version);
 
     IF l_events IS NOT NULL THEN
         l_state := private.fold_events(l_reducer.reducer, l_state, l_events);
         l_version := l_events[pg_catalog.cardinality(l_events)].version;
-        -- A load that had to fold a snapshot interval's worth of events (no snapshot yet,
-        -- or one of an older reducer version) leaves a current one behind, unless this
-        -- transaction is read-only (a standby).
-        IF pg_catalog.cardinality(l_events) >= l_reducer.snapshot_interval
+        -- A load of the current state that had to fold a snapshot interval's worth of events
+        -- (no snapshot yet, or one of an older reducer version) leaves a current one behind,
+        -- unless this transaction is read-only (a standby). A load of the past never does.
+        IF l_to_version IS NULL
+           AND pg_catalog.cardinality(l_events) >= l_reducer.snapshot_interval
            AND pg_catalog.current_setting('transaction_read_only') = 'off' THEN
             CALL private.save_snapshot(in_stream_type, in_stream_id, l_version, l_state);
         END IF;
@@ -1039,10 +1066,13 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) IS 'The current state of an aggregate and its version (state {} and version 0 for no events),
-folded by the registered reducer from the latest current snapshot plus the events after
-it. A load that folds a snapshot interval''s worth of events saves a snapshot.
-Errors: ZE003 NULL argument, ZE010 no reducer registered for the stream type.';
+COMMENT ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) IS 'The state of an aggregate and its version (state {} and version 0 for no events), folded by
+the registered reducer from the latest usable snapshot plus the events after it: now, or as of
+in_as_of_version (its state after that version; a version past the last is the current state)
+or as of in_as_of (after the events appended by transactions that started by then); both
+given: the earlier. A snapshot is used only when it is at or below that version. A load of
+the current state that folds a snapshot interval''s worth of events saves a snapshot.
+Errors: ZE003 NULL stream, negative version, infinite time; ZE010 no reducer registered.';
 
 CREATE FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4710,8 +4740,8 @@ GRANT ALL ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) TO 
 REVOKE ALL ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) TO eventstore_reader;
 
-REVOKE ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer) TO eventstore_reader;
+REVOKE ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) TO eventstore_reader;
@@ -4719,8 +4749,8 @@ GRANT ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id 
 REVOKE ALL ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) TO eventstore_reader;
 
-REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid) TO eventstore_reader;
+REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text) TO eventstore_projector;

@@ -2,16 +2,16 @@
 
 BEGIN;
 
-SELECT id, version, event_type, event_data, metadata, created_at
-FROM api.get_events('VerifyStream', '00000000-0000-0000-0000-000000000000', 0)
-WHERE false;
+SELECT 'api.get_events(text, uuid, integer, integer)'::pg_catalog.regprocedure;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_function_privilege('eventstore_reader', 'api.get_events(text, uuid, integer)', 'EXECUTE'),
-        'readers read streams';
-    ASSERT NOT pg_catalog.has_function_privilege('public', 'api.get_events(text, uuid, integer)', 'EXECUTE'),
-        'PUBLIC does not';
+    IF NOT pg_catalog.has_function_privilege('eventstore_reader', 'api.get_events(text, uuid, integer, integer)', 'EXECUTE') THEN
+        RAISE EXCEPTION 'readers read streams';
+    END IF;
+    IF pg_catalog.has_function_privilege('public', 'api.get_events(text, uuid, integer, integer)', 'EXECUTE') THEN
+        RAISE EXCEPTION 'PUBLIC must not read streams';
+    END IF;
 END
 $$;
 

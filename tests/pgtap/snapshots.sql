@@ -1,13 +1,13 @@
 -- pgTAP: change snapshots
 BEGIN;
-SELECT plan(14);
+SELECT plan(22);
 
 SELECT has_table('data'::name, 'snapshots'::name);
 SELECT col_is_pk('data'::name, 'snapshots'::name, ARRAY['stream_type', 'stream_id']::name[], 'primary key of data.snapshots');
 SELECT has_index('data', 'snapshots', 'snapshots_version_idx', ARRAY['stream_type', 'stream_id', 'version']);
 SELECT has_function('private', 'save_snapshot', ARRAY['text', 'uuid', 'integer', 'jsonb']);
 SELECT has_function('api', 'get_aggregate_state', ARRAY['text', 'uuid']);
-SELECT has_function('api', 'load_aggregate', ARRAY['text', 'uuid']);
+SELECT has_function('api', 'load_aggregate', ARRAY['text', 'uuid', 'integer', 'timestamptz']);
 SELECT function_privs_are('api', 'get_aggregate_state', ARRAY['text', 'uuid'], 'eventstore_reader', ARRAY['EXECUTE']);
 
 CREATE FUNCTION public.tap_sum(in_state jsonb, in_event data.events) RETURNS jsonb LANGUAGE sql AS
@@ -41,6 +41,25 @@ SELECT results_eq($$SELECT state, version FROM api.load_aggregate('Sum', '018f00
                   $$VALUES ('{"sum": 7}'::jsonb, 3)$$, 'folding three events (the interval) ...');
 SELECT results_eq($$SELECT version, state, reducer_version FROM data.snapshots$$,
                   $$VALUES (3, '{"sum": 7}'::jsonb, 2)$$, '... leaves a current snapshot behind');
+
+-- Time travel (since v1.4.0).
+CALL api.append_events('Sum', '018f0000-0000-7000-8000-00000000000a', 3, '[{"event_type": "Added", "event_data": {"n": 8}}]');
+SELECT results_eq($$SELECT state, version FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a', 2)$$,
+                  $$VALUES ('{"sum": 3}'::jsonb, 2)$$, 'as of version 2: the snapshot at 3 is not used');
+SELECT results_eq($$SELECT state, version FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a', 3)$$,
+                  $$VALUES ('{"sum": 7}'::jsonb, 3)$$, 'as of version 3');
+SELECT results_eq($$SELECT state, version FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a', 99)$$,
+                  $$VALUES ('{"sum": 15}'::jsonb, 4)$$, 'past the last version: the current state');
+SELECT results_eq($$SELECT state, version FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a',
+                                                                   in_as_of := now() - interval '1 second')$$,
+                  $$VALUES ('{}'::jsonb, 0)$$, 'as of a time before the first append');
+SELECT results_eq($$SELECT state, version FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a', 2, now())$$,
+                  $$VALUES ('{"sum": 3}'::jsonb, 2)$$, 'both: the earlier');
+SELECT results_eq($$SELECT version FROM data.snapshots$$, ARRAY[3], 'a load of the past saves no snapshot');
+SELECT throws_ok($$SELECT * FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a', -1)$$, 'ZE003',
+                 'in_as_of_version must be NULL (now) or 0 or more, got -1');
+SELECT throws_ok($$SELECT * FROM api.load_aggregate('Sum', '018f0000-0000-7000-8000-00000000000a', NULL, 'infinity')$$,
+                 'ZE003', NULL, 'an infinite time');
 
 SELECT * FROM finish();
 ROLLBACK;
