@@ -888,6 +888,53 @@ transaction that appended before it has ended (other transactions never hold it 
 transaction does not see its own events.
 Errors: ZE003 bad in_limit, ZE004 in_after_id names no event.';
 
+CREATE FUNCTION api.get_causation_chain(in_event_id uuid) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    IF in_event_id IS NULL THEN
+        RAISE EXCEPTION 'in_event_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF NOT EXISTS (SELECT FROM data.events AS e WHERE e.id = in_event_id) THEN
+        RAISE EXCEPTION 'no event has id %', in_event_id USING ERRCODE = 'ZE004';
+    END IF;
+
+    -- UNION (not ALL): a cycle of causation ids ends where a row repeats. A causation_id that
+    -- is not a UUID names no event.
+    RETURN QUERY
+    WITH RECURSIVE causes AS (
+        SELECT e.id, e.created_at, e.metadata ->> 'causation_id' AS cause
+        FROM data.events AS e WHERE e.id = in_event_id
+        UNION
+        SELECT p.id, p.created_at, p.metadata ->> 'causation_id'
+        FROM causes AS c
+        JOIN data.events AS p
+          ON p.id = CASE WHEN c.cause ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+                         THEN c.cause::uuid END),
+    effects AS (
+        SELECT e.id, e.created_at
+        FROM data.events AS e WHERE e.id = in_event_id
+        UNION
+        SELECT d.id, d.created_at
+        FROM effects AS f
+        JOIN data.events AS d
+          ON d.metadata ? 'causation_id' AND (d.metadata ->> 'causation_id') = f.id::text),
+    chain AS (
+        SELECT c.id, c.created_at FROM causes AS c
+        UNION
+        SELECT f.id, f.created_at FROM effects AS f)
+    SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
+    FROM chain AS ch
+    JOIN private.events_upcast AS u ON u.id = ch.id AND u.created_at = ch.created_at
+    ORDER BY u.generation, u.transaction_id, u.global_position;
+END;
+$_$;
+
+COMMENT ON FUNCTION api.get_causation_chain(in_event_id uuid) IS 'The event in_event_id, every event that led to it (its metadata.causation_id, and that event''s,
+...) and every event that followed from it (events whose causation_id names it, and theirs, ...),
+in log order (the columns of api.get_all_events). Errors: ZE003 NULL, ZE004 no such event.';
+
 CREATE FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text DEFAULT NULL::text, in_limit integer DEFAULT 20) RETURNS TABLE(order_id uuid, status text, total_items integer, total_amount numeric, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -946,6 +993,28 @@ $$;
 
 COMMENT ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) IS 'Events of one stream after in_from_version (0 = all) up to in_to_version (NULL = to the end),
 in version order. Errors: ZE003 NULL stream, negative versions.';
+
+CREATE FUNCTION api.get_events_by_correlation(in_correlation_id text) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_correlation_id IS NULL OR in_correlation_id = '' THEN
+        RAISE EXCEPTION 'in_correlation_id must be a non-empty text' USING ERRCODE = 'ZE003';
+    END IF;
+    -- The index is over the stored metadata; payloads come upcast, as from every reader.
+    RETURN QUERY
+    SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
+    FROM data.events AS r
+    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    WHERE r.metadata ? 'correlation_id'
+      AND (r.metadata ->> 'correlation_id') = in_correlation_id
+    ORDER BY r.generation, r.transaction_id, r.global_position;
+END;
+$$;
+
+COMMENT ON FUNCTION api.get_events_by_correlation(in_correlation_id text) IS 'Every committed event whose metadata.correlation_id is in_correlation_id, across streams, in
+log order (the columns of api.get_all_events). Errors: ZE003 NULL or empty id.';
 
 CREATE FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid DEFAULT NULL::uuid, in_limit integer DEFAULT 1000) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4529,6 +4598,14 @@ ALTER TABLE ONLY data.subscriptions
 
 CREATE UNIQUE INDEX customers_email_key ON data.customers USING btree (lower(email));
 
+CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_correlation_idx ON ONLY data.events USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+
+CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+
 CREATE INDEX events_created_idx ON ONLY data.events USING btree (created_at);
 
 CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
@@ -4545,13 +4622,9 @@ CREATE INDEX events_stream_idx ON ONLY data.events USING btree (stream_type, str
 
 CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
 
-CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
+CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
-CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
-
-CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
-
-CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
+CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
 
 CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
 
@@ -4561,6 +4634,10 @@ CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON dat
 
 CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
 
+CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+
 CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
@@ -4568,6 +4645,22 @@ CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON 
 CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
 
 CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
+
+CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+
+CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
+
+CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
+
+CREATE INDEX events_default_causation_idx ON data.events_default USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_default_correlation_idx ON data.events_default USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
 
 CREATE INDEX events_default_created_at_idx ON data.events_default USING btree (created_at);
 
@@ -4593,15 +4686,9 @@ CREATE INDEX subscription_events_waiting_idx ON data.subscription_events USING b
 
 CREATE INDEX subscription_leases_consumer_idx ON data.subscription_leases USING btree (subscription_name, consumer);
 
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
 
-ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
-
-ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
-
-ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
-
-ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
 
 ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
@@ -4613,15 +4700,9 @@ ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
 
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
 
-ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
-
-ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
-
-ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
-
-ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
 
 ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
@@ -4632,6 +4713,38 @@ ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_
 ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
+
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+
+ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
+
+ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
+
+ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
+
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+
+ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
+
+ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
+
+ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_default_causation_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_default_correlation_idx;
 
 ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_default_created_at_idx;
 
@@ -4737,11 +4850,17 @@ GRANT ALL ON FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id 
 REVOKE ALL ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) TO eventstore_reader;
 
+REVOKE ALL ON FUNCTION api.get_causation_chain(in_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_causation_chain(in_event_id uuid) TO eventstore_reader;
+
 REVOKE ALL ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) TO eventstore_reader;
+
+REVOKE ALL ON FUNCTION api.get_events_by_correlation(in_correlation_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_events_by_correlation(in_correlation_id text) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) TO eventstore_reader;
