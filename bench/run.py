@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import aggregates, append_throughput, projection_latency, projection_rebuild, subscriptions
+from bench import aggregates, append_throughput, projection_latency, projection_rebuild, scaling, subscriptions
 from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
@@ -19,6 +19,7 @@ WORKLOADS = {
     "latency": (projection_latency.SETUP, projection_latency.run),
     "aggregates": (aggregates.SETUP, aggregates.run),
     "subscriptions": (subscriptions.SETUP, subscriptions.run),
+    "scaling": (scaling.SETUP, scaling.run),
 }
 
 
