@@ -891,43 +891,53 @@ Errors: ZE003 bad in_limit, ZE004 in_after_id names no event.';
 CREATE FUNCTION api.get_causation_chain(in_event_id uuid) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
     AS $_$
+DECLARE
+    l_seen uuid[];
+    l_level uuid[];
+    l_cause text;
 BEGIN
     IF in_event_id IS NULL THEN
         RAISE EXCEPTION 'in_event_id must not be NULL' USING ERRCODE = 'ZE003';
     END IF;
-    IF NOT EXISTS (SELECT FROM data.events AS e WHERE e.id = in_event_id) THEN
+    SELECT e.metadata ->> 'causation_id' INTO l_cause FROM data.events AS e WHERE e.id = in_event_id;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'no event has id %', in_event_id USING ERRCODE = 'ZE004';
     END IF;
+    l_seen := ARRAY[in_event_id];
 
-    -- UNION (not ALL): a cycle of causation ids ends where a row repeats. A causation_id that
-    -- is not a UUID names no event.
+    -- Up: each event names at most one cause. A causation_id that is not a UUID, or names no
+    -- event, ends the chain; so does one seen already (a cycle).
+    WHILE l_cause ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+          AND NOT l_cause::uuid = ANY (l_seen) LOOP
+        l_seen := l_seen || l_cause::uuid;
+        SELECT e.metadata ->> 'causation_id' INTO l_cause FROM data.events AS e WHERE e.id = l_cause::uuid;
+        IF NOT FOUND THEN
+            l_seen := l_seen[1:pg_catalog.cardinality(l_seen) - 1];
+            EXIT;
+        END IF;
+    END LOOP;
+
+    -- Down: the events naming any event of the level, level by level.
+    l_level := ARRAY[in_event_id];
+    LOOP
+        l_level := ARRAY(
+            SELECT d.id
+            FROM data.events AS d
+            WHERE d.metadata ? 'causation_id'
+              AND (d.metadata ->> 'causation_id') = ANY (ARRAY(SELECT x::text FROM pg_catalog.unnest(l_level) AS x))
+              AND NOT d.id = ANY (l_seen));
+        EXIT WHEN pg_catalog.cardinality(l_level) = 0;
+        l_seen := l_seen || l_level;
+    END LOOP;
+
     RETURN QUERY
-    WITH RECURSIVE causes AS (
-        SELECT e.id, e.created_at, e.metadata ->> 'causation_id' AS cause
-        FROM data.events AS e WHERE e.id = in_event_id
-        UNION
-        SELECT p.id, p.created_at, p.metadata ->> 'causation_id'
-        FROM causes AS c
-        JOIN data.events AS p
-          ON p.id = CASE WHEN c.cause ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
-                         THEN c.cause::uuid END),
-    effects AS (
-        SELECT e.id, e.created_at
-        FROM data.events AS e WHERE e.id = in_event_id
-        UNION
-        SELECT d.id, d.created_at
-        FROM effects AS f
-        JOIN data.events AS d
-          ON d.metadata ? 'causation_id' AND (d.metadata ->> 'causation_id') = f.id::text),
-    chain AS (
-        SELECT c.id, c.created_at FROM causes AS c
-        UNION
-        SELECT f.id, f.created_at FROM effects AS f)
     SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
-    FROM chain AS ch
-    JOIN private.events_upcast AS u ON u.id = ch.id AND u.created_at = ch.created_at
-    ORDER BY u.generation, u.transaction_id, u.global_position;
+    FROM data.events AS r
+    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    WHERE r.id = ANY (l_seen)
+    ORDER BY r.generation, r.transaction_id, r.global_position;
 END;
 $_$;
 
