@@ -1,7 +1,10 @@
 -- Deploy eventstore:event_schemas to pg
--- requires: event_schemas@v1.1.0
+-- requires: event_schemas@v1.5.0
+-- requires: events
 -- requires: event_registry
 -- requires: roles
+-- Since v1.5.0: requires events, which api.register_event_schema reads (the stored versions
+-- of a type); the objects are those of v1.1.0.
 -- Since v1.1.0: patterns with back-references (whose matching time can grow exponentially,
 -- holding the stream's row lock) and patterns past 1000 characters are refused; length
 -- bounds past 2147483647 are refused; a new version is refused while events of the type are

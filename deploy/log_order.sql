@@ -1,9 +1,13 @@
 -- Deploy eventstore:log_order to pg
--- requires: log_order@v1.2.0
+-- requires: log_order@v1.5.0
+-- requires: event_streams
 -- requires: event_partitions
 -- requires: events
 -- requires: store_generations
 -- requires: event_upcasters
+-- Since v1.5.0: requires event_streams (private.read_horizon looks for the appenders' locks on
+-- it), and private.log_events is planned once (a generic plan): planning its read over the
+-- partitions on every call cost about 0.2 ms, more than reading 100 events.
 -- Since v1.2.0: whole-log readers wait only for appenders, not for every transaction of the
 -- cluster (private.read_horizon; the argument is docs/read-horizon.md).
 -- Since v1.1.0: a cursor naming an event of a retired month (api.detach_event_partitions)
@@ -126,6 +130,7 @@ SET search_path = pg_catalog, pg_temp
 -- (measured: a rebuild of 1M events went quadratic). The query needs no sort: a Merge
 -- Append of the partitions' ordered index scans stops after in_limit rows.
 SET enable_sort = off
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     l_horizon_generation integer := in_horizon_generation;
@@ -173,7 +178,7 @@ COMMENT ON FUNCTION private.check_limit(integer) IS 'Returns in_limit if positiv
 -- The highest horizon a reader has computed (H, docs/read-horizon.md). UNLOGGED: setval on
 -- it writes no WAL, so publishing takes no transaction id; after a crash it starts at 0 again,
 -- which is safe: every transaction older than the crash has ended.
-CREATE UNLOGGED SEQUENCE data.read_horizon AS bigint MINVALUE 0 START 0;
+CREATE UNLOGGED SEQUENCE IF NOT EXISTS data.read_horizon AS bigint MINVALUE 0 START 0;
 COMMENT ON SEQUENCE data.read_horizon IS
     'The highest H any whole-log reader has published: a transaction with an older id may no longer append';
 

@@ -15,6 +15,7 @@ class Change:
     index: int
     name: str
     tags: list[str] = field(default_factory=list)  # tags that follow this change in the plan
+    requires: list[str] = field(default_factory=list)  # as written: name, name@tag (conflicts left out)
 
 
 def parse_plan(text: str) -> list[Change]:
@@ -26,8 +27,35 @@ def parse_plan(text: str) -> list[Change]:
         if s.startswith("@"):
             changes[-1].tags.append(s.split()[0][1:])
             continue
-        changes.append(Change(len(changes), re.split(r"[\s\[]", s, maxsplit=1)[0]))
+        deps = re.match(r"[^\s\[]+\s*\[([^\]]*)\]", s)
+        requires = [d for d in (deps.group(1).split() if deps else []) if not d.startswith("!")]
+        changes.append(Change(len(changes), re.split(r"[\s\[]", s, maxsplit=1)[0], requires=requires))
     return changes
+
+
+def closure(changes: list[Change], index: int) -> list[int]:
+    """The change instances that instance ``index`` requires, transitively, with itself, in
+    plan order. ``name@tag`` is the latest instance of name at or before that tag;
+    a plain ``name`` the latest instance of name before the requiring one (what a deploy in
+    plan order has put in place when it gets there)."""
+    tag_index = dict(tags(changes))
+
+    def resolve(requirer: int, dep: str) -> int:
+        name, _, tag = dep.partition("@")
+        limit = tag_index[tag] if tag else requirer - 1
+        found = [c.index for c in changes[:limit + 1] if c.name == name]
+        if not found:
+            raise ValueError(f"{changes[requirer].name} requires {dep}, which the plan does not have before it")
+        return found[-1]
+
+    seen: set[int] = set()
+    todo = [index]
+    while todo:
+        i = todo.pop()
+        if i not in seen:
+            seen.add(i)
+            todo.extend(resolve(i, dep) for dep in changes[i].requires)
+    return sorted(seen)
 
 
 def script_path(changes: list[Change], index: int, kind: str = "deploy",

@@ -2677,6 +2677,7 @@ CREATE FUNCTION private.log_events(in_after_generation integer, in_after_transac
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_sort TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     l_horizon_generation integer := in_horizon_generation;
@@ -2940,6 +2941,8 @@ CREATE FUNCTION private.order_items_totals(in_items jsonb, OUT quantity integer,
            COALESCE(sum(COALESCE((i.item ->> 'price')::numeric, 0) * (i.item ->> 'quantity')::integer), 0)
     FROM pg_catalog.jsonb_array_elements(COALESCE(in_items, '[]'::jsonb)) AS i(item);
 $$;
+
+COMMENT ON FUNCTION private.order_items_totals(in_items jsonb, OUT quantity integer, OUT amount numeric) IS 'Total quantity and amount (price x quantity, a missing price counts 0) of an Order event''s items';
 
 CREATE FUNCTION private.order_reducer(in_state jsonb, in_event data.events) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE

@@ -24,6 +24,12 @@ def change_ids() -> list[tuple[str, str]]:
 # Changes whose verify script cannot fail once reverted: the group roles are kept while the
 # template database uses them, and outside cron.database_name cron_jobs schedules nothing.
 VERIFY_SURVIVES_REVERT = {"roles", "cron_jobs"}
+# order_items_totals (v1.6.0) gives a function of its own change that order_summaries created
+# before it: its revert leaves that function in place.
+VERIFY_SURVIVES_REVERT |= {"order_items_totals"}
+# Reworks that only add a requirement (v1.6.0, found by tests/test_dependencies.py): their
+# objects are those of the version before, so its revert leaves what their verify checks.
+DEPENDENCY_ONLY_REWORKS = {"event_schemas@v1.5.0", "order_aggregate@v1.5.0", "order_commands@v1.5.0"}
 
 
 @pytest.mark.slow
@@ -38,7 +44,7 @@ def test_every_change_deploys_verifies_and_reverts_alone_in_plan_order(cluster, 
             cluster.sqitch("revert", "-y", dbname=empty_db.name)
         else:
             cluster.sqitch("revert", "-y", "--to", previous, dbname=empty_db.name)
-        if name not in VERIFY_SURVIVES_REVERT:
+        if name not in VERIFY_SURVIVES_REVERT and not DEPENDENCY_ONLY_REWORKS & set(plan[index].requires):
             verify = cluster.psql(empty_db.name, "-q", "-f", str(REPO / script_path(plan, index, "verify")),
                                   check=False)
             assert verify.returncode != 0, f"{name}: its verify script still passes after its revert"

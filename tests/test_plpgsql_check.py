@@ -10,10 +10,12 @@ FROM pg_proc AS p
 JOIN pg_namespace AS n ON n.oid = p.pronamespace
 JOIN pg_language AS l ON l.oid = p.prolang
 CROSS JOIN LATERAL plpgsql_check_function_tb(
-    p.oid, relid => CASE WHEN p.prorettype = 'trigger'::regtype THEN 'data.events'::regclass ELSE 0 END) AS t
+    p.oid, relid => COALESCE((SELECT g.tgrelid FROM pg_trigger AS g WHERE g.tgfoid = p.oid LIMIT 1), 0)) AS t
 WHERE n.nspname IN ('api', 'private', 'registered', 'data')
   AND l.lanname = 'plpgsql'
   AND p.prorettype <> 'event_trigger'::regtype
+  -- a trigger function is checked against the table of its trigger
+  AND (p.prorettype <> 'trigger'::regtype OR EXISTS (SELECT FROM pg_trigger AS g WHERE g.tgfoid = p.oid))
 ORDER BY 1, 4
 """
 

@@ -1,0 +1,70 @@
+"""The dependency graph tells the truth: every change, deployed into an empty database after
+only the changes it requires (transitively), deploys and verifies, and every PL/pgSQL function
+its script creates or replaces passes plpgsql_check there. A change that uses an object it does
+not require fails here even when a full deploy happens to create that object earlier.
+
+(Older instances of reworked changes are released history and cannot be fixed; each current
+change is checked on the functions it defines.)"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from harness.sqitch_plan import REPO, closure, parse_plan, script_path
+from tests.test_plpgsql_check import CHECK
+
+PLAN = parse_plan((REPO / "sqitch.plan").read_text())
+# The current instance of every change: what a fresh deploy leaves in place.
+CURRENT = [c for c in PLAN if not any(later.name == c.name for later in PLAN[c.index + 1:])]
+
+DEFINITIONS = """SELECT p.oid::regprocedure::text, md5(p.prosrc || coalesce(array_to_string(p.proconfig, ','), ''))
+                 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                 WHERE n.nspname IN ('api', 'private', 'registered', 'data')"""
+
+
+def problems_of(cluster, plan, index: int) -> list[str]:
+    """Deploy what instance ``index`` requires into an empty database, then it and its verify
+    script; the plpgsql_check errors of the functions its script created or replaced."""
+    name = f"deps_{uuid.uuid4().hex[:8]}"
+    cluster.create_database(name)
+    try:
+        cluster.execute(name, "CREATE EXTENSION plpgsql_check")
+        order = closure(plan, index)
+        before_files = [arg for i in order[:-1] for arg in ("-f", str(REPO / script_path(plan, i)))]
+        if before_files:
+            cluster.psql(name, "-q", *before_files)
+        before = dict(cluster.execute(name, DEFINITIONS))
+        cluster.psql(name, "-q", "-f", str(REPO / script_path(plan, index)),
+                     "-f", str(REPO / script_path(plan, index, "verify")))
+        script = (REPO / script_path(plan, index)).read_text()
+        named = set(re.findall(r"(?:FUNCTION|PROCEDURE)\s+((?:api|private|registered|data)\.\w+)\s*\(", script))
+        mine = {f for f, h in cluster.execute(name, DEFINITIONS) if before.get(f) != h or f.split("(")[0] in named}
+        return [f"{f[0]} line {f[3]}: {f[2]}" for f in cluster.execute(name, CHECK) if f[1] == "error" and f[0] in mine]
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", [c.name for c in CURRENT])
+def test_a_change_deploys_with_only_what_it_requires(cluster, template_db, change):
+    index = next(c.index for c in CURRENT if c.name == change)
+    problems = problems_of(cluster, PLAN, index)
+    assert not problems, f"{change} with only what it requires:\n" + "\n".join(problems)
+
+
+def test_a_missing_requirement_is_caught(cluster, template_db):
+    # Deliberate breaks: subscription_status without subscriptions (its view reads
+    # data.subscriptions: the deploy fails); order_aggregate without order_items_totals (the
+    # reducer calls it: only plpgsql_check sees it, the deploy itself succeeds).
+    plan = parse_plan((REPO / "sqitch.plan").read_text())
+    status = next(c.index for c in reversed(plan) if c.name == "subscription_status")
+    plan[status].requires = [d for d in plan[status].requires if d != "subscriptions"]
+    with pytest.raises(RuntimeError, match="data.subscriptions"):
+        problems_of(cluster, plan, status)
+    aggregate = next(c.index for c in reversed(plan) if c.name == "order_aggregate")
+    plan[aggregate].requires = [d for d in plan[aggregate].requires if d != "order_items_totals"]
+    assert problems_of(cluster, plan, aggregate) == [
+        "private.order_reducer(jsonb,data.events) line 7: function private.order_items_totals(jsonb) does not exist"]
