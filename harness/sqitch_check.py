@@ -55,6 +55,17 @@ def check_released(repo: Path = REPO) -> list[str]:
     return problems
 
 
+def libpq_dsn(uri: str) -> str:
+    """A libpq connection string for a sqitch target URI (db:pg://user@host:port/db, db:pg:db,
+    db:pg: for libpq's defaults), a postgres:// URI, a key=value string, or a database name."""
+    if uri.startswith("db:pg://"):
+        return "postgresql://" + uri.removeprefix("db:pg://")
+    rest = uri.removeprefix("db:pg:")
+    if rest == "" or rest.startswith(("postgres://", "postgresql://")) or "=" in rest:
+        return rest
+    return f"dbname={rest}"
+
+
 def check_database(uri: str, repo: Path = REPO) -> list[str]:
     plan = parse_plan((repo / "sqitch.plan").read_text())
     ids = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H"], cwd=repo, check=True,
@@ -62,8 +73,7 @@ def check_database(uri: str, repo: Path = REPO) -> list[str]:
     index = {change_id: i for i, change_id in enumerate(ids)}
     import psycopg  # only this mode needs a database
 
-    dsn = uri.removeprefix("db:pg:")
-    with psycopg.connect(dsn if dsn.startswith(("postgres", "host=")) or "=" in dsn else f"dbname={dsn}") as conn:
+    with psycopg.connect(libpq_dsn(uri)) as conn:
         deployed = conn.execute("SELECT change_id, change, script_hash FROM sqitch.changes "
                                 "WHERE project = 'eventstore' ORDER BY committed_at").fetchall()
     problems = []
@@ -79,7 +89,8 @@ def check_database(uri: str, repo: Path = REPO) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--database", metavar="URI", help="db:pg:dbname or a libpq connection string")
+    p.add_argument("--database", metavar="URI",
+                   help="a sqitch target (db:pg://user@host/db, db:pg:db) or a libpq connection string")
     args = p.parse_args(argv)
     problems = check_database(args.database) if args.database else check_released()
     for problem in problems:

@@ -37,3 +37,42 @@ def test_deploy_where_pg_cron_cannot_be_created(cluster, empty_db):
     with empty_db.connect("es_writer") as conn:
         conn.execute("""CALL api.append_events('Order', gen_random_uuid(), 0,
                         '[{"event_type": "OrderCreated", "event_data": {}}]', NULL)""")
+
+
+def test_sqitch_check_takes_the_readmes_target_uris():
+    from harness.sqitch_check import libpq_dsn
+
+    assert libpq_dsn("db:pg://admin@db.example:5433/eventstore") == "postgresql://admin@db.example:5433/eventstore"
+    assert libpq_dsn("db:pg:eventstore") == "dbname=eventstore"
+    assert libpq_dsn("db:pg:") == ""
+    assert libpq_dsn("host=/tmp port=5432 dbname=x") == "host=/tmp port=5432 dbname=x"
+    assert libpq_dsn("postgresql://u@h/d") == "postgresql://u@h/d"
+
+
+def test_scripts_other_than_the_two_commands_install_nothing(tmp_path):
+    """scripts/install-deps --check (what bench, schema-snapshot and sqitch-check run) says what
+    is missing and exits 1 instead of installing."""
+    import shutil
+    import subprocess
+
+    from harness.cluster import REPO
+
+    repo = tmp_path / "repo"  # the scripts as they are in this tree, without a .venv
+    shutil.copytree(REPO / "scripts", repo / "scripts")
+    shutil.copy(REPO / "requirements-dev.txt", repo)
+    r = subprocess.run(["bash", "scripts/install-deps", "--check"], cwd=repo, capture_output=True, text=True)
+    assert r.returncode == 1 and "missing the Python virtualenv .venv" in r.stderr, r.stdout + r.stderr
+    assert not (repo / ".venv").exists(), "nothing installed"
+    for script in ("bench", "schema-snapshot", "sqitch-check"):
+        assert "scripts/install-deps --check" in (repo / "scripts" / script).read_text(), script
+
+
+def test_pyproject_version_follows_the_release_tags():
+    import re
+
+    from harness.cluster import REPO
+    from harness.sqitch_plan import parse_plan, tags
+
+    newest = tags(parse_plan((REPO / "sqitch.plan").read_text()))[-1][0]
+    version = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert f"v{version}" == newest, f"pyproject.toml says {version}, the newest release tag is @{newest}"
