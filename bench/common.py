@@ -18,20 +18,15 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness.cluster import CRON_DATABASE, Cluster, free_port
+from harness.cluster import Cluster, throwaway_cluster
 
 TEMPLATE = "bench_template"
 
 
 @contextmanager
 def bench_cluster(extra_settings: dict[str, str] | None = None):
-    base = tempfile.mkdtemp(prefix="eventstore-bench-")
-    c = Cluster(base, free_port(56432), extra_settings)
-    c.init()
-    c.start()
+    c = throwaway_cluster("eventstore-bench-", 56432, extra_settings)
     try:
-        c.wait_ready()
-        c.create_database(CRON_DATABASE)
         yield c
     finally:
         c.destroy()

@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -194,6 +195,24 @@ class Cluster:
         if check and r.returncode != 0:
             raise RuntimeError(f"psql failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
         return r
+
+
+def throwaway_cluster(prefix: str, port_from: int = 55432, extra_settings: dict[str, str] | None = None,
+                      cron_database: bool = True) -> Cluster:
+    """The one way a throwaway cluster is made (tests, benchmarks, schema snapshot): a fresh
+    temporary directory, initdb with the event store's settings, started and ready, with
+    pg_cron's database unless told otherwise. The caller destroys it."""
+    c = Cluster(tempfile.mkdtemp(prefix=prefix), free_port(port_from), extra_settings)
+    c.init()
+    c.start()
+    try:
+        c.wait_ready()
+        if cron_database:
+            c.create_database(CRON_DATABASE)
+    except BaseException:
+        c.destroy()
+        raise
+    return c
 
 
 def free_port(start: int = 55432) -> int:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tempfile
 
-from harness.cluster import REPO, Cluster, free_port
+from harness.cluster import REPO, Cluster, throwaway_cluster
 
 SNAPSHOT = REPO / "schema" / "eventstore.sql"
 
@@ -45,11 +44,8 @@ def dump(cluster: Cluster, dbname: str) -> str:
 
 
 def main() -> int:
-    c = Cluster(tempfile.mkdtemp(prefix="eventstore-snapshot-"), free_port(58432))
-    c.init()
-    c.start()
+    c = throwaway_cluster("eventstore-snapshot-", 58432, cron_database=False)
     try:
-        c.wait_ready()
         c.create_database("snapshot")
         c.sqitch("deploy", dbname="snapshot")
         SNAPSHOT.parent.mkdir(exist_ok=True)

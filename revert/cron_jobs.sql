@@ -1,17 +1,22 @@
--- Revert eventstore:cron_jobs from pg
--- Back to v1.0.0: the new job goes; the v1.0.0 jobs are (re)scheduled as v1.0.0 did.
--- (The body below is deploy/cron_jobs@v1.0.0.sql, after removing what v1.1.0 added.)
+-- Revert eventstore:cron_jobs from pg (to its v1.5.0 version: the jobs as it scheduled them)
+-- v1.1.0: also eventstore-idempotency-keys, daily: api.purge_idempotency_keys('30 days').
+-- pg_cron jobs, where pg_cron can run them; deploy succeeds without it.
+--   eventstore-projections   the projection worker. pg_cron 1.4 has no second schedules
+--                            ('*/5 * * * * *' means every five MINUTES there): a job every
+--                            minute whose worker loops for 59 s, committing each batch and
+--                            polling every 0.2 s. 59, not 55: a 5 s gap every minute would put
+--                            8% of events 5 s behind; a run that overruns only delays the next,
+--                            which pg_cron 1.4 queues behind it. pg_cron >= 1.5: every 5
+--                            seconds, 4 s loops.
+--   eventstore-partitions    daily: the monthly partitions of the next three months.
+--   eventstore-cron-history  daily: pg_cron keeps cron.job_run_details for ever; keep 7 days.
+--   eventstore-idempotency-keys  daily: idempotency keys older than 30 days.
+-- pg_cron schedules in GMT. A job only runs in cron.database_name; elsewhere the NOTICE
+-- gives the statements to run there.
 
 BEGIN;
 
-DO $$
-BEGIN
-    IF pg_catalog.to_regclass('cron.job') IS NOT NULL THEN
-        PERFORM cron.unschedule(j.jobid) FROM cron.job AS j
-        WHERE j.jobname = 'eventstore-idempotency-keys' AND j.database = pg_catalog.current_database();
-    END IF;
-END
-$$;
+DROP FUNCTION private.cron_jobs(integer[]);
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
@@ -39,8 +44,11 @@ BEGIN
                      'SELECT cron.schedule_in_database(''eventstore-projections'', ''* * * * *'', '
                      '''CALL private.projection_worker(59)'', %); '
                      'SELECT cron.schedule_in_database(''eventstore-partitions'', ''17 3 * * *'', '
-                     '''CALL api.ensure_event_partitions(3)'', %);',
+                     '''CALL api.ensure_event_partitions(3)'', %); '
+                     'SELECT cron.schedule_in_database(''eventstore-idempotency-keys'', ''27 4 * * *'', '
+                     '''SELECT api.purge_idempotency_keys(''''30 days'''')'', %);',
                      l_cron_database, pg_catalog.current_database(), l_cron_database,
+                     pg_catalog.quote_literal(pg_catalog.current_database()),
                      pg_catalog.quote_literal(pg_catalog.current_database()),
                      pg_catalog.quote_literal(pg_catalog.current_database());
         RETURN;
@@ -59,7 +67,10 @@ BEGIN
     PERFORM cron.schedule('eventstore-partitions', '17 3 * * *', 'CALL api.ensure_event_partitions(3)');
     PERFORM cron.schedule('eventstore-cron-history', '47 3 * * *',
                           $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'$job$);
-    RAISE NOTICE 'pg_cron %: scheduled eventstore-projections (%), eventstore-partitions, eventstore-cron-history',
+    PERFORM cron.schedule('eventstore-idempotency-keys', '27 4 * * *',
+                          $job$SELECT api.purge_idempotency_keys('30 days')$job$);
+    RAISE NOTICE 'pg_cron %: scheduled eventstore-projections (%), eventstore-partitions, eventstore-cron-history, '
+                 'eventstore-idempotency-keys',
         pg_catalog.array_to_string(l_version, '.'), l_worker;
 END
 $$;

@@ -9,7 +9,6 @@ real pg_cron jobs use the ``cron_db`` fixture instead of ``db``.
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ import psycopg
 import pytest
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from harness.cluster import CRON_DATABASE, Cluster, free_port
+from harness.cluster import CRON_DATABASE, Cluster, throwaway_cluster
 
 TEMPLATE = "eventstore_template"
 
@@ -48,12 +47,7 @@ class Database:
 
 @pytest.fixture(scope="session")
 def cluster():
-    base = tempfile.mkdtemp(prefix="eventstore-test-")
-    c = Cluster(base, free_port())
-    c.init()
-    c.start()
-    c.wait_ready()
-    c.create_database(CRON_DATABASE)
+    c = throwaway_cluster("eventstore-test-")
     yield c
     if os.environ.get("EVENTSTORE_KEEP_CLUSTER"):
         print(f"\nkept the test cluster: {c.conninfo(CRON_DATABASE)}")
@@ -101,10 +95,7 @@ def new_cluster():
     made: list[Cluster] = []
 
     def make() -> Cluster:
-        c = Cluster(tempfile.mkdtemp(prefix="eventstore-extra-"), free_port(57432 + 10 * len(made)))
-        c.init()
-        c.start()
-        c.wait_ready()
+        c = throwaway_cluster("eventstore-extra-", 57432 + 10 * len(made), cron_database=False)
         made.append(c)
         return c
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import uuid
 
 import psycopg
@@ -34,6 +35,34 @@ def raises_sqlstate(sqlstate: str, match: str | None = None):
     assert info.value.sqlstate == sqlstate, f"expected SQLSTATE {sqlstate}, got {info.value.sqlstate}: {info.value}"
     if match is not None:
         assert match in str(info.value), f"{match!r} not in {str(info.value)!r}"
+
+
+def race(workers, timeout: float = 120) -> list:
+    """Run each ``worker(barrier)`` in a thread of its own; they wait on the shared barrier to
+    start together. Returns their results in order; the first error of any of them is raised
+    here (a failing thread must fail the test), and a thread still running after ``timeout``
+    seconds too."""
+    barrier = threading.Barrier(len(workers))
+    results: list = [None] * len(workers)
+    errors: list[BaseException] = []
+
+    def run(i, worker):
+        try:
+            results[i] = worker(barrier)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+            barrier.abort()  # the others must not wait for this one for ever
+
+    threads = [threading.Thread(target=run, args=(i, w), daemon=True) for i, w in enumerate(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a racing thread did not finish"
+    real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+    if real or errors:
+        raise (real or errors)[0]
+    return results
 
 
 def new_id() -> uuid.UUID:

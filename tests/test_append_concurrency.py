@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import psycopg
 
-from tests.helpers import append, event, raises_sqlstate
+from tests.helpers import append, event, race, raises_sqlstate
 
 CLIENTS = 8
 ROUNDS = 25
 
 
 def _race(db, worker, clients=CLIENTS):
-    """Run ``worker(conn, barrier, results)`` in ``clients`` threads, each on its own connection."""
-    barrier = threading.Barrier(clients)
-    results: list = []
-    errors: list = []
-    lock = threading.Lock()
+    """Run ``worker(conn, barrier)`` in ``clients`` threads, each on its own connection; the
+    lists they return, concatenated."""
+    def on_a_connection(barrier):
+        with db.connect("es_writer") as conn:
+            return worker(conn, barrier)
 
-    def run():
-        try:
-            with db.connect("es_writer") as conn:
-                out = worker(conn, barrier)
-            with lock:
-                results.extend(out)
-        except BaseException as exc:  # surfaced below
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results
+    return [item for out in race([on_a_connection] * clients) for item in out]
 
 
 def test_racing_appends_with_the_version_just_read_keep_every_success(db):

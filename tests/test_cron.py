@@ -33,9 +33,29 @@ def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
         "eventstore-projections": ("* * * * *", "CALL private.projection_worker(59)"),
         "eventstore-partitions": ("17 3 * * *", "CALL api.ensure_event_partitions(3)"),
         "eventstore-cron-history": ("47 3 * * *",
-                                    "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days'"),
+                                    "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days' "
+                                    "AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'eventstore-%')"),
         "eventstore-idempotency-keys": ("27 4 * * *", "SELECT api.purge_idempotency_keys('30 days')"),
     }
+    # One list drives them (private.cron_jobs), and the deploy scheduled exactly that list.
+    listed = {n: (s, c) for n, s, c in cron_db.execute("SELECT * FROM private.cron_jobs(ARRAY[1, 4])")}
+    assert listed == jobs(cron_db)
+
+
+def test_the_history_purge_keeps_other_jobs_history(cron_db):
+    other = cron_db.scalar("SELECT cron.schedule('someone-elses-job', '0 0 1 1 *', 'SELECT 1')")
+    ours = cron_db.scalar("SELECT jobid FROM cron.job WHERE jobname = 'eventstore-partitions'")
+    try:
+        for job in (other, ours):
+            cron_db.execute("""INSERT INTO cron.job_run_details (jobid, runid, command, status, start_time, end_time)
+                               VALUES (%s, nextval('cron.runid_seq'), 'x', 'succeeded', now() - interval '9 days',
+                                       now() - interval '9 days')""", (job,))
+        purge = jobs(cron_db)["eventstore-cron-history"][1]
+        cron_db.execute(purge)
+        left = {r[0] for r in cron_db.execute("SELECT jobid FROM cron.job_run_details WHERE end_time < now() - interval '8 days'")}
+        assert other in left and ours not in left
+    finally:
+        cron_db.execute("SELECT cron.unschedule(%s)", (other,))
 
 
 @pytest.mark.slow

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 
 import psycopg
 
-from tests.helpers import event, raises_sqlstate
+from tests.helpers import event, race, raises_sqlstate
 
 
 def call_idempotent(conn, stream, expected, events, key):
@@ -18,24 +17,12 @@ def call_idempotent(conn, stream, expected, events, key):
 
 def test_eight_connections_with_one_key_append_once(db):
     stream, key = uuid.uuid4(), uuid.uuid4()
-    barrier = threading.Barrier(8)
-    results, errors = [], []
+    def run(barrier):
+        with db.connect("es_writer") as conn:
+            barrier.wait()
+            return call_idempotent(conn, stream, None, [event("OrderCreated")], key)
 
-    def run():
-        try:
-            with db.connect("es_writer") as conn:
-                barrier.wait()
-                results.append(call_idempotent(conn, stream, None, [event("OrderCreated")], key))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert not errors, errors
+    results = race([run] * 8)
     assert results == [1] * 8, "every call reports the version the one append reached"
     assert db.scalar("SELECT count(*) FROM data.events WHERE stream_id = %s", (stream,)) == 1
     assert db.execute("SELECT stream_id, first_version, new_version FROM data.idempotency_keys "

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from tests.helpers import (add_item, cancel_order, create_customer, create_order, raises_sqlstate,
+from tests.helpers import (add_item, cancel_order, create_customer, create_order, race, raises_sqlstate,
                            run_projections_until_idle, submit_order)
 
 
@@ -81,11 +80,10 @@ def test_command_rules(db, command, sqlstate, message):
 def test_concurrent_commands_on_one_order_conflict_and_retry(db):
     with db.connect("es_writer") as w:
         order = create_order(w, create_customer(w))
-    barrier = threading.Barrier(8)
-    conflicts, errors = [], []
+    conflicts = []
 
     def add_with_retry(i):
-        try:
+        def worker(barrier):
             with db.connect("es_writer") as conn:
                 barrier.wait()
                 while True:
@@ -95,15 +93,9 @@ def test_concurrent_commands_on_one_order_conflict_and_retry(db):
                     except psycopg.Error as exc:
                         assert exc.sqlstate == "ZE001", exc
                         conflicts.append(i)
-        except BaseException as exc:
-            errors.append(exc)
+        return worker
 
-    threads = [threading.Thread(target=add_with_retry, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    race([add_with_retry(i) for i in range(8)])
     assert conflicts, "racing commands on one order conflict"
     with db.connect("es_reader") as r:
         state, version = r.execute("SELECT state, version FROM api.load_aggregate('Order', %s)", (order,)).fetchone()

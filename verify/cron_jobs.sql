@@ -1,16 +1,17 @@
 -- Verify eventstore:cron_jobs on pg
--- Where pg_cron can run jobs for this database, the four jobs must be scheduled.
+-- The list of jobs; where pg_cron runs jobs for this database, the four jobs scheduled from it.
 
 BEGIN;
 
+SELECT 'private.cron_jobs(integer[])'::pg_catalog.regprocedure;
+
 DO $$
 BEGIN
-    IF pg_catalog.current_setting('cron.database_name', true) = pg_catalog.current_database() THEN
-        ASSERT (SELECT count(*) FROM cron.job AS j
-                WHERE j.jobname IN ('eventstore-projections', 'eventstore-partitions', 'eventstore-cron-history',
-                                    'eventstore-idempotency-keys')
-                  AND j.active AND j.database = pg_catalog.current_database()) = 4,
-            'the four eventstore jobs are scheduled';
+    IF pg_catalog.current_setting('cron.database_name', true) = pg_catalog.current_database()
+       AND (SELECT count(*) FROM cron.job AS j
+            JOIN private.cron_jobs(ARRAY[1, 4]) AS l ON l.job_name = j.jobname
+            WHERE j.active AND j.database = pg_catalog.current_database()) <> 4 THEN
+        RAISE EXCEPTION 'the four eventstore jobs must be scheduled';
     END IF;
 END
 $$;
