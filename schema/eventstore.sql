@@ -2159,6 +2159,22 @@ $$;
 
 COMMENT ON FUNCTION private.create_event_partition(in_month date) IS 'Creates data.events_YYYY_MM for the month starting in_month (UTC) unless it exists; 200 ms lock waits';
 
+CREATE FUNCTION private.cron_jobs(in_version integer[]) RETURNS TABLE(job_name text, schedule text, command text)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    VALUES ('eventstore-projections',
+            CASE WHEN in_version >= ARRAY[1, 5] THEN '5 seconds' ELSE '* * * * *' END,
+            CASE WHEN in_version >= ARRAY[1, 5] THEN 'CALL private.projection_worker(4)'
+                 ELSE 'CALL private.projection_worker(59)' END),
+           ('eventstore-partitions', '17 3 * * *', 'CALL api.ensure_event_partitions(3)'),
+           ('eventstore-cron-history', '47 3 * * *',
+            $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days' AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'eventstore-%')$job$),
+           ('eventstore-idempotency-keys', '27 4 * * *', $job$SELECT api.purge_idempotency_keys('30 days')$job$);
+$_$;
+
+COMMENT ON FUNCTION private.cron_jobs(in_version integer[]) IS 'The bundle''s pg_cron jobs (name, schedule, command) for a pg_cron version: what cron_jobs schedules';
+
 CREATE FUNCTION private.drop_unused_invokers() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4959,6 +4975,8 @@ REVOKE ALL ON FUNCTION private.check_type_filter(in_types text[], in_argument te
 REVOKE ALL ON FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.create_event_partition(in_month date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.cron_jobs(in_version integer[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.drop_unused_invokers() FROM PUBLIC;
 
