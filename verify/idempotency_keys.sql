@@ -8,9 +8,10 @@ WHERE false;
 
 DO $$
 BEGIN
-    ASSERT EXISTS (SELECT FROM pg_catalog.pg_constraint
-                   WHERE conrelid = 'data.idempotency_keys'::pg_catalog.regclass AND contype = 'p'),
-        'the key is the primary key';
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint
+                   WHERE conrelid = 'data.idempotency_keys'::pg_catalog.regclass AND contype = 'p') THEN
+        RAISE EXCEPTION 'the idempotency key must be the primary key';
+    END IF;
 END
 $$;
 
