@@ -11,9 +11,9 @@
 --                                5 seconds, 4 s loops.
 --   eventstore-partitions        daily: the monthly partitions of the next three months.
 --   eventstore-cron-history      daily: pg_cron keeps cron.job_run_details for ever; keep 7
---                                days of THESE jobs' runs (since v1.6.0: not other jobs').
+--                                days of THESE jobs' runs (since v1.5.0: not other jobs').
 --   eventstore-idempotency-keys  daily: idempotency keys older than 30 days.
--- pg_cron schedules in GMT. Since v1.6.0 the extension is created by change cron_extension.
+-- pg_cron schedules in GMT. Since v1.5.0 the extension is created by change cron_extension.
 
 BEGIN;
 

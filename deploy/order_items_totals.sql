@@ -2,7 +2,7 @@
 -- requires: schemas
 -- The quantity and amount of an Order event's items (OrderCreated's items, or the one item
 -- ItemAdded carries), used by the Order reducer, the commands' total checks and the
--- order_summaries read model. First created by order_summaries; since v1.6.0 a change of its
+-- order_summaries read model. First created by order_summaries; since v1.5.0 a change of its
 -- own that each of them requires (the same definition: on an upgraded database this replaces
 -- the function by itself).
 

@@ -11,6 +11,24 @@ import psycopg
 import pytest
 
 
+# plpgsql_check findings for every PL/pgSQL function of the bundle (tests/test_plpgsql_check.py,
+# tests/test_dependencies.py): (function, level, message, line).
+PLPGSQL_CHECK = """
+SELECT p.oid::regprocedure::text, t.level, t.message, t.lineno
+FROM pg_proc AS p
+JOIN pg_namespace AS n ON n.oid = p.pronamespace
+JOIN pg_language AS l ON l.oid = p.prolang
+CROSS JOIN LATERAL plpgsql_check_function_tb(
+    p.oid, relid => COALESCE((SELECT g.tgrelid FROM pg_trigger AS g WHERE g.tgfoid = p.oid LIMIT 1), 0)) AS t
+WHERE n.nspname IN ('api', 'private', 'registered', 'data')
+  AND l.lanname = 'plpgsql'
+  AND p.prorettype <> 'event_trigger'::regtype
+  -- a trigger function is checked against the table of its trigger
+  AND (p.prorettype <> 'trigger'::regtype OR EXISTS (SELECT FROM pg_trigger AS g WHERE g.tgfoid = p.oid))
+ORDER BY 1, 4
+"""
+
+
 def event(event_type: str, data: dict | None = None, metadata: dict | None = None) -> dict:
     e = {"event_type": event_type, "event_data": data if data is not None else {}}
     if metadata is not None:

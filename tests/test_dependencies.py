@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from harness.sqitch_plan import REPO, closure, parse_plan, script_path
-from tests.test_plpgsql_check import CHECK
+from tests.helpers import PLPGSQL_CHECK as CHECK
 
 PLAN = parse_plan((REPO / "sqitch.plan").read_text())
 # The current instance of every change: what a fresh deploy leaves in place.

@@ -24,12 +24,12 @@ def change_ids() -> list[tuple[str, str]]:
 # Changes whose verify script cannot fail once reverted: the group roles are kept while the
 # template database uses them, and outside cron.database_name cron_jobs schedules nothing.
 VERIFY_SURVIVES_REVERT = {"roles", "cron_jobs"}
-# order_items_totals (v1.6.0) gives a function of its own change that order_summaries created
+# order_items_totals (after v1.5.0) gives a function of its own change that order_summaries created
 # before it: its revert leaves that function in place.
 VERIFY_SURVIVES_REVERT |= {"order_items_totals"}
 # cron_extension's revert leaves the extension (other jobs of the server may use it).
 VERIFY_SURVIVES_REVERT |= {"cron_extension"}
-# Reworks that only add a requirement (v1.6.0, found by tests/test_dependencies.py): their
+# Reworks that only add a requirement (after v1.5.0, found by tests/test_dependencies.py): their
 # objects are those of the version before, so its revert leaves what their verify checks.
 DEPENDENCY_ONLY_REWORKS = {"event_schemas@v1.5.0", "order_aggregate@v1.5.0", "order_commands@v1.5.0"}
 

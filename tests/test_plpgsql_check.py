@@ -4,20 +4,7 @@ not exist, or does not type-check, fails the build even if no test calls that li
 
 from __future__ import annotations
 
-CHECK = """
-SELECT p.oid::regprocedure::text, t.level, t.message, t.lineno
-FROM pg_proc AS p
-JOIN pg_namespace AS n ON n.oid = p.pronamespace
-JOIN pg_language AS l ON l.oid = p.prolang
-CROSS JOIN LATERAL plpgsql_check_function_tb(
-    p.oid, relid => COALESCE((SELECT g.tgrelid FROM pg_trigger AS g WHERE g.tgfoid = p.oid LIMIT 1), 0)) AS t
-WHERE n.nspname IN ('api', 'private', 'registered', 'data')
-  AND l.lanname = 'plpgsql'
-  AND p.prorettype <> 'event_trigger'::regtype
-  -- a trigger function is checked against the table of its trigger
-  AND (p.prorettype <> 'trigger'::regtype OR EXISTS (SELECT FROM pg_trigger AS g WHERE g.tgfoid = p.oid))
-ORDER BY 1, 4
-"""
+from tests.helpers import PLPGSQL_CHECK as CHECK
 
 
 def check(db) -> list[tuple]:
