@@ -19,7 +19,7 @@ SETUP = ""
 
 
 def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, duration: float = 130, **_) -> dict:
-    cluster.sqitch("deploy", dbname=CRON_DATABASE)
+    cluster.deploy_all(CRON_DATABASE)
     with cluster.connect(CRON_DATABASE) as conn:
         customer = conn.execute("CALL api.create_customer('Bench', NULL, NULL)").fetchone()[0]
         # Start measuring once the job runs (the first run comes at the next minute).

@@ -1,11 +1,6 @@
 -- Deploy eventstore:order_aggregate to pg
--- requires: order_aggregate@v1.5.0
--- requires: order_items_totals
 -- requires: reducers
 -- requires: snapshots
--- Since v1.5.0: requires order_items_totals, which the reducer calls. The reducer is the
--- same; its registration is left as the first version made it (an admin may have registered
--- another version since).
 -- The Order aggregate's state, folded in the database: the reducer the Order commands
 -- validate against, registered for stream type Order with a snapshot every 100 events.
 
@@ -54,5 +49,11 @@ COMMENT ON FUNCTION private.order_reducer(jsonb, data.events) IS
     'Reducer of stream type Order: {order_id, customer_id, status, items, total_items, total_amount, ...}';
 
 REVOKE ALL ON FUNCTION private.order_reducer(jsonb, data.events) FROM PUBLIC;
+
+DO $$
+BEGIN
+    PERFORM api.register_reducer('Order', 'private.order_reducer(jsonb, data.events)', 1, 100);
+END
+$$;
 
 COMMIT;

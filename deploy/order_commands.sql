@@ -1,7 +1,5 @@
 -- Deploy eventstore:order_commands to pg
--- requires: order_commands@v1.5.0
--- requires: order_items_totals
--- Since v1.5.0: requires order_items_totals, which create_order calls; nothing else changes.
+-- requires: order_commands@v1.1.0
 -- requires: order_aggregate
 -- requires: order_created_v2
 -- requires: customers

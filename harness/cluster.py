@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
+# sqitch projects: the core bundle and the Order example that builds on it.
+PROJECTS = {"eventstore": REPO, "orders": REPO / "examples" / "orders"}
 CONF_INCLUDE = REPO / "docker" / "eventstore.conf"
 CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
 
@@ -181,13 +183,18 @@ class Cluster:
         with self.connect("postgres") as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def sqitch(self, *args: str, dbname: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run sqitch from the repository against ``dbname`` (db:pg:dbname, libpq env)."""
-        r = subprocess.run(["sqitch", *args, f"db:pg:{dbname}"], cwd=REPO, env=self.env(),
+    def sqitch(self, *args: str, dbname: str, check: bool = True, project: str = "eventstore") -> subprocess.CompletedProcess:
+        """Run sqitch against ``dbname`` (db:pg:dbname, libpq env) for the core bundle or, with
+        project="orders", for the example project examples/orders."""
+        r = subprocess.run(["sqitch", *args, f"db:pg:{dbname}"], cwd=PROJECTS[project], env=self.env(),
                            capture_output=True, text=True)
         if check and r.returncode != 0:
             raise RuntimeError(f"sqitch {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
         return r
+
+    def deploy_all(self, dbname: str) -> str:
+        """Deploy the core bundle, then the Order example on it (what the tests and the demo use)."""
+        return self.sqitch("deploy", dbname=dbname).stdout + self.sqitch("deploy", dbname=dbname, project="orders").stdout
 
     def psql(self, dbname: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         r = subprocess.run([str(self.bindir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d", dbname, *args],

@@ -41,7 +41,7 @@ def up() -> int:
     cluster.wait_ready()
     if not cluster.execute("postgres", "SELECT 1 FROM pg_database WHERE datname = %s", (CRON_DATABASE,)):
         cluster.create_database(CRON_DATABASE)
-    print(cluster.sqitch("deploy", dbname=CRON_DATABASE).stdout)
+    print(cluster.deploy_all(CRON_DATABASE))
 
     order, customer = uuid.uuid4(), uuid.uuid4()
     with cluster.connect(CRON_DATABASE) as conn:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.sqitch_plan import parse_plan, script_path, tags
+from harness.sqitch_plan import PROJECT_DIRS, parse_plan, script_path, tags
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,17 +30,23 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def check_released(repo: Path = REPO) -> list[str]:
+    """Both projects: the core bundle and the Order example (examples/orders)."""
     if _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true":
         return ["the repository is a shallow clone: released scripts cannot be checked (git fetch --unshallow)"]
-    head = parse_plan((repo / "sqitch.plan").read_text())
+    return [problem for root in PROJECT_DIRS.values() for problem in _check_released_project(repo, root)]
+
+
+def _check_released_project(repo: Path, root: str) -> list[str]:
+    plan_file = f"{root}sqitch.plan"
+    head = parse_plan((repo / plan_file).read_text())
     problems = []
     reported: set[int] = set()
     for tag, last in tags(head):
-        added = _git(repo, "log", "--format=%H", "--reverse", "-S", f"@{tag} ", "--", "sqitch.plan").split()
+        added = _git(repo, "log", "--format=%H", "--reverse", "-S", f"@{tag} ", "--", plan_file).split()
         if not added:
             continue  # tagged in the working tree, not released yet
         commit = added[0]
-        then = parse_plan(_git(repo, "show", f"{commit}:sqitch.plan"))
+        then = parse_plan(_git(repo, "show", f"{commit}:{plan_file}"))
         files_then = set(_git(repo, "ls-tree", "-r", "--name-only", commit).split())
         for i in range(last + 1):
             if i in reported:

@@ -1,4 +1,8 @@
-"""Reading sqitch.plan: change instances in order, their tags, and the script sqitch uses."""
+"""Reading sqitch.plan: change instances in order, their tags, and the script sqitch uses.
+
+Two sqitch projects live in the repository: the core bundle (project eventstore, at the top)
+and the Order example (project orders, examples/orders), whose changes require core changes
+as ``eventstore:name``. ``combined_plan()`` reads both as one list, core first."""
 
 from __future__ import annotations
 
@@ -8,6 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# project -> its directory, relative to the repository
+PROJECT_DIRS = {"eventstore": "", "orders": "examples/orders/"}
+# Core changes of v1.x whose objects v2.0.0's order_domain_moved drops (where they hold no
+# data): the Order domain, now the example project. Released, so they stay in the core plan.
+RETIRED = {"customers", "order_summaries", "order_aggregate", "order_created_v2", "order_commands",
+           "get_customer_orders"}
 
 
 @dataclass
@@ -15,13 +25,21 @@ class Change:
     index: int
     name: str
     tags: list[str] = field(default_factory=list)  # tags that follow this change in the plan
-    requires: list[str] = field(default_factory=list)  # as written: name, name@tag (conflicts left out)
+    requires: list[str] = field(default_factory=list)  # as written: name, name@tag, project:name (no conflicts)
+    project: str = "eventstore"
+
+    @property
+    def root(self) -> str:
+        return PROJECT_DIRS[self.project]
 
 
-def parse_plan(text: str) -> list[Change]:
+def parse_plan(text: str, offset: int = 0) -> list[Change]:
     changes: list[Change] = []
+    project = "eventstore"
     for line in text.splitlines():
         s = line.strip()
+        if s.startswith("%project="):
+            project = s.partition("=")[2]
         if not s or s.startswith(("%", "#")):
             continue
         if s.startswith("@"):
@@ -29,8 +47,15 @@ def parse_plan(text: str) -> list[Change]:
             continue
         deps = re.match(r"[^\s\[]+\s*\[([^\]]*)\]", s)
         requires = [d for d in (deps.group(1).split() if deps else []) if not d.startswith("!")]
-        changes.append(Change(len(changes), re.split(r"[\s\[]", s, maxsplit=1)[0], requires=requires))
+        changes.append(Change(offset + len(changes), re.split(r"[\s\[]", s, maxsplit=1)[0], requires=requires,
+                              project=project))
     return changes
+
+
+def combined_plan() -> list[Change]:
+    """The core plan, then the example project's, indexed as one list."""
+    core = parse_plan((REPO / "sqitch.plan").read_text())
+    return core + parse_plan((REPO / PROJECT_DIRS["orders"] / "sqitch.plan").read_text(), offset=len(core))
 
 
 def closure(changes: list[Change], index: int) -> list[int]:
@@ -41,9 +66,11 @@ def closure(changes: list[Change], index: int) -> list[int]:
     tag_index = dict(tags(changes))
 
     def resolve(requirer: int, dep: str) -> int:
+        project, _, dep = dep.rpartition(":")
+        project = project or changes[requirer].project
         name, _, tag = dep.partition("@")
         limit = tag_index[tag] if tag else requirer - 1
-        found = [c.index for c in changes[:limit + 1] if c.name == name]
+        found = [c.index for c in changes[:limit + 1] if c.name == name and c.project == project]
         if not found:
             raise ValueError(f"{changes[requirer].name} requires {dep}, which the plan does not have before it")
         return found[-1]
@@ -65,11 +92,11 @@ def script_path(changes: list[Change], index: int, kind: str = "deploy",
     and its next instance whose file exists (sqitch names the copy after the newest tag at
     the time of the rework). ``exists`` tells whether a path exists (default: in REPO)."""
     change = changes[index]
-    later = [c.index for c in changes[index + 1:] if c.name == change.name]
+    later = [c.index for c in changes[index + 1:] if c.name == change.name and c.project == change.project]
     if not later:
-        return f"{kind}/{change.name}.sql"
+        return f"{change.root}{kind}/{change.name}.sql"
     exists = exists or (lambda path: (REPO / path).exists())
-    candidates = [f"{kind}/{change.name}@{tag}.sql" for c in changes[index:later[0]] for tag in c.tags]
+    candidates = [f"{change.root}{kind}/{change.name}@{tag}.sql" for c in changes[index:later[0]] for tag in c.tags]
     if not candidates:
         raise ValueError(f"{change.name} is reworked but no tag follows instance {index}")
     return next((path for path in candidates if exists(path)), candidates[0])

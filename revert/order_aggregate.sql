@@ -1,6 +1,8 @@
--- Revert eventstore:order_aggregate from pg (to its v1.5.0 version)
--- This version only added a requirement; its objects are those of v1.5.0: nothing to undo.
+-- Revert eventstore:order_aggregate from pg
 
 BEGIN;
-SELECT 1;
+
+DELETE FROM data.reducers WHERE stream_type = 'Order';
+DROP FUNCTION private.order_reducer(jsonb, data.events);
+
 COMMIT;

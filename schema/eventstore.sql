@@ -118,31 +118,6 @@ Returns how many were acknowledged; an event whose lease expired (it may have go
 consumer), or that is not leased to in_consumer, is not. Errors: ZE003 bad argument, ZE004 an
 id that names no event (then nothing is acknowledged), ZE013 unknown subscription.';
 
-CREATE PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer DEFAULT NULL::integer)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    l_order record := private.load_order(in_order_id);
-    l_item jsonb := pg_catalog.jsonb_build_object('product_id', in_product_id, 'quantity', in_quantity,
-                                                  'price', in_price);
-BEGIN
-    PERFORM private.check_order_item(l_item, 'the item');
-    PERFORM private.check_order_totals(in_order_id,
-                                       (l_order.state ->> 'total_items')::numeric + in_quantity,
-                                       (l_order.state ->> 'total_amount')::numeric + in_quantity * in_price);
-    IF l_order.state ->> 'status' <> 'created' THEN
-        RAISE EXCEPTION 'order % is %: items can only be added to an open order', in_order_id, l_order.state ->> 'status'
-            USING ERRCODE = 'ZE009';
-    END IF;
-    io_new_version := private.append_order_event(in_order_id, l_order.version, 'ItemAdded', l_item, 'add_order_item');
-END;
-$$;
-
-COMMENT ON PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer) IS 'Adds an item to an open order. Errors: ZE003 invalid item, ZE004 order not found, ZE009 the
-order is submitted or cancelled or its totals would pass what the read model holds, ZE001 the
-order changed meanwhile (retry).';
-
 CREATE PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -371,24 +346,6 @@ appends nothing, raises a NOTICE and returns the version the first call reached 
 io_new_version. Errors: those of api.append_events, ZE003 NULL key, ZE007 the key was used
 for another stream.';
 
-CREATE PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text DEFAULT NULL::text, INOUT io_new_version integer DEFAULT NULL::integer)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    l_order record := private.load_order(in_order_id);
-BEGIN
-    IF l_order.state ->> 'status' = 'cancelled' THEN
-        RAISE EXCEPTION 'order % is already cancelled', in_order_id USING ERRCODE = 'ZE009';
-    END IF;
-    io_new_version := private.append_order_event(in_order_id, l_order.version, 'OrderCancelled',
-        pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('reason', in_reason)), 'cancel_order');
-END;
-$$;
-
-COMMENT ON PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text, INOUT io_new_version integer) IS 'Cancels an open or submitted order. Errors: ZE004 order not found, ZE009 already cancelled,
-ZE001 the order changed meanwhile (retry).';
-
 CREATE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer DEFAULT 100) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone, attempt integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -605,92 +562,6 @@ then new ones, each in log order. attempt is 1 on the first delivery. No event i
 while another event of its stream is in flight or parked; several of one stream come in
 version order. Call it in a transaction of its own (autocommit): claims of one subscription
 queue on its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.';
-
-CREATE PROCEDURE api.create_customer(IN in_name text, IN in_email text DEFAULT NULL::text, INOUT io_customer_id uuid DEFAULT NULL::uuid)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-BEGIN
-    IF in_name IS NULL OR pg_catalog.btrim(in_name) = '' THEN
-        RAISE EXCEPTION 'in_name must be a non-empty text' USING ERRCODE = 'ZE003';
-    END IF;
-    -- Since v1.1.0: bounded, so that the e-mail index never refuses a row (54000).
-    IF pg_catalog.char_length(in_name) > 200 OR pg_catalog.char_length(in_email) > 320 THEN
-        RAISE EXCEPTION 'in_name must be at most 200 characters and in_email at most 320, got % and %',
-                pg_catalog.char_length(in_name), COALESCE(pg_catalog.char_length(in_email), 0)
-            USING ERRCODE = 'ZE003';
-    END IF;
-    IF in_email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
-        RAISE EXCEPTION 'in_email is not an email address: %', in_email USING ERRCODE = 'ZE003';
-    END IF;
-    IF EXISTS (SELECT FROM data.customers AS c WHERE pg_catalog.lower(c.email) = pg_catalog.lower(in_email)) THEN
-        RAISE EXCEPTION 'a customer with email % exists', in_email USING ERRCODE = 'ZE009';
-    END IF;
-
-    INSERT INTO data.customers (id, name, email)
-    VALUES (COALESCE(io_customer_id, private.uuidv7()), pg_catalog.btrim(in_name), in_email)
-    RETURNING id INTO io_customer_id;
-EXCEPTION
-    WHEN unique_violation THEN
-        RAISE EXCEPTION 'customer % or email % exists', io_customer_id, in_email USING ERRCODE = 'ZE009';
-END;
-$_$;
-
-COMMENT ON PROCEDURE api.create_customer(IN in_name text, IN in_email text, INOUT io_customer_id uuid) IS 'Creates a customer; io_customer_id returns its id (or sets it, when given).
-Errors: ZE003 empty or too long name, malformed or too long email, ZE009 the id or the email exists.';
-
-CREATE PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid DEFAULT NULL::uuid)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    l_order_id uuid := COALESCE(io_order_id, private.uuidv7());
-    l_items jsonb := COALESCE(in_items, '[]'::jsonb);
-    l_total numeric;
-BEGIN
-    -- Validate
-    IF in_customer_id IS NULL THEN
-        RAISE EXCEPTION 'in_customer_id must not be NULL' USING ERRCODE = 'ZE003';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM data.customers AS c WHERE c.id = in_customer_id) THEN
-        RAISE EXCEPTION 'Customer not found: %', in_customer_id
-            USING ERRCODE = 'ZE004';
-    END IF;
-    IF pg_catalog.jsonb_typeof(l_items) <> 'array' THEN
-        RAISE EXCEPTION 'in_items must be a JSON array of {product_id, quantity, price}, got %', l_items
-            USING ERRCODE = 'ZE003';
-    END IF;
-    IF pg_catalog.jsonb_array_length(l_items) > 1000 THEN
-        RAISE EXCEPTION 'in_items has % items: at most 1000 at creation', pg_catalog.jsonb_array_length(l_items)
-            USING ERRCODE = 'ZE003';
-    END IF;
-    PERFORM private.check_order_item(i.item, 'item ' || i.ord)
-    FROM pg_catalog.jsonb_array_elements(l_items) WITH ORDINALITY AS i(item, ord);
-    PERFORM private.check_order_totals(l_order_id, sum((i.item ->> 'quantity')::numeric),
-                                       sum((i.item ->> 'quantity')::numeric * (i.item ->> 'price')::numeric))
-    FROM pg_catalog.jsonb_array_elements(l_items) AS i(item);
-    IF api.get_stream_version('Order', l_order_id) > 0 THEN
-        RAISE EXCEPTION 'order % exists', l_order_id USING ERRCODE = 'ZE009';
-    END IF;
-
-    -- Calculate total
-    SELECT t.amount INTO l_total FROM private.order_items_totals(l_items) AS t;
-
-    -- Append event
-    -- OrderCreated version 2 (change order_created_v2): the address is not known yet.
-    PERFORM private.append_order_event(l_order_id, 0, 'OrderCreated',
-        pg_catalog.jsonb_build_object('customer_id', in_customer_id, 'items', l_items, 'total', l_total,
-                                      'shipping_address', NULL),
-        'create_order');
-
-    io_order_id := l_order_id;
-END;
-$$;
-
-COMMENT ON PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid) IS 'Creates an order for a customer with items [{product_id, quantity, price}] (may be empty);
-io_order_id returns its id (or sets it, when given). Errors: ZE003 invalid argument or item
-(quantity 1 to 1000000, price 0 to 1000000000, at most 1000 items), ZE004 customer not found,
-ZE009 the order exists or its totals pass what the read model holds.';
 
 CREATE FUNCTION api.create_subscription(in_name text, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[], in_from_beginning boolean DEFAULT true, in_max_attempts integer DEFAULT 5, in_lease interval DEFAULT '00:00:30'::interval) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -944,33 +815,6 @@ $_$;
 COMMENT ON FUNCTION api.get_causation_chain(in_event_id uuid) IS 'The event in_event_id, every event that led to it (its metadata.causation_id, and that event''s,
 ...) and every event that followed from it (events whose causation_id names it, and theirs, ...),
 in log order (the columns of api.get_all_events). Errors: ZE003 NULL, ZE004 no such event.';
-
-CREATE FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text DEFAULT NULL::text, in_limit integer DEFAULT 20) RETURNS TABLE(order_id uuid, status text, total_items integer, total_amount numeric, created_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF in_customer_id IS NULL THEN
-        RAISE EXCEPTION 'in_customer_id must not be NULL' USING ERRCODE = 'ZE003';
-    END IF;
-    IF in_status NOT IN ('created', 'submitted', 'cancelled') THEN
-        RAISE EXCEPTION 'in_status must be created, submitted, cancelled or NULL (any), got %', in_status
-            USING ERRCODE = 'ZE003';
-    END IF;
-
-    RETURN QUERY
-    SELECT s.order_id, s.status, s.total_items, s.total_amount, s.created_at
-    FROM data.order_summaries AS s
-    WHERE s.customer_id = in_customer_id
-      AND (in_status IS NULL OR s.status = in_status)
-    ORDER BY s.created_at DESC
-    LIMIT private.check_limit(in_limit);
-END;
-$$;
-
-COMMENT ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) IS 'A customer''s orders from the read model, newest first, optionally of one status. The read
-model follows the log within seconds (projection order_summaries).
-Errors: ZE003 NULL customer, unknown status or bad limit.';
 
 CREATE FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer DEFAULT 0, in_to_version integer DEFAULT NULL::integer) RETURNS TABLE(id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1738,28 +1582,6 @@ $$;
 COMMENT ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) IS 'Steps past a parked event: it is recorded in data.subscription_skips, never delivered again
 (resets included), and the later events of its stream flow on. Errors: as api.replay_parked.';
 
-CREATE PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer DEFAULT NULL::integer)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    l_order record := private.load_order(in_order_id);
-BEGIN
-    IF l_order.state ->> 'status' <> 'created' THEN
-        RAISE EXCEPTION 'order % is %: only an open order can be submitted', in_order_id, l_order.state ->> 'status'
-            USING ERRCODE = 'ZE009';
-    END IF;
-    IF (l_order.state ->> 'total_items')::integer = 0 THEN
-        RAISE EXCEPTION 'order % has no items: an empty order cannot be submitted', in_order_id
-            USING ERRCODE = 'ZE009';
-    END IF;
-    io_new_version := private.append_order_event(in_order_id, l_order.version, 'OrderSubmitted', '{}', 'submit_order');
-END;
-$$;
-
-COMMENT ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) IS 'Submits an open order that has items. Errors: ZE004 order not found, ZE009 not open or empty,
-ZE001 the order changed meanwhile (retry).';
-
 CREATE FUNCTION private.acts_for(in_registrant name, in_role oid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1796,24 +1618,6 @@ END;
 $_$;
 
 COMMENT ON FUNCTION private.announced_before_xid() IS 'Was this transaction announced to whole-log readers before it had its id? (its events, or its idempotency key)';
-
-CREATE FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    l_version integer;
-BEGIN
-    CALL api.append_events('Order', in_order_id, in_expected_version,
-        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-            'event_type', in_event_type,
-            'event_data', in_event_data,
-            'metadata', pg_catalog.jsonb_build_object('source', 'api.' || in_command,
-                                                      'db_user', session_user::text))),
-        l_version);
-    RETURN l_version;
-END;
-$$;
 
 CREATE FUNCTION private.calling_role() RETURNS name
     LANGUAGE sql STABLE
@@ -1975,48 +1779,6 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.check_limit(in_limit integer) IS 'Returns in_limit if positive, else raises ZE003';
-
-CREATE FUNCTION private.check_order_item(in_item jsonb, in_what text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF pg_catalog.jsonb_typeof(in_item) IS DISTINCT FROM 'object' THEN
-        RAISE EXCEPTION '% must be an object {product_id, quantity, price}, got %', in_what, in_item
-            USING ERRCODE = 'ZE003';
-    END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'product_id') IS DISTINCT FROM 'string' OR in_item ->> 'product_id' = ''
-       OR pg_catalog.char_length(in_item ->> 'product_id') > 200 THEN
-        RAISE EXCEPTION '% has no product_id of 1 to 200 characters', in_what USING ERRCODE = 'ZE003';
-    END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'quantity') IS DISTINCT FROM 'number'
-       OR (in_item ->> 'quantity')::numeric <= 0
-       OR (in_item ->> 'quantity')::numeric <> pg_catalog.trunc((in_item ->> 'quantity')::numeric)
-       OR (in_item ->> 'quantity')::numeric > 1000000 THEN
-        RAISE EXCEPTION '% has quantity %: it must be a whole number from 1 to 1000000', in_what,
-                COALESCE(in_item -> 'quantity', 'null')
-            USING ERRCODE = 'ZE003';
-    END IF;
-    IF pg_catalog.jsonb_typeof(in_item -> 'price') IS DISTINCT FROM 'number' OR (in_item ->> 'price')::numeric < 0
-       OR (in_item ->> 'price')::numeric > 1000000000 THEN
-        RAISE EXCEPTION '% has price %: it must be a number from 0 to 1000000000', in_what, COALESCE(in_item -> 'price', 'null')
-            USING ERRCODE = 'ZE003';
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION private.check_order_totals(in_order_id uuid, in_items numeric, in_amount numeric) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF in_items > 2147483647 OR pg_catalog.round(in_amount, 2) > 9999999999999.99 THEN
-        RAISE EXCEPTION 'order % would hold % items worth %: at most 2147483647 items worth 9999999999999.99',
-                in_order_id, in_items, in_amount
-            USING ERRCODE = 'ZE009';
-    END IF;
-END;
-$$;
 
 CREATE FUNCTION private.check_subscription_name(in_name text, in_argument text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -2631,21 +2393,6 @@ BEGIN
 END;
 $_$;
 
-CREATE FUNCTION private.load_order(in_order_id uuid, OUT state jsonb, OUT version integer) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF in_order_id IS NULL THEN
-        RAISE EXCEPTION 'in_order_id must not be NULL' USING ERRCODE = 'ZE003';
-    END IF;
-    SELECT a.state, a.version INTO state, version FROM api.load_aggregate('Order', in_order_id) AS a;
-    IF version = 0 THEN
-        RAISE EXCEPTION 'Order not found: %', in_order_id USING ERRCODE = 'ZE004';
-    END IF;
-END;
-$$;
-
 CREATE TABLE data.subscriptions (
     subscription_name text NOT NULL,
     stream_types text[],
@@ -2949,94 +2696,6 @@ $$;
 
 COMMENT ON FUNCTION private.notify_events(in_events data.events[]) IS 'Projection notifications: NOTIFY eventstore_events {stream_type, stream_id, version} per stream, in log order';
 
-CREATE FUNCTION private.order_items_totals(in_items jsonb, OUT quantity integer, OUT amount numeric) RETURNS record
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT COALESCE(sum((i.item ->> 'quantity')::integer), 0),
-           COALESCE(sum(COALESCE((i.item ->> 'price')::numeric, 0) * (i.item ->> 'quantity')::integer), 0)
-    FROM pg_catalog.jsonb_array_elements(COALESCE(in_items, '[]'::jsonb)) AS i(item);
-$$;
-
-COMMENT ON FUNCTION private.order_items_totals(in_items jsonb, OUT quantity integer, OUT amount numeric) IS 'Total quantity and amount (price x quantity, a missing price counts 0) of an Order event''s items';
-
-CREATE FUNCTION private.order_reducer(in_state jsonb, in_event data.events) RETURNS jsonb
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    l_totals record;
-BEGIN
-    CASE in_event.event_type
-        WHEN 'OrderCreated' THEN
-            l_totals := private.order_items_totals(in_event.event_data -> 'items');
-            RETURN pg_catalog.jsonb_build_object(
-                'order_id', in_event.stream_id,
-                'customer_id', in_event.event_data -> 'customer_id',
-                'status', 'created',
-                'items', COALESCE(in_event.event_data -> 'items', '[]'::jsonb),
-                'total_items', l_totals.quantity,
-                'total_amount', l_totals.amount,
-                'created_at', in_event.created_at);
-        WHEN 'ItemAdded' THEN
-            l_totals := private.order_items_totals(pg_catalog.jsonb_build_array(in_event.event_data));
-            RETURN in_state || pg_catalog.jsonb_build_object(
-                'items', COALESCE(in_state -> 'items', '[]'::jsonb) || pg_catalog.jsonb_build_array(in_event.event_data),
-                'total_items', COALESCE((in_state ->> 'total_items')::integer, 0) + l_totals.quantity,
-                'total_amount', COALESCE((in_state ->> 'total_amount')::numeric, 0) + l_totals.amount);
-        WHEN 'OrderSubmitted' THEN
-            RETURN in_state || '{"status": "submitted"}'::jsonb;
-        WHEN 'OrderCancelled' THEN
-            RETURN in_state || pg_catalog.jsonb_build_object('status', 'cancelled',
-                                                             'cancel_reason', in_event.event_data -> 'reason');
-        ELSE
-            RETURN in_state;  -- an event type this version does not know changes nothing
-    END CASE;
-END;
-$$;
-
-COMMENT ON FUNCTION private.order_reducer(in_state jsonb, in_event data.events) IS 'Reducer of stream type Order: {order_id, customer_id, status, items, total_items, total_amount, ...}';
-
-CREATE FUNCTION private.order_summaries_handler(in_events data.events[]) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    INSERT INTO data.order_summaries
-        (order_id, customer_id, status, total_items, total_amount, created_at, updated_at)
-    SELECT e.stream_id, (e.event_data ->> 'customer_id')::uuid, 'created', t.quantity, t.amount,
-           e.created_at, e.created_at
-    FROM pg_catalog.unnest(in_events) AS e
-    CROSS JOIN LATERAL private.order_items_totals(e.event_data -> 'items') AS t
-    WHERE e.stream_type = 'Order' AND e.event_type = 'OrderCreated';
-
-    UPDATE data.order_summaries AS s
-    SET total_items = s.total_items + c.quantity,
-        total_amount = s.total_amount + c.amount,
-        status = COALESCE(c.status, s.status),
-        updated_at = GREATEST(s.updated_at, c.updated_at)
-    FROM (
-        SELECT e.stream_id,
-               COALESCE(sum(t.quantity), 0) AS quantity,
-               COALESCE(sum(t.amount), 0) AS amount,
-               -- the last status change of the batch wins (events come in version order)
-               (pg_catalog.array_agg(CASE e.event_type WHEN 'OrderSubmitted' THEN 'submitted'
-                                                       WHEN 'OrderCancelled' THEN 'cancelled' END
-                                     ORDER BY e.version DESC)
-                   FILTER (WHERE e.event_type IN ('OrderSubmitted', 'OrderCancelled')))[1] AS status,
-               max(e.created_at) AS updated_at
-        FROM pg_catalog.unnest(in_events) AS e
-        LEFT JOIN LATERAL private.order_items_totals(pg_catalog.jsonb_build_array(e.event_data)) AS t
-               ON e.event_type = 'ItemAdded'
-        WHERE e.stream_type = 'Order' AND e.event_type IN ('ItemAdded', 'OrderSubmitted', 'OrderCancelled')
-        GROUP BY e.stream_id
-    ) AS c
-    WHERE s.order_id = c.stream_id;
-END;
-$$;
-
-COMMENT ON FUNCTION private.order_summaries_handler(in_events data.events[]) IS 'Projection order_summaries: applies Order events to data.order_summaries';
-
 CREATE TABLE data.subscription_events (
     subscription_name text NOT NULL,
     event_id uuid NOT NULL,
@@ -3078,17 +2737,6 @@ BEGIN
     RETURN l_event;
 END;
 $$;
-
-CREATE PROCEDURE private.project_order_events(IN in_batch_size integer DEFAULT 100)
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM private.run_projection_batch('order_summaries', in_batch_size);
-END;
-$$;
-
-COMMENT ON PROCEDURE private.project_order_events(IN in_batch_size integer) IS 'Applies the next batch (at most in_batch_size events) of projection order_summaries';
 
 CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean)
     LANGUAGE sql SECURITY DEFINER
@@ -3436,13 +3084,6 @@ CREATE FUNCTION private.registration_problem(in_function regprocedure, in_regist
     FROM pg_catalog.pg_proc AS f
     JOIN pg_catalog.pg_namespace AS n ON n.oid = f.pronamespace
     WHERE f.oid = in_function;
-$$;
-
-CREATE FUNCTION private.reset_order_summaries() RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    DELETE FROM data.order_summaries;
 $$;
 
 CREATE FUNCTION private.reset_projection_state(in_projection_name text, in_status text) RETURNS void
@@ -3926,15 +3567,6 @@ $_$;
 
 COMMENT ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) IS 'An event payload of in_from_version as of in_to_version, through the registered upcasters';
 
-CREATE FUNCTION private.upcast_order_created_v1(in_event_data jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT '{"shipping_address": null}'::jsonb || in_event_data;
-$$;
-
-COMMENT ON FUNCTION private.upcast_order_created_v1(in_event_data jsonb) IS 'OrderCreated v1 -> v2: adds shipping_address (null)';
-
 CREATE FUNCTION private.uuidv7_time(in_id uuid) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3972,42 +3604,6 @@ CREATE FUNCTION registered.handler_notify_events_9aff2957da5d(in_events data.eve
 END;
 
 COMMENT ON FUNCTION registered.handler_notify_events_9aff2957da5d(in_events data.events[]) IS 'Runs handler private.notify_events(data.events[]) with the rights of postgres';
-
-CREATE FUNCTION registered.handler_order_summaries_handler_15d11bdca0e9(in_events data.events[]) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT private.order_summaries_handler(in_events) AS order_summaries_handler;
-END;
-
-COMMENT ON FUNCTION registered.handler_order_summaries_handler_15d11bdca0e9(in_events data.events[]) IS 'Runs handler private.order_summaries_handler(data.events[]) with the rights of postgres';
-
-CREATE FUNCTION registered.reducer_order_reducer_266d6334ed4b(in_state jsonb, in_event data.events) RETURNS jsonb
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT private.order_reducer(in_state, in_event) AS order_reducer;
-END;
-
-COMMENT ON FUNCTION registered.reducer_order_reducer_266d6334ed4b(in_state jsonb, in_event data.events) IS 'Runs reducer private.order_reducer(jsonb,data.events) with the rights of postgres';
-
-CREATE FUNCTION registered.reset_reset_order_summaries_9cad571b3bf9() RETURNS void
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT private.reset_order_summaries() AS reset_order_summaries;
-END;
-
-COMMENT ON FUNCTION registered.reset_reset_order_summaries_9cad571b3bf9() IS 'Runs reset private.reset_order_summaries() with the rights of postgres';
-
-CREATE FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(in_event_data jsonb) RETURNS jsonb
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT private.upcast_order_created_v1(in_event_data) AS upcast_order_created_v1;
-END;
-
-COMMENT ON FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(in_event_data jsonb) IS 'Runs upcaster private.upcast_order_created_v1(jsonb) with the rights of postgres';
 
 CREATE VIEW api.append_lock_waits AS
  SELECT w.pid AS waiting_pid,
@@ -4112,17 +3708,6 @@ a prepared transaction; its query for those who may see it).';
 COMMENT ON COLUMN api.subscription_status.events_behind IS 'Committed matching events not yet in flight, acknowledged or parked: exact up to 10,000, estimated beyond';
 
 COMMENT ON COLUMN api.subscription_status.waiting IS 'Taken-in events waiting behind an event of their stream in flight or parked (counted up to 30,000 rows taken in)';
-
-CREATE TABLE data.customers (
-    id uuid DEFAULT private.uuidv7() NOT NULL,
-    name text NOT NULL,
-    email text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT customers_email_check CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
-    CONSTRAINT customers_name_check CHECK ((btrim(name) <> ''::text))
-);
-
-COMMENT ON TABLE data.customers IS 'Customers that orders belong to';
 
 CREATE TABLE data.event_schemas (
     event_type text NOT NULL,
@@ -4315,22 +3900,6 @@ COMMENT ON TABLE data.idempotency_keys IS 'Keys of api.append_events_idempotent,
 COMMENT ON COLUMN data.idempotency_keys.first_version IS 'Version of the first event the key appended';
 
 COMMENT ON COLUMN data.idempotency_keys.new_version IS 'Stream version after the append, returned to retries';
-
-CREATE TABLE data.order_summaries (
-    order_id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    status text NOT NULL,
-    total_items integer DEFAULT 0 NOT NULL,
-    total_amount numeric(15,2) DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL
-);
-
-COMMENT ON TABLE data.order_summaries IS 'Read model: one row per order (projection order_summaries)';
-
-COMMENT ON COLUMN data.order_summaries.total_items IS 'Sum of the quantities of all items, at creation and added';
-
-COMMENT ON COLUMN data.order_summaries.total_amount IS 'Sum of price x quantity of all items (an item without price counts 0)';
 
 CREATE TABLE data.projection_checkpoints (
     projection_name text NOT NULL,
@@ -4550,9 +4119,6 @@ ALTER TABLE ONLY data.events ATTACH PARTITION data.events_default DEFAULT;
 
 ALTER TABLE ONLY data.events ALTER COLUMN global_position SET DEFAULT nextval('data.events_global_position_seq'::regclass);
 
-ALTER TABLE ONLY data.customers
-    ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
-
 ALTER TABLE ONLY data.event_schemas
     ADD CONSTRAINT event_schemas_pkey PRIMARY KEY (event_type, version);
 
@@ -4585,9 +4151,6 @@ ALTER TABLE ONLY data.events_default
 
 ALTER TABLE ONLY data.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (idempotency_key);
-
-ALTER TABLE ONLY data.order_summaries
-    ADD CONSTRAINT order_summaries_pkey PRIMARY KEY (order_id);
 
 ALTER TABLE ONLY data.projection_checkpoints
     ADD CONSTRAINT projection_checkpoints_pkey PRIMARY KEY (projection_name);
@@ -4624,8 +4187,6 @@ ALTER TABLE ONLY data.subscription_skips
 
 ALTER TABLE ONLY data.subscriptions
     ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (subscription_name);
-
-CREATE UNIQUE INDEX customers_email_key ON data.customers USING btree (lower(email));
 
 CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
@@ -4700,8 +4261,6 @@ CREATE INDEX events_default_generation_transaction_id_global_position_idx ON dat
 CREATE INDEX events_default_stream_type_stream_id_version_idx ON data.events_default USING btree (stream_type, stream_id, version);
 
 CREATE INDEX idempotency_keys_created_idx ON data.idempotency_keys USING btree (created_at);
-
-CREATE INDEX order_summaries_customer_idx ON data.order_summaries USING btree (customer_id, created_at DESC);
 
 CREATE INDEX snapshots_version_idx ON data.snapshots USING btree (stream_type, stream_id, version);
 
@@ -4840,26 +4399,14 @@ GRANT USAGE ON SCHEMA data TO eventstore_admin;
 REVOKE ALL ON FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) TO eventstore_projector;
 
-REVOKE ALL ON PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer) FROM PUBLIC;
-GRANT ALL ON PROCEDURE api.add_order_item(IN in_order_id uuid, IN in_product_id text, IN in_quantity integer, IN in_price numeric, INOUT io_new_version integer) TO eventstore_writer;
-
 REVOKE ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer) TO eventstore_writer;
 
 REVOKE ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
 
-REVOKE ALL ON PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text, INOUT io_new_version integer) FROM PUBLIC;
-GRANT ALL ON PROCEDURE api.cancel_order(IN in_order_id uuid, IN in_reason text, INOUT io_new_version integer) TO eventstore_writer;
-
 REVOKE ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) TO eventstore_projector;
-
-REVOKE ALL ON PROCEDURE api.create_customer(IN in_name text, IN in_email text, INOUT io_customer_id uuid) FROM PUBLIC;
-GRANT ALL ON PROCEDURE api.create_customer(IN in_name text, IN in_email text, INOUT io_customer_id uuid) TO eventstore_writer;
-
-REVOKE ALL ON PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid) FROM PUBLIC;
-GRANT ALL ON PROCEDURE api.create_order(IN in_customer_id uuid, IN in_items jsonb, INOUT io_order_id uuid) TO eventstore_writer;
 
 REVOKE ALL ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) TO eventstore_admin;
@@ -4881,9 +4428,6 @@ GRANT ALL ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) TO 
 
 REVOKE ALL ON FUNCTION api.get_causation_chain(in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_causation_chain(in_event_id uuid) TO eventstore_reader;
-
-REVOKE ALL ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) TO eventstore_reader;
@@ -4945,14 +4489,9 @@ GRANT ALL ON FUNCTION api.run_projections(in_batch_size integer) TO eventstore_p
 REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
 
-REVOKE ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) FROM PUBLIC;
-GRANT ALL ON PROCEDURE api.submit_order(IN in_order_id uuid, INOUT io_new_version integer) TO eventstore_writer;
-
 REVOKE ALL ON FUNCTION private.acts_for(in_registrant name, in_role oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.announced_before_xid() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.append_order_event(in_order_id uuid, in_expected_version integer, in_event_type text, in_event_data jsonb, in_command text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.calling_role() FROM PUBLIC;
 
@@ -4963,10 +4502,6 @@ REVOKE ALL ON FUNCTION private.check_event_exists(in_event_id uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_event_schema(in_event_type text, in_version integer, in_event_data jsonb, in_position bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.check_order_item(in_item jsonb, in_what text) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.check_order_totals(in_order_id uuid, in_items numeric, in_amount numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_subscription_name(in_name text, in_argument text) FROM PUBLIC;
 
@@ -5002,8 +4537,6 @@ REVOKE ALL ON FUNCTION private.json_schema_error(in_schema jsonb, in_value jsonb
 
 REVOKE ALL ON FUNCTION private.json_schema_problem(in_schema jsonb, in_path text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.load_order(in_order_id uuid, OUT state jsonb, OUT version integer) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
@@ -5022,15 +4555,7 @@ REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FR
 
 REVOKE ALL ON FUNCTION private.notify_events(in_events data.events[]) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.order_items_totals(in_items jsonb, OUT quantity integer, OUT amount numeric) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.order_reducer(in_state jsonb, in_event data.events) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.order_summaries_handler(in_events data.events[]) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION private.parked_event(in_subscription text, in_event_id uuid) FROM PUBLIC;
-
-REVOKE ALL ON PROCEDURE private.project_order_events(IN in_batch_size integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.projection_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.projection_status() TO eventstore_reader;
@@ -5061,8 +4586,6 @@ REVOKE ALL ON FUNCTION private.regex_problem(in_pattern text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.registration_problem(in_function regprocedure, in_registrant name) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.reset_order_summaries() FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, in_status text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.retire_event_partition(in_partition text) FROM PUBLIC;
@@ -5086,8 +4609,6 @@ REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.upcast_order_created_v1(in_event_data jsonb) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION private.uuidv7_time(in_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.xid_near(in_xid xid, in_near bigint) FROM PUBLIC;
@@ -5095,14 +4616,6 @@ REVOKE ALL ON FUNCTION private.xid_near(in_xid xid, in_near bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION registered.handler_maybe_create_snapshot_4cee14e3cc54(in_events data.events[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION registered.handler_notify_events_9aff2957da5d(in_events data.events[]) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION registered.handler_order_summaries_handler_15d11bdca0e9(in_events data.events[]) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION registered.reducer_order_reducer_266d6334ed4b(in_state jsonb, in_event data.events) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION registered.reset_reset_order_summaries_9cad571b3bf9() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION registered.upcaster_upcast_order_created_v1_0b6e8bedb6bb(in_event_data jsonb) FROM PUBLIC;
 
 GRANT SELECT ON TABLE api.append_lock_waits TO eventstore_reader;
 

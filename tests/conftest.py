@@ -58,7 +58,7 @@ def cluster():
 @pytest.fixture(scope="session")
 def template_db(cluster: Cluster) -> str:
     cluster.create_database(TEMPLATE)
-    cluster.sqitch("deploy", dbname=TEMPLATE)
+    cluster.deploy_all(TEMPLATE)
     with cluster.connect("postgres") as conn:
         for login, group in LOGIN_ROLES.items():
             conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")

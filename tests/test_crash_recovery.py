@@ -32,7 +32,7 @@ UPDATE data.projections SET batch_size = 300 WHERE projection_name = 'order_summ
 def test_kill_the_server_while_the_worker_is_mid_batch(new_cluster):
     cluster = new_cluster()
     cluster.create_database("store")
-    cluster.sqitch("deploy", dbname="store")
+    cluster.deploy_all("store")
     cluster.psql("store", "-q", "-c", LOAD)
 
     worker_error: list = []

@@ -18,7 +18,7 @@ def squawk() -> str:
 
 
 def test_deploy_scripts_pass_squawk():
-    scripts = sorted(str(p) for p in (REPO / "deploy").glob("*.sql"))
+    scripts = sorted(str(p) for d in (REPO / "deploy", REPO / "examples" / "orders" / "deploy") for p in d.glob("*.sql"))
     r = subprocess.run([squawk(), "--config", str(REPO / ".squawk.toml"), "--reporter", "gcc", *scripts],
                        capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
     assert r.returncode == 0, r.stdout + r.stderr

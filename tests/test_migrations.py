@@ -8,51 +8,114 @@ import uuid
 
 import pytest
 
-from harness.cluster import REPO
+from harness.cluster import PROJECTS, REPO
 from harness.sqitch_check import check_database, check_released
-from harness.sqitch_plan import parse_plan, script_path, tags
+from harness.sqitch_plan import RETIRED, combined_plan, parse_plan, script_path, tags
 from tests.helpers import (append, create_customer, create_order, event, oracle_model, read_model,
                            run_projections_until_idle)
 
 
-def change_ids() -> list[tuple[str, str]]:
-    out = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H %n"], cwd=REPO, check=True,
-                         capture_output=True, text=True).stdout
+def change_ids(project: str = "eventstore") -> list[tuple[str, str]]:
+    out = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H %n"], cwd=PROJECTS[project],
+                         check=True, capture_output=True, text=True).stdout
     return [tuple(line.split()) for line in out.splitlines() if line.strip()]
 
 
-# Changes whose verify script cannot fail once reverted: the group roles are kept while the
-# template database uses them, and outside cron.database_name cron_jobs schedules nothing.
-VERIFY_SURVIVES_REVERT = {"roles", "cron_jobs"}
-# order_items_totals (after v1.5.0) gives a function of its own change that order_summaries created
-# before it: its revert leaves that function in place.
-VERIFY_SURVIVES_REVERT |= {"order_items_totals"}
-# cron_extension's revert leaves the extension (other jobs of the server may use it).
-VERIFY_SURVIVES_REVERT |= {"cron_extension"}
-# Reworks that only add a requirement (after v1.5.0, found by tests/test_dependencies.py): their
-# objects are those of the version before, so its revert leaves what their verify checks.
-DEPENDENCY_ONLY_REWORKS = {"event_schemas@v1.5.0", "order_aggregate@v1.5.0", "order_commands@v1.5.0"}
+# What a revert can change, as text: functions (with their source, settings and grants),
+# relations, columns, triggers, event triggers, registrations. A revert must change something.
+CATALOG = """
+SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(p.prosrc || coalesce(array_to_string(p.proconfig, ','), '')
+       || coalesce(p.proacl::text, ''))
+FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE n.nspname IN ('api', 'private', 'registered', 'data')
+UNION ALL
+SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text || coalesce(c.relacl::text, '')
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('api', 'private', 'registered', 'data')
+UNION ALL
+SELECT 'column ' || a.attrelid::regclass::text || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('api', 'private', 'registered', 'data') AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'trigger ' || t.tgrelid::regclass::text || ' ' || t.tgname || ' ' || t.tgenabled::text
+FROM pg_trigger AS t WHERE NOT t.tgisinternal
+UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
+UNION ALL SELECT 'schema ' || nspname FROM pg_namespace
+"""
+
+
+def catalog(db) -> set[str]:
+    rows = {row[0] for row in db.execute(CATALOG)}
+    for table in ("data.projections", "data.reducers", "data.event_upcasters"):
+        if db.scalar("SELECT to_regclass(%s)", (table,)):
+            rows |= {f"registration {table} {r[0]}" for r in db.execute(
+                f"SELECT to_jsonb(t) - 'registered_at' - 'created_at' - 'updated_at' FROM {table} AS t")}
+    return rows
+
+
+# Changes whose revert leaves what their verify checks, so that only the catalog shows it:
+# - the group roles are kept while the template database uses them, and outside
+#   cron.database_name cron_jobs schedules nothing; cron_extension's revert leaves the extension
+#   (other jobs of the server may use it): their reverts change nothing this test can see.
+NOTHING_TO_SEE = {"roles", "cron_jobs", "cron_extension"}
+# - reworks that only add a requirement (after v1.5.0, found by tests/test_dependencies.py):
+#   their objects are those of the version before; their reverts are no-ops.
+DEPENDENCY_ONLY_REWORKS = {"event_schemas@v1.5.0"}
+# - reworks that change what a function does, not its signature, columns or grants: their
+#   verify scripts check shape and privileges only (they run no business logic and read no
+#   source), so after the revert they pass; the revert must still change the catalog (the
+#   function's source).
+BEHAVIOUR_ONLY_REWORKS = {  # the instance each reworks, as its requires name it
+    "append_events@v1.1.0", "append_events@v1.2.0", "append_events_idempotent@v1.1.0",
+    "append_events_idempotent@v1.2.0", "automatic_snapshots@v1.1.0", "event_notifications@v1.1.0",
+    "event_schemas@v1.1.0", "event_upcasters@v1.1.0", "get_all_events@v1.2.0", "get_events_by_type@v1.1.0",
+    "get_events_by_type@v1.2.0", "get_stream_version@v1.1.0", "idempotency_key_retention@v1.1.0",
+    "projection_admin@v1.1.0", "projection_runner@v1.2.0", "projection_runner@v1.3.0",
+    "projection_status@v1.1.0", "projection_status@v1.2.0", "reducers@v1.1.0", "snapshots@v1.1.0",
+}
+# - the core's v1.x Order changes (retired in v2.0.0: their verify accepts all or none of their
+#   objects) and order_domain_moved (its verify accepts the Order objects gone or all there).
+RETIRED_OR_MOVED = RETIRED | {"order_domain_moved"}
+
+
+def walk(cluster, db, project: str, plan, verify_may_pass) -> None:
+    """Deploy to each change (verified as it goes), revert that one step: the catalog must
+    change and, unless the change is listed, its verify script must now fail (the revert
+    really removed it); deploy it again."""
+    previous = None
+    changes = [c for c in plan if c.project == project]
+    for (change_id, name), change in zip(change_ids(project), changes, strict=True):
+        assert change.name == name
+        cluster.sqitch("deploy", "--to", change_id, dbname=db.name, project=project)
+        before = catalog(db)
+        if previous is None:
+            cluster.sqitch("revert", "-y", dbname=db.name, project=project)
+        else:
+            cluster.sqitch("revert", "-y", "--to", previous, dbname=db.name, project=project)
+        if name in NOTHING_TO_SEE or DEPENDENCY_ONLY_REWORKS & set(change.requires):
+            pass
+        else:
+            assert catalog(db) != before, f"{project}:{name}: its revert changed nothing"
+            if not verify_may_pass(change):
+                verify = cluster.psql(db.name, "-q", "-f", str(REPO / script_path(plan, change.index, "verify")),
+                                      check=False)
+                assert verify.returncode != 0, f"{project}:{name}: its verify script still passes after its revert"
+        cluster.sqitch("deploy", "--to", change_id, dbname=db.name, project=project)
+        previous = change_id
+    cluster.sqitch("verify", dbname=db.name, project=project)
 
 
 @pytest.mark.slow
 def test_every_change_deploys_verifies_and_reverts_alone_in_plan_order(cluster, empty_db):
-    """Deploy to each change (verified as it goes), revert that one step (and check that the
-    change's verify script now fails: the revert really removed it), deploy it again."""
-    plan = parse_plan((REPO / "sqitch.plan").read_text())
-    previous = None
-    for index, (change_id, name) in enumerate(change_ids()):
-        cluster.sqitch("deploy", "--to", change_id, dbname=empty_db.name)
-        if previous is None:
-            cluster.sqitch("revert", "-y", dbname=empty_db.name)
-        else:
-            cluster.sqitch("revert", "-y", "--to", previous, dbname=empty_db.name)
-        if name not in VERIFY_SURVIVES_REVERT and not DEPENDENCY_ONLY_REWORKS & set(plan[index].requires):
-            verify = cluster.psql(empty_db.name, "-q", "-f", str(REPO / script_path(plan, index, "verify")),
-                                  check=False)
-            assert verify.returncode != 0, f"{name}: its verify script still passes after its revert"
-        cluster.sqitch("deploy", "--to", change_id, dbname=empty_db.name)
-        previous = change_id
-    cluster.sqitch("verify", dbname=empty_db.name)
+    plan = combined_plan()
+    def verify_may_pass(change) -> bool:
+        return change.name in RETIRED_OR_MOVED or bool(BEHAVIOUR_ONLY_REWORKS & set(change.requires))
+
+    walk(cluster, empty_db, "eventstore", plan, verify_may_pass)
+    assert not empty_db.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('order_reducer', 'create_order')"), \
+        "a fresh deploy of the core has no Order domain"
+    walk(cluster, empty_db, "orders", plan, lambda change: False)
+    cluster.sqitch("revert", "-y", dbname=empty_db.name, project="orders")
     cluster.sqitch("revert", "-y", dbname=empty_db.name)
     assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('data', 'private', 'api')") == 0
 
@@ -66,8 +129,10 @@ def previous_release() -> str:
 
 
 @pytest.mark.slow
-def test_upgrade_from_the_previous_release_keeps_data_and_projections(cluster, empty_db):
-    tag = previous_release()
+@pytest.mark.parametrize("tag", sorted({"v1.1.0", previous_release()}))
+def test_upgrade_from_a_release_keeps_data_and_projections(cluster, empty_db, tag):
+    """v1.1.0 (and the release before HEAD) -> HEAD with Order data: the core keeps the Order
+    objects (order_domain_moved), the example project adopts them, nothing is lost."""
     cluster.sqitch("deploy", "--to", f"@{tag}", dbname=empty_db.name)
     db = empty_db
     with db.connect("es_writer") as w:
@@ -82,11 +147,16 @@ def test_upgrade_from_the_previous_release_keeps_data_and_projections(cluster, e
     log_before = db.execute("SELECT id, event_type, event_data, schema_version FROM data.events ORDER BY id")
     model_before = read_model(db)
     applied_before = dict(db.execute("SELECT projection_name, events_applied FROM data.projection_checkpoints"))
+    customers_before = db.execute("SELECT * FROM data.customers ORDER BY id")
     assert len(model_before) == 5
 
-    out = cluster.sqitch("deploy", dbname=db.name).stdout
-    assert "\n  + " in out, "the upgrade deployed the changes after the release"
+    out = cluster.sqitch("deploy", dbname=db.name)
+    assert "\n  + " in out.stdout, "the upgrade deployed the changes after the release"
+    assert "the Order domain holds data: its objects are kept" in out.stderr
+    cluster.sqitch("deploy", dbname=db.name, project="orders")
     cluster.sqitch("verify", dbname=db.name)
+    cluster.sqitch("verify", dbname=db.name, project="orders")
+    assert db.execute("SELECT * FROM data.customers ORDER BY id") == customers_before
 
     assert db.execute("SELECT id, event_type, event_data, schema_version FROM data.events ORDER BY id") == log_before, \
         "nothing lost or rewritten"
@@ -108,6 +178,27 @@ def test_upgrade_from_the_previous_release_keeps_data_and_projections(cluster, e
     with db.connect("es_projector") as p:
         claimed = p.execute("SELECT id FROM api.claim_events('after_upgrade', 'c', 10000)").fetchall()
     assert {r[0] for r in claimed} == {r[0] for r in db.execute("SELECT id FROM data.events")}
+
+
+@pytest.mark.slow
+def test_an_upgrade_without_order_data_drops_the_order_domain_and_its_revert_gives_it_back(cluster, empty_db):
+    db = empty_db
+    order_objects = """SELECT count(*) FROM pg_proc WHERE proname IN ('create_order', 'order_reducer', 'create_customer')"""
+    cluster.sqitch("deploy", "--to", f"@{previous_release()}", dbname=db.name)
+    with db.connect("es_writer") as w:
+        append(w, "Audit", uuid.uuid4(), 0, [event("Checked")])
+    assert db.scalar(order_objects) == 3
+    cluster.sqitch("deploy", dbname=db.name)
+    assert db.scalar(order_objects) == 0
+    assert not db.execute("SELECT 1 FROM data.projections WHERE projection_name = 'order_summaries'")
+    cluster.sqitch("revert", "-y", "--to", "order_domain_moved^", dbname=db.name)
+    assert db.scalar(order_objects) == 3, "the revert gives the v1.x Order domain back"
+    with db.connect("es_writer") as w:
+        create_order(w, create_customer(w), [{"product_id": "p", "quantity": 1, "price": 1}])
+    cluster.sqitch("deploy", dbname=db.name)
+    assert db.scalar(order_objects) == 3, "now it holds data: kept"
+    cluster.deploy_all(db.name)
+    cluster.sqitch("verify", dbname=db.name, project="orders")
 
 
 def test_released_deploy_scripts_are_unchanged():

@@ -1,4 +1,6 @@
-"""The pgTAP files, one per sqitch change, run by pg_prove against a fresh deploy."""
+"""The pgTAP files, one per sqitch change of each project (tests/pgtap for the core,
+examples/orders/tests/pgtap for the Order example), run by pg_prove against a fresh deploy of
+both. The core's retired v1.x Order changes are tested in the example project."""
 
 from __future__ import annotations
 
@@ -10,17 +12,10 @@ from pathlib import Path
 import pytest
 
 from harness.cluster import REPO
+from harness.sqitch_plan import RETIRED, combined_plan
 
-PGTAP_DIR = REPO / "tests" / "pgtap"
-FILES = sorted(PGTAP_DIR.glob("*.sql"))
-
-
-def plan_changes() -> list[str]:
-    changes = []
-    for line in (REPO / "sqitch.plan").read_text().splitlines():
-        if line and not line.startswith(("%", "#", "@")) and line.strip():
-            changes.append(re.split(r"[\s\[]", line, maxsplit=1)[0])
-    return changes
+PGTAP_DIRS = {"eventstore": REPO / "tests" / "pgtap", "orders": REPO / "examples" / "orders" / "tests" / "pgtap"}
+FILES = sorted(p for d in PGTAP_DIRS.values() for p in d.glob("*.sql"))
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +28,16 @@ def pgtap_db(cluster, template_db):
 
 
 def test_every_change_has_a_pgtap_file():
-    missing = [c for c in plan_changes() if not (PGTAP_DIR / f"{c}.sql").exists()]
-    assert not missing, f"changes without tests/pgtap/<change>.sql: {missing}"
+    changes = {(c.project, c.name) for c in combined_plan() if not (c.project == "eventstore" and c.name in RETIRED)}
+    missing = [f"{project}:{name}" for project, name in sorted(changes)
+               if not (PGTAP_DIRS[project] / f"{name}.sql").exists()]
+    assert not missing, f"changes without a pgTAP file <project tests>/pgtap/<change>.sql: {missing}"
+    stale = [str(p.relative_to(REPO)) for project, d in PGTAP_DIRS.items() for p in d.glob("*.sql")
+             if (project, p.stem) not in changes]
+    assert not stale, f"pgTAP files of no current change: {stale}"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[("orders:" if "examples" in p.parts else "") + p.stem for p in FILES])
 def test_pgtap(cluster, pgtap_db, path: Path):
     text = path.read_text()
     assert re.search(r"SELECT plan\(\d+\)", text), "a pgTAP file declares its plan"

@@ -6,11 +6,12 @@ BEGIN;
 DO $$
 BEGIN
     IF pg_catalog.current_setting('cron.database_name', true) = pg_catalog.current_database() THEN
-        ASSERT (SELECT count(*) FROM cron.job AS j
+        IF NOT ((SELECT count(*) FROM cron.job AS j
                 WHERE j.jobname IN ('eventstore-projections', 'eventstore-partitions', 'eventstore-cron-history',
                                     'eventstore-idempotency-keys')
-                  AND j.active AND j.database = pg_catalog.current_database()) = 4,
-            'the four eventstore jobs are scheduled';
+                  AND j.active AND j.database = pg_catalog.current_database()) = 4) THEN
+            RAISE EXCEPTION 'expected: the four eventstore jobs are scheduled';
+        END IF;
     END IF;
 END
 $$;

@@ -8,9 +8,12 @@ FROM private.events_upcast WHERE false;
 
 DO $$
 BEGIN
-    ASSERT private.upcast_event('VerifyType', '{"a": 1}', 2, 2) = '{"a": 1}', 'no step, no change';
-    ASSERT pg_catalog.has_function_privilege('eventstore_admin', 'api.register_upcaster(text, integer, regprocedure)', 'EXECUTE'),
-        'admins register upcasters';
+    IF NOT (private.upcast_event('VerifyType', '{"a": 1}', 2, 2) = '{"a": 1}') THEN
+        RAISE EXCEPTION 'expected: no step, no change';
+    END IF;
+    IF NOT (pg_catalog.has_function_privilege('eventstore_admin', 'api.register_upcaster(text, integer, regprocedure)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: admins register upcasters';
+    END IF;
 END
 $$;
 

@@ -8,10 +8,12 @@ WHERE false;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_function_privilege('eventstore_reader', 'api.get_all_events(uuid, integer)', 'EXECUTE'),
-        'readers read the log';
-    ASSERT NOT pg_catalog.has_function_privilege('public', 'api.get_all_events(uuid, integer)', 'EXECUTE'),
-        'PUBLIC does not';
+    IF NOT (pg_catalog.has_function_privilege('eventstore_reader', 'api.get_all_events(uuid, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: readers read the log';
+    END IF;
+    IF NOT (NOT pg_catalog.has_function_privilege('public', 'api.get_all_events(uuid, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: PUBLIC does not';
+    END IF;
 END
 $$;
 

@@ -8,10 +8,12 @@ WHERE false;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_function_privilege('eventstore_reader', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE'),
-        'readers read by type';
-    ASSERT NOT pg_catalog.has_function_privilege('public', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE'),
-        'PUBLIC does not';
+    IF NOT (pg_catalog.has_function_privilege('eventstore_reader', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: readers read by type';
+    END IF;
+    IF NOT (NOT pg_catalog.has_function_privilege('public', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: PUBLIC does not';
+    END IF;
 END
 $$;
 

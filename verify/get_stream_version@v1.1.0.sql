@@ -4,10 +4,13 @@ BEGIN;
 
 DO $$
 BEGIN
-    ASSERT api.get_stream_version('VerifyStream', '00000000-0000-0000-0000-000000000000') = 0,
-        'a stream without events is at version 0';
-    ASSERT pg_catalog.has_function_privilege('eventstore_reader', 'api.get_stream_version(text, uuid)', 'EXECUTE'),
-        'readers read stream versions';
+    IF (SELECT p.prorettype FROM pg_catalog.pg_proc AS p
+        WHERE p.oid = 'api.get_stream_version(text, uuid)'::pg_catalog.regprocedure) <> 'integer'::pg_catalog.regtype THEN
+        RAISE EXCEPTION 'expected: api.get_stream_version returns integer';
+    END IF;
+    IF NOT (pg_catalog.has_function_privilege('eventstore_reader', 'api.get_stream_version(text, uuid)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: readers read stream versions';
+    END IF;
 END
 $$;
 

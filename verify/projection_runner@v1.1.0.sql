@@ -4,14 +4,18 @@ BEGIN;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_function_privilege('eventstore_projector', 'api.run_projection(text, integer)', 'EXECUTE'),
-        'projectors run projections';
-    ASSERT pg_catalog.has_function_privilege('eventstore_projector', 'api.run_projections(integer)', 'EXECUTE'),
-        'projectors run all projections';
-    ASSERT NOT pg_catalog.has_function_privilege('eventstore_writer', 'api.run_projections(integer)', 'EXECUTE'),
-        'writers do not';
-    ASSERT api.run_projections() >= 0, 'running every projection works';
-    ASSERT to_regprocedure('private.projection_worker(numeric)') IS NOT NULL, 'the scheduled worker exists';
+    IF NOT (pg_catalog.has_function_privilege('eventstore_projector', 'api.run_projection(text, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: projectors run projections';
+    END IF;
+    IF NOT (pg_catalog.has_function_privilege('eventstore_projector', 'api.run_projections(integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: projectors run all projections';
+    END IF;
+    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_writer', 'api.run_projections(integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: writers do not';
+    END IF;
+    IF NOT (to_regprocedure('private.projection_worker(numeric)') IS NOT NULL) THEN
+        RAISE EXCEPTION 'expected: the scheduled worker exists';
+    END IF;
 END
 $$;
 

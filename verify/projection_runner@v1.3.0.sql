@@ -21,13 +21,4 @@ BEGIN
 END
 $$;
 
--- Since v1.2.0 (the reworked change): readers wait only for appenders.
-DO $$
-BEGIN
-    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.run_projection_batch(text, integer)'::pg_catalog.regprocedure), 'read_horizon') = 0 THEN
-        RAISE EXCEPTION 'this is not the reworked projection_runner: the read horizon must wait only for appenders';
-    END IF;
-END
-$$;
-
 ROLLBACK;

@@ -20,18 +20,6 @@ $$;
 -- v1.3.0 through private.horizon_holder).
 DO $$
 BEGIN
-    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.projection_status()'::pg_catalog.regprocedure), 'horizon_holder') = 0 THEN
-        RAISE EXCEPTION 'this is not the reworked projection_status: status must show prepared transactions';
-    END IF;
-END
-$$;
-
--- Since v1.2.0 (the reworked change): readers wait only for appenders.
-DO $$
-BEGIN
-    IF pg_catalog.strpos(pg_catalog.pg_get_functiondef('private.projection_status()'::pg_catalog.regprocedure), 'read_horizon') = 0 THEN
-        RAISE EXCEPTION 'this is not the reworked projection_status: the read horizon must wait only for appenders';
-    END IF;
 END
 $$;
 

@@ -10,8 +10,9 @@ WHERE false;
 
 DO $$
 BEGIN
-    ASSERT pg_catalog.has_table_privilege('eventstore_reader', 'api.projection_status', 'SELECT'),
-        'readers watch projections';
+    IF NOT (pg_catalog.has_table_privilege('eventstore_reader', 'api.projection_status', 'SELECT')) THEN
+        RAISE EXCEPTION 'expected: readers watch projections';
+    END IF;
 END
 $$;
 

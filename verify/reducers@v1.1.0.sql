@@ -6,12 +6,18 @@ SELECT stream_type, reducer, reducer_version, snapshot_interval, registered_at F
 
 DO $$
 BEGIN
-    ASSERT private.fold_events('pg_catalog.jsonb_concat(jsonb, jsonb)'::pg_catalog.regprocedure, '{"a": 1}', NULL)
-           = '{"a": 1}', 'folding nothing returns the state';
-    ASSERT pg_catalog.has_function_privilege('eventstore_admin',
-        'api.register_reducer(text, regprocedure, integer, integer)', 'EXECUTE'), 'admins register reducers';
-    ASSERT NOT pg_catalog.has_function_privilege('eventstore_writer',
-        'api.register_reducer(text, regprocedure, integer, integer)', 'EXECUTE'), 'writers do not';
+    IF NOT (private.fold_events('pg_catalog.jsonb_concat(jsonb, jsonb)'::pg_catalog.regprocedure, '{"a": 1}', NULL)
+           = '{"a": 1}') THEN
+        RAISE EXCEPTION 'expected: folding nothing returns the state';
+    END IF;
+    IF NOT (pg_catalog.has_function_privilege('eventstore_admin',
+        'api.register_reducer(text, regprocedure, integer, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: admins register reducers';
+    END IF;
+    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_writer',
+        'api.register_reducer(text, regprocedure, integer, integer)', 'EXECUTE')) THEN
+        RAISE EXCEPTION 'expected: writers do not';
+    END IF;
 END
 $$;
 

@@ -4,17 +4,22 @@ BEGIN;
 
 DO $$
 BEGIN
-    ASSERT (SELECT count(*) FROM pg_catalog.pg_roles
+    IF NOT ((SELECT count(*) FROM pg_catalog.pg_roles
             WHERE rolname IN ('eventstore_reader', 'eventstore_writer',
                               'eventstore_projector', 'eventstore_admin')
-              AND NOT rolcanlogin) = 4, 'the four NOLOGIN group roles exist';
-    ASSERT pg_catalog.pg_has_role('eventstore_writer', 'eventstore_reader', 'MEMBER'),
-        'writer is a reader';
-    ASSERT pg_catalog.pg_has_role('eventstore_projector', 'eventstore_reader', 'MEMBER'),
-        'projector is a reader';
-    ASSERT pg_catalog.pg_has_role('eventstore_admin', 'eventstore_writer', 'MEMBER')
-       AND pg_catalog.pg_has_role('eventstore_admin', 'eventstore_projector', 'MEMBER'),
-        'admin is a writer and a projector';
+              AND NOT rolcanlogin) = 4) THEN
+        RAISE EXCEPTION 'expected: the four NOLOGIN group roles exist';
+    END IF;
+    IF NOT (pg_catalog.pg_has_role('eventstore_writer', 'eventstore_reader', 'MEMBER')) THEN
+        RAISE EXCEPTION 'expected: writer is a reader';
+    END IF;
+    IF NOT (pg_catalog.pg_has_role('eventstore_projector', 'eventstore_reader', 'MEMBER')) THEN
+        RAISE EXCEPTION 'expected: projector is a reader';
+    END IF;
+    IF NOT (pg_catalog.pg_has_role('eventstore_admin', 'eventstore_writer', 'MEMBER')
+       AND pg_catalog.pg_has_role('eventstore_admin', 'eventstore_projector', 'MEMBER')) THEN
+        RAISE EXCEPTION 'expected: admin is a writer and a projector';
+    END IF;
 END
 $$;
 

@@ -1,4 +1,4 @@
--- Verify eventstore:order_items_totals on pg
+-- Verify orders:order_items_totals on pg
 
 BEGIN;
 
@@ -7,7 +7,7 @@ SELECT 'private.order_items_totals(jsonb)'::pg_catalog.regprocedure;
 DO $$
 BEGIN
     IF pg_catalog.has_function_privilege('public', 'private.order_items_totals(jsonb)', 'EXECUTE') THEN
-        RAISE EXCEPTION 'private.order_items_totals must not be executable by PUBLIC';
+        RAISE EXCEPTION 'PUBLIC must not execute private.order_items_totals';
     END IF;
 END
 $$;

@@ -1,4 +1,4 @@
--- pgTAP: change order_created_v2
+-- pgTAP: change orders:order_created_v2
 BEGIN;
 SELECT plan(4);
 

@@ -1,12 +1,16 @@
--- Deploy eventstore:order_aggregate to pg
--- requires: reducers
--- requires: snapshots
+-- Deploy orders:order_aggregate to pg
+-- requires: order_items_totals
+-- requires: eventstore:reducers
+-- requires: eventstore:snapshots
 -- The Order aggregate's state, folded in the database: the reducer the Order commands
 -- validate against, registered for stream type Order with a snapshot every 100 events.
+-- On a database upgraded from eventstore v1.x that held Order data, the core kept this
+-- change's objects (eventstore:order_domain_moved): this script adopts them, creating only
+-- what is missing and replacing functions by the same definitions.
 
 BEGIN;
 
-SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server
 
 CREATE OR REPLACE FUNCTION private.order_reducer(in_state jsonb, in_event data.events)
 RETURNS jsonb
@@ -50,8 +54,12 @@ COMMENT ON FUNCTION private.order_reducer(jsonb, data.events) IS
 
 REVOKE ALL ON FUNCTION private.order_reducer(jsonb, data.events) FROM PUBLIC;
 
+-- Registered once: an admin may have registered another version since.
 DO $$
 BEGIN
+    IF EXISTS (SELECT FROM data.reducers AS r WHERE r.stream_type = 'Order') THEN
+        RETURN;
+    END IF;
     PERFORM api.register_reducer('Order', 'private.order_reducer(jsonb, data.events)', 1, 100);
 END
 $$;

@@ -1,4 +1,4 @@
--- pgTAP: change get_customer_orders
+-- pgTAP: change orders:get_customer_orders
 BEGIN;
 SELECT plan(7);
 

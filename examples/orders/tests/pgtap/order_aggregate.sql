@@ -1,4 +1,4 @@
--- pgTAP: change order_aggregate
+-- pgTAP: change orders:order_aggregate
 BEGIN;
 SELECT plan(5);
 

@@ -1,4 +1,4 @@
--- pgTAP: change order_items_totals
+-- pgTAP: change orders:order_items_totals
 BEGIN;
 SELECT plan(4);
 

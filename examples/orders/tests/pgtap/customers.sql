@@ -1,4 +1,4 @@
--- pgTAP: change customers
+-- pgTAP: change orders:customers
 BEGIN;
 SELECT plan(8);
 

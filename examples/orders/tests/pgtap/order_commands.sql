@@ -1,4 +1,4 @@
--- pgTAP: change order_commands
+-- pgTAP: change orders:order_commands
 BEGIN;
 SELECT plan(22);
 

@@ -1,14 +1,11 @@
--- Deploy eventstore:order_items_totals to pg
--- requires: schemas
+-- Deploy orders:order_items_totals to pg
+-- requires: eventstore:schemas
 -- The quantity and amount of an Order event's items (OrderCreated's items, or the one item
--- ItemAdded carries), used by the Order reducer, the commands' total checks and the
--- order_summaries read model. First created by order_summaries; since v1.5.0 a change of its
--- own that each of them requires (the same definition: on an upgraded database this replaces
--- the function by itself).
+-- ItemAdded carries): the reducer, the commands' total checks and the read model use it.
 
 BEGIN;
 
-SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server
 
 CREATE OR REPLACE FUNCTION private.order_items_totals(in_items jsonb, OUT quantity integer, OUT amount numeric)
 LANGUAGE sql

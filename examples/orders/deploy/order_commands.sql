@@ -1,20 +1,22 @@
--- Deploy eventstore:order_commands to pg
--- requires: order_commands@v1.1.0
+-- Deploy orders:order_commands to pg
 -- requires: order_aggregate
 -- requires: order_created_v2
+-- requires: order_items_totals
 -- requires: customers
--- requires: append_events
--- requires: get_stream_version
--- requires: roles
--- CQRS commands of the Order domain. Each loads the order's state with its reducer,
--- checks the rule against it, and appends with the version it loaded: a concurrent change
--- in between makes the append fail with ZE001 (reload and retry).
+-- requires: eventstore:append_events
+-- requires: eventstore:get_stream_version
+-- requires: eventstore:snapshots
+-- requires: eventstore:uuidv7
+-- requires: eventstore:roles
+-- CQRS commands of the Order domain. Each loads the order's state with its reducer, checks
+-- the rule against it, and appends with the version it loaded: a concurrent change in
+-- between makes the append fail with ZE001 (reload and retry).
 
 BEGIN;
 
-SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server
 
--- Since v1.1.0: the commands refuse what the read model (data.order_summaries: total_items
+-- The commands refuse what the read model (data.order_summaries: total_items
 -- integer, total_amount numeric(15,2)) and the reducer could not hold: a price above
 -- 1,000,000,000, a product_id past 200 characters, more than 1,000 items at creation, an
 -- order whose totals would pass 2,147,483,647 items or 9,999,999,999,999.99 (ZE003, ZE009).

@@ -1,4 +1,4 @@
--- pgTAP: change order_summaries
+-- pgTAP: change orders:order_summaries
 BEGIN;
 SELECT plan(10);
 
