@@ -1,11 +1,18 @@
--- Deploy eventstore:append_events to pg
--- requires: append_events@v1.1.0
+-- Revert eventstore:append_events from pg
+-- (the version before: the same objects, each helper defined here again)
+-- requires: append_events@v1.2.0
+-- requires: log_order
+-- requires: idempotency_keys
 -- requires: events
 -- requires: event_streams
 -- requires: store_generations
 -- requires: event_schemas
 -- requires: roles
 -- api.append_events: optimistic concurrency on the stream row, one set-based insert.
+-- Since v1.2.0: an append announces itself to whole-log readers before its transaction id
+-- exists: the stream statement takes its lock on data.event_streams, then the id is assigned
+-- while it runs. A transaction that had its id before its first append announces itself
+-- and fails with 40001 if a reader may have read past it (docs/read-horizon.md).
 -- Since v1.1.0: the per-stream queueing lock is taken only by a transaction's first append;
 -- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
 -- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
@@ -104,6 +111,37 @@ $$;
 COMMENT ON FUNCTION private.check_event_batch(jsonb) IS
     'Checks the shape of an in_events batch (ZE002 names the first bad event); returns its size';
 
+-- Was this transaction announced to whole-log readers before its transaction id was
+-- assigned? Yes if it has appended already (its events are there: the append that wrote
+-- them announced it), or if api.append_events_idempotent announced it before claiming a
+-- key it inserted (the key row is this transaction's). Only appends of transactions that
+-- had an id before this append ask. Nothing here can be set by a caller.
+CREATE OR REPLACE FUNCTION private.announced_before_xid()
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_key text := pg_catalog.current_setting('eventstore.idempotency_key', true);
+BEGIN
+    IF EXISTS (SELECT FROM data.events AS e
+               JOIN private.current_generation AS g ON g.generation = e.generation
+               WHERE e.transaction_id = pg_catalog.pg_current_xact_id()) THEN
+        RETURN true;
+    END IF;
+    IF l_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN EXISTS (SELECT FROM data.idempotency_keys AS k
+                       WHERE k.idempotency_key = l_key::uuid
+                         AND k.xmin::text = (pg_catalog.pg_current_xact_id()::xid)::text);
+    END IF;
+    RETURN false;
+END;
+$$;
+
+COMMENT ON FUNCTION private.announced_before_xid() IS
+    'Was this transaction announced to whole-log readers before it had its id? (its events, or its idempotency key)';
+
 -- Called when the stream statement of an append matched no row: tells the wrong expected
 -- version (ZE001) from a stream last written by a newer transaction (40001).
 CREATE OR REPLACE FUNCTION private.raise_append_conflict(
@@ -187,46 +225,53 @@ BEGIN
     IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
         l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
                                                    pg_catalog.hashtext(in_stream_id::text))::text;
+    ELSIF NOT private.announced_before_xid() THEN
+        -- The transaction wrote something else first: announce it now (readers wait for it
+        -- from here on), then make sure no reader has read past its id meanwhile.
+        LOCK TABLE data.event_streams IN ROW EXCLUSIVE MODE;
+        PERFORM private.refuse_passed_appender(pg_catalog.pg_current_xact_id());
     END IF;
-    l_xid := pg_catalog.pg_current_xact_id();
 
     -- One statement takes the stream row lock, moves the version and reads the generation
     -- this cluster writes. No row means: a wrong expected version; or a newer transaction
-    -- appended to this stream first (last_transaction_id > l_xid); or this cluster has not
-    -- written since a restore (the newest generation is another cluster's): then start a
-    -- generation and try once more.
+    -- appended to this stream first (last_transaction_id > this one's); or this cluster has
+    -- not written since a restore (the newest generation is another cluster's): then start a
+    -- generation and try once more. Its lock on data.event_streams, taken before it runs,
+    -- announces the append to readers; pg_current_xact_id() inside it assigns the
+    -- transaction id only then (docs/read-horizon.md).
     FOR l_attempt IN 1 .. 2 LOOP
         IF in_expected_version = 0 THEN
             INSERT INTO data.event_streams AS s
                 (stream_type, stream_id, current_version, last_generation, last_transaction_id)
-            SELECT in_stream_type, in_stream_id, l_count, g.generation, l_xid
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, pg_catalog.pg_current_xact_id()
             FROM private.current_generation AS g
             ON CONFLICT (stream_type, stream_id) DO NOTHING
-            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
         ELSIF in_expected_version IS NULL THEN
             INSERT INTO data.event_streams AS s
                 (stream_type, stream_id, current_version, last_generation, last_transaction_id)
-            SELECT in_stream_type, in_stream_id, l_count, g.generation, l_xid
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, pg_catalog.pg_current_xact_id()
             FROM private.current_generation AS g
             ON CONFLICT (stream_type, stream_id) DO UPDATE
                 SET current_version = s.current_version + l_count,
                     updated_at = pg_catalog.now(),
                     last_generation = excluded.last_generation,
-                    last_transaction_id = l_xid
-                WHERE s.last_generation <> excluded.last_generation OR s.last_transaction_id <= l_xid
-            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+                    last_transaction_id = excluded.last_transaction_id
+                WHERE s.last_generation <> excluded.last_generation
+                   OR s.last_transaction_id <= excluded.last_transaction_id
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
         ELSE
             UPDATE data.event_streams AS s
             SET current_version = s.current_version + l_count,
                 updated_at = pg_catalog.now(),
                 last_generation = g.generation,
-                last_transaction_id = l_xid
+                last_transaction_id = pg_catalog.pg_current_xact_id()
             FROM private.current_generation AS g
             WHERE s.stream_type = in_stream_type
               AND s.stream_id = in_stream_id
               AND s.current_version = in_expected_version
-              AND (s.last_generation <> g.generation OR s.last_transaction_id <= l_xid)
-            RETURNING s.current_version, s.last_generation INTO l_version, l_generation;
+              AND (s.last_generation <> g.generation OR s.last_transaction_id <= pg_catalog.pg_current_xact_id())
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
         END IF;
 
         EXIT WHEN l_version IS NOT NULL;
@@ -290,10 +335,9 @@ ZE006 event_data does not match the registered schema of its type and version,
 eventstore_events hear of it once it is readable (projection notifications).$$;
 
 REVOKE ALL ON FUNCTION private.check_event_batch(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.announced_before_xid() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.raise_append_conflict(text, uuid, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) TO eventstore_writer;
-
-DROP FUNCTION private.announced_before_xid();
 
 COMMIT;

@@ -1,0 +1,3 @@
+-- Revert eventstore:announced_before_xid from pg
+-- Nothing to undo: api.append_events, deployed before this change, made this function first
+-- and calls it; it stays as that change left it.
