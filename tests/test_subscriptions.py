@@ -115,7 +115,10 @@ def test_consumers_share_every_event_once_in_stream_order_with_late_commits(db, 
     assert set(ids) == expected, "every subscribed event, nothing else"
     assert len(ids) == len(set(ids)), "no lease expired: each event exactly once"
     assert_stream_order(recs)
-    assert sum(1 for log in logs if records(log)) >= 2, "the streams spread over the consumers"
+    # Which consumer handles what depends on who polls first (one may drain all 401 events
+    # before the others wake): not asserted here, where it would pass or fail on timing. That
+    # concurrent consumers get disjoint streams is tested deterministically in
+    # tests/pgtap/subscription_claims.sql (c1 and c2 claiming in turn).
     with db.connect("es_admin") as admin:
         row = admin.execute("SELECT events_behind, in_flight, waiting, parked FROM api.subscription_status").fetchone()
         assert row == (0, 0, 0, 0)
