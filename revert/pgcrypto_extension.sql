@@ -1,0 +1,3 @@
+-- Revert eventstore:pgcrypto_extension from pg
+-- The extension stays: other code of the database may use it (DROP EXTENSION pgcrypto yourself
+-- if nothing does).
