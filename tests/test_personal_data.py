@@ -1,0 +1,140 @@
+"""Crypto-shredding across connections: a writer appends personal data, every read path of
+every role sees the plaintext while the subject's key exists, an admin forgets the subject,
+and from then on every read path sees JSON null; nothing in data.events is rewritten."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+
+from tests.helpers import append, event, raises_sqlstate, run_projections_until_idle
+
+SETUP = """
+CREATE TABLE public.seen (stream_id uuid, version integer, name jsonb, PRIMARY KEY (stream_id, version));
+GRANT INSERT, DELETE ON public.seen TO eventstore_admin;
+CREATE FUNCTION public.unsee() RETURNS void LANGUAGE sql AS $$ DELETE FROM public.seen $$;
+CREATE FUNCTION public.remember(in_events data.events[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO public.seen SELECT e.stream_id, e.version, e.event_data -> 'name' FROM unnest(in_events) AS e
+    ON CONFLICT DO NOTHING $$;
+CREATE FUNCTION public.person(s jsonb, e data.events) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(s, '{}') || jsonb_build_object('name', e.event_data -> 'name', 'n', coalesce((s ->> 'n')::int, 0) + 1) $$;
+"""
+
+
+def names(rows) -> list:
+    return [r[0] for r in rows]
+
+
+@pytest.fixture
+def people(db):
+    db.execute(SETUP)
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.register_personal_data('PersonNamed', '$.person_id', ARRAY['name', 'email'])")
+        a.execute("SELECT api.register_projection('remember', 'public.remember(data.events[])', 'public.unsee()', NULL, ARRAY['Person'])")
+        a.execute("SELECT api.register_reducer('Person', 'public.person(jsonb, data.events)', 1, 1)")
+        a.execute("SELECT api.create_subscription('people', in_stream_types := ARRAY['Person'])")
+    ann, bob = uuid.uuid4(), uuid.uuid4()
+    correlation = str(uuid.uuid4())
+    with db.connect("es_writer") as w:
+        for stream, person, name in ((ann, "p-ann", "Ann"), (bob, "p-bob", "Bob")):
+            append(w, "Person", stream, 0, [event("PersonNamed", {"person_id": person, "name": name, "email": f"{name}@x.org"},
+                                                 {"correlation_id": correlation}),
+                                           event("PersonNamed", {"person_id": person, "name": name, "note": "renamed"})])
+    return db, ann, bob, correlation
+
+
+def every_read_path(db, stream, correlation) -> dict:
+    """The name of the first event of ``stream`` as each read path returns it."""
+    out = {}
+    with db.connect("es_reader") as r:
+        out["stream"] = r.execute("SELECT event_data -> 'name' FROM api.get_events('Person', %s) WHERE version = 1",
+                                  (stream,)).fetchone()[0]
+        out["log"] = r.execute("SELECT event_data -> 'name' FROM api.get_all_events(NULL, 1000) WHERE stream_id = %s "
+                               "AND version = 1", (stream,)).fetchone()[0]
+        out["type"] = r.execute("SELECT event_data -> 'name' FROM api.get_events_by_type(ARRAY['PersonNamed'], NULL, 1000) "
+                                "WHERE stream_id = %s AND version = 1", (stream,)).fetchone()[0]
+        out["correlation"] = r.execute("SELECT event_data -> 'name' FROM api.get_events_by_correlation(%s) "
+                                       "WHERE stream_id = %s", (correlation, stream)).fetchone()[0]
+        out["aggregate"] = r.execute("SELECT state -> 'name' FROM api.load_aggregate('Person', %s)", (stream,)).fetchone()[0]
+        out["as_of"] = r.execute("SELECT state -> 'name' FROM api.load_aggregate('Person', %s, 1)", (stream,)).fetchone()[0]
+    return out
+
+
+def test_every_read_path_sees_plaintext_then_null_after_forget(people):
+    db, ann, bob, correlation = people
+    raw_before = db.execute("SELECT id, event_data, metadata FROM data.events ORDER BY id")
+    assert "Ann" not in json.dumps([r[1] for r in raw_before]), "stored sealed"
+
+    assert set(every_read_path(db, ann, correlation).values()) == {"Ann"}
+    with db.connect("es_projector") as p:
+        claimed = p.execute("SELECT stream_id, version, event_data -> 'name' FROM api.claim_events('people', 'c1', 100)").fetchall()
+        assert {(s, v): n for s, v, n in claimed}[(ann, 1)] == "Ann", "subscriptions see the plaintext"
+        run_projections_until_idle(p)
+    assert db.scalar("SELECT name FROM public.seen WHERE stream_id = %s AND version = 1", (ann,)) == "Ann", \
+        "projection handlers see the plaintext"
+    assert db.scalar("SELECT state -> 'name' FROM data.snapshots WHERE stream_id = %s", (ann,)) is not None
+
+    with db.connect("es_admin") as a:
+        assert a.execute("SELECT api.forget_subject('p-ann')").fetchone()[0] is True
+        with raises_sqlstate("42501"):
+            a.execute("SELECT count(*) FROM data.subject_keys")
+
+    assert not db.execute("SELECT 1 FROM data.snapshots WHERE stream_id = %s", (ann,)), "the subject's snapshot is gone"
+    assert db.execute("SELECT 1 FROM data.snapshots WHERE stream_id = %s", (bob,)), "others' stay"
+    paths = every_read_path(db, ann, correlation)
+    assert set(paths.values()) == {None}, paths
+    assert set(every_read_path(db, bob, correlation).values()) == {"Bob"}, "other subjects keep their data"
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.reset_subscription('people', NULL)")
+    with db.connect("es_projector") as p:
+        again = p.execute("SELECT stream_id, version, event_data FROM api.claim_events('people', 'c1', 100)").fetchall()
+    assert {(s, v): d.get("name") for s, v, d in again}[(ann, 1)] is None, "a replaying subscription sees null"
+    assert db.execute("SELECT id, event_data, metadata FROM data.events WHERE stream_type = 'Person' ORDER BY id") == \
+        [r for r in raw_before], "nothing in data.events was rewritten"
+
+    audit = db.execute("SELECT forgotten_by, streams, snapshots_removed FROM data.forgotten_subjects")
+    assert audit == [("es_admin", 1, 1)]
+    assert "p-ann" not in json.dumps(db.execute("SELECT to_jsonb(f) FROM data.forgotten_subjects AS f"))
+    forgotten = db.execute("SELECT event_data FROM data.events WHERE event_type = '$SubjectForgotten'")
+    assert forgotten == [({"subject_id": "p-ann", "streams": [{"stream_type": "Person", "stream_id": str(ann)}]},)]
+
+
+def test_a_projection_rebuilt_after_forget_sees_null(people):
+    db, ann, _, _ = people
+    with db.connect("es_projector") as p:
+        run_projections_until_idle(p)
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.forget_subject('p-ann')")
+        a.execute("CALL api.rebuild_projection('remember')")
+    assert db.execute("SELECT name FROM public.seen WHERE stream_id = %s ORDER BY version", (ann,)) == [(None,), (None,)]
+
+
+def test_writers_cannot_forget_or_register_and_bad_input_writes_nothing(people):
+    db, *_ = people
+    with db.connect("es_writer") as w:
+        with raises_sqlstate("42501"):
+            w.execute("SELECT api.forget_subject('p-ann')")
+        with raises_sqlstate("42501"):
+            w.execute("SELECT api.register_personal_data('X', '$.id', ARRAY['a'])")
+        with raises_sqlstate("ZE002"):
+            append(w, "Person", uuid.uuid4(), 0, [event("PersonNamed", {"name": "No subject"})])
+        with raises_sqlstate("ZE002"):
+            append(w, "Person", uuid.uuid4(), 0, [event("PersonNamed", {"person_id": {"nested": 1}, "name": "X"})])
+    assert db.scalar("SELECT count(*) FROM data.events WHERE event_data::text LIKE '%%No subject%%'") == 0
+    with db.connect("es_admin") as a:
+        with raises_sqlstate("ZE003"):
+            a.execute("SELECT api.forget_subject('')")
+
+
+def test_appends_after_forget_use_a_new_key(people):
+    db, ann, _, _ = people
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.forget_subject('p-ann')")
+    with db.connect("es_writer") as w:
+        append(w, "Person", ann, 2, [event("PersonNamed", {"person_id": "p-ann", "name": "Ann again"})])
+    with db.connect("es_reader") as r:
+        assert names(r.execute("SELECT event_data -> 'name' FROM api.get_events('Person', %s)", (ann,))) == \
+            [None, None, "Ann again"]
