@@ -7,6 +7,10 @@
 The baseline inserts the same rows into bench.events_plain, created LIKE data.events with
 the same defaults, constraints, indexes and monthly partitions, without the stream row.
 
+Personal data: the same appends (new streams, a new data subject each) of an event type
+whose 2 fields are registered as personal data (sealed with the subject's key on append)
+against the same event type unregistered, in two copies of this tree's template.
+
 Then the same appends against the previous release (the last tag in sqitch.plan, deployed
 into a second template) and against this tree: what the changes since that release cost on
 the append path, as a ratio measured in this run.
@@ -41,6 +45,11 @@ APPEND_NEW = f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{EVENT}]'
 PLAIN = ("INSERT INTO bench.events_plain (stream_type, stream_id, version, event_type, event_data, metadata) "
          "VALUES ('Bench', gen_random_uuid(), 1, 'ThingHappened', '{\"n\": 1, \"text\": \"hello\"}', "
          "'{\"user_id\": \"u1\"}');\n")
+# A new stream and a new data subject per call; 2 of its fields are personal data where registered.
+APPEND_PERSON = ("CALL api.append_events('Person', gen_random_uuid(), 0, jsonb_build_array(jsonb_build_object("
+                 "'event_type', 'PersonNamed', 'event_data', jsonb_build_object('person_id', gen_random_uuid(), "
+                 "'name', 'Ann Example', 'email', 'ann@example.org', 'plan', 'gold'))));\n")
+REGISTER_PERSON = "SELECT api.register_personal_data('PersonNamed', '$.person_id', ARRAY['name', 'email'])"
 # Own streams: 50 per client, visited round-robin; pgbench keeps each one's version in v0..v49.
 OWN_STREAMS = 50
 
@@ -89,13 +98,21 @@ def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -
     print(" own streams (expected version N), appends/s:")
     own = alternate(rounds, measure(own_streams_script(plain=True), defines),
                     measure(own_streams_script(plain=False), defines), "plain INSERT", "append_events")
+    personal = f"{template}_personal"
+    cluster.create_database(personal, template=template)
+    cluster.execute(personal, REGISTER_PERSON)
+    print(" personal data: 2 fields sealed vs none (same event), new streams and subjects, appends/s:")
+    pii = alternate(rounds, measure(APPEND_PERSON), measure(APPEND_PERSON, on=personal), "no personal data",
+                    "2 fields sealed")
+    cluster.drop_database(personal)
     report("append_events/plain INSERT, new streams", new["ratio"], ">= 0.7")
     report("append_events/plain INSERT, own streams", own["ratio"], ">= 0.7")
     print(f"       appends/s (medians): plain {new['a']:.0f}, new streams {new['b']:.0f}, own streams {own['b']:.0f}")
+    report("append_events with 2 personal data fields/without", pii["ratio"], "reported (the cost of sealing)")
 
     release = previous_release()
     if release is None:
-        return {"new": new, "own": own}
+        return {"new": new, "own": own, "personal": pii}
     before = f"bench_template_{release.replace('.', '_')}"
     cluster.create_database(before)
     cluster.sqitch("deploy", "--to", f"@{release}", dbname=before)
@@ -106,4 +123,4 @@ def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -
                             measure(own_streams_script(plain=False), defines), f"@{release}", "HEAD")
     report(f"append_events HEAD/@{release}, new streams", new_release["ratio"], ">= 0.95")
     report(f"append_events HEAD/@{release}, own streams", own_release["ratio"], ">= 0.95")
-    return {"new": new, "own": own, "new_release": new_release, "own_release": own_release}
+    return {"new": new, "own": own, "personal": pii, "new_release": new_release, "own_release": own_release}

@@ -25,6 +25,7 @@ def test_benchmarks_run_and_print_their_ratios():
     assert [line.split(" = ")[0] for line in results] == [
         "RESULT append_events/plain INSERT, new streams",
         "RESULT append_events/plain INSERT, own streams",
+        "RESULT append_events with 2 personal data fields/without",
         *against_release,
         "RESULT rebuild/set-based statement, events per second",
         "RESULT load 10,000-event aggregate / 100-event aggregate",
