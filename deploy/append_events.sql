@@ -1,5 +1,6 @@
 -- Deploy eventstore:append_events to pg
--- requires: append_events@v1.5.0
+-- requires: append_events@v2.0.0
+-- requires: personal_data
 -- requires: check_event_batch
 -- requires: announced_before_xid
 -- requires: raise_append_conflict
@@ -18,6 +19,8 @@
 -- Since v1.1.0: the per-stream queueing lock is taken only by a transaction's first append;
 -- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
 -- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
+-- Since v2.0.0: the personal data fields of event types registered with
+-- api.register_personal_data are stored sealed with their subject's key (private.seal_personal_data).
 -- Since v1.5.0: its helpers are changes of their own (check_event_batch, announced_before_xid,
 -- raise_append_conflict); the procedure is the same.
 
@@ -136,12 +139,16 @@ BEGIN
         INSERT INTO data.events
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
-        SELECT in_stream_type, in_stream_id, l_version, e.event_type, e.event_data, e.metadata,
+        SELECT in_stream_type, in_stream_id, l_version, e.event_type,
+               CASE WHEN p.event_type IS NULL THEN e.event_data
+                    ELSE private.seal_personal_data(p, e.event_data, in_stream_type, in_stream_id) END,
+               e.metadata,
                l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
+        LEFT JOIN data.personal_data AS p ON p.event_type = e.event_type
         WHERE t.event_type IS NULL
            OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
@@ -153,13 +160,15 @@ BEGIN
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
-               e.element -> 'event_data',
+               CASE WHEN p.event_type IS NULL THEN e.element -> 'event_data'
+                    ELSE private.seal_personal_data(p, e.element -> 'event_data', in_stream_type, in_stream_id) END,
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
                COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
+        LEFT JOIN data.personal_data AS p ON p.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
                                          COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),

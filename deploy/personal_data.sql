@@ -8,7 +8,8 @@
 -- requires: roles
 -- Crypto-shredding. An admin marks top-level fields of an event type's event_data as personal
 -- data and says where the data subject's id is (api.register_personal_data). On append those
--- fields are stored encrypted (AES-256, pgcrypto) with a key of their own per data subject
+-- fields are stored encrypted (AES-256, pgcrypto; api.append_events seals them, reworked after
+-- this change) with a key of their own per data subject
 -- (data.subject_keys, readable by the bundle's owner only). Readers see the plaintext while
 -- the key exists (private.reveal_personal_data, applied by private.events_upcast).
 -- api.forget_subject destroys the key: from then on every reader sees those fields as JSON
@@ -130,35 +131,39 @@ BEGIN
 END;
 $$;
 
--- Trigger (BEFORE INSERT on data.events): seals the marked fields of an event whose type has
--- personal data. An event of such a type must carry its subject id (a string or number at
--- the registered path, 1 to 200 characters): ZE002 otherwise, and nothing is appended.
-CREATE OR REPLACE FUNCTION private.conceal_personal_data()
-RETURNS trigger
+-- The event_data of an event whose type has personal data, as stored: the marked fields
+-- sealed with the subject's key (api.append_events calls it for those types only). An event
+-- that carries personal data (a marked field, not null) must carry its subject id (a string
+-- or number at the registered path, 1 to 200 characters): ZE002 otherwise, and the append
+-- writes nothing. One without personal data is stored as it is.
+CREATE OR REPLACE FUNCTION private.seal_personal_data(
+    in_registration data.personal_data,
+    in_event_data jsonb,
+    in_stream_type text,
+    in_stream_id uuid)
+RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_registration data.personal_data;
-    l_subject jsonb;
+    l_subject jsonb := pg_catalog.jsonb_path_query_first(in_event_data, in_registration.subject_path);
     l_key record;
-    l_data jsonb := NEW.event_data;
+    l_data jsonb := in_event_data;
     l_field text;
 BEGIN
-    SELECT * INTO l_registration FROM data.personal_data AS p WHERE p.event_type = NEW.event_type;
-    IF NOT FOUND THEN
-        RETURN NEW;
+    IF NOT EXISTS (SELECT FROM pg_catalog.unnest(in_registration.fields) AS f(name)
+                   WHERE pg_catalog.jsonb_typeof(in_event_data -> f.name) <> 'null') THEN
+        RETURN in_event_data;  -- nothing to seal
     END IF;
-    l_subject := pg_catalog.jsonb_path_query_first(NEW.event_data, l_registration.subject_path);
     IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
        OR l_subject #>> '{}' = '' OR pg_catalog.char_length(l_subject #>> '{}') > 200 THEN
         RAISE EXCEPTION 'an event of type % holds personal data but no subject id at %: a string or number of 1 to 200 characters',
-                NEW.event_type, l_registration.subject_path
+                in_registration.event_type, in_registration.subject_path
             USING ERRCODE = 'ZE002',
                   HINT = 'Put the data subject''s id where api.register_personal_data said it is.';
     END IF;
     l_key := private.subject_key(l_subject #>> '{}');
-    FOREACH l_field IN ARRAY l_registration.fields LOOP
+    FOREACH l_field IN ARRAY in_registration.fields LOOP
         IF l_data ? l_field AND pg_catalog.jsonb_typeof(l_data -> l_field) <> 'null' THEN
             l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
                           pg_catalog.jsonb_build_object('key', l_key.key_id,
@@ -166,21 +171,14 @@ BEGIN
         END IF;
     END LOOP;
     INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
-    VALUES (l_key.key_id, NEW.stream_type, NEW.stream_id)
+    VALUES (l_key.key_id, in_stream_type, in_stream_id)
     ON CONFLICT DO NOTHING;
-    NEW.event_data := l_data;
-    RETURN NEW;
+    RETURN l_data;
 END;
 $$;
 
-COMMENT ON FUNCTION private.conceal_personal_data() IS
-    'Trigger: stores the personal data fields of an event encrypted with its subject''s key (ZE002 without a subject id)';
-
-CREATE TRIGGER events_conceal_personal_data
-    BEFORE INSERT ON data.events
-    FOR EACH ROW EXECUTE FUNCTION private.conceal_personal_data();
-
-ALTER TABLE data.events ENABLE ALWAYS TRIGGER events_conceal_personal_data;
+COMMENT ON FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid) IS
+    'An event payload with its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
 
 -- A payload with its sealed fields opened: the plaintext while the key exists, JSON null
 -- once it is gone. Never raises: a sealed-looking value that does not open (a writer may put
@@ -318,7 +316,7 @@ REVOKE ALL ON FUNCTION private.seal_value(jsonb, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.open_value(text, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.new_subject_key() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.subject_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.conceal_personal_data() FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.reveal_personal_data(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.register_personal_data(text, text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.forget_subject(text) FROM PUBLIC;

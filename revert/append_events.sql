@@ -1,6 +1,9 @@
 -- Revert eventstore:append_events from pg
--- (the version before: the same objects, each helper defined here again)
--- requires: append_events@v1.2.0
+-- (the version before: no personal data sealed)
+-- requires: append_events@v1.5.0
+-- requires: check_event_batch
+-- requires: announced_before_xid
+-- requires: raise_append_conflict
 -- requires: log_order
 -- requires: idempotency_keys
 -- requires: events
@@ -16,169 +19,12 @@
 -- Since v1.1.0: the per-stream queueing lock is taken only by a transaction's first append;
 -- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
 -- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
+-- Since v1.5.0: its helpers are changes of their own (check_event_batch, announced_before_xid,
+-- raise_append_conflict); the procedure is the same.
 
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
-
--- Structural checks of an in_events batch; returns the number of events. Raises ZE002
--- naming the first offending element (1-based) and what is wrong with it. The common,
--- valid case costs two jsonpath tests; the per-element query only runs to word an error.
--- No SET search_path (every name is qualified): it runs on every append.
-CREATE OR REPLACE FUNCTION private.check_event_batch(in_events jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-IMMUTABLE
-AS $$
-DECLARE
-    l_bad record;
-BEGIN
-    IF in_events IS NULL OR pg_catalog.jsonb_typeof(in_events) <> 'array' THEN
-        RAISE EXCEPTION 'in_events must be a JSON array of events, got %',
-                COALESCE(pg_catalog.jsonb_typeof(in_events), 'NULL')
-            USING ERRCODE = 'ZE002',
-                  HINT = 'Pass [{"event_type": "...", "event_data": {...}, "metadata": {...}}, ...].';
-    END IF;
-    IF pg_catalog.jsonb_array_length(in_events) = 0 THEN
-        RAISE EXCEPTION 'in_events is an empty array: an append needs at least one event'
-            USING ERRCODE = 'ZE002';
-    END IF;
-
-    -- strict: lax mode would unwrap an element that is itself an array
-    IF NOT (in_events @? 'strict $[*] ? (@.type() != "object")'
-            OR in_events @? '$[*] ? (!(@.event_type.type() == "string") || @.event_type == ""
-                                    || !(@.event_data.type() == "object")
-                                    || (exists(@.metadata) && !(@.metadata.type() == "object"))
-                                    || (exists(@.metadata.version)
-                                        && !(@.metadata.version.type() == "number" && @.metadata.version >= 1
-                                             && @.metadata.version <= 2147483647
-                                             && @.metadata.version == @.metadata.version.floor()))
-                                    || exists(@.keyvalue() ? (@.key != "event_type"
-                                                              && @.key != "event_data"
-                                                              && @.key != "metadata")))') THEN
-        -- Event types fit the indexes: at most 200 characters (a plain test, not a regex in
-        -- the jsonpath above: that cost 3 us an event).
-        IF pg_catalog.jsonb_array_length(in_events) = 1 THEN
-            IF pg_catalog.char_length(in_events -> 0 ->> 'event_type') <= 200 THEN
-                RETURN 1;
-            END IF;
-        ELSIF NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(in_events) AS e(element)
-                          WHERE pg_catalog.char_length(e.element ->> 'event_type') > 200) THEN
-            RETURN pg_catalog.jsonb_array_length(in_events);
-        END IF;
-    END IF;
-
-    SELECT b.ord, b.problem, b.element INTO l_bad
-    FROM (
-        SELECT e.ord, e.element,
-               CASE
-                   WHEN pg_catalog.jsonb_typeof(e.element) <> 'object'
-                       THEN 'is not a JSON object'
-                   WHEN pg_catalog.jsonb_typeof(e.element -> 'event_type') IS DISTINCT FROM 'string'
-                        OR e.element ->> 'event_type' = ''
-                       THEN 'has no non-empty string event_type'
-                   WHEN pg_catalog.char_length(e.element ->> 'event_type') > 200
-                       THEN 'has an event_type longer than 200 characters'
-                   WHEN pg_catalog.jsonb_typeof(e.element -> 'event_data') IS DISTINCT FROM 'object'
-                       THEN 'has an event_data that is not a JSON object'
-                   WHEN e.element ? 'metadata'
-                        AND pg_catalog.jsonb_typeof(e.element -> 'metadata') <> 'object'
-                       THEN 'has a metadata that is not a JSON object'
-                   WHEN e.element -> 'metadata' ? 'version'
-                        AND NOT (pg_catalog.jsonb_typeof(e.element -> 'metadata' -> 'version') = 'number'
-                                 AND (e.element -> 'metadata' ->> 'version')::numeric
-                                     BETWEEN 1 AND 2147483647
-                                 AND (e.element -> 'metadata' ->> 'version')::numeric
-                                     = pg_catalog.trunc((e.element -> 'metadata' ->> 'version')::numeric))
-                       THEN 'has a metadata.version (its schema version) that is not a positive integer'
-                   WHEN (e.element - ARRAY['event_type', 'event_data', 'metadata']) <> '{}'::jsonb
-                       THEN 'has unknown keys ' || (SELECT pg_catalog.string_agg(k, ', ')
-                            FROM pg_catalog.jsonb_object_keys(e.element - ARRAY['event_type', 'event_data', 'metadata']) AS k)
-               END AS problem
-        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
-    ) AS b
-    WHERE b.problem IS NOT NULL
-    ORDER BY b.ord
-    LIMIT 1;
-
-    RAISE EXCEPTION 'event % of in_events %', l_bad.ord, l_bad.problem
-        USING ERRCODE = 'ZE002',
-              DETAIL = 'The event: ' || pg_catalog.left(l_bad.element::text, 500),
-              HINT = 'Each event is {"event_type": text, "event_data": object, "metadata": object (optional)}.';
-END;
-$$;
-
-COMMENT ON FUNCTION private.check_event_batch(jsonb) IS
-    'Checks the shape of an in_events batch (ZE002 names the first bad event); returns its size';
-
--- Was this transaction announced to whole-log readers before its transaction id was
--- assigned? Yes if it has appended already (its events are there: the append that wrote
--- them announced it), or if api.append_events_idempotent announced it before claiming a
--- key it inserted (the key row is this transaction's). Only appends of transactions that
--- had an id before this append ask. Nothing here can be set by a caller.
-CREATE OR REPLACE FUNCTION private.announced_before_xid()
-RETURNS boolean
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l_key text := pg_catalog.current_setting('eventstore.idempotency_key', true);
-BEGIN
-    IF EXISTS (SELECT FROM data.events AS e
-               JOIN private.current_generation AS g ON g.generation = e.generation
-               WHERE e.transaction_id = pg_catalog.pg_current_xact_id()) THEN
-        RETURN true;
-    END IF;
-    IF l_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        RETURN EXISTS (SELECT FROM data.idempotency_keys AS k
-                       WHERE k.idempotency_key = l_key::uuid
-                         AND k.xmin::text = (pg_catalog.pg_current_xact_id()::xid)::text);
-    END IF;
-    RETURN false;
-END;
-$$;
-
-COMMENT ON FUNCTION private.announced_before_xid() IS
-    'Was this transaction announced to whole-log readers before it had its id? (its events, or its idempotency key)';
-
--- Called when the stream statement of an append matched no row: tells the wrong expected
--- version (ZE001) from a stream last written by a newer transaction (40001).
-CREATE OR REPLACE FUNCTION private.raise_append_conflict(
-    in_stream_type text,
-    in_stream_id uuid,
-    in_expected_version integer)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l_actual integer;
-BEGIN
-    SELECT s.current_version INTO l_actual
-    FROM data.event_streams AS s
-    WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
-    l_actual := COALESCE(l_actual, 0);
-
-    IF in_expected_version IS NULL OR l_actual = in_expected_version THEN
-        -- Appending now would put this stream's next version before versions that a newer
-        -- transaction already committed in the log order; a retry gets a newer xid.
-        RAISE EXCEPTION 'stream %/% was last appended by a transaction newer than this one',
-                in_stream_type, in_stream_id
-            USING ERRCODE = '40001',
-                  DETAIL = 'This transaction took its transaction id before that append committed.',
-                  HINT = 'Retry the transaction.';
-    END IF;
-
-    RAISE EXCEPTION 'wrong expected version for stream %/%: expected %, actual %',
-            in_stream_type, in_stream_id, in_expected_version, l_actual
-        USING ERRCODE = 'ZE001',
-              HINT = 'Reload the stream, re-decide, and append with the version you read.';
-END;
-$$;
-
-COMMENT ON FUNCTION private.raise_append_conflict(text, uuid, integer) IS
-    'Raises ZE001 (wrong expected version) or 40001 (stream written by a newer transaction)';
 
 CREATE OR REPLACE PROCEDURE api.append_events(
     in_stream_type text,
@@ -334,9 +180,6 @@ ZE006 event_data does not match the registered schema of its type and version,
 40001 the stream was appended by a newer transaction (retry). Listeners of channel
 eventstore_events hear of it once it is readable (projection notifications).$$;
 
-REVOKE ALL ON FUNCTION private.check_event_batch(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.announced_before_xid() FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.raise_append_conflict(text, uuid, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) TO eventstore_writer;
 

@@ -13,11 +13,10 @@ BEGIN
 END
 $$;
 
-DROP TRIGGER events_conceal_personal_data ON data.events;
 DROP FUNCTION api.forget_subject(text);
 DROP FUNCTION api.register_personal_data(text, text, text[]);
 DROP FUNCTION private.reveal_personal_data(jsonb);
-DROP FUNCTION private.conceal_personal_data();
+DROP FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid);
 DROP FUNCTION private.subject_key(text);
 DROP FUNCTION private.new_subject_key();
 DROP FUNCTION private.open_value(text, bytea);

@@ -9,16 +9,11 @@ SELECT key_id, forgotten_by, forgotten_at, streams, snapshots_removed FROM data.
 SELECT 'private.seal_value(jsonb, bytea)'::pg_catalog.regprocedure,
        'private.open_value(text, bytea)'::pg_catalog.regprocedure,
        'private.subject_key(text)'::pg_catalog.regprocedure,
-       'private.reveal_personal_data(jsonb)'::pg_catalog.regprocedure;
+       'private.reveal_personal_data(jsonb)'::pg_catalog.regprocedure,
+       'private.seal_personal_data(data.personal_data, jsonb, text, uuid)'::pg_catalog.regprocedure;
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
-                   WHERE t.tgrelid = 'data.events'::pg_catalog.regclass AND t.tgname = 'events_conceal_personal_data'
-                     AND t.tgenabled = 'A'
-                     AND t.tgfoid = 'private.conceal_personal_data()'::pg_catalog.regprocedure) THEN
-        RAISE EXCEPTION 'data.events must seal personal data on insert (trigger events_conceal_personal_data, ENABLE ALWAYS)';
-    END IF;
     IF NOT pg_catalog.has_function_privilege('eventstore_admin', 'api.register_personal_data(text, text, text[])', 'EXECUTE')
        OR NOT pg_catalog.has_function_privilege('eventstore_admin', 'api.forget_subject(text)', 'EXECUTE')
        OR pg_catalog.has_function_privilege('eventstore_writer', 'api.forget_subject(text)', 'EXECUTE')
