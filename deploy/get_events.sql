@@ -1,21 +1,19 @@
 -- Deploy eventstore:get_events to pg
--- requires: get_events@v1.4.0
+-- requires: get_events@v2.0.0
+-- requires: stream_deletion
 -- requires: events
 -- requires: event_upcasters
 -- requires: roles
 -- The events of one stream in version order, payloads upcast to the current version. Stream order needs no horizon: versions
 -- are taken under the stream row lock, so a stream never shows a gap.
+-- Since v2.0.0: a deleted stream (api.delete_stream) reads as no events.
 -- Since v1.4.0: in_to_version (NULL = to the end), for time travel and forensics.
 
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
--- A new argument with a default: the old signature goes (two would make every call ambiguous).
--- squawk-ignore ban-drop-function
-DROP FUNCTION api.get_events(text, uuid, integer);
-
-CREATE FUNCTION api.get_events(
+CREATE OR REPLACE FUNCTION api.get_events(
     in_stream_type text,
     in_stream_id uuid,
     in_from_version integer DEFAULT 0,
@@ -47,6 +45,9 @@ BEGIN
         RAISE EXCEPTION 'in_to_version must be NULL (to the end) or 0 or more, got %', in_to_version
             USING ERRCODE = 'ZE003';
     END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN;
+    END IF;
 
     RETURN QUERY
     SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
@@ -61,7 +62,7 @@ $$;
 
 COMMENT ON FUNCTION api.get_events(text, uuid, integer, integer) IS
 $$Events of one stream after in_from_version (0 = all) up to in_to_version (NULL = to the end),
-in version order. Errors: ZE003 NULL stream, negative versions.$$;
+in version order; none for a deleted stream. Errors: ZE003 NULL stream, negative versions.$$;
 
 REVOKE ALL ON FUNCTION api.get_events(text, uuid, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_events(text, uuid, integer, integer) TO eventstore_reader;
