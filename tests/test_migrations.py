@@ -79,7 +79,13 @@ BEHAVIOUR_ONLY_REWORKS = {  # the instance each reworks, as its requires name it
     "get_events_by_type@v1.2.0", "get_stream_version@v1.1.0", "idempotency_key_retention@v1.1.0",
     "projection_admin@v1.1.0", "projection_runner@v1.2.0", "projection_runner@v1.3.0",
     "projection_status@v1.1.0", "projection_status@v1.2.0", "reducers@v1.1.0", "snapshots@v1.1.0",
+    # after v2.0.0: personal data sealed on append, deleted streams, the sanctioned purge
+    "append_events@v2.0.0", "raise_append_conflict@v2.0.0", "get_events@v2.0.0", "snapshots@v2.0.0",
+    "events_append_only@v2.0.0",
 }
+# - functions taken out of a change into one of their own that also changes what they do:
+#   the revert gives back the function as the first change made it.
+BEHAVIOUR_ONLY_CHANGES = {"log_position"}
 # - the core's v1.x Order changes (retired in v2.0.0: their verify accepts all or none of their
 #   objects) and order_domain_moved (its verify accepts the Order objects gone or all there).
 RETIRED_OR_MOVED = RETIRED | {"order_domain_moved"}
@@ -116,7 +122,8 @@ def walk(cluster, db, project: str, plan, verify_may_pass) -> None:
 def test_every_change_deploys_verifies_and_reverts_alone_in_plan_order(cluster, empty_db):
     plan = combined_plan()
     def verify_may_pass(change) -> bool:
-        return change.name in RETIRED_OR_MOVED or bool(BEHAVIOUR_ONLY_REWORKS & set(change.requires))
+        return (change.name in RETIRED_OR_MOVED | BEHAVIOUR_ONLY_CHANGES
+                or bool(BEHAVIOUR_ONLY_REWORKS & set(change.requires)))
 
     walk(cluster, empty_db, "eventstore", plan, verify_may_pass)
     assert not empty_db.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('order_reducer', 'create_order')"), \
