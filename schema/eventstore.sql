@@ -14,6 +14,10 @@ CREATE SCHEMA registered;
 
 COMMENT ON SCHEMA registered IS 'Invokers of registered functions: each runs one registered function as its registrant';
 
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
+
+COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
+
 CREATE TYPE private.subscription_delivery AS (
 	id uuid,
 	stream_type text,
@@ -222,12 +226,16 @@ BEGIN
         INSERT INTO data.events
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
-        SELECT in_stream_type, in_stream_id, l_version, e.event_type, e.event_data, e.metadata,
+        SELECT in_stream_type, in_stream_id, l_version, e.event_type,
+               CASE WHEN p.event_type IS NULL THEN e.event_data
+                    ELSE private.seal_personal_data(p, e.event_data, in_stream_type, in_stream_id) END,
+               e.metadata,
                l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
+        LEFT JOIN data.personal_data AS p ON p.event_type = e.event_type
         WHERE t.event_type IS NULL
            OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
@@ -239,13 +247,15 @@ BEGIN
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
-               e.element -> 'event_data',
+               CASE WHEN p.event_type IS NULL THEN e.element -> 'event_data'
+                    ELSE private.seal_personal_data(p, e.element -> 'event_data', in_stream_type, in_stream_id) END,
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
                COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
+        LEFT JOIN data.personal_data AS p ON p.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
                                          COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
@@ -611,6 +621,53 @@ and event types, from the beginning of the log or from now. An event is delivere
 a nack or an expired lease (in_lease), and parked after in_max_attempts failed deliveries.
 Errors: ZE003 bad argument, ZE014 the name is taken.';
 
+CREATE FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_stream record;
+    l_version integer;
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_expected_version < 1 THEN
+        RAISE EXCEPTION 'in_expected_version must be NULL (any) or the stream''s version (1 or more), got %', in_expected_version
+            USING ERRCODE = 'ZE003';
+    END IF;
+    SELECT s.current_version, s.deleted_at INTO l_stream
+    FROM data.event_streams AS s
+    WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no stream %/%', in_stream_type, in_stream_id USING ERRCODE = 'ZE004';
+    END IF;
+    IF l_stream.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'stream %/% was deleted at % already', in_stream_type, in_stream_id, l_stream.deleted_at
+            USING ERRCODE = 'ZE015';
+    END IF;
+
+    -- The tombstone, appended as any event (the expected version guards against a concurrent
+    -- append: ZE001), then the stream closes.
+    CALL api.append_events(in_stream_type, in_stream_id, COALESCE(in_expected_version, l_stream.current_version),
+        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+            'event_type', '$StreamDeleted',
+            'event_data', '{}'::jsonb,
+            'metadata', pg_catalog.jsonb_build_object('deleted_by', private.calling_role()))),
+        l_version);
+    UPDATE data.event_streams AS s SET deleted_at = pg_catalog.now()
+    WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
+    DELETE FROM data.snapshots AS n WHERE n.stream_type = in_stream_type AND n.stream_id = in_stream_id;
+    RETURN l_version;
+END;
+$_$;
+
+COMMENT ON FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer) IS 'Deletes a stream (soft): appends its tombstone $StreamDeleted (returns its version) and closes
+it. Stream reads return no events from then on; whole-log readers still read every event and
+the tombstone; appending fails with ZE015. in_expected_version: the stream''s version, or NULL
+(any). Errors: ZE001 wrong expected version, ZE003 bad argument, ZE004 no such stream, ZE015
+deleted already.';
+
 CREATE PROCEDURE api.detach_event_partitions(IN in_before date)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -688,6 +745,55 @@ COMMENT ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) IS 
 Never blocks the store for more than 200 ms at a time: it retries its short lock waits for
 about a minute, then fails with 55P03. Errors: ZE003 in_months_ahead outside 0 to 120.';
 
+CREATE FUNCTION api.forget_subject(in_subject_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_key_id uuid;
+    l_streams jsonb;
+    l_snapshots integer;
+    l_version integer;
+BEGIN
+    IF in_subject_id IS NULL OR in_subject_id = '' OR pg_catalog.char_length(in_subject_id) > 200 THEN
+        RAISE EXCEPTION 'in_subject_id must be a text of 1 to 200 characters' USING ERRCODE = 'ZE003';
+    END IF;
+    SELECT k.key_id INTO l_key_id FROM data.subject_keys AS k WHERE k.subject_id = in_subject_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;  -- no key: nothing of this subject is readable (never known, or forgotten already)
+    END IF;
+
+    SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('stream_type', s.stream_type, 'stream_id', s.stream_id)
+                                         ORDER BY s.stream_type, s.stream_id), '[]')
+    INTO l_streams
+    FROM data.subject_streams AS s WHERE s.key_id = l_key_id;
+
+    DELETE FROM data.snapshots AS n
+    USING data.subject_streams AS s
+    WHERE s.key_id = l_key_id AND n.stream_type = s.stream_type AND n.stream_id = s.stream_id;
+    GET DIAGNOSTICS l_snapshots = ROW_COUNT;
+
+    DELETE FROM data.subject_keys AS k WHERE k.key_id = l_key_id;
+    DELETE FROM data.subject_streams AS s WHERE s.key_id = l_key_id;
+    INSERT INTO data.forgotten_subjects (key_id, forgotten_by, streams, snapshots_removed)
+    VALUES (l_key_id, private.calling_role(), pg_catalog.jsonb_array_length(l_streams), l_snapshots);
+
+    -- Tell read models and consumers: stream $subject/<key id>, in the log like any event.
+    CALL api.append_events('$subject', l_key_id, 0,
+        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+            'event_type', '$SubjectForgotten',
+            'event_data', pg_catalog.jsonb_build_object('subject_id', in_subject_id, 'streams', l_streams))),
+        l_version);
+    RETURN true;
+END;
+$_$;
+
+COMMENT ON FUNCTION api.forget_subject(in_subject_id text) IS 'Destroys the key of a data subject: every reader then sees its personal data fields as JSON
+null. Removes the snapshots of its streams, appends $SubjectForgotten (stream type $subject,
+event_data {subject_id, streams}) for read models and consumers, records who and when in
+data.forgotten_subjects. Returns false when the subject has no key (unknown, or forgotten
+already). Errors: ZE003 bad argument.';
+
 CREATE FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) RETURNS TABLE(state jsonb, version integer, pending_events jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -699,6 +805,11 @@ DECLARE
 BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN QUERY SELECT l_state, 0, '[]'::jsonb;
+        RETURN;
     END IF;
 
     -- Try to load a snapshot (of the current reducer version)
@@ -833,6 +944,9 @@ BEGIN
         RAISE EXCEPTION 'in_to_version must be NULL (to the end) or 0 or more, got %', in_to_version
             USING ERRCODE = 'ZE003';
     END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN;
+    END IF;
 
     RETURN QUERY
     SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
@@ -846,7 +960,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) IS 'Events of one stream after in_from_version (0 = all) up to in_to_version (NULL = to the end),
-in version order. Errors: ZE003 NULL stream, negative versions.';
+in version order; none for a deleted stream. Errors: ZE003 NULL stream, negative versions.';
 
 CREATE FUNCTION api.get_events_by_correlation(in_correlation_id text) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -940,6 +1054,10 @@ BEGIN
     END IF;
     IF in_as_of = 'infinity' OR in_as_of = '-infinity' THEN
         RAISE EXCEPTION 'in_as_of must be a time, got %', in_as_of USING ERRCODE = 'ZE003';
+    END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN QUERY SELECT l_state, l_version;
+        RETURN;
     END IF;
     SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
     FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
@@ -1129,6 +1247,62 @@ COMMENT ON FUNCTION api.purge_idempotency_keys(in_older_than interval) IS 'Delet
 with such a key appends again. Returns the number of keys deleted. Scheduled daily by pg_cron
 (job eventstore-idempotency-keys). Errors: ZE003 a window under 1 hour.';
 
+CREATE FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_deleted_at timestamptz;
+    l_removal bigint;
+    l_removed integer;
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    SELECT s.deleted_at INTO l_deleted_at
+    FROM data.event_streams AS s
+    WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no stream %/%', in_stream_type, in_stream_id USING ERRCODE = 'ZE004';
+    END IF;
+    IF l_deleted_at IS NULL THEN
+        RAISE EXCEPTION 'stream %/% is not deleted: only a deleted stream can be purged', in_stream_type, in_stream_id
+            USING ERRCODE = 'ZE016', HINT = 'Delete it first (api.delete_stream).';
+    END IF;
+
+    INSERT INTO data.event_removals (kind, stream_type, stream_id, removed_by)
+    VALUES ('purge', in_stream_type, in_stream_id, private.calling_role())
+    RETURNING removal_id INTO l_removal;
+    INSERT INTO data.removed_events (id, generation, transaction_id, global_position, removal_id)
+    SELECT e.id, e.generation, e.transaction_id, e.global_position, l_removal
+    FROM data.events AS e
+    WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id;
+    DELETE FROM data.events AS e WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id;
+    GET DIAGNOSTICS l_removed = ROW_COUNT;
+    UPDATE data.event_removals AS r SET events_removed = l_removed WHERE r.removal_id = l_removal;
+
+    DELETE FROM data.snapshots AS n WHERE n.stream_type = in_stream_type AND n.stream_id = in_stream_id;
+    DELETE FROM data.idempotency_keys AS k WHERE k.stream_type = in_stream_type AND k.stream_id = in_stream_id;
+    DELETE FROM data.subject_streams AS p WHERE p.stream_type = in_stream_type AND p.stream_id = in_stream_id;
+    DELETE FROM data.subscription_events AS v WHERE v.stream_type = in_stream_type AND v.stream_id = in_stream_id;
+    UPDATE data.subscription_leases AS l
+    SET events = ARRAY(SELECT r FROM pg_catalog.unnest(l.events) AS r
+                       WHERE NOT (r.stream_type = in_stream_type AND r.stream_id = in_stream_id))
+    WHERE EXISTS (SELECT FROM pg_catalog.unnest(l.events) AS r
+                  WHERE r.stream_type = in_stream_type AND r.stream_id = in_stream_id);
+    DELETE FROM data.subscription_leases AS l WHERE pg_catalog.cardinality(l.events) = 0;
+    DELETE FROM data.event_streams AS s WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
+    RETURN l_removed;
+END;
+$$;
+
+COMMENT ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) IS 'Removes a deleted stream for good: its events (the only removal the append-only guard lets
+through), snapshot, idempotency keys and subscription state, with an audit row in
+data.event_removals. Returns the number of events removed. A reader whose cursor is one of
+them continues from where it was. Errors: ZE003 NULL argument, ZE004 no such stream, ZE016
+the stream is not deleted (api.delete_stream first).';
+
 CREATE PROCEDURE api.rebuild_projection(IN in_projection_name text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1212,6 +1386,47 @@ are then validated: events are written at the type''s latest version unless meta
 says otherwise, and refused (ZE006) when their event_data does not match. Types without a
 schema are not checked. Errors: ZE003 bad argument, ZE010 a schema outside the supported
 subset, or a new version that stored events of the type could not be upcast to.';
+
+CREATE FUNCTION api.register_personal_data(in_event_type text, in_subject_path text, in_fields text[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_path jsonpath;
+BEGIN
+    IF in_event_type IS NULL OR in_event_type = '' OR pg_catalog.char_length(in_event_type) > 200 THEN
+        RAISE EXCEPTION 'in_event_type must be a text of 1 to 200 characters' USING ERRCODE = 'ZE003';
+    END IF;
+    BEGIN
+        l_path := in_subject_path::jsonpath;
+    EXCEPTION
+        WHEN syntax_error OR invalid_text_representation THEN
+            l_path := NULL;
+    END;
+    IF l_path IS NULL THEN
+        RAISE EXCEPTION 'in_subject_path must be a JSON path such as $.customer_id, got %', COALESCE(in_subject_path, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_fields IS NULL OR pg_catalog.cardinality(in_fields) = 0 OR pg_catalog.array_ndims(in_fields) <> 1
+       OR EXISTS (SELECT FROM pg_catalog.unnest(in_fields) AS f(name) WHERE f.name IS NULL OR f.name = '' OR pg_catalog.char_length(f.name) > 200)
+       OR (SELECT count(DISTINCT f.name) FROM pg_catalog.unnest(in_fields) AS f(name)) <> pg_catalog.cardinality(in_fields) THEN
+        RAISE EXCEPTION 'in_fields must name one or more distinct top-level fields of event_data (1 to 200 characters each)'
+            USING ERRCODE = 'ZE003';
+    END IF;
+
+    INSERT INTO data.personal_data AS p (event_type, subject_path, fields, registered_by)
+    VALUES (in_event_type, l_path, in_fields, private.calling_role())
+    ON CONFLICT (event_type) DO UPDATE
+        SET subject_path = excluded.subject_path, fields = excluded.fields,
+            registered_by = excluded.registered_by, registered_at = pg_catalog.now();
+END;
+$_$;
+
+COMMENT ON FUNCTION api.register_personal_data(in_event_type text, in_subject_path text, in_fields text[]) IS 'Marks top-level fields of in_event_type''s event_data as personal data of the subject whose id
+is at in_subject_path (a JSON path, e.g. $.customer_id). Events appended from then on store
+them encrypted with the subject''s key. Registering again replaces (events keep the fields
+they were encrypted with). Events appended before are not encrypted: crypto-shredding cannot
+reach them. Errors: ZE003 bad argument.';
 
 CREATE FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure DEFAULT NULL::regprocedure, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_batch_size integer DEFAULT 500) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2512,6 +2727,14 @@ BEGIN
         IF FOUND THEN
             RETURN;
         END IF;
+        -- A removed event (api.purge_stream): where it was.
+        SELECT r.generation, r.transaction_id, r.global_position
+        INTO generation, transaction_id, global_position
+        FROM data.removed_events AS r
+        WHERE r.id = in_event_id;
+        IF FOUND THEN
+            RETURN;
+        END IF;
         RAISE EXCEPTION 'no event has id %', in_event_id
             USING ERRCODE = 'ZE004',
                   HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
@@ -2671,6 +2894,11 @@ $$;
 
 COMMENT ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) IS 'Projection snapshots: saves the state of a stream at every multiple of its reducer''s snapshot interval';
 
+CREATE FUNCTION private.new_subject_key() RETURNS bytea
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT public.gen_random_bytes(32) $$;
+
 CREATE FUNCTION private.notify_events(in_events data.events[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2695,6 +2923,18 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.notify_events(in_events data.events[]) IS 'Projection notifications: NOTIFY eventstore_events {stream_type, stream_id, version} per stream, in log order';
+
+CREATE FUNCTION private.open_value(in_sealed text, in_key bytea) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+            SELECT pg_catalog.convert_from(public.decrypt_iv(pg_catalog.substr(r.raw, 17), in_key,
+                                                           pg_catalog.substr(r.raw, 1, 16), 'aes-cbc/pad:pkcs'),
+                                           'UTF8')::jsonb
+            FROM (SELECT pg_catalog.decode(in_sealed, 'base64') AS raw) AS r
+        $$;
+
+COMMENT ON FUNCTION private.open_value(in_sealed text, in_key bytea) IS 'The JSON value private.seal_value sealed';
 
 CREATE TABLE data.subscription_events (
     subscription_name text NOT NULL,
@@ -2828,6 +3068,11 @@ BEGIN
     FROM data.event_streams AS s
     WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
     l_actual := COALESCE(l_actual, 0);
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RAISE EXCEPTION 'stream %/% was deleted: nothing can be appended to it', in_stream_type, in_stream_id
+            USING ERRCODE = 'ZE015',
+                  HINT = 'A deleted stream stays deleted; an admin may purge it (api.purge_stream), which frees its id.';
+    END IF;
 
     IF in_expected_version IS NULL OR l_actual = in_expected_version THEN
         -- Appending now would put this stream's next version before versions that a newer
@@ -3011,19 +3256,38 @@ CREATE FUNCTION private.refresh_event_type(in_event_type text) RETURNS void
     ON CONFLICT (event_type) DO UPDATE SET current_version = excluded.current_version;
 $$;
 
+CREATE FUNCTION private.refuse_deleted_stream() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'stream %/% was deleted at %: nothing can be appended to it', OLD.stream_type, OLD.stream_id, OLD.deleted_at
+        USING ERRCODE = 'ZE015',
+              HINT = 'A deleted stream stays deleted; an admin may purge it (api.purge_stream), which frees its id.';
+END;
+$$;
+
 CREATE FUNCTION private.refuse_event_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- A delete named by a sanctioned removal of this same transaction (api.purge_stream
+    -- writes the audit row first) goes through; nothing else does.
+    IF TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' AND EXISTS (
+        SELECT FROM data.event_removals AS r
+        WHERE r.transaction_id = pg_catalog.pg_current_xact_id()
+          AND r.kind = 'purge' AND r.stream_type = OLD.stream_type AND r.stream_id = OLD.stream_id) THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION '%.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'ZE008',
               HINT = 'Events are facts; correct one by appending a compensating event. '
-                     'Old months are retired with api.detach_event_partitions.';
+                     'Old months are retired with api.detach_event_partitions; a deleted stream is removed with api.purge_stream.';
 END;
 $$;
 
-COMMENT ON FUNCTION private.refuse_event_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of events (SQLSTATE ZE008)';
+COMMENT ON FUNCTION private.refuse_event_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of events (SQLSTATE ZE008), except the deletes of a sanctioned removal (data.event_removals) of this transaction';
 
 CREATE FUNCTION private.refuse_passed_appender(in_xid xid8) RETURNS void
     LANGUAGE plpgsql
@@ -3149,6 +3413,36 @@ BEGIN
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'off', true);
 END;
 $$;
+
+CREATE FUNCTION private.reveal_personal_data(in_event_data jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_data jsonb := in_event_data;
+    l_field record;
+    l_value jsonb;
+BEGIN
+    FOR l_field IN
+        SELECT f.key, f.value -> '$es_sealed' AS sealed
+        FROM pg_catalog.jsonb_each(in_event_data) AS f
+        WHERE pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
+    LOOP
+        BEGIN
+            SELECT private.open_value(l_field.sealed ->> 'data', k.key) INTO l_value
+            FROM data.subject_keys AS k
+            WHERE k.key_id = (l_field.sealed ->> 'key')::uuid;
+        EXCEPTION
+            WHEN OTHERS THEN
+                l_value := NULL;
+        END;
+        l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field.key], COALESCE(l_value, 'null'::jsonb));
+    END LOOP;
+    RETURN l_data;
+END;
+$_$;
+
+COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten)';
 
 CREATE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer) RETURNS integer
     LANGUAGE plpgsql
@@ -3411,12 +3705,100 @@ $$;
 
 COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) IS 'Saves the state of an aggregate at a version, tagged with the registered reducer version';
 
+CREATE TABLE data.personal_data (
+    event_type text NOT NULL,
+    subject_path jsonpath NOT NULL,
+    fields text[] NOT NULL,
+    registered_by name NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
+    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
+);
+
+COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
+
+CREATE FUNCTION private.seal_personal_data(in_registration data.personal_data, in_event_data jsonb, in_stream_type text, in_stream_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_subject jsonb := pg_catalog.jsonb_path_query_first(in_event_data, in_registration.subject_path);
+    l_key record;
+    l_data jsonb := in_event_data;
+    l_field text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.unnest(in_registration.fields) AS f(name)
+                   WHERE pg_catalog.jsonb_typeof(in_event_data -> f.name) <> 'null') THEN
+        RETURN in_event_data;  -- nothing to seal
+    END IF;
+    IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
+       OR l_subject #>> '{}' = '' OR pg_catalog.char_length(l_subject #>> '{}') > 200 THEN
+        RAISE EXCEPTION 'an event of type % holds personal data but no subject id at %: a string or number of 1 to 200 characters',
+                in_registration.event_type, in_registration.subject_path
+            USING ERRCODE = 'ZE002',
+                  HINT = 'Put the data subject''s id where api.register_personal_data said it is.';
+    END IF;
+    l_key := private.subject_key(l_subject #>> '{}');
+    FOREACH l_field IN ARRAY in_registration.fields LOOP
+        IF l_data ? l_field AND pg_catalog.jsonb_typeof(l_data -> l_field) <> 'null' THEN
+            l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
+                          pg_catalog.jsonb_build_object('key', l_key.key_id,
+                                                        'data', private.seal_value(l_data -> l_field, l_key.key))));
+        END IF;
+    END LOOP;
+    INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
+    VALUES (l_key.key_id, in_stream_type, in_stream_id)
+    ON CONFLICT DO NOTHING;
+    RETURN l_data;
+END;
+$_$;
+
+COMMENT ON FUNCTION private.seal_personal_data(in_registration data.personal_data, in_event_data jsonb, in_stream_type text, in_stream_id uuid) IS 'An event payload with its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
+
+CREATE FUNCTION private.seal_value(in_value jsonb, in_key bytea) RETURNS text
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+            SELECT pg_catalog.translate(pg_catalog.encode(
+                       r.iv || public.encrypt_iv(pg_catalog.convert_to(in_value::text, 'UTF8'), in_key, r.iv,
+                                               'aes-cbc/pad:pkcs'), 'base64'), E'\n', '')
+            FROM (SELECT public.gen_random_bytes(16) AS iv) AS r
+        $$;
+
+COMMENT ON FUNCTION private.seal_value(in_value jsonb, in_key bytea) IS 'A JSON value encrypted (AES-256-CBC, random IV), base64';
+
 CREATE FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT in_reducer_version IS NOT DISTINCT FROM
            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type);
+$$;
+
+CREATE FUNCTION private.stream_is_deleted(in_stream_type text, in_stream_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT FROM data.event_streams AS s
+                   WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id AND s.deleted_at IS NOT NULL);
+$$;
+
+CREATE FUNCTION private.subject_key(in_subject_id text, OUT key_id uuid, OUT key bytea) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    SELECT k.key_id, k.key INTO key_id, key FROM data.subject_keys AS k WHERE k.subject_id = in_subject_id;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO data.subject_keys (subject_id, key) VALUES (in_subject_id, private.new_subject_key())
+    ON CONFLICT (subject_id) DO NOTHING
+    RETURNING subject_keys.key_id, subject_keys.key INTO key_id, key;
+    IF key_id IS NULL THEN  -- made meanwhile by a concurrent append (committed: the insert waited for it)
+        SELECT k.key_id, k.key INTO STRICT key_id, key FROM data.subject_keys AS k WHERE k.subject_id = in_subject_id;
+    END IF;
+END;
 $$;
 
 CREATE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) RETURNS record
@@ -3709,6 +4091,29 @@ COMMENT ON COLUMN api.subscription_status.events_behind IS 'Committed matching e
 
 COMMENT ON COLUMN api.subscription_status.waiting IS 'Taken-in events waiting behind an event of their stream in flight or parked (counted up to 30,000 rows taken in)';
 
+CREATE TABLE data.event_removals (
+    removal_id bigint NOT NULL,
+    kind text NOT NULL,
+    stream_type text NOT NULL,
+    stream_id uuid NOT NULL,
+    transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    removed_by name NOT NULL,
+    removed_at timestamp with time zone DEFAULT now() NOT NULL,
+    events_removed integer,
+    CONSTRAINT event_removals_kind_check CHECK ((kind = 'purge'::text))
+);
+
+COMMENT ON TABLE data.event_removals IS 'Audit of every sanctioned removal of events (purge of a deleted stream): who, when, how many';
+
+ALTER TABLE data.event_removals ALTER COLUMN removal_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME data.event_removals_removal_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE data.event_schemas (
     event_type text NOT NULL,
     version integer NOT NULL,
@@ -3727,6 +4132,7 @@ CREATE TABLE data.event_streams (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     last_generation integer NOT NULL,
     last_transaction_id xid8 NOT NULL,
+    deleted_at timestamp with time zone,
     CONSTRAINT event_streams_current_version_check CHECK ((current_version >= 0))
 )
 WITH (fillfactor='50');
@@ -3738,6 +4144,8 @@ COMMENT ON COLUMN data.event_streams.current_version IS 'Version of the last eve
 COMMENT ON COLUMN data.event_streams.last_generation IS 'Generation of the last append';
 
 COMMENT ON COLUMN data.event_streams.last_transaction_id IS 'Transaction of the last append';
+
+COMMENT ON COLUMN data.event_streams.deleted_at IS 'When api.delete_stream deleted the stream (NULL: not deleted)';
 
 CREATE TABLE data.event_types (
     event_type text NOT NULL,
@@ -3886,6 +4294,16 @@ CREATE TABLE data.events_default (
     CONSTRAINT events_version_check CHECK ((version > 0))
 );
 
+CREATE TABLE data.forgotten_subjects (
+    key_id uuid NOT NULL,
+    forgotten_by name NOT NULL,
+    forgotten_at timestamp with time zone DEFAULT now() NOT NULL,
+    streams integer NOT NULL,
+    snapshots_removed integer NOT NULL
+);
+
+COMMENT ON TABLE data.forgotten_subjects IS 'Audit of api.forget_subject: which key was destroyed, by whom, when (no personal data)';
+
 CREATE TABLE data.idempotency_keys (
     idempotency_key uuid NOT NULL,
     stream_type text NOT NULL,
@@ -3990,6 +4408,16 @@ COMMENT ON COLUMN data.reducers.reducer_invoker IS 'What runs: registered.* call
 
 COMMENT ON COLUMN data.reducers.registered_by IS 'The role whose rights the reducer runs with';
 
+CREATE TABLE data.removed_events (
+    id uuid NOT NULL,
+    generation integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    global_position bigint NOT NULL,
+    removal_id bigint NOT NULL
+);
+
+COMMENT ON TABLE data.removed_events IS 'Where each removed event was in the log order: a cursor on it continues from there';
+
 CREATE TABLE data.retired_event_partitions (
     partition_name text NOT NULL,
     range_from timestamp with time zone NOT NULL,
@@ -4025,6 +4453,24 @@ CREATE TABLE data.store_generations (
 COMMENT ON TABLE data.store_generations IS 'One row per cluster lifetime that wrote events; the newest row is the current generation';
 
 COMMENT ON COLUMN data.store_generations.system_identifier IS 'pg_control_system().system_identifier of the cluster that wrote this generation';
+
+CREATE TABLE data.subject_keys (
+    key_id uuid DEFAULT private.uuidv7() NOT NULL,
+    subject_id text NOT NULL,
+    key bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT subject_keys_key_check CHECK ((length(key) = 32))
+);
+
+COMMENT ON TABLE data.subject_keys IS 'One AES-256 key per data subject; deleting a row (api.forget_subject) makes that subject''s fields unreadable';
+
+CREATE TABLE data.subject_streams (
+    key_id uuid NOT NULL,
+    stream_type text NOT NULL,
+    stream_id uuid NOT NULL
+);
+
+COMMENT ON TABLE data.subject_streams IS 'The streams holding events encrypted with a key: their snapshots go when the key does';
 
 CREATE TABLE data.subscription_consumers (
     subscription_name text NOT NULL,
@@ -4090,8 +4536,13 @@ CREATE VIEW private.events_upcast AS
     e.version,
     e.event_type,
         CASE
-            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type, e.event_data, e.schema_version, t.current_version)
-            ELSE e.event_data
+            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
+            CASE
+                WHEN (p.event_type IS NULL) THEN e.event_data
+                ELSE private.reveal_personal_data(e.event_data)
+            END, e.schema_version, t.current_version)
+            WHEN (p.event_type IS NULL) THEN e.event_data
+            ELSE private.reveal_personal_data(e.event_data)
         END AS event_data,
         CASE
             WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
@@ -4102,10 +4553,11 @@ CREATE VIEW private.events_upcast AS
     e.transaction_id,
     e.generation,
     GREATEST(e.schema_version, t.current_version) AS schema_version
-   FROM (data.events e
-     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)));
+   FROM ((data.events e
+     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
+     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
 
-COMMENT ON VIEW private.events_upcast IS 'data.events with each payload upcast to the current version of its type (what every reader reads)';
+COMMENT ON VIEW private.events_upcast IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
 
 ALTER TABLE ONLY data.events ATTACH PARTITION data.events_YYYY_MM FOR VALUES FROM ('YYYY-MM-01 00:00:00+00') TO ('YYYY-MM-01 00:00:00+00');
 
@@ -4118,6 +4570,9 @@ ALTER TABLE ONLY data.events ATTACH PARTITION data.events_YYYY_MM FOR VALUES FRO
 ALTER TABLE ONLY data.events ATTACH PARTITION data.events_default DEFAULT;
 
 ALTER TABLE ONLY data.events ALTER COLUMN global_position SET DEFAULT nextval('data.events_global_position_seq'::regclass);
+
+ALTER TABLE ONLY data.event_removals
+    ADD CONSTRAINT event_removals_pkey PRIMARY KEY (removal_id);
 
 ALTER TABLE ONLY data.event_schemas
     ADD CONSTRAINT event_schemas_pkey PRIMARY KEY (event_type, version);
@@ -4149,8 +4604,14 @@ ALTER TABLE ONLY data.events_YYYY_MM
 ALTER TABLE ONLY data.events_default
     ADD CONSTRAINT events_default_pkey PRIMARY KEY (id, created_at);
 
+ALTER TABLE ONLY data.forgotten_subjects
+    ADD CONSTRAINT forgotten_subjects_pkey PRIMARY KEY (key_id);
+
 ALTER TABLE ONLY data.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (idempotency_key);
+
+ALTER TABLE ONLY data.personal_data
+    ADD CONSTRAINT personal_data_pkey PRIMARY KEY (event_type);
 
 ALTER TABLE ONLY data.projection_checkpoints
     ADD CONSTRAINT projection_checkpoints_pkey PRIMARY KEY (projection_name);
@@ -4164,6 +4625,9 @@ ALTER TABLE ONLY data.projections
 ALTER TABLE ONLY data.reducers
     ADD CONSTRAINT reducers_pkey PRIMARY KEY (stream_type);
 
+ALTER TABLE ONLY data.removed_events
+    ADD CONSTRAINT removed_events_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY data.retired_event_partitions
     ADD CONSTRAINT retired_event_partitions_pkey PRIMARY KEY (partition_name);
 
@@ -4172,6 +4636,15 @@ ALTER TABLE ONLY data.snapshots
 
 ALTER TABLE ONLY data.store_generations
     ADD CONSTRAINT store_generations_pkey PRIMARY KEY (generation);
+
+ALTER TABLE ONLY data.subject_keys
+    ADD CONSTRAINT subject_keys_pkey PRIMARY KEY (key_id);
+
+ALTER TABLE ONLY data.subject_keys
+    ADD CONSTRAINT subject_keys_subject_id_key UNIQUE (subject_id);
+
+ALTER TABLE ONLY data.subject_streams
+    ADD CONSTRAINT subject_streams_pkey PRIMARY KEY (key_id, stream_type, stream_id);
 
 ALTER TABLE ONLY data.subscription_consumers
     ADD CONSTRAINT subscription_consumers_pkey PRIMARY KEY (subscription_name, consumer);
@@ -4187,6 +4660,8 @@ ALTER TABLE ONLY data.subscription_skips
 
 ALTER TABLE ONLY data.subscriptions
     ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (subscription_name);
+
+CREATE INDEX event_removals_transaction_idx ON data.event_removals USING btree (transaction_id);
 
 CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
@@ -4261,6 +4736,8 @@ CREATE INDEX events_default_generation_transaction_id_global_position_idx ON dat
 CREATE INDEX events_default_stream_type_stream_id_version_idx ON data.events_default USING btree (stream_type, stream_id, version);
 
 CREATE INDEX idempotency_keys_created_idx ON data.idempotency_keys USING btree (created_at);
+
+CREATE INDEX removed_events_removal_idx ON data.removed_events USING btree (removal_id);
 
 CREATE INDEX snapshots_version_idx ON data.snapshots USING btree (stream_type, stream_id, version);
 
@@ -4344,6 +4821,10 @@ ALTER INDEX data.events_pkey ATTACH PARTITION data.events_default_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_default_stream_type_stream_id_version_idx;
 
+CREATE TRIGGER event_streams_refuse_deleted BEFORE UPDATE ON data.event_streams FOR EACH ROW WHEN ((old.deleted_at IS NOT NULL)) EXECUTE FUNCTION private.refuse_deleted_stream();
+
+ALTER TABLE data.event_streams ENABLE ALWAYS TRIGGER event_streams_refuse_deleted;
+
 CREATE TRIGGER events_refuse_truncate BEFORE TRUNCATE ON data.events FOR EACH STATEMENT EXECUTE FUNCTION private.refuse_event_change();
 
 ALTER TABLE data.events ENABLE ALWAYS TRIGGER events_refuse_truncate;
@@ -4380,6 +4861,9 @@ ALTER TABLE ONLY data.projection_checkpoints
 ALTER TABLE ONLY data.projection_skips
     ADD CONSTRAINT projection_skips_projection_name_fkey FOREIGN KEY (projection_name) REFERENCES data.projections(projection_name) ON DELETE CASCADE;
 
+ALTER TABLE ONLY data.removed_events
+    ADD CONSTRAINT removed_events_removal_id_fkey FOREIGN KEY (removal_id) REFERENCES data.event_removals(removal_id);
+
 ALTER TABLE ONLY data.subscription_consumers
     ADD CONSTRAINT subscription_consumers_subscription_name_fkey FOREIGN KEY (subscription_name) REFERENCES data.subscriptions(subscription_name) ON DELETE CASCADE;
 
@@ -4411,6 +4895,9 @@ GRANT ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, i
 REVOKE ALL ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_subscription(in_name text, in_stream_types text[], in_event_types text[], in_from_beginning boolean, in_max_attempts integer, in_lease interval) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer) TO eventstore_writer;
+
 REVOKE ALL ON PROCEDURE api.detach_event_partitions(IN in_before date) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.detach_event_partitions(IN in_before date) TO eventstore_admin;
 
@@ -4419,6 +4906,9 @@ GRANT ALL ON FUNCTION api.drop_subscription(in_name text) TO eventstore_admin;
 
 REVOKE ALL ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.ensure_event_partitions(IN in_months_ahead integer) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.forget_subject(in_subject_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.forget_subject(in_subject_id text) TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) TO eventstore_reader;
@@ -4453,11 +4943,17 @@ GRANT ALL ON FUNCTION api.pause_projection(in_projection_name text) TO eventstor
 REVOKE ALL ON FUNCTION api.purge_idempotency_keys(in_older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.purge_idempotency_keys(in_older_than interval) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) TO eventstore_admin;
+
 REVOKE ALL ON PROCEDURE api.rebuild_projection(IN in_projection_name text) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.rebuild_projection(IN in_projection_name text) TO eventstore_projector;
 
 REVOKE ALL ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.register_personal_data(in_event_type text, in_subject_path text, in_fields text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.register_personal_data(in_event_type text, in_subject_path text, in_fields text[]) TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) TO eventstore_admin;
@@ -4553,7 +5049,11 @@ REVOKE ALL ON FUNCTION private.mark_projection_failed(in_projection_name text, i
 
 REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.new_subject_key() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.notify_events(in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.open_value(in_sealed text, in_key bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.parked_event(in_subscription text, in_event_id uuid) FROM PUBLIC;
 
@@ -4578,6 +5078,8 @@ REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transact
 
 REVOKE ALL ON FUNCTION private.refresh_event_type(in_event_type text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.refuse_deleted_stream() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.refuse_event_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.refuse_passed_appender(in_xid xid8) FROM PUBLIC;
@@ -4590,6 +5092,8 @@ REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, i
 
 REVOKE ALL ON FUNCTION private.retire_event_partition(in_partition text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.reveal_personal_data(in_event_data jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.run_projection_guarded(in_projection_name text, in_batch_size integer) FROM PUBLIC;
@@ -4598,7 +5102,15 @@ REVOKE ALL ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) 
 
 REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.seal_personal_data(in_registration data.personal_data, in_event_data jsonb, in_stream_type text, in_stream_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.seal_value(in_value jsonb, in_key bytea) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.stream_is_deleted(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.subject_key(in_subject_id text, OUT key_id uuid, OUT key bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
 
