@@ -8,7 +8,7 @@ DO $$
 BEGIN
     IF EXISTS (SELECT FROM data.subject_keys) THEN
         RAISE EXCEPTION 'data.subject_keys holds keys: reverting personal_data would make their events'' personal data unreadable'
-            USING ERRCODE = 'ZE014', HINT = 'Keep this change, or api.forget_subject every subject first.';
+            USING ERRCODE = '55000', HINT = 'Keep this change, or api.forget_subject every subject first.';
     END IF;
 END
 $$;
