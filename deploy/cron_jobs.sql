@@ -1,5 +1,6 @@
 -- Deploy eventstore:cron_jobs to pg
--- requires: cron_jobs@v1.5.0
+-- requires: cron_jobs@v2.0.0
+-- requires: retention
 -- requires: cron_extension
 -- requires: idempotency_key_retention
 -- The pg_cron jobs of the bundle, from one list (private.cron_jobs()): it is what this change
@@ -13,6 +14,7 @@
 --   eventstore-cron-history      daily: pg_cron keeps cron.job_run_details for ever; keep 7
 --                                days of THESE jobs' runs (since v1.5.0: not other jobs').
 --   eventstore-idempotency-keys  daily: idempotency keys older than 30 days.
+--   eventstore-retention         daily: events past their stream type's retention (since v2.0.0).
 -- pg_cron schedules in GMT. Since v1.5.0 the extension is created by change cron_extension.
 
 BEGIN;
@@ -33,7 +35,8 @@ AS $$
            ('eventstore-partitions', '17 3 * * *', 'CALL api.ensure_event_partitions(3)'),
            ('eventstore-cron-history', '47 3 * * *',
             $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days' AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'eventstore-%')$job$),
-           ('eventstore-idempotency-keys', '27 4 * * *', $job$SELECT api.purge_idempotency_keys('30 days')$job$);
+           ('eventstore-idempotency-keys', '27 4 * * *', $job$SELECT api.purge_idempotency_keys('30 days')$job$),
+           ('eventstore-retention', '37 4 * * *', 'CALL api.apply_retention()');
 $$;
 
 COMMENT ON FUNCTION private.cron_jobs(integer[]) IS

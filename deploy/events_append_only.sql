@@ -7,10 +7,10 @@
 -- (private.create_event_partition adds it to new months). ENABLE ALWAYS keeps them firing
 -- under session_replication_role = replica. Disabling them takes an explicit ALTER TABLE.
 
--- Since v2.0.0: the one sanctioned path past the guard is api.purge_stream: it writes an
--- audit row (data.event_removals) naming the stream, then deletes its events in the same
--- transaction; the guard lets those deletes through and refuses every other, the owner's
--- included. (Its triggers are those of the first version of this change.)
+-- Since v2.0.0: the sanctioned paths past the guard are api.purge_stream (a deleted stream)
+-- and api.apply_retention (a stream type's events past its retention): each writes an audit
+-- row (data.event_removals) naming what it removes, then deletes in the same transaction; the
+-- guard lets those deletes through and refuses every other, the owner's included. (Its triggers are those of the first version of this change.)
 
 BEGIN;
 
@@ -22,12 +22,14 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- A delete named by a sanctioned removal of this same transaction (api.purge_stream
-    -- writes the audit row first) goes through; nothing else does.
+    -- A delete named by a sanctioned removal of this same transaction (api.purge_stream and
+    -- api.apply_retention write the audit row first) goes through; nothing else does.
     IF TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' AND EXISTS (
         SELECT FROM data.event_removals AS r
         WHERE r.transaction_id = pg_catalog.pg_current_xact_id()
-          AND r.kind = 'purge' AND r.stream_type = OLD.stream_type AND r.stream_id = OLD.stream_id) THEN
+          AND r.stream_type = OLD.stream_type
+          AND (r.kind = 'purge' AND r.stream_id = OLD.stream_id
+               OR r.kind = 'retention' AND OLD.created_at < r.before)) THEN
         RETURN OLD;
     END IF;
     RAISE EXCEPTION '%.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP

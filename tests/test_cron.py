@@ -11,7 +11,8 @@ from harness.cluster import CRON_DATABASE
 from tests.conftest import Database
 from tests.helpers import create_customer, create_order
 
-JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-history", "eventstore-idempotency-keys"}
+JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-history", "eventstore-idempotency-keys",
+        "eventstore-retention"}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
                                     "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days' "
                                     "AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'eventstore-%')"),
         "eventstore-idempotency-keys": ("27 4 * * *", "SELECT api.purge_idempotency_keys('30 days')"),
+        "eventstore-retention": ("37 4 * * *", "CALL api.apply_retention()"),
     }
     # One list drives them (private.cron_jobs), and the deploy scheduled exactly that list.
     listed = {n: (s, c) for n, s, c in cron_db.execute("SELECT * FROM private.cron_jobs(ARRAY[1, 4])")}
@@ -83,7 +85,7 @@ def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
     cluster.sqitch("revert", "-y", dbname=CRON_DATABASE, project="orders")
     # One step back: the reworked change's revert returns to the jobs of v1.0.0.
     cluster.sqitch("revert", "-y", "--to", "idempotency_key_retention@v1.1.0", dbname=CRON_DATABASE)
-    assert set(jobs(cron_db)) == JOBS - {"eventstore-idempotency-keys"}
+    assert set(jobs(cron_db)) == JOBS - {"eventstore-idempotency-keys", "eventstore-retention"}
     # Back before v1.0.0's cron_jobs: no job left.
     cluster.sqitch("revert", "-y", "--to", "get_customer_orders", dbname=CRON_DATABASE)
     assert not JOBS & set(jobs(cron_db))

@@ -7,7 +7,7 @@ SELECT plan(4);
 SELECT isnt(current_setting('cron.database_name', true), current_database()::text, 'not the cron database');
 SELECT hasnt_extension('pg_cron', 'pg_cron is not created here');
 SELECT has_function('private', 'projection_worker', ARRAY['numeric'], 'the worker a job would run exists');
-SELECT is((SELECT count(*)::integer FROM private.cron_jobs(ARRAY[1, 5])), 4, 'four jobs in the list');
+SELECT is((SELECT count(*)::integer FROM private.cron_jobs(ARRAY[1, 5])), 5, 'five jobs in the list');
 
 SELECT * FROM finish();
 ROLLBACK;
