@@ -63,13 +63,13 @@ def closure(changes: list[Change], index: int) -> list[int]:
     plan order. ``name@tag`` is the latest instance of name at or before that tag;
     a plain ``name`` the latest instance of name before the requiring one (what a deploy in
     plan order has put in place when it gets there)."""
-    tag_index = dict(tags(changes))
+    tag_index = {(changes[i].project, tag): i for tag, i in tags(changes)}  # each project has its own tags
 
     def resolve(requirer: int, dep: str) -> int:
         project, _, dep = dep.rpartition(":")
         project = project or changes[requirer].project
         name, _, tag = dep.partition("@")
-        limit = tag_index[tag] if tag else requirer - 1
+        limit = tag_index[(project, tag)] if tag else requirer - 1
         found = [c.index for c in changes[:limit + 1] if c.name == name and c.project == project]
         if not found:
             raise ValueError(f"{changes[requirer].name} requires {dep}, which the plan does not have before it")
