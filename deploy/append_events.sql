@@ -172,7 +172,10 @@ BEGIN
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
                                          COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
-                                         e.element -> 'event_data', e.ord);
+                                         e.element -> 'event_data', e.ord)
+        -- Positions (the column default) are taken in this order: the batch's order, whatever
+        -- the joins' plan (a hash join to data.personal_data reordered rows without it).
+        ORDER BY e.ord;
     END IF;
 
     io_new_version := l_version;

@@ -163,7 +163,7 @@ def test_a_handler_error_stops_only_its_projection_and_resume_works(db):
         run_projections_until_idle(p)
         status = dict(p.execute("SELECT projection_name, status FROM api.projection_status").fetchall())
         assert status == {"order_summaries": "failed", "event_counts": "running", "snapshots": "running",
-                          "notifications": "running"}
+                          "notifications": "running", "customer_erasure": "running"}
         failed = p.execute("""SELECT failed_event_id, error_message FROM api.projection_status
                               WHERE projection_name = 'order_summaries'""").fetchone()
         bad_event = db.scalar("SELECT id FROM data.events WHERE stream_id = %s", (bad,))

@@ -1,6 +1,6 @@
 -- pgTAP: change append_events
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 
 SELECT has_function('api', 'append_events', ARRAY['text', 'uuid', 'integer', 'jsonb', 'integer']);
 SELECT is_definer('api', 'append_events', ARRAY['text', 'uuid', 'integer', 'jsonb', 'integer']);
@@ -89,6 +89,16 @@ SELECT throws_ok($$CALL api.append_events('', gen_random_uuid(), 0,
 SELECT is((SELECT count(*)::integer FROM data.events), 4, 'failed appends wrote nothing');
 SELECT is((SELECT count(*)::integer FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()), 0,
           'a transaction that had its xid before appending takes no queueing lock');
+
+-- Within a batch, log order is the batch's order, whatever the plan of the insert (registered
+-- personal data and schemas join more tables).
+SELECT api.register_personal_data('Noted', '$.who', ARRAY['note']);
+CALL api.append_events('Batch', '018f0000-0000-7000-8000-0000000000b7', 0,
+    '[{"event_type": "Noted", "event_data": {"who": "w", "note": "1"}}, {"event_type": "Other", "event_data": {}},
+      {"event_type": "Noted", "event_data": {"who": "w", "note": "3"}}, {"event_type": "Other", "event_data": {}},
+      {"event_type": "Noted", "event_data": {"who": "w", "note": "5"}}]');
+SELECT is(ARRAY(SELECT version FROM data.events WHERE stream_type = 'Batch' ORDER BY generation, transaction_id, global_position),
+          ARRAY[1, 2, 3, 4, 5], 'a batch takes log positions in its own order');
 
 SELECT * FROM finish();
 ROLLBACK;
