@@ -259,7 +259,10 @@ BEGIN
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
                                          COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
-                                         e.element -> 'event_data', e.ord);
+                                         e.element -> 'event_data', e.ord)
+        -- Positions (the column default) are taken in this order: the batch's order, whatever
+        -- the joins' plan (a hash join to data.personal_data reordered rows without it).
+        ORDER BY e.ord;
     END IF;
 
     io_new_version := l_version;
@@ -355,6 +358,95 @@ COMMENT ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_
 appends nothing, raises a NOTICE and returns the version the first call reached in
 io_new_version. Errors: those of api.append_events, ZE003 NULL key, ZE007 the key was used
 for another stream.';
+
+CREATE PROCEDURE api.apply_retention(IN in_batch_size integer DEFAULT 10000)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    l_removed integer;
+    l_total bigint := 0;
+BEGIN
+    LOOP
+        l_removed := api.apply_retention_step(in_batch_size);
+        COMMIT;
+        EXIT WHEN l_removed = 0;
+        l_total := l_total + l_removed;
+    END LOOP;
+    RAISE NOTICE 'retention: % events removed', l_total;
+END;
+$$;
+
+COMMENT ON PROCEDURE api.apply_retention(IN in_batch_size integer) IS 'Removes the events past retention (api.set_retention): whole expired months dropped, the rest
+deleted in batches of in_batch_size, each step its own transaction. Call it on its own (pg_cron
+does, daily), not inside a transaction block.';
+
+CREATE FUNCTION api.apply_retention_step(in_batch_size integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_partition text := private.expired_event_partition();
+    l_policy record;
+    l_removal bigint;
+    l_ids uuid[];
+    l_removed integer;
+BEGIN
+    IF in_batch_size IS NULL OR in_batch_size < 1 OR in_batch_size > 1000000 THEN
+        RAISE EXCEPTION 'in_batch_size must be from 1 to 1000000, got %', COALESCE(in_batch_size::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF l_partition IS NOT NULL THEN
+        -- The audit first: a row per stream type in the month, with its count.
+        EXECUTE pg_catalog.format(
+            'INSERT INTO data.event_removals (kind, stream_type, before, removed_by, events_removed)
+             SELECT ''retention'', e.stream_type, %L::timestamptz, %L, pg_catalog.count(*)
+             FROM data.%I AS e GROUP BY e.stream_type',
+            (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
+                AT TIME ZONE 'UTC', private.calling_role(), l_partition);
+        SELECT COALESCE(sum(r.events_removed), 0)::integer INTO l_removed
+        FROM data.event_removals AS r
+        WHERE r.transaction_id = pg_catalog.pg_current_xact_id() AND r.kind = 'retention';
+        PERFORM private.run_with_lock_retries(
+            pg_catalog.format('SELECT private.retire_event_partition(%L)', l_partition),
+            'retiring data.' || l_partition);
+        -- Retired, so the guard on drops lets it go. (Its first log position is recorded:
+        -- cursors on its events continue from there.)
+        EXECUTE pg_catalog.format('DROP TABLE data.%I', l_partition);
+        PERFORM private.forget_deliveries_created_before(
+            (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
+                AT TIME ZONE 'UTC');
+        RAISE NOTICE 'retention: dropped data.% (% events)', l_partition, l_removed;
+        RETURN GREATEST(l_removed, 1);
+    END IF;
+
+    FOR l_policy IN SELECT p.stream_type, pg_catalog.now() - p.keep AS cutoff FROM data.retention_policies AS p
+                    ORDER BY p.stream_type LOOP
+        SELECT pg_catalog.array_agg(e.id) INTO l_ids
+        FROM (SELECT e.id FROM data.events AS e
+              WHERE e.created_at < l_policy.cutoff AND e.stream_type = l_policy.stream_type
+              LIMIT in_batch_size) AS e;
+        CONTINUE WHEN l_ids IS NULL;
+        INSERT INTO data.event_removals (kind, stream_type, before, removed_by)
+        VALUES ('retention', l_policy.stream_type, l_policy.cutoff, private.calling_role())
+        RETURNING removal_id INTO l_removal;
+        INSERT INTO data.removed_events (id, generation, transaction_id, global_position, removal_id)
+        SELECT e.id, e.generation, e.transaction_id, e.global_position, l_removal
+        FROM data.events AS e
+        WHERE e.id = ANY (l_ids) AND e.created_at < l_policy.cutoff;
+        DELETE FROM data.events AS e WHERE e.id = ANY (l_ids) AND e.created_at < l_policy.cutoff;
+        GET DIAGNOSTICS l_removed = ROW_COUNT;
+        UPDATE data.event_removals AS r SET events_removed = l_removed WHERE r.removal_id = l_removal;
+        PERFORM private.forget_removed_deliveries(l_ids);
+        RETURN l_removed;
+    END LOOP;
+    RETURN 0;
+END;
+$$;
+
+COMMENT ON FUNCTION api.apply_retention_step(in_batch_size integer) IS 'One step of api.apply_retention in this transaction: retires and drops one month whose events
+are all past retention, or deletes at most in_batch_size expired events of one stream type.
+Returns the number of events removed; 0 when nothing is left. Errors: ZE003 bad batch size,
+55P03 the month''s lock not had in about a minute of short tries.';
 
 CREATE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer DEFAULT 100) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone, attempt integer)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1776,6 +1868,31 @@ COMMENT ON FUNCTION api.run_projections(in_batch_size integer) IS 'Applies one b
 (each call its own transaction) to drive projections without pg_cron. Errors: ZE003 a batch
 size below 1.';
 
+CREATE FUNCTION api.set_retention(in_stream_type text, in_keep interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be a text of 1 to 200 characters' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_keep IS NULL THEN
+        DELETE FROM data.retention_policies AS p WHERE p.stream_type = in_stream_type;
+        RETURN;
+    END IF;
+    IF in_keep < interval '1 day' OR in_keep > interval '1000 years' THEN
+        RAISE EXCEPTION 'in_keep must be NULL (for ever) or from 1 day to 1000 years, got %', in_keep
+            USING ERRCODE = 'ZE003';
+    END IF;
+    INSERT INTO data.retention_policies AS p (stream_type, keep, set_by)
+    VALUES (in_stream_type, in_keep, private.calling_role())
+    ON CONFLICT (stream_type) DO UPDATE SET keep = excluded.keep, set_by = excluded.set_by, set_at = pg_catalog.now();
+END;
+$$;
+
+COMMENT ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) IS 'Keeps events of in_stream_type for in_keep (1 day to 1000 years; NULL: for ever, the default).
+api.apply_retention removes older ones. Errors: ZE003 bad argument.';
+
 CREATE FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2147,7 +2264,8 @@ CREATE FUNCTION private.cron_jobs(in_version integer[]) RETURNS TABLE(job_name t
            ('eventstore-partitions', '17 3 * * *', 'CALL api.ensure_event_partitions(3)'),
            ('eventstore-cron-history', '47 3 * * *',
             $job$DELETE FROM cron.job_run_details WHERE end_time < now() - interval '7 days' AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'eventstore-%')$job$),
-           ('eventstore-idempotency-keys', '27 4 * * *', $job$SELECT api.purge_idempotency_keys('30 days')$job$);
+           ('eventstore-idempotency-keys', '27 4 * * *', $job$SELECT api.purge_idempotency_keys('30 days')$job$),
+           ('eventstore-retention', '37 4 * * *', 'CALL api.apply_retention()');
 $_$;
 
 COMMENT ON FUNCTION private.cron_jobs(in_version integer[]) IS 'The bundle''s pg_cron jobs (name, schedule, command) for a pg_cron version: what cron_jobs schedules';
@@ -2173,6 +2291,45 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+CREATE FUNCTION private.expired_event_partition() RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $_$
+DECLARE
+    l_partition record;
+    l_types text[];
+BEGIN
+    FOR l_partition IN
+        SELECT c.relname, (pg_catalog.to_date(pg_catalog.substr(c.relname, 8), 'YYYY_MM') + interval '1 month')::timestamp
+                              AT TIME ZONE 'UTC' AS range_end
+        FROM pg_catalog.pg_inherits AS i
+        JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'data.events'::pg_catalog.regclass
+          AND c.relname ~ '^events_[0-9]{4}_[0-9]{2}$'
+          AND (pg_catalog.to_date(pg_catalog.substr(c.relname, 8), 'YYYY_MM') + interval '1 month')
+              <= pg_catalog.date_trunc('month', pg_catalog.now())
+        ORDER BY c.relname
+    LOOP
+        -- The stream types in it, one index probe each (a loose scan of events_stream_idx).
+        EXECUTE pg_catalog.format(
+            'WITH RECURSIVE t(s) AS (SELECT min(e.stream_type) FROM data.%1$I AS e
+                                     UNION ALL
+                                     SELECT (SELECT min(e.stream_type) FROM data.%1$I AS e WHERE e.stream_type > t.s)
+                                     FROM t WHERE t.s IS NOT NULL)
+             SELECT pg_catalog.array_agg(t.s) FROM t WHERE t.s IS NOT NULL', l_partition.relname)
+        INTO l_types;
+        IF l_types IS NOT NULL AND NOT EXISTS (
+            SELECT FROM pg_catalog.unnest(l_types) AS t(stream_type)
+            LEFT JOIN data.retention_policies AS p ON p.stream_type = t.stream_type
+            WHERE p.stream_type IS NULL OR l_partition.range_end > pg_catalog.now() - p.keep) THEN
+            RETURN l_partition.relname;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END;
+$_$;
 
 CREATE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) RETURNS record
     LANGUAGE plpgsql
@@ -2314,6 +2471,32 @@ END;
 $_$;
 
 COMMENT ON FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) IS 'Folds events into a state with a reducer''s invoker (registered.*)';
+
+CREATE FUNCTION private.forget_deliveries_created_before(in_before timestamp with time zone) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    DELETE FROM data.subscription_events AS v
+    WHERE v.event_created_at < in_before
+      AND NOT EXISTS (SELECT FROM data.events AS e WHERE e.id = v.event_id AND e.created_at = v.event_created_at);
+    UPDATE data.subscription_leases AS l
+    SET events = ARRAY(SELECT r FROM pg_catalog.unnest(l.events) AS r
+                       WHERE r.created_at >= in_before
+                          OR EXISTS (SELECT FROM data.events AS e WHERE e.id = r.id AND e.created_at = r.created_at))
+    WHERE EXISTS (SELECT FROM pg_catalog.unnest(l.events) AS r WHERE r.created_at < in_before);
+    DELETE FROM data.subscription_leases AS l WHERE pg_catalog.cardinality(l.events) = 0;
+$$;
+
+CREATE FUNCTION private.forget_removed_deliveries(in_ids uuid[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    DELETE FROM data.subscription_events AS v WHERE v.event_id = ANY (in_ids);
+    UPDATE data.subscription_leases AS l
+    SET events = ARRAY(SELECT r FROM pg_catalog.unnest(l.events) AS r WHERE NOT r.id = ANY (in_ids))
+    WHERE EXISTS (SELECT FROM pg_catalog.unnest(l.events) AS r WHERE r.id = ANY (in_ids));
+    DELETE FROM data.subscription_leases AS l WHERE pg_catalog.cardinality(l.events) = 0;
+$$;
 
 CREATE FUNCTION private.guard_drops() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3272,12 +3455,14 @@ CREATE FUNCTION private.refuse_event_change() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- A delete named by a sanctioned removal of this same transaction (api.purge_stream
-    -- writes the audit row first) goes through; nothing else does.
+    -- A delete named by a sanctioned removal of this same transaction (api.purge_stream and
+    -- api.apply_retention write the audit row first) goes through; nothing else does.
     IF TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' AND EXISTS (
         SELECT FROM data.event_removals AS r
         WHERE r.transaction_id = pg_catalog.pg_current_xact_id()
-          AND r.kind = 'purge' AND r.stream_type = OLD.stream_type AND r.stream_id = OLD.stream_id) THEN
+          AND r.stream_type = OLD.stream_type
+          AND (r.kind = 'purge' AND r.stream_id = OLD.stream_id
+               OR r.kind = 'retention' AND OLD.created_at < r.before)) THEN
         RETURN OLD;
     END IF;
     RAISE EXCEPTION '%.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
@@ -4095,15 +4280,17 @@ CREATE TABLE data.event_removals (
     removal_id bigint NOT NULL,
     kind text NOT NULL,
     stream_type text NOT NULL,
-    stream_id uuid NOT NULL,
+    stream_id uuid,
+    before timestamp with time zone,
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     removed_by name NOT NULL,
     removed_at timestamp with time zone DEFAULT now() NOT NULL,
     events_removed integer,
-    CONSTRAINT event_removals_kind_check CHECK ((kind = 'purge'::text))
+    CONSTRAINT event_removals_check CHECK ((((kind = 'purge'::text) AND (stream_id IS NOT NULL) AND (before IS NULL)) OR ((kind = 'retention'::text) AND (stream_id IS NULL) AND (before IS NOT NULL)))),
+    CONSTRAINT event_removals_kind_check CHECK ((kind = ANY (ARRAY['purge'::text, 'retention'::text])))
 );
 
-COMMENT ON TABLE data.event_removals IS 'Audit of every sanctioned removal of events (purge of a deleted stream): who, when, how many';
+COMMENT ON TABLE data.event_removals IS 'Audit of every sanctioned removal of events (purge of a deleted stream, retention of a stream type): who, when, how many';
 
 ALTER TABLE data.event_removals ALTER COLUMN removal_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME data.event_removals_removal_id_seq
@@ -4418,6 +4605,17 @@ CREATE TABLE data.removed_events (
 
 COMMENT ON TABLE data.removed_events IS 'Where each removed event was in the log order: a cursor on it continues from there';
 
+CREATE TABLE data.retention_policies (
+    stream_type text NOT NULL,
+    keep interval NOT NULL,
+    set_by name NOT NULL,
+    set_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT retention_policies_keep_check CHECK ((keep > '00:00:00'::interval)),
+    CONSTRAINT retention_policies_stream_type_check CHECK ((stream_type <> ''::text))
+);
+
+COMMENT ON TABLE data.retention_policies IS 'How long events of a stream type are kept (api.set_retention); api.apply_retention removes older ones';
+
 CREATE TABLE data.retired_event_partitions (
     partition_name text NOT NULL,
     range_from timestamp with time zone NOT NULL,
@@ -4627,6 +4825,9 @@ ALTER TABLE ONLY data.reducers
 
 ALTER TABLE ONLY data.removed_events
     ADD CONSTRAINT removed_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY data.retention_policies
+    ADD CONSTRAINT retention_policies_pkey PRIMARY KEY (stream_type);
 
 ALTER TABLE ONLY data.retired_event_partitions
     ADD CONSTRAINT retired_event_partitions_pkey PRIMARY KEY (partition_name);
@@ -4889,6 +5090,12 @@ GRANT ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id
 REVOKE ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
 
+REVOKE ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) FROM PUBLIC;
+GRANT ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.apply_retention_step(in_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.apply_retention_step(in_batch_size integer) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) TO eventstore_projector;
 
@@ -4982,6 +5189,9 @@ GRANT ALL ON FUNCTION api.run_projection(in_projection_name text, in_batch_size 
 REVOKE ALL ON FUNCTION api.run_projections(in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.run_projections(in_batch_size integer) TO eventstore_projector;
 
+REVOKE ALL ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
 
@@ -5011,6 +5221,8 @@ REVOKE ALL ON FUNCTION private.cron_jobs(in_version integer[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.drop_unused_invokers() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.expired_event_partition() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.uuidv7() FROM PUBLIC;
@@ -5018,6 +5230,10 @@ REVOKE ALL ON FUNCTION private.uuidv7() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.writer_generation() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.forget_deliveries_created_before(in_before timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.forget_removed_deliveries(in_ids uuid[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.guard_drops() FROM PUBLIC;
 
