@@ -20,7 +20,8 @@
 -- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
 -- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
 -- Since v2.0.0: the personal data fields of event types registered with
--- api.register_personal_data are stored sealed with their subject's key (private.seal_personal_data).
+-- api.register_personal_data are stored sealed with their subject's key (private.seal_if_personal,
+-- called only while some type is registered); a batch takes its log positions in its order.
 -- Since v1.5.0: its helpers are changes of their own (check_event_batch, announced_before_xid,
 -- raise_append_conflict); the procedure is the same.
 
@@ -45,6 +46,9 @@ DECLARE
     l_generation integer;
     l_xid xid8;
     l_lock text;
+    -- Does any event type have personal data? Then each event's type is looked up (and its
+    -- fields sealed); a store that registers none pays nothing more.
+    l_personal boolean := EXISTS (SELECT FROM data.personal_data);
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
@@ -140,15 +144,14 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type,
-               CASE WHEN p.event_type IS NULL THEN e.event_data
-                    ELSE private.seal_personal_data(p, e.event_data, in_stream_type, in_stream_id) END,
+               CASE WHEN l_personal THEN private.seal_if_personal(e.event_type, e.event_data, in_stream_type, in_stream_id)
+                    ELSE e.event_data END,
                e.metadata,
                l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
-        LEFT JOIN data.personal_data AS p ON p.event_type = e.event_type
         WHERE t.event_type IS NULL
            OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
@@ -160,21 +163,21 @@ BEGIN
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
-               CASE WHEN p.event_type IS NULL THEN e.element -> 'event_data'
-                    ELSE private.seal_personal_data(p, e.element -> 'event_data', in_stream_type, in_stream_id) END,
+               CASE WHEN l_personal
+                    THEN private.seal_if_personal(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
+                    ELSE e.element -> 'event_data' END,
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
                COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
-        LEFT JOIN data.personal_data AS p ON p.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
                                          COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
                                          e.element -> 'event_data', e.ord)
         -- Positions (the column default) are taken in this order: the batch's order, whatever
-        -- the joins' plan (a hash join to data.personal_data reordered rows without it).
+        -- the plan (a hash join reordered rows without it: seen with one more join here).
         ORDER BY e.ord;
     END IF;
 

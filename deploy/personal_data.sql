@@ -180,6 +180,25 @@ $$;
 COMMENT ON FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid) IS
     'An event payload with its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
 
+-- What api.append_events stores as an event's event_data when some event type has personal
+-- data: sealed if its own type has, as written otherwise. (The append calls it only while
+-- data.personal_data has a row: a store that registers nothing pays one EXISTS per append.)
+CREATE OR REPLACE FUNCTION private.seal_if_personal(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_registration data.personal_data;
+BEGIN
+    SELECT * INTO l_registration FROM data.personal_data AS p WHERE p.event_type = in_event_type;
+    IF NOT FOUND THEN
+        RETURN in_event_data;
+    END IF;
+    RETURN private.seal_personal_data(l_registration, in_event_data, in_stream_type, in_stream_id);
+END;
+$$;
+
 -- A payload with its sealed fields opened: the plaintext while the key exists, JSON null
 -- once it is gone. Never raises: a sealed-looking value that does not open (a writer may put
 -- one in any field) reads as null, and no reader, projection or subscription stops on it.
@@ -317,6 +336,7 @@ REVOKE ALL ON FUNCTION private.open_value(text, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.new_subject_key() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.subject_key(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.seal_if_personal(text, jsonb, text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.reveal_personal_data(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.register_personal_data(text, text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.forget_subject(text) FROM PUBLIC;

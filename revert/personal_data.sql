@@ -16,6 +16,7 @@ $$;
 DROP FUNCTION api.forget_subject(text);
 DROP FUNCTION api.register_personal_data(text, text, text[]);
 DROP FUNCTION private.reveal_personal_data(jsonb);
+DROP FUNCTION private.seal_if_personal(text, jsonb, text, uuid);
 DROP FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid);
 DROP FUNCTION private.subject_key(text);
 DROP FUNCTION private.new_subject_key();
