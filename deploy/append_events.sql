@@ -20,7 +20,7 @@
 -- stream and event types are at most 200 characters (ZE003, ZE002: past ~2.7 kB the index
 -- refused them with 54000); a metadata.version written 1.0 is version 1 (it was 22P02).
 -- Since v2.0.0: the personal data fields of event types registered with
--- api.register_personal_data are stored sealed with their subject's key (private.seal_if_personal,
+-- api.register_personal_data are stored sealed with their subject's key (private.seal_personal_data,
 -- called only while some type is registered); a batch takes its log positions in its order.
 -- Since v1.5.0: its helpers are changes of their own (check_event_batch, announced_before_xid,
 -- raise_append_conflict); the procedure is the same.
@@ -144,7 +144,7 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type,
-               CASE WHEN l_personal THEN private.seal_if_personal(e.event_type, e.event_data, in_stream_type, in_stream_id)
+               CASE WHEN l_personal THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
                     ELSE e.event_data END,
                e.metadata,
                l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
@@ -164,7 +164,7 @@ BEGIN
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
                CASE WHEN l_personal
-                    THEN private.seal_if_personal(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
+                    THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
                     ELSE e.element -> 'event_data' END,
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,

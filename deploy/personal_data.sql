@@ -131,13 +131,14 @@ BEGIN
 END;
 $$;
 
--- The event_data of an event whose type has personal data, as stored: the marked fields
--- sealed with the subject's key (api.append_events calls it for those types only). An event
--- that carries personal data (a marked field, not null) must carry its subject id (a string
--- or number at the registered path, 1 to 200 characters): ZE002 otherwise, and the append
--- writes nothing. One without personal data is stored as it is.
+-- What api.append_events stores as an event's event_data while some event type has personal
+-- data (the append calls it only then: a store that registers nothing pays one EXISTS per
+-- append): as written, unless its type has personal data; then the marked fields are sealed
+-- with the subject's key. An event that carries personal data (a marked field, not null) must
+-- carry its subject id (a string or number at the registered path, 1 to 200 characters): ZE002
+-- otherwise, and the append writes nothing.
 CREATE OR REPLACE FUNCTION private.seal_personal_data(
-    in_registration data.personal_data,
+    in_event_type text,
     in_event_data jsonb,
     in_stream_type text,
     in_stream_id uuid)
@@ -146,58 +147,44 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_subject jsonb := pg_catalog.jsonb_path_query_first(in_event_data, in_registration.subject_path);
+    l_registration data.personal_data;
+    l_subject jsonb;
     l_key record;
     l_data jsonb := in_event_data;
     l_field text;
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.unnest(in_registration.fields) AS f(name)
-                   WHERE pg_catalog.jsonb_typeof(in_event_data -> f.name) <> 'null') THEN
-        RETURN in_event_data;  -- nothing to seal
-    END IF;
-    IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
-       OR l_subject #>> '{}' = '' OR pg_catalog.char_length(l_subject #>> '{}') > 200 THEN
-        RAISE EXCEPTION 'an event of type % holds personal data but no subject id at %: a string or number of 1 to 200 characters',
-                in_registration.event_type, in_registration.subject_path
-            USING ERRCODE = 'ZE002',
-                  HINT = 'Put the data subject''s id where api.register_personal_data said it is.';
-    END IF;
-    l_key := private.subject_key(l_subject #>> '{}');
-    FOREACH l_field IN ARRAY in_registration.fields LOOP
-        IF l_data ? l_field AND pg_catalog.jsonb_typeof(l_data -> l_field) <> 'null' THEN
-            l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
-                          pg_catalog.jsonb_build_object('key', l_key.key_id,
-                                                        'data', private.seal_value(l_data -> l_field, l_key.key))));
-        END IF;
-    END LOOP;
-    INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
-    VALUES (l_key.key_id, in_stream_type, in_stream_id)
-    ON CONFLICT DO NOTHING;
-    RETURN l_data;
-END;
-$$;
-
-COMMENT ON FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid) IS
-    'An event payload with its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
-
--- What api.append_events stores as an event's event_data when some event type has personal
--- data: sealed if its own type has, as written otherwise. (The append calls it only while
--- data.personal_data has a row: a store that registers nothing pays one EXISTS per append.)
-CREATE OR REPLACE FUNCTION private.seal_if_personal(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid)
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l_registration data.personal_data;
 BEGIN
     SELECT * INTO l_registration FROM data.personal_data AS p WHERE p.event_type = in_event_type;
     IF NOT FOUND THEN
         RETURN in_event_data;
     END IF;
-    RETURN private.seal_personal_data(l_registration, in_event_data, in_stream_type, in_stream_id);
+    FOREACH l_field IN ARRAY l_registration.fields LOOP
+        CONTINUE WHEN COALESCE(pg_catalog.jsonb_typeof(l_data -> l_field), 'null') = 'null';  -- missing or null
+        IF l_key IS NULL THEN  -- the first field to seal: the subject and its key
+            l_subject := pg_catalog.jsonb_path_query_first(in_event_data, l_registration.subject_path);
+            IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
+               OR l_subject #>> '{}' = '' OR pg_catalog.char_length(l_subject #>> '{}') > 200 THEN
+                RAISE EXCEPTION 'an event of type % holds personal data but no subject id at %: a string or number of 1 to 200 characters',
+                        in_event_type, l_registration.subject_path
+                    USING ERRCODE = 'ZE002',
+                          HINT = 'Put the data subject''s id where api.register_personal_data said it is.';
+            END IF;
+            l_key := private.subject_key(l_subject #>> '{}');
+        END IF;
+        l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
+                      pg_catalog.jsonb_build_object('key', l_key.key_id,
+                                                    'data', private.seal_value(l_data -> l_field, l_key.key))));
+    END LOOP;
+    IF l_key IS NOT NULL THEN
+        INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
+        VALUES (l_key.key_id, in_stream_type, in_stream_id)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN l_data;
 END;
 $$;
+
+COMMENT ON FUNCTION private.seal_personal_data(text, jsonb, text, uuid) IS
+    'An event payload as stored: its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
 
 -- A payload with its sealed fields opened: the plaintext while the key exists, JSON null
 -- once it is gone. Never raises: a sealed-looking value that does not open (a writer may put
@@ -335,8 +322,7 @@ REVOKE ALL ON FUNCTION private.seal_value(jsonb, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.open_value(text, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.new_subject_key() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.subject_key(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.seal_personal_data(data.personal_data, jsonb, text, uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.seal_if_personal(text, jsonb, text, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.seal_personal_data(text, jsonb, text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.reveal_personal_data(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.register_personal_data(text, text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.forget_subject(text) FROM PUBLIC;

@@ -4,6 +4,7 @@
 -- requires: event_partitions
 -- requires: event_guards
 -- requires: log_position
+-- requires: stream_purge
 -- requires: subscriptions
 -- requires: registered_code
 -- requires: roles
@@ -64,20 +65,6 @@ $$;
 COMMENT ON FUNCTION api.set_retention(text, interval) IS
 $$Keeps events of in_stream_type for in_keep (1 day to 1000 years; NULL: for ever, the default).
 api.apply_retention removes older ones. Errors: ZE003 bad argument.$$;
-
--- Subscription state that names events no longer in the log forgets them (a lease keeps its
--- other events; an empty lease goes).
-CREATE OR REPLACE FUNCTION private.forget_removed_deliveries(in_ids uuid[])
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-    DELETE FROM data.subscription_events AS v WHERE v.event_id = ANY (in_ids);
-    UPDATE data.subscription_leases AS l
-    SET events = ARRAY(SELECT r FROM pg_catalog.unnest(l.events) AS r WHERE NOT r.id = ANY (in_ids))
-    WHERE EXISTS (SELECT FROM pg_catalog.unnest(l.events) AS r WHERE r.id = ANY (in_ids));
-    DELETE FROM data.subscription_leases AS l WHERE pg_catalog.cardinality(l.events) = 0;
-$$;
 
 -- Subscription state that names events created before a retired month's end forgets them.
 CREATE OR REPLACE FUNCTION private.forget_deliveries_created_before(in_before timestamptz)
@@ -149,6 +136,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_partition text := private.expired_event_partition();
+    l_month_end timestamptz;
     l_policy record;
     l_removal bigint;
     l_ids uuid[];
@@ -159,25 +147,24 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
     IF l_partition IS NOT NULL THEN
+        l_month_end := (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
+                       AT TIME ZONE 'UTC';
         -- The audit first: a row per stream type in the month, with its count.
         EXECUTE pg_catalog.format(
-            'INSERT INTO data.event_removals (kind, stream_type, before, removed_by, events_removed)
-             SELECT ''retention'', e.stream_type, %L::timestamptz, %L, pg_catalog.count(*)
-             FROM data.%I AS e GROUP BY e.stream_type',
-            (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
-                AT TIME ZONE 'UTC', private.calling_role(), l_partition);
-        SELECT COALESCE(sum(r.events_removed), 0)::integer INTO l_removed
-        FROM data.event_removals AS r
-        WHERE r.transaction_id = pg_catalog.pg_current_xact_id() AND r.kind = 'retention';
+            'WITH audit AS (INSERT INTO data.event_removals (kind, stream_type, before, removed_by, events_removed)
+                            SELECT ''retention'', e.stream_type, %L::timestamptz, %L, pg_catalog.count(*)
+                            FROM data.%I AS e GROUP BY e.stream_type
+                            RETURNING events_removed)
+             SELECT COALESCE(sum(a.events_removed), 0)::integer FROM audit AS a',
+            l_month_end, private.calling_role(), l_partition)
+        INTO l_removed;
         PERFORM private.run_with_lock_retries(
             pg_catalog.format('SELECT private.retire_event_partition(%L)', l_partition),
             'retiring data.' || l_partition);
         -- Retired, so the guard on drops lets it go. (Its first log position is recorded:
         -- cursors on its events continue from there.)
         EXECUTE pg_catalog.format('DROP TABLE data.%I', l_partition);
-        PERFORM private.forget_deliveries_created_before(
-            (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
-                AT TIME ZONE 'UTC');
+        PERFORM private.forget_deliveries_created_before(l_month_end);
         RAISE NOTICE 'retention: dropped data.% (% events)', l_partition, l_removed;
         RETURN GREATEST(l_removed, 1);
     END IF;
@@ -238,7 +225,6 @@ deleted in batches of in_batch_size, each step its own transaction. Call it on i
 does, daily), not inside a transaction block.$$;
 
 REVOKE ALL ON FUNCTION api.set_retention(text, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.forget_removed_deliveries(uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.expired_event_partition() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.forget_deliveries_created_before(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.apply_retention_step(integer) FROM PUBLIC;

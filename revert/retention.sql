@@ -7,7 +7,6 @@ DROP PROCEDURE api.apply_retention(integer);
 DROP FUNCTION api.apply_retention_step(integer);
 DROP FUNCTION private.expired_event_partition();
 DROP FUNCTION private.forget_deliveries_created_before(timestamptz);
-DROP FUNCTION private.forget_removed_deliveries(uuid[]);
 DROP FUNCTION api.set_retention(text, interval);
 DROP TABLE data.retention_policies;
 

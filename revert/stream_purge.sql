@@ -4,5 +4,6 @@
 BEGIN;
 
 DROP FUNCTION api.purge_stream(text, uuid);
+DROP FUNCTION private.forget_removed_deliveries(uuid[]);
 
 COMMIT;

@@ -132,6 +132,9 @@ DECLARE
     l_generation integer;
     l_xid xid8;
     l_lock text;
+    -- Does any event type have personal data? Then each event's type is looked up (and its
+    -- fields sealed); a store that registers none pays nothing more.
+    l_personal boolean := EXISTS (SELECT FROM data.personal_data);
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
@@ -227,15 +230,14 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type,
-               CASE WHEN p.event_type IS NULL THEN e.event_data
-                    ELSE private.seal_personal_data(p, e.event_data, in_stream_type, in_stream_id) END,
+               CASE WHEN l_personal THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
+                    ELSE e.event_data END,
                e.metadata,
                l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
         LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
-        LEFT JOIN data.personal_data AS p ON p.event_type = e.event_type
         WHERE t.event_type IS NULL
            OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
@@ -247,21 +249,21 @@ BEGIN
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
-               CASE WHEN p.event_type IS NULL THEN e.element -> 'event_data'
-                    ELSE private.seal_personal_data(p, e.element -> 'event_data', in_stream_type, in_stream_id) END,
+               CASE WHEN l_personal
+                    THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
+                    ELSE e.element -> 'event_data' END,
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
                l_xid,
                l_generation,
                COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
         FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
         LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
-        LEFT JOIN data.personal_data AS p ON p.event_type = e.element ->> 'event_type'
         WHERE t.event_type IS NULL
            OR private.check_event_schema(t.event_type,
                                          COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
                                          e.element -> 'event_data', e.ord)
         -- Positions (the column default) are taken in this order: the batch's order, whatever
-        -- the joins' plan (a hash join to data.personal_data reordered rows without it).
+        -- the plan (a hash join reordered rows without it: seen with one more join here).
         ORDER BY e.ord;
     END IF;
 
@@ -386,6 +388,7 @@ CREATE FUNCTION api.apply_retention_step(in_batch_size integer DEFAULT 10000) RE
     AS $$
 DECLARE
     l_partition text := private.expired_event_partition();
+    l_month_end timestamptz;
     l_policy record;
     l_removal bigint;
     l_ids uuid[];
@@ -396,25 +399,24 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
     IF l_partition IS NOT NULL THEN
+        l_month_end := (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
+                       AT TIME ZONE 'UTC';
         -- The audit first: a row per stream type in the month, with its count.
         EXECUTE pg_catalog.format(
-            'INSERT INTO data.event_removals (kind, stream_type, before, removed_by, events_removed)
-             SELECT ''retention'', e.stream_type, %L::timestamptz, %L, pg_catalog.count(*)
-             FROM data.%I AS e GROUP BY e.stream_type',
-            (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
-                AT TIME ZONE 'UTC', private.calling_role(), l_partition);
-        SELECT COALESCE(sum(r.events_removed), 0)::integer INTO l_removed
-        FROM data.event_removals AS r
-        WHERE r.transaction_id = pg_catalog.pg_current_xact_id() AND r.kind = 'retention';
+            'WITH audit AS (INSERT INTO data.event_removals (kind, stream_type, before, removed_by, events_removed)
+                            SELECT ''retention'', e.stream_type, %L::timestamptz, %L, pg_catalog.count(*)
+                            FROM data.%I AS e GROUP BY e.stream_type
+                            RETURNING events_removed)
+             SELECT COALESCE(sum(a.events_removed), 0)::integer FROM audit AS a',
+            l_month_end, private.calling_role(), l_partition)
+        INTO l_removed;
         PERFORM private.run_with_lock_retries(
             pg_catalog.format('SELECT private.retire_event_partition(%L)', l_partition),
             'retiring data.' || l_partition);
         -- Retired, so the guard on drops lets it go. (Its first log position is recorded:
         -- cursors on its events continue from there.)
         EXECUTE pg_catalog.format('DROP TABLE data.%I', l_partition);
-        PERFORM private.forget_deliveries_created_before(
-            (pg_catalog.to_date(pg_catalog.substr(l_partition, 8), 'YYYY_MM') + interval '1 month')::timestamp
-                AT TIME ZONE 'UTC');
+        PERFORM private.forget_deliveries_created_before(l_month_end);
         RAISE NOTICE 'retention: dropped data.% (% events)', l_partition, l_removed;
         RETURN GREATEST(l_removed, 1);
     END IF;
@@ -1347,6 +1349,7 @@ DECLARE
     l_deleted_at timestamptz;
     l_removal bigint;
     l_removed integer;
+    l_ids uuid[];
 BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
@@ -1370,6 +1373,7 @@ BEGIN
     SELECT e.id, e.generation, e.transaction_id, e.global_position, l_removal
     FROM data.events AS e
     WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id;
+    SELECT pg_catalog.array_agg(r.id) INTO l_ids FROM data.removed_events AS r WHERE r.removal_id = l_removal;
     DELETE FROM data.events AS e WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id;
     GET DIAGNOSTICS l_removed = ROW_COUNT;
     UPDATE data.event_removals AS r SET events_removed = l_removed WHERE r.removal_id = l_removal;
@@ -1377,13 +1381,7 @@ BEGIN
     DELETE FROM data.snapshots AS n WHERE n.stream_type = in_stream_type AND n.stream_id = in_stream_id;
     DELETE FROM data.idempotency_keys AS k WHERE k.stream_type = in_stream_type AND k.stream_id = in_stream_id;
     DELETE FROM data.subject_streams AS p WHERE p.stream_type = in_stream_type AND p.stream_id = in_stream_id;
-    DELETE FROM data.subscription_events AS v WHERE v.stream_type = in_stream_type AND v.stream_id = in_stream_id;
-    UPDATE data.subscription_leases AS l
-    SET events = ARRAY(SELECT r FROM pg_catalog.unnest(l.events) AS r
-                       WHERE NOT (r.stream_type = in_stream_type AND r.stream_id = in_stream_id))
-    WHERE EXISTS (SELECT FROM pg_catalog.unnest(l.events) AS r
-                  WHERE r.stream_type = in_stream_type AND r.stream_id = in_stream_id);
-    DELETE FROM data.subscription_leases AS l WHERE pg_catalog.cardinality(l.events) = 0;
+    PERFORM private.forget_removed_deliveries(l_ids);
     DELETE FROM data.event_streams AS s WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
     RETURN l_removed;
 END;
@@ -3890,55 +3888,48 @@ $$;
 
 COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) IS 'Saves the state of an aggregate at a version, tagged with the registered reducer version';
 
-CREATE TABLE data.personal_data (
-    event_type text NOT NULL,
-    subject_path jsonpath NOT NULL,
-    fields text[] NOT NULL,
-    registered_by name NOT NULL,
-    registered_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
-    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
-);
-
-COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
-
-CREATE FUNCTION private.seal_personal_data(in_registration data.personal_data, in_event_data jsonb, in_stream_type text, in_stream_id uuid) RETURNS jsonb
+CREATE FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    l_subject jsonb := pg_catalog.jsonb_path_query_first(in_event_data, in_registration.subject_path);
+    l_registration data.personal_data;
+    l_subject jsonb;
     l_key record;
     l_data jsonb := in_event_data;
     l_field text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.unnest(in_registration.fields) AS f(name)
-                   WHERE pg_catalog.jsonb_typeof(in_event_data -> f.name) <> 'null') THEN
-        RETURN in_event_data;  -- nothing to seal
+    SELECT * INTO l_registration FROM data.personal_data AS p WHERE p.event_type = in_event_type;
+    IF NOT FOUND THEN
+        RETURN in_event_data;
     END IF;
-    IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
-       OR l_subject #>> '{}' = '' OR pg_catalog.char_length(l_subject #>> '{}') > 200 THEN
-        RAISE EXCEPTION 'an event of type % holds personal data but no subject id at %: a string or number of 1 to 200 characters',
-                in_registration.event_type, in_registration.subject_path
-            USING ERRCODE = 'ZE002',
-                  HINT = 'Put the data subject''s id where api.register_personal_data said it is.';
-    END IF;
-    l_key := private.subject_key(l_subject #>> '{}');
-    FOREACH l_field IN ARRAY in_registration.fields LOOP
-        IF l_data ? l_field AND pg_catalog.jsonb_typeof(l_data -> l_field) <> 'null' THEN
-            l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
-                          pg_catalog.jsonb_build_object('key', l_key.key_id,
-                                                        'data', private.seal_value(l_data -> l_field, l_key.key))));
+    FOREACH l_field IN ARRAY l_registration.fields LOOP
+        CONTINUE WHEN COALESCE(pg_catalog.jsonb_typeof(l_data -> l_field), 'null') = 'null';  -- missing or null
+        IF l_key IS NULL THEN  -- the first field to seal: the subject and its key
+            l_subject := pg_catalog.jsonb_path_query_first(in_event_data, l_registration.subject_path);
+            IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
+               OR l_subject #>> '{}' = '' OR pg_catalog.char_length(l_subject #>> '{}') > 200 THEN
+                RAISE EXCEPTION 'an event of type % holds personal data but no subject id at %: a string or number of 1 to 200 characters',
+                        in_event_type, l_registration.subject_path
+                    USING ERRCODE = 'ZE002',
+                          HINT = 'Put the data subject''s id where api.register_personal_data said it is.';
+            END IF;
+            l_key := private.subject_key(l_subject #>> '{}');
         END IF;
+        l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
+                      pg_catalog.jsonb_build_object('key', l_key.key_id,
+                                                    'data', private.seal_value(l_data -> l_field, l_key.key))));
     END LOOP;
-    INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
-    VALUES (l_key.key_id, in_stream_type, in_stream_id)
-    ON CONFLICT DO NOTHING;
+    IF l_key IS NOT NULL THEN
+        INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
+        VALUES (l_key.key_id, in_stream_type, in_stream_id)
+        ON CONFLICT DO NOTHING;
+    END IF;
     RETURN l_data;
 END;
 $_$;
 
-COMMENT ON FUNCTION private.seal_personal_data(in_registration data.personal_data, in_event_data jsonb, in_stream_type text, in_stream_id uuid) IS 'An event payload with its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
+COMMENT ON FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) IS 'An event payload as stored: its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
 
 CREATE FUNCTION private.seal_value(in_value jsonb, in_key bytea) RETURNS text
     LANGUAGE sql
@@ -4505,6 +4496,18 @@ COMMENT ON TABLE data.idempotency_keys IS 'Keys of api.append_events_idempotent,
 COMMENT ON COLUMN data.idempotency_keys.first_version IS 'Version of the first event the key appended';
 
 COMMENT ON COLUMN data.idempotency_keys.new_version IS 'Stream version after the append, returned to retries';
+
+CREATE TABLE data.personal_data (
+    event_type text NOT NULL,
+    subject_path jsonpath NOT NULL,
+    fields text[] NOT NULL,
+    registered_by name NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
+    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
+);
+
+COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
 
 CREATE TABLE data.projection_checkpoints (
     projection_name text NOT NULL,
@@ -5318,7 +5321,7 @@ REVOKE ALL ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) 
 
 REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.seal_personal_data(in_registration data.personal_data, in_event_data jsonb, in_stream_type text, in_stream_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.seal_value(in_value jsonb, in_key bytea) FROM PUBLIC;
 

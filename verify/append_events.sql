@@ -12,7 +12,7 @@ BEGIN
         'api.append_events(text, uuid, integer, jsonb, integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: writers append';
     END IF;
-    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_reader',
+    IF (pg_catalog.has_function_privilege('eventstore_reader',
         'api.append_events(text, uuid, integer, jsonb, integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: readers do not';
     END IF;

@@ -15,7 +15,7 @@ BEGIN
     IF NOT (pg_catalog.has_function_privilege('eventstore_admin', 'api.ensure_event_partitions(integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: admins maintain partitions';
     END IF;
-    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_writer', 'api.ensure_event_partitions(integer)', 'EXECUTE')) THEN
+    IF (pg_catalog.has_function_privilege('eventstore_writer', 'api.ensure_event_partitions(integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: writers do not';
     END IF;
 END

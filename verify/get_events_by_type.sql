@@ -11,7 +11,7 @@ BEGIN
     IF NOT (pg_catalog.has_function_privilege('eventstore_reader', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: readers read by type';
     END IF;
-    IF NOT (NOT pg_catalog.has_function_privilege('public', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE')) THEN
+    IF (pg_catalog.has_function_privilege('public', 'api.get_events_by_type(text[], uuid, integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: PUBLIC does not';
     END IF;
 END

@@ -10,8 +10,7 @@ SELECT 'private.seal_value(jsonb, bytea)'::pg_catalog.regprocedure,
        'private.open_value(text, bytea)'::pg_catalog.regprocedure,
        'private.subject_key(text)'::pg_catalog.regprocedure,
        'private.reveal_personal_data(jsonb)'::pg_catalog.regprocedure,
-       'private.seal_personal_data(data.personal_data, jsonb, text, uuid)'::pg_catalog.regprocedure,
-       'private.seal_if_personal(text, jsonb, text, uuid)'::pg_catalog.regprocedure;
+       'private.seal_personal_data(text, jsonb, text, uuid)'::pg_catalog.regprocedure;
 
 DO $$
 BEGIN

@@ -8,7 +8,7 @@ BEGIN
         'api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: admins register projections';
     END IF;
-    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_projector',
+    IF (pg_catalog.has_function_privilege('eventstore_projector',
         'api.register_projection(text, regprocedure, regprocedure, text[], text[], integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: projectors do not';
     END IF;
@@ -21,7 +21,7 @@ BEGIN
     IF NOT (pg_catalog.has_schema_privilege('eventstore_admin', 'data', 'USAGE')) THEN
         RAISE EXCEPTION 'expected: admins name data types';
     END IF;
-    IF NOT (NOT pg_catalog.has_table_privilege('eventstore_admin', 'data.events', 'SELECT')) THEN
+    IF (pg_catalog.has_table_privilege('eventstore_admin', 'data.events', 'SELECT')) THEN
         RAISE EXCEPTION 'expected: but read no table';
     END IF;
 END

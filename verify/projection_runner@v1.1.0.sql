@@ -10,7 +10,7 @@ BEGIN
     IF NOT (pg_catalog.has_function_privilege('eventstore_projector', 'api.run_projections(integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: projectors run all projections';
     END IF;
-    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_writer', 'api.run_projections(integer)', 'EXECUTE')) THEN
+    IF (pg_catalog.has_function_privilege('eventstore_writer', 'api.run_projections(integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: writers do not';
     END IF;
     IF NOT (to_regprocedure('private.projection_worker(numeric)') IS NOT NULL) THEN

@@ -14,7 +14,7 @@ BEGIN
         'api.register_reducer(text, regprocedure, integer, integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: admins register reducers';
     END IF;
-    IF NOT (NOT pg_catalog.has_function_privilege('eventstore_writer',
+    IF (pg_catalog.has_function_privilege('eventstore_writer',
         'api.register_reducer(text, regprocedure, integer, integer)', 'EXECUTE')) THEN
         RAISE EXCEPTION 'expected: writers do not';
     END IF;

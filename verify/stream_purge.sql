@@ -2,7 +2,8 @@
 
 BEGIN;
 
-SELECT 'api.purge_stream(text, uuid)'::pg_catalog.regprocedure;
+SELECT 'api.purge_stream(text, uuid)'::pg_catalog.regprocedure,
+       'private.forget_removed_deliveries(uuid[])'::pg_catalog.regprocedure;
 
 DO $$
 BEGIN
