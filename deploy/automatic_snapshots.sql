@@ -1,5 +1,5 @@
 -- Deploy eventstore:automatic_snapshots to pg
--- requires: automatic_snapshots@v1.1.0
+-- requires: automatic_snapshots@v2.1.0
 -- requires: registered_code
 -- requires: snapshots
 -- requires: projection_admin
@@ -24,6 +24,7 @@ DECLARE
     l_target record;
     l_snapshot record;
     l_events data.events[];
+    l_read_snapshot pg_snapshot;
 BEGIN
     FOR l_target IN
         SELECT e.stream_type, e.stream_id, r.reducer_invoker AS reducer, r.reducer_version,
@@ -42,12 +43,14 @@ BEGIN
         CONTINUE WHEN l_snapshot.version >= l_target.version;
 
         BEGIN
+            l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
             SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
             FROM private.events_upcast AS e
             WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
               AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
             CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
-                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events));
+                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events),
+                                       l_read_snapshot);
         EXCEPTION WHEN OTHERS THEN
             -- A writer may append what the reducer cannot fold: that stream gets no snapshot
             -- (loading it fails the same way); every other stream still does.

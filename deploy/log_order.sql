@@ -1,10 +1,15 @@
 -- Deploy eventstore:log_order to pg
--- requires: log_order@v1.5.0
+-- requires: log_order@v2.1.0
 -- requires: event_streams
 -- requires: event_partitions
 -- requires: events
 -- requires: store_generations
 -- requires: event_upcasters
+-- Since v2.2.0: the horizon is published under a lock on data.read_horizon_publisher, a table
+-- only the bundle's owner may lock, held for one subtransaction (a cancel cannot leak it, no
+-- role can squat it: advisory lock keys are open to every session); private.read_horizon says
+-- why it fell back to the conservative horizon (fallback). private.log_position, which an
+-- earlier version of this change held, is change log_position's.
 -- Since v1.5.0: requires event_streams (private.read_horizon looks for the appenders' locks on
 -- it), and private.log_events is planned once (a generic plan): planning its read over the
 -- partitions on every call cost about 0.2 ms, more than reading 100 events.
@@ -58,55 +63,6 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION private.uuidv7_time(uuid) IS 'When a UUID v7 was made; NULL for other UUIDs';
-
--- The log position of an event, the cursor behind the seed's in_after_id / last_event_id.
--- NULL is the start of the log; an id that names no event is an error, not a restart. An
--- event of a retired month (its id's time falls in it, or within a day after: a
--- transaction's created_at is its start) is a position just before that month's first
--- event: the reader continues there, may see again events it read, and never misses one.
-CREATE OR REPLACE FUNCTION private.log_position(
-    in_event_id uuid,
-    OUT generation integer,
-    OUT transaction_id xid8,
-    OUT global_position bigint)
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF in_event_id IS NULL THEN
-        generation := 0;
-        transaction_id := '0'::xid8;
-        global_position := 0;
-        RETURN;
-    END IF;
-
-    SELECT e.generation, e.transaction_id, e.global_position
-    INTO generation, transaction_id, global_position
-    FROM data.events AS e
-    WHERE e.id = in_event_id;
-
-    IF NOT FOUND THEN
-        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
-        INTO generation, transaction_id, global_position
-        FROM data.retired_event_partitions AS r
-        WHERE r.first_generation IS NOT NULL
-          AND private.uuidv7_time(in_event_id) >= r.range_from
-          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
-        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
-        LIMIT 1;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        RAISE EXCEPTION 'no event has id %', in_event_id
-            USING ERRCODE = 'ZE004',
-                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
-    END IF;
-END;
-$$;
-
-COMMENT ON FUNCTION private.log_position(uuid) IS
-    'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
 
 -- Events after a log position, in log order, up to the horizon, optionally only of some
 -- event types and stream types, payloads upcast: the one way every whole-log reader reads. A caller that
@@ -182,9 +138,18 @@ CREATE UNLOGGED SEQUENCE IF NOT EXISTS data.read_horizon AS bigint MINVALUE 0 ST
 COMMENT ON SEQUENCE data.read_horizon IS
     'The highest H any whole-log reader has published: a transaction with an older id may no longer append';
 
+-- What whole-log readers lock to publish H, one at a time: no rows, owner-only. Only a role
+-- that may UPDATE it can LOCK it, and no role of the bundle may.
+CREATE TABLE data.read_horizon_publisher ();
+REVOKE ALL ON data.read_horizon_publisher FROM PUBLIC;
+COMMENT ON TABLE data.read_horizon_publisher IS
+    'Locked (briefly, in a subtransaction) by whole-log readers publishing their horizon: one publisher at a time';
+
 -- Raises H into data.read_horizon unless it is there already; one publisher at a time, so the
--- value only grows. False when the publishing lock was not had within 50 ms (busy, or a
--- session holds its key): the caller then uses the conservative horizon.
+-- value only grows. The lock lives in a subtransaction that always ends by rolling back: the
+-- lock goes with it at once, and setval (not transactional) stays. A cancel or timeout ends
+-- the subtransaction as well, so nothing outlives the call. False when the lock was not had
+-- within 50 ms (busy): the caller then uses the conservative horizon.
 CREATE OR REPLACE FUNCTION private.publish_read_horizon(in_horizon bigint)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -192,21 +157,17 @@ SET search_path = pg_catalog, pg_temp
 SET lock_timeout = '50ms'
 AS $$
 BEGIN
-    BEGIN
-        PERFORM pg_catalog.pg_advisory_lock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
-    EXCEPTION WHEN lock_not_available THEN
+    LOCK TABLE data.read_horizon_publisher IN EXCLUSIVE MODE;
+    IF (SELECT s.last_value FROM data.read_horizon AS s) < in_horizon THEN
+        PERFORM pg_catalog.setval('data.read_horizon', in_horizon);
+    END IF;
+    -- Not an error: the way out of the subtransaction that releases the lock.
+    RAISE EXCEPTION 'read horizon published' USING ERRCODE = 'ZE900';
+EXCEPTION
+    WHEN SQLSTATE 'ZE900' THEN
+        RETURN true;
+    WHEN lock_not_available THEN
         RETURN false;
-    END;
-    BEGIN
-        IF (SELECT s.last_value FROM data.read_horizon AS s) < in_horizon THEN
-            PERFORM pg_catalog.setval('data.read_horizon', in_horizon);
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
-        RAISE;
-    END;
-    PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
-    RETURN true;
 END;
 $$;
 
@@ -231,12 +192,15 @@ REVOKE ALL ON FUNCTION private.xid_near(xid, bigint) FROM PUBLIC;
 -- statements share one snapshot (REPEATABLE READ, SERIALIZABLE), in a read-only one, when
 -- publishing was contended, and before this cluster's first append after a restore.
 -- holder_pid / holder_gid: the oldest open appender (or prepared transaction): whom the
--- horizon waits for.
-CREATE OR REPLACE FUNCTION private.read_horizon(
+-- horizon waits for. fallback: NULL, or why this is the conservative horizon (which waits for
+-- the oldest transaction of the whole cluster, private.oldest_transaction_pid).
+DROP FUNCTION private.read_horizon();
+CREATE FUNCTION private.read_horizon(
     OUT generation integer,
     OUT transaction_id xid8,
     OUT holder_pid integer,
-    OUT holder_gid text)
+    OUT holder_gid text,
+    OUT fallback text)
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -250,10 +214,12 @@ DECLARE
 BEGIN
     generation := l_safe.generation;
     transaction_id := l_safe.transaction_id;
-    IF l_safe.transaction_id = '0'::xid8
-       OR pg_catalog.pg_is_in_recovery()
-       OR pg_catalog.current_setting('transaction_isolation') <> 'read committed'
-       OR pg_catalog.current_setting('transaction_read_only') = 'on' THEN
+    fallback := CASE WHEN l_safe.transaction_id = '0'::xid8 THEN 'no append in this cluster since the restore'
+                     WHEN pg_catalog.pg_is_in_recovery() THEN 'hot standby'
+                     WHEN pg_catalog.current_setting('transaction_isolation') <> 'read committed'
+                         THEN pg_catalog.current_setting('transaction_isolation') || ' transaction'
+                     WHEN pg_catalog.current_setting('transaction_read_only') = 'on' THEN 'read-only transaction' END;
+    IF fallback IS NOT NULL THEN
         RETURN;
     END IF;
 
@@ -262,6 +228,7 @@ BEGIN
     -- 2. Publish H before looking for appenders.
     IF (SELECT s.last_value FROM data.read_horizon AS s) < l_h
        AND NOT private.publish_read_horizon(l_h) THEN
+        fallback := 'publishing the horizon was contended';
         RETURN;
     END IF;
     -- 3. The announced appenders of this database (a prepared one shows no pid)...
@@ -296,7 +263,25 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.read_horizon() IS
-    'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md)';
+    'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
+
+-- The session whose transaction the conservative horizon waits for: the oldest transaction
+-- id still running in the cluster, any database (NULL if that is a prepared transaction).
+CREATE OR REPLACE FUNCTION private.oldest_transaction_pid()
+RETURNS integer
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.pid
+    FROM pg_catalog.pg_stat_activity AS a
+    WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
+    ORDER BY pg_catalog.age(a.backend_xid) DESC
+    LIMIT 1;
+$$;
+
+COMMENT ON FUNCTION private.oldest_transaction_pid() IS
+    'The session holding the oldest running transaction id of the cluster (what the conservative horizon waits for)';
 
 -- Raises 40001 if a reader may have read past in_xid: called by an append whose transaction
 -- had its id before it announced itself (it wrote something else first).
@@ -318,11 +303,11 @@ $$;
 
 REVOKE ALL ON FUNCTION private.publish_read_horizon(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.read_horizon() FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.oldest_transaction_pid() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.refuse_passed_appender(xid8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_events(integer, xid8, bigint, integer, text[], text[], integer, xid8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_limit(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_horizon() FROM PUBLIC;
-REVOKE ALL ON FUNCTION private.log_position(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.uuidv7_time(uuid) FROM PUBLIC;
 
 COMMIT;

@@ -1,9 +1,12 @@
 -- Deploy eventstore:projection_status to pg
--- requires: projection_status@v1.3.0
+-- requires: projection_status@v2.1.0
 -- requires: log_lag
 -- requires: log_order
 -- requires: projection_runner
 -- requires: roles
+-- Since v2.2.0: horizon_fallback says when whole-log readers run on the conservative horizon
+-- and why (hot standby, a repeatable read or read-only transaction, ...); oldest_xact_* then
+-- name the oldest transaction of the cluster, which that horizon waits for.
 -- Since v1.3.0: the cost of the view no longer grows with the lag. events_behind and
 -- events_held_back are exact up to 10,000 events and estimated beyond
 -- (private.count_events_after; the new column events_behind_exact says which); it counted
@@ -43,19 +46,23 @@ RETURNS TABLE (
     error_message text,
     failed_event_id uuid,
     failed_at timestamptz,
-    events_behind_exact boolean
+    events_behind_exact boolean,
+    horizon_fallback text
 )
 LANGUAGE sql
 VOLATILE  -- private.read_horizon publishes what it reads
 SECURITY DEFINER  -- pg_stat_activity shows other users' queries to its owner only
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
+                            -- on the conservative horizon: the oldest transaction of the cluster
+                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
+                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
                      FROM private.read_horizon() AS h)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
            o.pid, o.database, o.username, o.age, o.query,
-           c.error_message, c.failed_event_id, c.failed_at, counts.exact
+           c.error_message, c.failed_event_id, c.failed_at, counts.exact, h.fallback
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
     CROSS JOIN horizon AS h
@@ -70,7 +77,7 @@ CREATE VIEW api.projection_status AS
 SELECT s.projection_name, s.status, s.last_event_id, s.last_processed, s.events_applied,
        s.events_behind, s.events_held_back, s.oldest_xact_pid, s.oldest_xact_database,
        s.oldest_xact_user, s.oldest_xact_age, s.oldest_xact_query, s.error_message,
-       s.failed_event_id, s.failed_at, s.events_behind_exact
+       s.failed_event_id, s.failed_at, s.events_behind_exact, s.horizon_fallback
 FROM private.projection_status() AS s;
 
 COMMENT ON VIEW api.projection_status IS
@@ -84,6 +91,8 @@ COMMENT ON COLUMN api.projection_status.events_behind IS
     'Committed events of its filters not applied yet: exact up to 10,000, estimated beyond (events_behind_exact)';
 COMMENT ON COLUMN api.projection_status.events_held_back IS
     'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
+COMMENT ON COLUMN api.projection_status.horizon_fallback IS
+    'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
 COMMENT ON COLUMN api.projection_status.events_behind_exact IS
     'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
 

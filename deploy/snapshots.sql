@@ -1,5 +1,6 @@
 -- Deploy eventstore:snapshots to pg
--- requires: snapshots@v2.0.0
+-- requires: snapshots@v2.1.0
+-- requires: personal_data
 -- requires: stream_deletion
 -- requires: registered_code
 -- requires: events
@@ -11,6 +12,9 @@
 -- Since v1.4.0: load_aggregate as of a version or a time (time travel), using the snapshot
 -- only when it is at or below that version, and never saving one then.
 -- Since v2.0.0: a deleted stream (api.delete_stream) loads as no events: state {}, version 0.
+-- A snapshot is saved only if no key its stream's events were sealed with was
+-- destroyed (api.forget_subject) after the fold read them: private.save_snapshot takes the
+-- snapshot of that read, and holds the stream's keys while it saves.
 
 BEGIN;
 
@@ -29,15 +33,34 @@ AS $$
            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type);
 $$;
 
+-- Saves the state of an aggregate folded from events read with in_read_snapshot (the
+-- pg_current_snapshot() of a statement before that read). The state may hold personal data
+-- in plaintext: it is saved only if no key of the stream was destroyed by a transaction that
+-- read did not see committed. The stream's keys are held (FOR KEY SHARE) until this
+-- transaction ends, so an erasure in progress is waited for and a later one waits for this
+-- save and then deletes the snapshot with the others (api.forget_subject).
 CREATE OR REPLACE PROCEDURE private.save_snapshot(
     in_stream_type text,
     in_stream_id uuid,
     in_version integer,
-    in_state jsonb
+    in_state jsonb,
+    in_read_snapshot pg_snapshot
 )
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    PERFORM FROM data.subject_keys AS k
+    WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                       WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+    FOR KEY SHARE OF k;
+    IF EXISTS (SELECT FROM data.subject_streams AS s
+               JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
+               WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+                 AND NOT pg_catalog.pg_visible_in_snapshot(f.forgotten_xid, in_read_snapshot)) THEN
+        RETURN;  -- a key went after the read: the state may hold what was forgotten
+    END IF;
+
     INSERT INTO data.snapshots AS s (stream_type, stream_id, version, state, reducer_version)
     VALUES (in_stream_type, in_stream_id, in_version, in_state,
             (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type))
@@ -49,10 +72,13 @@ AS $$
     -- Never replace a current snapshot by an older one.
     WHERE s.version <= EXCLUDED.version
        OR s.reducer_version IS DISTINCT FROM EXCLUDED.reducer_version;
+END;
 $$;
 
-COMMENT ON PROCEDURE private.save_snapshot(text, uuid, integer, jsonb) IS
-    'Saves the state of an aggregate at a version, tagged with the registered reducer version';
+COMMENT ON PROCEDURE private.save_snapshot(text, uuid, integer, jsonb, pg_snapshot) IS
+    'Saves the state of an aggregate at a version, unless a key of its stream was destroyed after the state''s events were read';
+
+DROP PROCEDURE private.save_snapshot(text, uuid, integer, jsonb);
 
 CREATE OR REPLACE FUNCTION api.get_aggregate_state(
     in_stream_type text,
@@ -132,6 +158,7 @@ DECLARE
     l_version integer := 0;
     l_to_version integer := in_as_of_version;
     l_events data.events[];
+    l_read_snapshot pg_snapshot;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
@@ -173,6 +200,7 @@ BEGIN
     l_state := COALESCE(l_state, '{}');
     l_version := COALESCE(l_version, 0);
 
+    l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
     SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
     FROM private.events_upcast AS e
     WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version
@@ -187,7 +215,7 @@ BEGIN
         IF l_to_version IS NULL
            AND pg_catalog.cardinality(l_events) >= l_reducer.snapshot_interval
            AND pg_catalog.current_setting('transaction_read_only') = 'off' THEN
-            CALL private.save_snapshot(in_stream_type, in_stream_id, l_version, l_state);
+            CALL private.save_snapshot(in_stream_type, in_stream_id, l_version, l_state, l_read_snapshot);
         END IF;
     END IF;
 
@@ -205,7 +233,7 @@ the current state that folds a snapshot interval's worth of events saves a snaps
 Errors: ZE003 NULL stream, negative version, infinite time; ZE010 no reducer registered.$$;
 
 REVOKE ALL ON FUNCTION private.snapshot_is_current(text, integer) FROM PUBLIC;
-REVOKE ALL ON PROCEDURE private.save_snapshot(text, uuid, integer, jsonb) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE private.save_snapshot(text, uuid, integer, jsonb, pg_snapshot) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.get_aggregate_state(text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.load_aggregate(text, uuid, integer, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_aggregate_state(text, uuid) TO eventstore_reader;

@@ -1,18 +1,28 @@
 -- Deploy eventstore:subscription_status to pg
+-- requires: subscription_status@v2.1.0
 -- requires: subscriptions
 -- requires: log_lag
 -- requires: log_order
 -- requires: roles
 -- What an operator watches: per subscription its members, lag, events in flight, waiting and
 -- parked, the oldest lease, and the appending transaction that holds the read horizon; and
--- the parked events with their errors. The cost does not grow with the lag: every count
--- stops at 10,000 or is estimated beyond (private.count_events_after).
+-- the parked events with their errors. The cost does not grow with the lag: every count stops
+-- at 10,000 or is estimated beyond (private.count_events_after). horizon_fallback: NULL, or why
+-- whole-log readers run on the conservative horizon (oldest_xact_* then name the oldest
+-- transaction of the cluster).
 
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
-CREATE OR REPLACE FUNCTION private.subscription_status()
+-- The result gains a column (horizon_fallback): the view and the function are made again, in
+-- this transaction (clients see the new ones at commit).
+-- squawk-ignore ban-drop-view
+DROP VIEW api.subscription_status;
+-- squawk-ignore ban-drop-function
+DROP FUNCTION private.subscription_status();
+
+CREATE FUNCTION private.subscription_status()
 RETURNS TABLE (
     subscription_name text,
     consumers integer,
@@ -32,14 +42,18 @@ RETURNS TABLE (
     stream_types text[],
     event_types text[],
     max_attempts integer,
-    lease interval
+    lease interval,
+    horizon_fallback text
 )
 LANGUAGE sql
 VOLATILE  -- private.read_horizon publishes what it reads
 SECURITY DEFINER  -- pg_stat_activity shows other users' queries to its owner only
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
+                            -- on the conservative horizon: the oldest transaction of the cluster
+                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
+                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
                      FROM private.read_horizon() AS h)
     SELECT s.subscription_name,
            (SELECT count(*)::integer FROM data.subscription_consumers AS m
@@ -57,7 +71,7 @@ AS $$
            pg_catalog.now() - LEAST(taken.oldest_leased_at, first.oldest_leased_at), last_claim.at,
            counts.held_back,
            o.pid, o.database, o.username, o.age, o.query,
-           s.stream_types, s.event_types, s.max_attempts, s.lease
+           s.stream_types, s.event_types, s.max_attempts, s.lease, h.fallback
     FROM data.subscriptions AS s
     CROSS JOIN horizon AS h
     LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
@@ -82,11 +96,11 @@ AS $$
     ORDER BY s.subscription_name;
 $$;
 
-CREATE OR REPLACE VIEW api.subscription_status AS
+CREATE VIEW api.subscription_status AS
 SELECT s.subscription_name, s.consumers, s.events_behind, s.events_behind_exact, s.in_flight, s.waiting,
        s.parked, s.oldest_in_flight_age, s.last_claim_at, s.events_held_back, s.oldest_xact_pid,
        s.oldest_xact_database, s.oldest_xact_user, s.oldest_xact_age, s.oldest_xact_query,
-       s.stream_types, s.event_types, s.max_attempts, s.lease
+       s.stream_types, s.event_types, s.max_attempts, s.lease, s.horizon_fallback
 FROM private.subscription_status() AS s;
 
 COMMENT ON VIEW api.subscription_status IS
@@ -97,6 +111,8 @@ age of the oldest lease, and the appending transaction holding the read horizon 
 a prepared transaction; its query for those who may see it).$$;
 COMMENT ON COLUMN api.subscription_status.events_behind IS
     'Committed matching events not yet in flight, acknowledged or parked: exact up to 10,000, estimated beyond';
+COMMENT ON COLUMN api.subscription_status.horizon_fallback IS
+    'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
 COMMENT ON COLUMN api.subscription_status.waiting IS
     'Taken-in events waiting behind an event of their stream in flight or parked (counted up to 30,000 rows taken in)';
 

@@ -1,7 +1,11 @@
 -- Deploy eventstore:automatic_snapshots to pg
+-- requires: automatic_snapshots@v1.1.0
+-- requires: registered_code
 -- requires: snapshots
 -- requires: projection_admin
 -- requires: event_upcasters
+-- Since v1.1.0: a stream whose events its reducer cannot fold is left without a snapshot
+-- (a WARNING says why); the projection never stops for it. The reducer's invoker runs.
 -- The seed's automatic snapshotting, made real and taken off the append's critical path:
 -- projection "snapshots" follows the stream types whose reducer has a snapshot interval N,
 -- and whenever a stream passes a multiple of N it folds the state at that version from
@@ -22,12 +26,12 @@ DECLARE
     l_events data.events[];
 BEGIN
     FOR l_target IN
-        SELECT e.stream_type, e.stream_id, r.reducer, r.reducer_version,
+        SELECT e.stream_type, e.stream_id, r.reducer_invoker AS reducer, r.reducer_version,
                (max(e.version) / r.snapshot_interval) * r.snapshot_interval AS version
         FROM pg_catalog.unnest(in_events) AS e
         JOIN data.reducers AS r ON r.stream_type = e.stream_type
         WHERE r.snapshot_interval IS NOT NULL
-        GROUP BY e.stream_type, e.stream_id, r.reducer, r.reducer_version, r.snapshot_interval
+        GROUP BY e.stream_type, e.stream_id, r.reducer_invoker, r.reducer_version, r.snapshot_interval
         -- the batch carries the stream across a multiple of its interval
         HAVING (max(e.version) / r.snapshot_interval) * r.snapshot_interval >= min(e.version)
     LOOP
@@ -37,12 +41,22 @@ BEGIN
           AND s.reducer_version = l_target.reducer_version;
         CONTINUE WHEN l_snapshot.version >= l_target.version;
 
-        SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
-        FROM private.events_upcast AS e
-        WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
-          AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
-        CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
-                                   private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events));
+        BEGIN
+            SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
+            FROM private.events_upcast AS e
+            WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
+              AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
+            CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
+                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events));
+        EXCEPTION WHEN OTHERS THEN
+            -- A writer may append what the reducer cannot fold: that stream gets no snapshot
+            -- (loading it fails the same way); every other stream still does.
+            IF pg_catalog.left(SQLSTATE, 2) IN ('40', '53', '57') THEN
+                RAISE;
+            END IF;
+            RAISE WARNING 'no snapshot of %/% at version %: % (%)', l_target.stream_type, l_target.stream_id,
+                l_target.version, SQLERRM, SQLSTATE;
+        END;
     END LOOP;
 END;
 $$;

@@ -1,6 +1,7 @@
--- Revert eventstore:snapshots from pg
--- (the version before: deleted streams load as they were)
--- requires: snapshots@v1.4.0
+-- Revert eventstore:snapshots from pg: back to snapshots@v2.1.0 (the text below is its deploy),
+-- then the procedure that takes the read's snapshot goes.
+-- requires: snapshots@v2.0.0
+-- requires: stream_deletion
 -- requires: registered_code
 -- requires: events
 -- requires: event_upcasters
@@ -10,6 +11,7 @@
 -- loader. A snapshot taken with another reducer version than the registered one is ignored.
 -- Since v1.4.0: load_aggregate as of a version or a time (time travel), using the snapshot
 -- only when it is at or below that version, and never saving one then.
+-- Since v2.0.0: a deleted stream (api.delete_stream) loads as no events: state {}, version 0.
 
 BEGIN;
 
@@ -76,6 +78,11 @@ BEGIN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
     END IF;
 
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN QUERY SELECT l_state, 0, '[]'::jsonb;
+        RETURN;
+    END IF;
+
     -- Try to load a snapshot (of the current reducer version)
     SELECT s.version, s.state INTO l_snapshot
     FROM data.snapshots AS s
@@ -109,8 +116,6 @@ $$The latest usable snapshot of an aggregate (state {} and version 0 when there 
 events after it as a JSON array of {version, event_type, event_data}, for the application to
 fold. Snapshots of another reducer version than the registered one are not used.$$;
 
--- (the same signature as now: replaced in place)
-
 CREATE OR REPLACE FUNCTION api.load_aggregate(
     in_stream_type text,
     in_stream_id uuid,
@@ -138,6 +143,10 @@ BEGIN
     END IF;
     IF in_as_of = 'infinity' OR in_as_of = '-infinity' THEN
         RAISE EXCEPTION 'in_as_of must be a time, got %', in_as_of USING ERRCODE = 'ZE003';
+    END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN QUERY SELECT l_state, l_version;
+        RETURN;
     END IF;
     SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
     FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
@@ -202,5 +211,7 @@ REVOKE ALL ON FUNCTION api.get_aggregate_state(text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.load_aggregate(text, uuid, integer, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_aggregate_state(text, uuid) TO eventstore_reader;
 GRANT EXECUTE ON FUNCTION api.load_aggregate(text, uuid, integer, timestamptz) TO eventstore_reader;
+
+DROP PROCEDURE private.save_snapshot(text, uuid, integer, jsonb, pg_snapshot);
 
 COMMIT;

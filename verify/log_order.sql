@@ -4,13 +4,15 @@ BEGIN;
 
 SELECT 'private.log_horizon()'::pg_catalog.regprocedure,
        'private.uuidv7_time(uuid)'::pg_catalog.regprocedure,
-       'private.log_position(uuid)'::pg_catalog.regprocedure,
        'private.log_events(integer, xid8, bigint, integer, text[], text[], integer, xid8)'::pg_catalog.regprocedure,
        'private.check_limit(integer)'::pg_catalog.regprocedure,
        'private.read_horizon()'::pg_catalog.regprocedure,
        'private.publish_read_horizon(bigint)'::pg_catalog.regprocedure,
        'private.refuse_passed_appender(xid8)'::pg_catalog.regprocedure,
-       'private.xid_near(xid, bigint)'::pg_catalog.regprocedure;
+       'private.xid_near(xid, bigint)'::pg_catalog.regprocedure,
+       'private.oldest_transaction_pid()'::pg_catalog.regprocedure;
+SELECT fallback FROM private.read_horizon() WHERE false;
+SELECT FROM data.read_horizon_publisher WHERE false;
 SELECT last_value FROM data.read_horizon WHERE false;
 
 DO $$
@@ -23,6 +25,12 @@ BEGIN
     END IF;
     IF pg_catalog.has_function_privilege('public', 'private.read_horizon()', 'EXECUTE') THEN
         RAISE EXCEPTION 'private.read_horizon must not be executable by PUBLIC';
+    END IF;
+    -- Only the owner may lock the publisher's table (LOCK needs UPDATE, DELETE or TRUNCATE).
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles AS r
+               WHERE r.rolname IN ('eventstore_reader', 'eventstore_writer', 'eventstore_projector', 'eventstore_admin')
+                 AND pg_catalog.has_table_privilege(r.rolname, 'data.read_horizon_publisher', 'UPDATE, DELETE, TRUNCATE')) THEN
+        RAISE EXCEPTION 'no role of the bundle may lock data.read_horizon_publisher';
     END IF;
 END
 $$;

@@ -5,11 +5,13 @@ BEGIN;
 SELECT event_type, subject_path, fields, registered_by, registered_at FROM data.personal_data WHERE false;
 SELECT key_id, subject_id, key, created_at FROM data.subject_keys WHERE false;
 SELECT key_id, stream_type, stream_id FROM data.subject_streams WHERE false;
-SELECT key_id, forgotten_by, forgotten_at, streams, snapshots_removed FROM data.forgotten_subjects WHERE false;
+SELECT key_id, forgotten_by, forgotten_at, streams, snapshots_removed, forgotten_xid FROM data.forgotten_subjects WHERE false;
+SELECT 'data.subject_streams_stream_idx'::pg_catalog.regclass;
 SELECT 'private.seal_value(jsonb, bytea)'::pg_catalog.regprocedure,
        'private.open_value(text, bytea)'::pg_catalog.regprocedure,
        'private.subject_key(text)'::pg_catalog.regprocedure,
        'private.reveal_personal_data(jsonb)'::pg_catalog.regprocedure,
+       'private.open_sealed(jsonb)'::pg_catalog.regprocedure,
        'private.seal_personal_data(text, jsonb, text, uuid)'::pg_catalog.regprocedure;
 
 DO $$
@@ -21,7 +23,8 @@ BEGIN
         RAISE EXCEPTION 'admins, not writers, must register personal data and forget subjects';
     END IF;
     IF pg_catalog.has_table_privilege('eventstore_admin', 'data.subject_keys', 'SELECT')
-       OR pg_catalog.has_function_privilege('public', 'private.open_value(text, bytea)', 'EXECUTE') THEN
+       OR pg_catalog.has_function_privilege('public', 'private.open_value(text, bytea)', 'EXECUTE')
+       OR pg_catalog.has_function_privilege('public', 'private.open_sealed(jsonb)', 'EXECUTE') THEN
         RAISE EXCEPTION 'the keys must be readable by the bundle''s owner only';
     END IF;
 END

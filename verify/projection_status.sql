@@ -4,7 +4,7 @@ BEGIN;
 
 SELECT projection_name, status, last_event_id, last_processed, events_applied, events_behind,
        events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age,
-       oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact
+       oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact, horizon_fallback
 FROM api.projection_status
 WHERE false;
 

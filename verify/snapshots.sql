@@ -5,7 +5,7 @@ BEGIN;
 SELECT stream_type, stream_id, version, state, created_at, reducer_version FROM data.snapshots WHERE false;
 SELECT 'api.get_aggregate_state(text, uuid)'::pg_catalog.regprocedure,
        'api.load_aggregate(text, uuid, integer, timestamptz)'::pg_catalog.regprocedure,
-       'private.save_snapshot(text, uuid, integer, jsonb)'::pg_catalog.regprocedure;
+       'private.save_snapshot(text, uuid, integer, jsonb, pg_snapshot)'::pg_catalog.regprocedure;
 
 DO $$
 BEGIN
