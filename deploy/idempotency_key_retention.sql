@@ -1,5 +1,6 @@
 -- Deploy eventstore:idempotency_key_retention to pg
--- requires: idempotency_key_retention@v1.1.0
+-- requires: idempotency_key_retention@v2.1.0
+-- requires: check_interval
 -- requires: idempotency_keys
 -- requires: roles
 -- Idempotency keys are kept for a retry window, not for ever: data.idempotency_keys would
@@ -19,12 +20,9 @@ AS $$
 DECLARE
     l_deleted bigint;
 BEGIN
-    -- Since v1.1.0 bounded above too: now() minus a huge interval is out of range (22008).
-    IF in_older_than IS NULL OR in_older_than < interval '1 hour' OR in_older_than > interval '1000 years' THEN
-        RAISE EXCEPTION 'in_older_than must be from 1 hour to 1000 years, got %', COALESCE(in_older_than::text, 'NULL')
-            USING ERRCODE = 'ZE003',
-                  HINT = 'A shorter window would let a client''s ordinary retry append twice.';
-    END IF;
+    -- Checked by its effect (a mixed-sign interval could reach into the future and purge
+    -- every key); under 1 hour would let a client's ordinary retry append twice.
+    PERFORM private.check_interval(in_older_than, 'in_older_than', interval '1 hour', interval '1000 years');
     DELETE FROM data.idempotency_keys AS k WHERE k.created_at < pg_catalog.now() - in_older_than;
     GET DIAGNOSTICS l_deleted = ROW_COUNT;
     RETURN l_deleted;

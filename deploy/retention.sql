@@ -1,4 +1,6 @@
 -- Deploy eventstore:retention to pg
+-- requires: retention@v2.1.0
+-- requires: check_interval
 -- requires: event_removals
 -- requires: events_append_only
 -- requires: event_partitions
@@ -21,22 +23,29 @@
 -- Readers, projections and subscriptions go on across a run: they read by log position; a
 -- cursor on a removed event continues from where it was (data.removed_events, or the retired
 -- month's first position); subscription state that named a removed event forgets it.
+-- A retention is checked by its effect (private.check_interval), and a policy counts only
+-- while its cutoff lies at least a day in the past (private.retention_cutoff: a policy stored
+-- before that check cannot reach fresh events either). The table is retention@v2.1.0's.
 
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
-CREATE TABLE data.retention_policies (
-    stream_type text PRIMARY KEY CHECK (stream_type <> ''),
-    keep        interval NOT NULL CHECK (keep > interval '0'),
-    set_by      name NOT NULL,
-    set_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+-- Where a policy cuts: events created before now() - keep go; NULL (nothing goes) unless
+-- that is at least a day ago. The one place the bundle turns a keep into a cutoff (the
+-- append-only guard asks it too).
+CREATE OR REPLACE FUNCTION private.retention_cutoff(in_keep interval)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.cutoff FROM (SELECT pg_catalog.now() - in_keep AS cutoff) AS c
+    WHERE c.cutoff <= pg_catalog.now() - interval '1 day';
+$$;
 
-COMMENT ON TABLE data.retention_policies IS
-    'How long events of a stream type are kept (api.set_retention); api.apply_retention removes older ones';
-
-REVOKE ALL ON data.retention_policies FROM PUBLIC;
+COMMENT ON FUNCTION private.retention_cutoff(interval) IS
+    'now() - in_keep if that is a day or more ago, else NULL: what a retention policy removes (events created before it)';
 
 CREATE OR REPLACE FUNCTION api.set_retention(in_stream_type text, in_keep interval)
 RETURNS void
@@ -52,10 +61,7 @@ BEGIN
         DELETE FROM data.retention_policies AS p WHERE p.stream_type = in_stream_type;
         RETURN;
     END IF;
-    IF in_keep < interval '1 day' OR in_keep > interval '1000 years' THEN
-        RAISE EXCEPTION 'in_keep must be NULL (for ever) or from 1 day to 1000 years, got %', in_keep
-            USING ERRCODE = 'ZE003';
-    END IF;
+    PERFORM private.check_interval(in_keep, 'in_keep (NULL: for ever)', interval '1 day', interval '1000 years');
     INSERT INTO data.retention_policies AS p (stream_type, keep, set_by)
     VALUES (in_stream_type, in_keep, private.calling_role())
     ON CONFLICT (stream_type) DO UPDATE SET keep = excluded.keep, set_by = excluded.set_by, set_at = pg_catalog.now();
@@ -117,7 +123,7 @@ BEGIN
         IF l_types IS NOT NULL AND NOT EXISTS (
             SELECT FROM pg_catalog.unnest(l_types) AS t(stream_type)
             LEFT JOIN data.retention_policies AS p ON p.stream_type = t.stream_type
-            WHERE p.stream_type IS NULL OR l_partition.range_end > pg_catalog.now() - p.keep) THEN
+            WHERE p.stream_type IS NULL OR l_partition.range_end > COALESCE(private.retention_cutoff(p.keep), '-infinity')) THEN
             RETURN l_partition.relname;
         END IF;
     END LOOP;
@@ -169,7 +175,8 @@ BEGIN
         RETURN GREATEST(l_removed, 1);
     END IF;
 
-    FOR l_policy IN SELECT p.stream_type, pg_catalog.now() - p.keep AS cutoff FROM data.retention_policies AS p
+    FOR l_policy IN SELECT p.stream_type, private.retention_cutoff(p.keep) AS cutoff FROM data.retention_policies AS p
+                    WHERE private.retention_cutoff(p.keep) IS NOT NULL
                     ORDER BY p.stream_type LOOP
         SELECT pg_catalog.array_agg(e.id) INTO l_ids
         FROM (SELECT e.id FROM data.events AS e
@@ -224,6 +231,7 @@ $$Removes the events past retention (api.set_retention): whole expired months dr
 deleted in batches of in_batch_size, each step its own transaction. Call it on its own (pg_cron
 does, daily), not inside a transaction block.$$;
 
+REVOKE ALL ON FUNCTION private.retention_cutoff(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.set_retention(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.expired_event_partition() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.forget_deliveries_created_before(timestamptz) FROM PUBLIC;

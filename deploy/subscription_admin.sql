@@ -1,11 +1,17 @@
 -- Deploy eventstore:subscription_admin to pg
+-- requires: subscription_admin@v2.1.0
+-- requires: check_interval
 -- requires: subscriptions
 -- requires: log_order
 -- requires: registered_code
 -- requires: roles
 -- Managing subscriptions (admin): create, drop, reset (rewind or fast-forward), and the two
 -- ways past a parked event: deliver it again, or step past it (recorded). Also the argument
--- checks the claim functions share.
+-- checks the claim functions share. A subscription may be reserved for one consumer role
+-- (api.set_subscription_role); each has a read guard, a sequence of its own that claims use
+-- to notice that earlier claims were cut off while reading (change subscription_claims). The
+-- ZE013 hint names the existing subscriptions to admins only. A lease is checked by its
+-- effect (private.check_interval).
 
 BEGIN;
 
@@ -50,6 +56,20 @@ END;
 $$;
 
 -- ZE013 naming the subscription and the existing ones.
+-- Is the calling role an admin of the store (it manages every subscription)?
+CREATE OR REPLACE FUNCTION private.calling_admin()
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.pg_has_role(private.calling_role(), 'eventstore_admin', 'MEMBER');
+$$;
+
+COMMENT ON FUNCTION private.calling_admin() IS 'Is the calling role a member of eventstore_admin?';
+
+-- ZE013 naming the subscription; to admins, the hint lists the existing ones (a consumer
+-- learns no other subscription's name from a typo).
 CREATE OR REPLACE FUNCTION private.raise_unknown_subscription(in_name text)
 RETURNS void
 LANGUAGE plpgsql
@@ -58,12 +78,33 @@ AS $$
 BEGIN
     RAISE EXCEPTION 'unknown subscription: %', COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_name, 200)), 'NULL')
         USING ERRCODE = 'ZE013',
-              HINT = 'Subscriptions: ' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.left(s.subscription_name, 60), ', '
-                                                             ORDER BY s.subscription_name)
-                                                     FROM (SELECT x.subscription_name FROM data.subscriptions AS x
-                                                           ORDER BY x.subscription_name LIMIT 20) AS s), 'none');
+              HINT = CASE WHEN private.calling_admin()
+                          THEN 'Subscriptions: ' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.left(s.subscription_name, 60), ', '
+                                                                      ORDER BY s.subscription_name)
+                                                              FROM (SELECT x.subscription_name FROM data.subscriptions AS x
+                                                                    ORDER BY x.subscription_name LIMIT 20) AS s), 'none')
+                          ELSE 'An admin can list the subscriptions (api.subscription_status).' END;
 END;
 $$;
+
+-- A new read guard for a subscription: an unlogged sequence (no WAL per claim; after a crash
+-- it starts from 0 again, which forgets cut-off claims, never invents them).
+CREATE OR REPLACE FUNCTION private.make_read_guard(in_name text)
+RETURNS regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_name text := 'subscription_reads_' || pg_catalog.md5(in_name);
+BEGIN
+    EXECUTE pg_catalog.format('CREATE UNLOGGED SEQUENCE data.%I AS bigint MINVALUE 0 START 0', l_name);
+    EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE data.%I FROM PUBLIC', l_name);
+    RETURN pg_catalog.format('data.%I', l_name)::regclass;
+END;
+$$;
+
+COMMENT ON FUNCTION private.make_read_guard(text) IS
+    'Creates the sequence that counts a subscription''s claims cut off while reading (data.subscriptions.read_guard)';
 
 -- The subscription's row, locked against claims and other admin calls (every change to what
 -- a subscription holds takes this lock first), or ZE013.
@@ -130,10 +171,7 @@ BEGIN
         RAISE EXCEPTION 'in_max_attempts must be between 1 and 1000, got %', COALESCE(in_max_attempts::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
-    IF in_lease IS NULL OR in_lease < '1 second' OR in_lease > '1 day' THEN
-        RAISE EXCEPTION 'in_lease must be between 1 second and 1 day, got %', COALESCE(in_lease::text, 'NULL')
-            USING ERRCODE = 'ZE003';
-    END IF;
+    PERFORM private.check_interval(in_lease, 'in_lease', interval '1 second', interval '1 day');
 
     -- Not from the beginning: from the read horizon, the end of what readers can see now.
     IF NOT in_from_beginning THEN
@@ -152,6 +190,8 @@ BEGIN
             USING ERRCODE = 'ZE014',
                   HINT = 'Drop it first (api.drop_subscription), or move it (api.reset_subscription).';
     END IF;
+    UPDATE data.subscriptions AS s SET read_guard = private.make_read_guard(in_name)
+    WHERE s.subscription_name = in_name;
 END;
 $$;
 
@@ -167,9 +207,13 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    l_subscription data.subscriptions := private.lock_subscription(in_name);
 BEGIN
-    PERFORM private.lock_subscription(in_name);
     DELETE FROM data.subscriptions AS s WHERE s.subscription_name = in_name;
+    IF l_subscription.read_guard IS NOT NULL THEN
+        EXECUTE pg_catalog.format('DROP SEQUENCE %s', l_subscription.read_guard);
+    END IF;
 END;
 $$;
 
@@ -184,10 +228,12 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    l_subscription data.subscriptions := private.lock_subscription(in_subscription);
     l_position record;
 BEGIN
-    PERFORM private.lock_subscription(in_subscription);
     l_position := private.log_position(in_after_id);
+    -- Claims cut off at the old position say nothing about the new one.
+    PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
     -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
     -- consumer still holding a lease acknowledges nothing any more.
     DELETE FROM data.subscription_events AS se WHERE se.subscription_name = in_subscription;
@@ -207,6 +253,31 @@ $$Moves a subscription to just after the event in_after_id (NULL: the beginning 
 back or forward. Everything it had in flight, waiting or parked is dropped; events after the
 new position are delivered (again), except skipped ones.
 Errors: ZE003 NULL name, ZE004 in_after_id names no event, ZE013 unknown subscription.$$;
+
+CREATE OR REPLACE FUNCTION api.set_subscription_role(in_subscription text, in_role name)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM private.lock_subscription(in_subscription);
+    IF in_role IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r
+                       WHERE r.rolname = in_role AND pg_catalog.pg_has_role(r.oid, 'eventstore_projector', 'MEMBER')) THEN
+        RAISE EXCEPTION 'in_role must be NULL (any consumer) or a role that is a member of eventstore_projector, got %',
+                pg_catalog.quote_literal(in_role)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    UPDATE data.subscriptions AS s SET consumer_role = in_role WHERE s.subscription_name = in_subscription;
+END;
+$$;
+
+COMMENT ON FUNCTION api.set_subscription_role(text, name) IS
+$$Reserves a subscription for one consumer role (members of it and admins may claim from it;
+any other role gets ZE017), or opens it to every eventstore_projector again (NULL, the default).
+Acknowledgements and nacks always come from the role that claimed, whatever the reservation.
+Errors: ZE003 a role that is not a consumer, ZE013 unknown subscription.$$;
 
 -- The parked event in_event_id of a locked subscription, or ZE004 (no such event) / ZE014
 -- (not parked there).
@@ -275,6 +346,10 @@ COMMENT ON FUNCTION api.skip_parked(text, uuid) IS
 $$Steps past a parked event: it is recorded in data.subscription_skips, never delivered again
 (resets included), and the later events of its stream flow on. Errors: as api.replay_parked.$$;
 
+REVOKE ALL ON FUNCTION private.calling_admin() FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.make_read_guard(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION api.set_subscription_role(text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.set_subscription_role(text, name) TO eventstore_admin;
 REVOKE ALL ON FUNCTION private.check_subscription_name(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_type_filter(text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.raise_unknown_subscription(text) FROM PUBLIC;
@@ -291,5 +366,9 @@ GRANT EXECUTE ON FUNCTION api.drop_subscription(text) TO eventstore_admin;
 GRANT EXECUTE ON FUNCTION api.reset_subscription(text, uuid) TO eventstore_admin;
 GRANT EXECUTE ON FUNCTION api.replay_parked(text, uuid) TO eventstore_admin;
 GRANT EXECUTE ON FUNCTION api.skip_parked(text, uuid) TO eventstore_admin;
+
+-- Subscriptions made before read guards get theirs.
+UPDATE data.subscriptions AS s SET read_guard = private.make_read_guard(s.subscription_name)
+WHERE s.read_guard IS NULL;
 
 COMMIT;

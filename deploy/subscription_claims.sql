@@ -1,4 +1,5 @@
 -- Deploy eventstore:subscription_claims to pg
+-- requires: subscription_claims@v2.1.0
 -- requires: subscription_admin
 -- requires: subscriptions
 -- requires: log_order
@@ -17,6 +18,14 @@
 --     log order: appends keep a stream's versions in log order, change append_events).
 --   * a crashed consumer: its leases expire; an expired lease is a failed attempt, so a
 --     poison event that kills every consumer is parked after max_attempts deliveries.
+--   * an event that cannot be read in time: a claim cut off while it reads payloads (a
+--     cancel, statement_timeout) rolls back, so it leaves its count in the subscription's
+--     read guard, a sequence (not transactional). The next claim sees the count: it reads
+--     one event only; once more than max_attempts claims in a row were cut off, it parks that
+--     event unread ('unreadable: ...'), as an event whose upcaster fails is parked.
+--   * owners: only the role that claimed an event (or an admin) acknowledges it or gives it
+--     back, whatever consumer name is used; a subscription reserved for a role
+--     (api.set_subscription_role) is claimed from by that role's members and admins only (ZE017).
 -- Claims of one subscription take its row lock, one after the other (a claim is short: it
 -- moves leases, never waits on a consumer); acknowledgements take no subscription lock. The
 -- common path writes one row per claim: the first deliveries of a claim are one row of
@@ -27,17 +36,7 @@ BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
-CREATE TYPE private.subscription_delivery AS (
-    id          uuid,
-    stream_type text,
-    stream_id   uuid,
-    version     integer,
-    event_type  text,
-    event_data  jsonb,
-    metadata    jsonb,
-    created_at  timestamptz,
-    attempt     integer
-);
+-- (The type private.subscription_delivery is that of the first version of this change.)
 
 -- Where events are, not what they say (nothing upcast, nothing that can fail): the events
 -- after a log position up to the horizon, in log order, optionally of some types only.
@@ -198,6 +197,31 @@ BEGIN
 END;
 $$;
 
+-- The intake of a claim that must not read payloads (earlier claims were cut off reading
+-- them): the next events after the cursor, each marked unreadable with in_error, so that the
+-- claim parks them as it parks events whose upcaster fails.
+CREATE OR REPLACE FUNCTION private.subscription_intake_unread(
+    in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8,
+    in_error text,
+    OUT refs private.subscription_event_ref[], OUT events data.events[],
+    OUT unreadable_ids uuid[], OUT unreadable_errors text[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    unreadable_ids := ARRAY(SELECT r.id FROM pg_catalog.unnest(refs) AS r);
+    unreadable_errors := pg_catalog.array_fill(in_error, ARRAY[pg_catalog.cardinality(refs)]);
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION api.claim_events(
     in_subscription text,
     in_consumer text,
@@ -234,6 +258,10 @@ DECLARE
     l_deliveries private.subscription_delivery[] := '{}';
     l_has_rows boolean;
     l_last_claim_at timestamptz;
+    l_role name := private.calling_role();
+    l_limit integer := in_limit;
+    l_cut_off bigint;
+    l_unread_error text;
 BEGIN
     PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
     IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
@@ -241,6 +269,25 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
     l_subscription := private.lock_subscription(in_subscription);
+    IF l_subscription.consumer_role IS NOT NULL
+       AND NOT pg_catalog.pg_has_role(l_role, l_subscription.consumer_role, 'MEMBER')
+       AND NOT private.calling_admin() THEN
+        RAISE EXCEPTION 'role % may not claim from subscription %', l_role, pg_catalog.quote_literal(in_subscription)
+            USING ERRCODE = 'ZE017',
+                  HINT = 'The subscription is reserved for another consumer role (api.set_subscription_role).';
+    END IF;
+
+    -- 0. The read guard: how many claims before this one began reading and never ended (this
+    -- claim counts itself now, before it reads, and clears the count when it ends). After a
+    -- cut-off claim, read one event at a time; after more than max_attempts, park it unread.
+    l_cut_off := COALESCE(pg_catalog.nextval(l_subscription.read_guard) - 1, 0);
+    IF l_cut_off > 0 THEN
+        l_limit := 1;
+        IF l_cut_off > l_subscription.max_attempts THEN
+            l_unread_error := pg_catalog.format(
+                'unreadable: reading it was cut off %s times in a row (a cancel or statement_timeout)', l_cut_off);
+        END IF;
+    END IF;
 
     -- 1. Expired leases are failed attempts: the event waits again, or is parked. First
     -- deliveries become rows of their own; so do events delivered again.
@@ -290,11 +337,11 @@ BEGIN
                   CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
                   WHERE l.subscription_name = in_subscription)
             ORDER BY w.generation, w.transaction_id, w.global_position
-            LIMIT in_limit),
+            LIMIT l_limit),
         leased AS (
             UPDATE data.subscription_events AS se
             SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
-                attempts = se.attempts + 1
+                attempts = se.attempts + 1, claimed_by = l_role
             FROM picked AS p
             WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
             RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
@@ -304,25 +351,39 @@ BEGIN
         INTO l_ids, l_created, l_attempts
         FROM leased AS l;
 
-        BEGIN
-            l_deliveries := ARRAY(
-                SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
-                           u.created_at, d.attempt)::private.subscription_delivery
-                FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
-                     WITH ORDINALITY AS d(id, created_at, attempt, ord)
-                JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
-                ORDER BY d.ord);
-        EXCEPTION WHEN OTHERS THEN
-            l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
-        END;
+        IF l_unread_error IS NOT NULL AND pg_catalog.cardinality(l_ids) > 0 THEN
+            -- Reading it was cut off too often: parked unread; this claim hands out nothing.
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = l_now, last_error = l_unread_error
+            WHERE se.subscription_name = in_subscription AND se.event_id = ANY (l_ids);
+            l_limit := 0;
+            l_ids := '{}';
+        ELSE
+            BEGIN
+                l_deliveries := ARRAY(
+                    SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                               u.created_at, d.attempt)::private.subscription_delivery
+                    FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
+                         WITH ORDINALITY AS d(id, created_at, attempt, ord)
+                    JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                    ORDER BY d.ord);
+            EXCEPTION WHEN OTHERS THEN
+                l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
+            END;
+        END IF;
     END IF;
 
     -- 3. Room left: take new events in from the log. The horizon first, then (a later
     -- statement, a later snapshot) the events before it.
-    l_room := in_limit - pg_catalog.cardinality(l_ids);
+    l_room := l_limit - pg_catalog.cardinality(l_ids);
     IF l_room > 0 THEN
         l_horizon := private.read_horizon();
-        l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
+        IF l_unread_error IS NULL THEN
+            l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
+        ELSE
+            l_intake := private.subscription_intake_unread(l_subscription, l_room, l_horizon.generation,
+                                                           l_horizon.transaction_id, l_unread_error);
+        END IF;
 
         -- The cursor: past the last event read; past everything before the horizon if the
         -- read ended before the limit (all of it was read). Never backwards (the horizon of
@@ -393,8 +454,8 @@ BEGIN
                 WHERE r.id <> ALL (l_wait)
                 ORDER BY r.ordinality);
             IF pg_catalog.cardinality(l_first) > 0 THEN
-                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events)
-                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first);
+                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events, claimed_by)
+                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first, l_role);
                 l_deliveries := l_deliveries || ARRAY(
                     SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
                                e.created_at, 1)::private.subscription_delivery
@@ -420,6 +481,10 @@ BEGIN
           AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
     END IF;
 
+    -- This claim ended: nothing cut off any more (not transactional either).
+    IF l_subscription.read_guard IS NOT NULL THEN
+        PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
+    END IF;
     RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
 END;
 $$;
@@ -430,7 +495,10 @@ chooses) until now + the subscription's lease, payloads upcast: events delivered
 then new ones, each in log order. attempt is 1 on the first delivery. No event is handed out
 while another event of its stream is in flight or parked; several of one stream come in
 version order. Call it in a transaction of its own (autocommit): claims of one subscription
-queue on its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.$$;
+queue on its row. After a claim was cut off (a cancel, statement_timeout), claims hand out one
+event at a time; an event whose reading was cut off more than max_attempts times in a row is
+parked unread. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription,
+ZE017 the subscription is reserved for another role.$$;
 
 CREATE OR REPLACE FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[])
 RETURNS integer
@@ -445,12 +513,15 @@ DECLARE
     l_count integer := 0;
     l_acked uuid[] := '{}';
     l_unknown uuid;
+    l_role name := private.calling_role();
+    l_admin boolean := private.calling_admin();
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
             private.check_subscription_name(in_consumer, 'in_consumer');
-    IF in_event_ids IS NULL OR pg_catalog.array_position(in_event_ids, NULL) IS NOT NULL
+    IF in_event_ids IS NULL OR pg_catalog.array_ndims(in_event_ids) > 1
+       OR pg_catalog.array_position(in_event_ids, NULL) IS NOT NULL
        OR pg_catalog.cardinality(in_event_ids) > 10000 THEN
-        RAISE EXCEPTION 'in_event_ids must be an array of at most 10000 event ids without NULLs'
+        RAISE EXCEPTION 'in_event_ids must be a one-dimensional array of at most 10000 event ids without NULLs'
             USING ERRCODE = 'ZE003';
     END IF;
     IF NOT EXISTS (SELECT FROM data.subscriptions AS s WHERE s.subscription_name = in_subscription) THEN
@@ -463,6 +534,7 @@ BEGIN
         SELECT l.lease_id, l.events
         FROM data.subscription_leases AS l
         WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
+          AND (l.claimed_by = l_role OR l.claimed_by IS NULL OR l_admin)
         FOR UPDATE
     LOOP
         l_keep := ARRAY(SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
@@ -488,6 +560,7 @@ BEGIN
               AND se.event_id = ANY (in_event_ids)
               AND se.consumer = in_consumer
               AND se.leased_until > l_now
+              AND (se.claimed_by = l_role OR se.claimed_by IS NULL OR l_admin)
             RETURNING se.event_id)
         SELECT l_acked || COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
     END IF;
@@ -513,7 +586,8 @@ $$;
 COMMENT ON FUNCTION api.ack_events(text, text, uuid[]) IS
 $$Acknowledges events leased to in_consumer: they are never delivered again (until a reset).
 Returns how many were acknowledged; an event whose lease expired (it may have gone to another
-consumer), or that is not leased to in_consumer, is not. Errors: ZE003 bad argument, ZE004 an
+consumer), that is not leased to in_consumer, or that another role claimed (unless the caller
+is an admin), is not. Errors: ZE003 bad argument, ZE004 an
 id that names no event (then nothing is acknowledged), ZE013 unknown subscription.$$;
 
 CREATE OR REPLACE FUNCTION api.nack_event(in_subscription text, in_consumer text, in_event_id uuid, in_error text)
@@ -528,6 +602,8 @@ DECLARE
     l_error text := pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000);
     l_lease record;
     l_event record;
+    l_role name := private.calling_role();
+    l_admin boolean := private.calling_admin();
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
             private.check_subscription_name(in_consumer, 'in_consumer');
@@ -546,6 +622,7 @@ BEGIN
     CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
     WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
       AND r.id = in_event_id
+      AND (l.claimed_by = l_role OR l.claimed_by IS NULL OR l_admin)
     FOR UPDATE OF l;
     IF FOUND THEN
         INSERT INTO data.subscription_events
@@ -579,6 +656,7 @@ BEGIN
       AND se.event_id = in_event_id
       AND se.consumer = in_consumer
       AND se.leased_until > l_now
+      AND (se.claimed_by = l_role OR se.claimed_by IS NULL OR l_admin)
     RETURNING se.stream_type, se.stream_id, se.version INTO l_event;
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT FROM data.subscription_events AS se
@@ -603,12 +681,14 @@ $$Gives an event leased to in_consumer back now, a failed attempt with in_error 
 2000 characters): delivered again, or parked once it has failed max_attempts times (its stream
 then waits; the others flow on). Later events of its stream leased to in_consumer are given back
 too (without counting an attempt): the consumer must not handle them before this one.
-Returns false if the event was not leased to in_consumer (any more). Errors: ZE003 bad
+Returns false if the event was not leased to in_consumer (any more), or another role claimed
+it (unless the caller is an admin). Errors: ZE003 bad
 argument, ZE004 an id that names no event, ZE013 unknown subscription.$$;
 
 REVOKE ALL ON FUNCTION private.log_positions(integer, xid8, bigint, integer, text[], text[], integer, xid8) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(text, uuid[], timestamptz[], integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.subscription_intake(data.subscriptions, integer, integer, xid8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.subscription_intake_unread(data.subscriptions, integer, integer, xid8, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.claim_events(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.ack_events(text, text, uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.nack_event(text, text, uuid, text) FROM PUBLIC;

@@ -1,4 +1,5 @@
 -- Deploy eventstore:idempotency_key_retention to pg
+-- requires: idempotency_key_retention@v1.1.0
 -- requires: idempotency_keys
 -- requires: roles
 -- Idempotency keys are kept for a retry window, not for ever: data.idempotency_keys would
@@ -18,8 +19,9 @@ AS $$
 DECLARE
     l_deleted bigint;
 BEGIN
-    IF in_older_than IS NULL OR in_older_than < interval '1 hour' THEN
-        RAISE EXCEPTION 'in_older_than must be at least 1 hour, got %', COALESCE(in_older_than::text, 'NULL')
+    -- Since v1.1.0 bounded above too: now() minus a huge interval is out of range (22008).
+    IF in_older_than IS NULL OR in_older_than < interval '1 hour' OR in_older_than > interval '1000 years' THEN
+        RAISE EXCEPTION 'in_older_than must be from 1 hour to 1000 years, got %', COALESCE(in_older_than::text, 'NULL')
             USING ERRCODE = 'ZE003',
                   HINT = 'A shorter window would let a client''s ordinary retry append twice.';
     END IF;
@@ -30,7 +32,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.purge_idempotency_keys(interval) IS
-$$Deletes idempotency keys older than in_older_than (default 30 days; at least 1 hour): a retry
+$$Deletes idempotency keys older than in_older_than (default 30 days; from 1 hour to 1000 years): a retry
 with such a key appends again. Returns the number of keys deleted. Scheduled daily by pg_cron
 (job eventstore-idempotency-keys). Errors: ZE003 a window under 1 hour.$$;
 

@@ -100,7 +100,7 @@ def test_the_seed_loader_returns_snapshot_and_pending_events(db):
                          (stream,)).fetchone() == ({}, 0, [
                              {"version": 1, "event_type": "Written", "event_data": {"t": "a"}},
                              {"version": 2, "event_type": "Written", "event_data": {"t": "b"}}])
-    db.execute("CALL private.save_snapshot('Note', %s, 1, '{\"text\": \"a\"}')", (stream,))
+    db.execute("CALL private.save_snapshot('Note', %s, 1, '{\"text\": \"a\"}', pg_current_snapshot())", (stream,))
     with db.connect("es_reader") as r:
         assert r.execute("SELECT state, version, pending_events FROM api.get_aggregate_state('Note', %s)",
                          (stream,)).fetchone() == ({"text": "a"}, 1, [

@@ -82,6 +82,8 @@ BEHAVIOUR_ONLY_REWORKS = {  # the instance each reworks, as its requires name it
     # after v2.0.0: personal data sealed on append, deleted streams, the sanctioned purge
     "append_events@v2.0.0", "raise_append_conflict@v2.0.0", "get_events@v2.0.0", "snapshots@v2.0.0",
     "events_append_only@v2.0.0",
+    # after v2.1.0: snapshots refused after an erasure, intervals checked by their effect
+    "automatic_snapshots@v2.1.0", "idempotency_key_retention@v2.1.0",
 }
 # - functions taken out of a change into one of their own that also changes what they do:
 #   the revert gives back the function as the first change made it.

@@ -15,6 +15,11 @@ BEGIN
                      AND tgname = 'events_refuse_truncate' AND tgenabled = 'A')) THEN
         RAISE EXCEPTION 'expected: the DEFAULT partition refuses TRUNCATE';
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                   WHERE tgrelid = 'data.event_removals'::pg_catalog.regclass
+                     AND tgname = 'event_removals_stamp' AND tgenabled = 'A') THEN
+        RAISE EXCEPTION 'expected: the bundle stamps every removal''s audit row';
+    END IF;
 END
 $$;
 

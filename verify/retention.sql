@@ -4,6 +4,7 @@ BEGIN;
 
 SELECT stream_type, keep, set_by, set_at FROM data.retention_policies WHERE false;
 SELECT 'api.set_retention(text, interval)'::pg_catalog.regprocedure,
+       'private.retention_cutoff(interval)'::pg_catalog.regprocedure,
        'api.apply_retention_step(integer)'::pg_catalog.regprocedure,
        'api.apply_retention(integer)'::pg_catalog.regprocedure,
        'private.expired_event_partition()'::pg_catalog.regprocedure;

@@ -3,12 +3,12 @@
 BEGIN;
 
 SELECT subscription_name, stream_types, event_types, max_attempts, lease, generation, transaction_id,
-       global_position, created_at, created_by, reset_at, reset_by
+       global_position, created_at, created_by, reset_at, reset_by, consumer_role, read_guard
 FROM data.subscriptions WHERE false;
 SELECT subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
-       stream_type, stream_id, version, attempts, consumer, leased_at, leased_until, last_error, parked_at
+       stream_type, stream_id, version, attempts, consumer, leased_at, leased_until, last_error, parked_at, claimed_by
 FROM data.subscription_events WHERE false;
-SELECT subscription_name, lease_id, consumer, leased_at, leased_until, events
+SELECT subscription_name, lease_id, consumer, leased_at, leased_until, events, claimed_by
 FROM data.subscription_leases WHERE false;
 SELECT subscription_name, consumer, first_claim_at, last_claim_at
 FROM data.subscription_consumers WHERE false;

@@ -5,7 +5,7 @@ SELECT plan(22);
 SELECT has_table('data'::name, 'snapshots'::name);
 SELECT col_is_pk('data'::name, 'snapshots'::name, ARRAY['stream_type', 'stream_id']::name[], 'primary key of data.snapshots');
 SELECT has_index('data', 'snapshots', 'snapshots_version_idx', ARRAY['stream_type', 'stream_id', 'version']);
-SELECT has_function('private', 'save_snapshot', ARRAY['text', 'uuid', 'integer', 'jsonb']);
+SELECT has_function('private', 'save_snapshot', ARRAY['text', 'uuid', 'integer', 'jsonb', 'pg_snapshot']);
 SELECT has_function('api', 'get_aggregate_state', ARRAY['text', 'uuid']);
 SELECT has_function('api', 'load_aggregate', ARRAY['text', 'uuid', 'integer', 'timestamptz']);
 SELECT function_privs_are('api', 'get_aggregate_state', ARRAY['text', 'uuid'], 'eventstore_reader', ARRAY['EXECUTE']);
@@ -21,7 +21,7 @@ SELECT results_eq($$SELECT state, version, pending_events FROM api.get_aggregate
                   $$VALUES ('{}'::jsonb, 0, '[{"version": 1, "event_type": "Added", "event_data": {"n": 1}},
                                              {"version": 2, "event_type": "Added", "event_data": {"n": 2}}]'::jsonb)$$,
                   'no snapshot: everything pending');
-CALL private.save_snapshot('Sum', '018f0000-0000-7000-8000-00000000000a', 1, '{"sum": 1}');
+CALL private.save_snapshot('Sum', '018f0000-0000-7000-8000-00000000000a', 1, '{"sum": 1}', pg_current_snapshot());
 SELECT results_eq($$SELECT state, version, pending_events FROM api.get_aggregate_state('Sum', '018f0000-0000-7000-8000-00000000000a')$$,
                   $$VALUES ('{"sum": 1}'::jsonb, 1, '[{"version": 2, "event_type": "Added", "event_data": {"n": 2}}]'::jsonb)$$,
                   'snapshot + the events after it');
