@@ -19,6 +19,11 @@ The loop:
   4. nothing claimed: wait on LISTEN eventstore_events (a notification comes when new
      events are readable) or --idle-wait seconds, whichever comes first, then claim again.
 
+Behind a pooler in transaction pooling (pgbouncer pool_mode = transaction) it works as it is:
+it prepares no statements and relies on no session state (each claim, ack and nack is a
+transaction of its own). LISTEN is session state, though: give it a direct connection to the
+server for that (--listen-dsn), or poll only (--no-listen).
+
 SIGTERM or SIGINT: the batch in hand is finished and acknowledged, then the consumer exits 0.
 A consumer killed outright loses nothing: its leases expire and its events go to the others
 (a failed attempt each).
@@ -46,8 +51,11 @@ CHANNEL = "eventstore_events"
 
 
 class Consumer:
-    def __init__(self, dsn: str, subscription: str, consumer: str, batch: int = 100, idle_wait: float = 5.0):
+    def __init__(self, dsn: str, subscription: str, consumer: str, batch: int = 100, idle_wait: float = 5.0,
+                 listen_dsn: str | None = None, listen: bool = True):
         self.dsn = dsn
+        self.listen_dsn = listen_dsn or dsn
+        self.listen = listen
         self.subscription = subscription
         self.consumer = consumer
         self.batch = batch
@@ -59,17 +67,26 @@ class Consumer:
 
     def run(self, handler: Handler) -> None:
         # Autocommit: each claim, ack and nack is a transaction of its own (a claim holds the
-        # subscription's row lock only while it runs).
-        with psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
-            while not self.stopping:
-                events = conn.execute(
-                    "SELECT * FROM api.claim_events(%s, %s, %s)",
-                    (self.subscription, self.consumer, self.batch)).fetchall()
-                if events:
-                    self.handle_batch(conn, events, handler)
-                else:
-                    self.wait(conn)
+        # subscription's row lock only while it runs). No prepared statements
+        # (prepare_threshold=None): a transaction pooler hands each transaction to any server
+        # connection, where a statement prepared on another does not exist.
+        with psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row, prepare_threshold=None) as conn:
+            listener = None
+            if self.listen:
+                listener = psycopg.connect(self.listen_dsn, autocommit=True, prepare_threshold=None)
+                listener.execute(f"LISTEN {CHANNEL}")
+            try:
+                while not self.stopping:
+                    events = conn.execute(
+                        "SELECT * FROM api.claim_events(%s, %s, %s)",
+                        (self.subscription, self.consumer, self.batch)).fetchall()
+                    if events:
+                        self.handle_batch(conn, events, handler)
+                    else:
+                        self.wait(listener)
+            finally:
+                if listener is not None:
+                    listener.close()
 
     def handle_batch(self, conn: psycopg.Connection, events: list[dict[str, Any]], handler: Handler) -> None:
         done, failed_streams = [], set()
@@ -88,11 +105,15 @@ class Consumer:
         if done:
             conn.execute("SELECT api.ack_events(%s, %s, %s)", (self.subscription, self.consumer, done))
 
-    def wait(self, conn: psycopg.Connection) -> None:
+    def wait(self, listener: psycopg.Connection | None) -> None:
         deadline = time.monotonic() + self.idle_wait
         while not self.stopping and time.monotonic() < deadline:
             # Short slices, so that a SIGTERM is seen within a second.
-            for _ in conn.notifies(timeout=min(1.0, max(0.0, deadline - time.monotonic())), stop_after=1):
+            timeout = min(1.0, max(0.0, deadline - time.monotonic()))
+            if listener is None:
+                time.sleep(timeout)
+                continue
+            for _ in listener.notifies(timeout=timeout, stop_after=1):
                 return
 
 
@@ -114,9 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--idle-wait", type=float, default=5.0,
                    help="seconds to wait for a notification before claiming again (default 5)")
     p.add_argument("--handler", default=None, help="module:function called with each event (default: print it)")
+    p.add_argument("--listen-dsn", default=None,
+                   help="a direct connection to the server for LISTEN (default: --dsn); needed behind a transaction pooler")
+    p.add_argument("--no-listen", action="store_true", help="poll every --idle-wait seconds, no LISTEN")
     args = p.parse_args(argv)
 
-    consumer = Consumer(args.dsn, args.subscription, args.consumer, args.batch, args.idle_wait)
+    consumer = Consumer(args.dsn, args.subscription, args.consumer, args.batch, args.idle_wait,
+                        listen_dsn=args.listen_dsn, listen=not args.no_listen)
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)
     consumer.run(load_handler(args.handler) if args.handler else print_event)

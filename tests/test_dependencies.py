@@ -64,7 +64,8 @@ def test_a_missing_requirement_is_caught(cluster, template_db):
     # data.subscriptions: the deploy fails); the example's order_aggregate without
     # order_items_totals (the reducer calls it: only plpgsql_check sees it, the deploy succeeds).
     plan = combined_plan()
-    status = next(c.index for c in reversed(plan) if c.name == "subscription_status")
+    # (its first instance: a later one requires the one before it, which brings subscriptions along)
+    status = next(c.index for c in plan if c.name == "subscription_status")
     plan[status].requires = [d for d in plan[status].requires if d != "subscriptions"]
     with pytest.raises(RuntimeError, match="data.subscriptions"):
         problems_of(cluster, plan, status)

@@ -1,6 +1,6 @@
 -- pgTAP: change events_append_only
 BEGIN;
-SELECT plan(10);
+SELECT plan(13);
 
 SELECT has_trigger('data'::name, 'events'::name, 'events_refuse_update_delete'::name);
 SELECT has_trigger('data'::name, 'events'::name, 'events_refuse_truncate'::name);
@@ -19,6 +19,14 @@ SELECT throws_ok($$DELETE FROM data.events$$, 'ZE008', NULL, 'DELETE refused');
 SELECT throws_ok($$TRUNCATE data.events$$, 'ZE008', NULL, 'TRUNCATE refused');
 SELECT throws_ok($$TRUNCATE data.events_default$$, 'ZE008', NULL, 'TRUNCATE of a partition refused');
 SELECT is((SELECT count(*)::integer FROM data.events), 1, 'the event is still there');
+
+-- An audit row alone lets nothing through: the stream is not deleted.
+SELECT has_trigger('data'::name, 'event_removals'::name, 'event_removals_stamp'::name);
+INSERT INTO data.event_removals (kind, stream_type, stream_id, removed_by, transaction_id)
+VALUES ('purge', 'Order', '018f0000-0000-7000-8000-000000000001', 'mallory', '1');
+SELECT throws_ok($$DELETE FROM data.events$$, 'ZE008', NULL, 'a purge of a stream that is not deleted is refused');
+SELECT is((SELECT removed_by::text || ' ' || (transaction_id = pg_current_xact_id())::text FROM data.event_removals),
+          current_user || ' true', 'the bundle stamps who removed and in which transaction');
 
 SELECT * FROM finish();
 ROLLBACK;

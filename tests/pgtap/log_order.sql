@@ -1,6 +1,6 @@
 -- pgTAP: change log_order
 BEGIN;
-SELECT plan(20);
+SELECT plan(25);
 
 SELECT has_function('private', 'log_horizon', ARRAY[]::text[]);
 SELECT has_function('private', 'log_position', ARRAY['uuid']);
@@ -12,6 +12,14 @@ SELECT has_function('private', 'read_horizon', ARRAY[]::text[]);
 SELECT volatility_is('private', 'read_horizon', ARRAY[]::text[], 'volatile',
                      'read_horizon takes fresh snapshots');
 SELECT has_sequence('data', 'read_horizon', 'the published horizon');
+SELECT has_table('data', 'read_horizon_publisher', 'what publishers lock, one at a time');
+SELECT table_privs_are('data', 'read_horizon_publisher', 'eventstore_reader', ARRAY[]::text[],
+                       'no role of the bundle may lock it');
+SELECT is(private.publish_read_horizon((SELECT last_value FROM data.read_horizon)), true, 'publishing works');
+SELECT is((SELECT count(*)::integer FROM pg_locks WHERE pid = pg_backend_pid()
+           AND (locktype = 'advisory' OR relation = 'data.read_horizon_publisher'::regclass)), 0,
+          'and leaves no lock behind: it lived in a subtransaction');
+SELECT is((SELECT h.fallback FROM private.read_horizon() AS h), NULL, 'read committed: the appenders-only horizon');
 SELECT is(ARRAY[private.xid_near('5'::xid, 4294967300), private.xid_near('4294967295'::xid, 4294967300),
                 private.xid_near('10'::xid, 8)],
           ARRAY[4294967301, 4294967295, 10]::bigint[], 'a 32-bit id is placed either side of the 64-bit one near it');

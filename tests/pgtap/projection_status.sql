@@ -1,9 +1,10 @@
 -- pgTAP: change projection_status
 BEGIN;
-SELECT plan(5);
+SELECT plan(6);
 
 SELECT has_view('api', 'projection_status', 'the status view');
 SELECT table_privs_are('api', 'projection_status', 'eventstore_reader', ARRAY['SELECT']);
+SELECT has_column('api', 'projection_status', 'horizon_fallback', 'says when readers run on the conservative horizon');
 
 INSERT INTO data.events (stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)
 SELECT 'Order', '018f0000-0000-7000-8000-00000000aaaa', n, 'ItemAdded', '{}', '3', n FROM generate_series(1, 4) AS n;

@@ -1,6 +1,6 @@
 -- pgTAP: change retention
 BEGIN;
-SELECT plan(12);
+SELECT plan(15);
 
 SELECT has_table('data'::name, 'retention_policies'::name);
 SELECT function_privs_are('api', 'set_retention', ARRAY['text', 'interval'], 'eventstore_admin', ARRAY['EXECUTE']);
@@ -9,6 +9,10 @@ SELECT function_privs_are('api', 'apply_retention_step', ARRAY['integer'], 'even
 
 SELECT throws_ok($$SELECT api.set_retention('', '1 year')$$, 'ZE003');
 SELECT throws_ok($$SELECT api.set_retention('Log', '1 hour')$$, 'ZE003', NULL, 'at least a day');
+SELECT throws_ok($$SELECT api.set_retention('Log', '-1 year 361 days')$$, 'ZE003', NULL,
+                 'a keep that compares as a day but reaches into the future');
+SELECT is(private.retention_cutoff('-1 year 361 days'), NULL, 'a policy whose cutoff is not in the past removes nothing');
+SELECT is(private.retention_cutoff('30 days'), now() - interval '30 days', 'else events created before now() - keep');
 SELECT throws_ok($$SELECT api.apply_retention_step(0)$$, 'ZE003');
 SELECT api.set_retention('Log', '30 days');
 SELECT api.set_retention('Log', '40 days');

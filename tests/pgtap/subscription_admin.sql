@@ -1,6 +1,6 @@
 -- pgTAP: change subscription_admin (create, drop, reset, replay, skip)
 BEGIN;
-SELECT plan(24);
+SELECT plan(33);
 
 SELECT has_function('api', 'create_subscription', ARRAY['text', 'text[]', 'text[]', 'boolean', 'integer', 'interval']);
 SELECT is_definer('api', 'create_subscription', ARRAY['text', 'text[]', 'text[]', 'boolean', 'integer', 'interval']);
@@ -10,6 +10,10 @@ SELECT function_privs_are('api', 'create_subscription', ARRAY['text', 'text[]', 
                           'eventstore_projector', ARRAY[]::text[]);
 SELECT function_privs_are('api', 'skip_parked', ARRAY['text', 'uuid'], 'eventstore_projector', ARRAY[]::text[]);
 SELECT function_privs_are('api', 'replay_parked', ARRAY['text', 'uuid'], 'eventstore_admin', ARRAY['EXECUTE']);
+SELECT has_function('api', 'set_subscription_role', ARRAY['text', 'name']);
+SELECT is_definer('api', 'set_subscription_role', ARRAY['text', 'name']);
+SELECT function_privs_are('api', 'set_subscription_role', ARRAY['text', 'name'], 'eventstore_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('api', 'set_subscription_role', ARRAY['text', 'name'], 'eventstore_projector', ARRAY[]::text[]);
 
 -- Bad input: ZE003, and nothing is written.
 SELECT throws_ok($$SELECT api.create_subscription(NULL)$$, 'ZE003', NULL, 'a NULL name');
@@ -18,6 +22,8 @@ SELECT throws_ok($$SELECT api.create_subscription('s', ARRAY[ARRAY['a'], ARRAY['
 SELECT throws_ok($$SELECT api.create_subscription('s', ARRAY[NULL::text])$$, 'ZE003', NULL, 'a NULL type name');
 SELECT throws_ok($$SELECT api.create_subscription('s', in_max_attempts := 0)$$, 'ZE003', NULL, 'no attempt');
 SELECT throws_ok($$SELECT api.create_subscription('s', in_lease := '10 ms')$$, 'ZE003', NULL, 'a lease under a second');
+SELECT throws_ok($$SELECT api.create_subscription('s', in_lease := '-1 year 360 days 12:00:00')$$, 'ZE003', NULL,
+                 'a lease that compares as 12 hours but ends before it begins');
 SELECT throws_ok($$SELECT api.create_subscription('s', in_from_beginning := NULL)$$, 'ZE003', NULL, 'from when?');
 SELECT is((SELECT count(*)::integer FROM data.subscriptions), 0, 'nothing was written');
 
@@ -27,6 +33,11 @@ SELECT ('018f0000-0000-7000-8000-' || lpad(n::text, 12, '0'))::uuid, 'Tap', '018
 FROM generate_series(1, 3) AS n;
 
 SELECT lives_ok($$SELECT api.create_subscription('tap', ARRAY['Tap'])$$, 'create');
+SELECT is((SELECT read_guard::text FROM data.subscriptions WHERE subscription_name = 'tap'),
+          'data.subscription_reads_' || md5('tap'), 'a subscription has a read guard of its own');
+SELECT throws_ok($$SELECT api.set_subscription_role('tap', 'eventstore_reader')$$, 'ZE003', NULL,
+                 'only a consumer role can have a subscription');
+SELECT lives_ok($$SELECT api.set_subscription_role('tap', 'eventstore_projector')$$, 'reserved for a role');
 SELECT throws_ok($$SELECT api.create_subscription('tap')$$, 'ZE014', NULL, 'the name is taken');
 SELECT lives_ok($$SELECT api.create_subscription('late', in_from_beginning := false)$$, 'from now');
 SELECT is((SELECT count(*)::integer FROM api.claim_events('late', 'c')), 0, 'from now: the past is not delivered');
@@ -40,6 +51,7 @@ SELECT results_eq($$SELECT version, attempt FROM api.claim_events('tap', 'c')$$,
 
 SELECT throws_ok($$SELECT api.drop_subscription('nope')$$, 'ZE013', NULL, 'unknown subscription');
 SELECT lives_ok($$SELECT api.drop_subscription('tap')$$, 'drop');
+SELECT hasnt_sequence('data', 'subscription_reads_' || md5('tap'), 'its read guard goes with it');
 
 SELECT * FROM finish();
 ROLLBACK;

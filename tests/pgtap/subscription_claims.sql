@@ -1,7 +1,7 @@
 -- pgTAP: change subscription_claims (claim, ack, nack, parking; across connections:
 -- tests/test_subscriptions.py)
 BEGIN;
-SELECT plan(33);
+SELECT plan(40);
 
 SELECT has_function('api', 'claim_events', ARRAY['text', 'text', 'integer']);
 SELECT is_definer('api', 'claim_events', ARRAY['text', 'text', 'integer']);
@@ -11,6 +11,8 @@ SELECT function_privs_are('api', 'claim_events', ARRAY['text', 'text', 'integer'
 SELECT function_privs_are('api', 'ack_events', ARRAY['text', 'text', 'uuid[]'], 'eventstore_projector', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'nack_event', ARRAY['text', 'text', 'uuid', 'text'], 'eventstore_projector', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'nack_event', ARRAY['text', 'text', 'uuid', 'text'], 'eventstore_reader', ARRAY[]::text[]);
+SELECT function_privs_are('private', 'subscription_intake_unread', ARRAY['data.subscriptions', 'integer', 'integer', 'xid8', 'text'],
+                          'public', ARRAY[]::text[]);
 
 -- Stream a: 3 events; stream b: 2 events (log order a1 a2 b1 a3 b2).
 INSERT INTO data.events (id, stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)
@@ -26,6 +28,8 @@ SELECT throws_ok($$SELECT * FROM api.claim_events('nope', 'c')$$, 'ZE013', NULL,
 SELECT throws_ok($$SELECT * FROM api.claim_events('tap', NULL)$$, 'ZE003', NULL, 'a NULL consumer');
 SELECT throws_ok($$SELECT * FROM api.claim_events('tap', 'c', 0)$$, 'ZE003', NULL, 'a limit below 1');
 SELECT throws_ok($$SELECT * FROM api.claim_events('tap', 'c', 10001)$$, 'ZE003', NULL, 'a limit past 10000');
+SELECT throws_ok($$SELECT api.ack_events('tap', 'c', ARRAY[['018f0000-0000-7000-8000-000000000001'::uuid]])$$, 'ZE003',
+                 'in_event_ids must be a one-dimensional array of at most 10000 event ids without NULLs', 'a 2-D id array');
 SELECT is((SELECT count(*)::integer FROM data.subscription_events), 0, 'nothing was taken in');
 
 -- Consumer 1 takes two: a1 a2 (one stream, version order).
@@ -75,6 +79,28 @@ SELECT results_eq($$SELECT version, attempt FROM api.claim_events('tap', 'c4', 1
                   'a3 flows once a2 is skipped');
 SELECT throws_ok($$SELECT api.skip_parked('tap', '018f0000-0000-7000-8000-000000000002')$$, 'ZE014', NULL,
                  'a skipped event is not parked any more');
+
+-- The read guard: claims cut off while reading leave their count in a sequence (here set by
+-- hand; real cancels across connections: tests/test_hardening3.py).
+INSERT INTO data.events (id, stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)
+VALUES ('018f0000-0000-7000-8000-000000000011', 'G', '018f0000-0000-7000-8000-0000000000a1', 1, 'T', '{}', '3', 11),
+       ('018f0000-0000-7000-8000-000000000012', 'G', '018f0000-0000-7000-8000-0000000000a2', 1, 'T', '{}', '3', 12),
+       ('018f0000-0000-7000-8000-000000000013', 'G', '018f0000-0000-7000-8000-0000000000a3', 1, 'T', '{}', '3', 13);
+SELECT api.create_subscription('guarded', ARRAY['G'], in_max_attempts := 2);
+SELECT setval((SELECT read_guard FROM data.subscriptions WHERE subscription_name = 'guarded'), 1);
+SELECT results_eq($$SELECT id FROM api.claim_events('guarded', 'g', 10)$$,
+                  $$VALUES ('018f0000-0000-7000-8000-000000000011'::uuid)$$, 'after a cut-off claim: one event at a time');
+SELECT is((SELECT last_value FROM data.subscription_reads_2cd3140120271187cd60082339979559), 0::bigint,
+          'a claim that ends clears the count');
+SELECT setval((SELECT read_guard FROM data.subscriptions WHERE subscription_name = 'guarded'), 3);
+SELECT is((SELECT count(*)::integer FROM api.claim_events('guarded', 'g', 10)), 0,
+          'more than max_attempts cut-offs: the next event is not read');
+SELECT results_eq($$SELECT id, attempts, last_error FROM api.parked_events WHERE subscription_name = 'guarded'$$,
+                  $$VALUES ('018f0000-0000-7000-8000-000000000012'::uuid, 0,
+                            'unreadable: reading it was cut off 3 times in a row (a cancel or statement_timeout)')$$,
+                  'it is parked unread');
+SELECT results_eq($$SELECT id FROM api.claim_events('guarded', 'g', 10)$$,
+                  $$VALUES ('018f0000-0000-7000-8000-000000000013'::uuid)$$, 'and the others flow');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,10 +1,11 @@
 -- pgTAP: change subscription_status
 BEGIN;
-SELECT plan(6);
+SELECT plan(7);
 
 SELECT has_view('api', 'subscription_status', 'the status view');
 SELECT has_view('api', 'parked_events', 'the parked events');
 SELECT table_privs_are('api', 'subscription_status', 'eventstore_admin', ARRAY['SELECT']);
+SELECT has_column('api', 'subscription_status', 'horizon_fallback', 'says when readers run on the conservative horizon');
 SELECT table_privs_are('api', 'parked_events', 'eventstore_projector', ARRAY[]::text[]);
 
 INSERT INTO data.events (stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)
