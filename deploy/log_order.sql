@@ -194,6 +194,7 @@ REVOKE ALL ON FUNCTION private.xid_near(xid, bigint) FROM PUBLIC;
 -- holder_pid / holder_gid: the oldest open appender (or prepared transaction): whom the
 -- horizon waits for. fallback: NULL, or why this is the conservative horizon (which waits for
 -- the oldest transaction of the whole cluster, private.oldest_transaction_pid).
+-- squawk-ignore ban-drop-function
 DROP FUNCTION private.read_horizon();
 CREATE FUNCTION private.read_horizon(
     OUT generation integer,

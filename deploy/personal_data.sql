@@ -4,7 +4,8 @@
 --   * an erasure is recorded with its transaction id (data.forgotten_subjects.forgotten_xid)
 --     and a subject's streams stay listed in data.subject_streams after it, so that a snapshot
 --     saver can tell whether a key went after it read the events it folded
---     (private.save_snapshot, change snapshots, refuses to save then);
+--     (private.save_snapshot, change snapshots, refuses to save then; it finds a stream's keys
+--     by the index of change subject_streams_stream_idx);
 --   * api.forget_subject appends its $SubjectForgotten event first: the append announces the
 --     transaction to readers before it has an id, so a forget of its own never meets 40001;
 --     it then waits for snapshot savers of the subject's streams (their key lock) before
@@ -24,9 +25,6 @@ ALTER TABLE data.forgotten_subjects ADD COLUMN forgotten_xid xid8;
 ALTER TABLE data.forgotten_subjects ALTER COLUMN forgotten_xid SET DEFAULT pg_catalog.pg_current_xact_id();
 COMMENT ON COLUMN data.forgotten_subjects.forgotten_xid IS
     'The erasing transaction: a snapshot folded from a read that did not see it committed is not saved';
-
--- A snapshot saver looks up the keys of one stream.
-CREATE INDEX subject_streams_stream_idx ON data.subject_streams (stream_type, stream_id);
 
 COMMENT ON TABLE data.subject_streams IS
     'The streams holding events encrypted with a key (kept after the key is destroyed): their snapshots go when the key does';

@@ -1,6 +1,6 @@
 -- Revert eventstore:personal_data from pg
 -- Back to personal_data@v2.1.0: its sealing, opening and forgetting; the erasure's transaction
--- id and the stream index go; streams of destroyed keys are no longer listed (as v2.1.0 kept it).
+-- id goes; streams of destroyed keys are no longer listed (as v2.1.0 kept it).
 
 BEGIN;
 
@@ -156,7 +156,6 @@ WHERE NOT EXISTS (SELECT FROM data.subject_keys AS k WHERE k.key_id = s.key_id);
 
 COMMENT ON TABLE data.subject_streams IS
     'The streams holding events encrypted with a key: their snapshots go when the key does';
-DROP INDEX data.subject_streams_stream_idx;
 ALTER TABLE data.forgotten_subjects DROP COLUMN forgotten_xid;
 
 COMMIT;

@@ -52,12 +52,15 @@ DECLARE
     l_count integer := 0;
     l_acked uuid[] := '{}';
     l_unknown uuid;
+    l_role name := private.calling_role();
+    l_admin boolean := private.calling_admin();
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
             private.check_subscription_name(in_consumer, 'in_consumer');
-    IF in_event_ids IS NULL OR pg_catalog.array_position(in_event_ids, NULL) IS NOT NULL
+    IF in_event_ids IS NULL OR pg_catalog.array_ndims(in_event_ids) > 1
+       OR pg_catalog.array_position(in_event_ids, NULL) IS NOT NULL
        OR pg_catalog.cardinality(in_event_ids) > 10000 THEN
-        RAISE EXCEPTION 'in_event_ids must be an array of at most 10000 event ids without NULLs'
+        RAISE EXCEPTION 'in_event_ids must be a one-dimensional array of at most 10000 event ids without NULLs'
             USING ERRCODE = 'ZE003';
     END IF;
     IF NOT EXISTS (SELECT FROM data.subscriptions AS s WHERE s.subscription_name = in_subscription) THEN
@@ -70,6 +73,7 @@ BEGIN
         SELECT l.lease_id, l.events
         FROM data.subscription_leases AS l
         WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
+          AND (l.claimed_by = l_role OR l.claimed_by IS NULL OR l_admin)
         FOR UPDATE
     LOOP
         l_keep := ARRAY(SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
@@ -95,6 +99,7 @@ BEGIN
               AND se.event_id = ANY (in_event_ids)
               AND se.consumer = in_consumer
               AND se.leased_until > l_now
+              AND (se.claimed_by = l_role OR se.claimed_by IS NULL OR l_admin)
             RETURNING se.event_id)
         SELECT l_acked || COALESCE(pg_catalog.array_agg(a.event_id), '{}') INTO l_acked FROM acked AS a;
     END IF;
@@ -119,7 +124,8 @@ $$;
 
 COMMENT ON FUNCTION api.ack_events(in_subscription text, in_consumer text, in_event_ids uuid[]) IS 'Acknowledges events leased to in_consumer: they are never delivered again (until a reset).
 Returns how many were acknowledged; an event whose lease expired (it may have gone to another
-consumer), or that is not leased to in_consumer, is not. Errors: ZE003 bad argument, ZE004 an
+consumer), that is not leased to in_consumer, or that another role claimed (unless the caller
+is an admin), is not. Errors: ZE003 bad argument, ZE004 an
 id that names no event (then nothing is acknowledged), ZE013 unknown subscription.';
 
 CREATE PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer)
@@ -421,7 +427,8 @@ BEGIN
         RETURN GREATEST(l_removed, 1);
     END IF;
 
-    FOR l_policy IN SELECT p.stream_type, pg_catalog.now() - p.keep AS cutoff FROM data.retention_policies AS p
+    FOR l_policy IN SELECT p.stream_type, private.retention_cutoff(p.keep) AS cutoff FROM data.retention_policies AS p
+                    WHERE private.retention_cutoff(p.keep) IS NOT NULL
                     ORDER BY p.stream_type LOOP
         SELECT pg_catalog.array_agg(e.id) INTO l_ids
         FROM (SELECT e.id FROM data.events AS e
@@ -470,6 +477,10 @@ DECLARE
     l_deliveries private.subscription_delivery[] := '{}';
     l_has_rows boolean;
     l_last_claim_at timestamptz;
+    l_role name := private.calling_role();
+    l_limit integer := in_limit;
+    l_cut_off bigint;
+    l_unread_error text;
 BEGIN
     PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
     IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
@@ -477,6 +488,25 @@ BEGIN
             USING ERRCODE = 'ZE003';
     END IF;
     l_subscription := private.lock_subscription(in_subscription);
+    IF l_subscription.consumer_role IS NOT NULL
+       AND NOT pg_catalog.pg_has_role(l_role, l_subscription.consumer_role, 'MEMBER')
+       AND NOT private.calling_admin() THEN
+        RAISE EXCEPTION 'role % may not claim from subscription %', l_role, pg_catalog.quote_literal(in_subscription)
+            USING ERRCODE = 'ZE017',
+                  HINT = 'The subscription is reserved for another consumer role (api.set_subscription_role).';
+    END IF;
+
+    -- 0. The read guard: how many claims before this one began reading and never ended (this
+    -- claim counts itself now, before it reads, and clears the count when it ends). After a
+    -- cut-off claim, read one event at a time; after more than max_attempts, park it unread.
+    l_cut_off := COALESCE(pg_catalog.nextval(l_subscription.read_guard) - 1, 0);
+    IF l_cut_off > 0 THEN
+        l_limit := 1;
+        IF l_cut_off > l_subscription.max_attempts THEN
+            l_unread_error := pg_catalog.format(
+                'unreadable: reading it was cut off %s times in a row (a cancel or statement_timeout)', l_cut_off);
+        END IF;
+    END IF;
 
     -- 1. Expired leases are failed attempts: the event waits again, or is parked. First
     -- deliveries become rows of their own; so do events delivered again.
@@ -526,11 +556,11 @@ BEGIN
                   CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
                   WHERE l.subscription_name = in_subscription)
             ORDER BY w.generation, w.transaction_id, w.global_position
-            LIMIT in_limit),
+            LIMIT l_limit),
         leased AS (
             UPDATE data.subscription_events AS se
             SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
-                attempts = se.attempts + 1
+                attempts = se.attempts + 1, claimed_by = l_role
             FROM picked AS p
             WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
             RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
@@ -540,25 +570,39 @@ BEGIN
         INTO l_ids, l_created, l_attempts
         FROM leased AS l;
 
-        BEGIN
-            l_deliveries := ARRAY(
-                SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
-                           u.created_at, d.attempt)::private.subscription_delivery
-                FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
-                     WITH ORDINALITY AS d(id, created_at, attempt, ord)
-                JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
-                ORDER BY d.ord);
-        EXCEPTION WHEN OTHERS THEN
-            l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
-        END;
+        IF l_unread_error IS NOT NULL AND pg_catalog.cardinality(l_ids) > 0 THEN
+            -- Reading it was cut off too often: parked unread; this claim hands out nothing.
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = l_now, last_error = l_unread_error
+            WHERE se.subscription_name = in_subscription AND se.event_id = ANY (l_ids);
+            l_limit := 0;
+            l_ids := '{}';
+        ELSE
+            BEGIN
+                l_deliveries := ARRAY(
+                    SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                               u.created_at, d.attempt)::private.subscription_delivery
+                    FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
+                         WITH ORDINALITY AS d(id, created_at, attempt, ord)
+                    JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                    ORDER BY d.ord);
+            EXCEPTION WHEN OTHERS THEN
+                l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
+            END;
+        END IF;
     END IF;
 
     -- 3. Room left: take new events in from the log. The horizon first, then (a later
     -- statement, a later snapshot) the events before it.
-    l_room := in_limit - pg_catalog.cardinality(l_ids);
+    l_room := l_limit - pg_catalog.cardinality(l_ids);
     IF l_room > 0 THEN
         l_horizon := private.read_horizon();
-        l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
+        IF l_unread_error IS NULL THEN
+            l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
+        ELSE
+            l_intake := private.subscription_intake_unread(l_subscription, l_room, l_horizon.generation,
+                                                           l_horizon.transaction_id, l_unread_error);
+        END IF;
 
         -- The cursor: past the last event read; past everything before the horizon if the
         -- read ended before the limit (all of it was read). Never backwards (the horizon of
@@ -629,8 +673,8 @@ BEGIN
                 WHERE r.id <> ALL (l_wait)
                 ORDER BY r.ordinality);
             IF pg_catalog.cardinality(l_first) > 0 THEN
-                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events)
-                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first);
+                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events, claimed_by)
+                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first, l_role);
                 l_deliveries := l_deliveries || ARRAY(
                     SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
                                e.created_at, 1)::private.subscription_delivery
@@ -656,6 +700,10 @@ BEGIN
           AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
     END IF;
 
+    -- This claim ended: nothing cut off any more (not transactional either).
+    IF l_subscription.read_guard IS NOT NULL THEN
+        PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
+    END IF;
     RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
 END;
 $$;
@@ -665,7 +713,10 @@ chooses) until now + the subscription''s lease, payloads upcast: events delivere
 then new ones, each in log order. attempt is 1 on the first delivery. No event is handed out
 while another event of its stream is in flight or parked; several of one stream come in
 version order. Call it in a transaction of its own (autocommit): claims of one subscription
-queue on its row. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription.';
+queue on its row. After a claim was cut off (a cancel, statement_timeout), claims hand out one
+event at a time; an event whose reading was cut off more than max_attempts times in a row is
+parked unread. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription,
+ZE017 the subscription is reserved for another role.';
 
 CREATE FUNCTION api.create_subscription(in_name text, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[], in_from_beginning boolean DEFAULT true, in_max_attempts integer DEFAULT 5, in_lease interval DEFAULT '00:00:30'::interval) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -685,10 +736,7 @@ BEGIN
         RAISE EXCEPTION 'in_max_attempts must be between 1 and 1000, got %', COALESCE(in_max_attempts::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
-    IF in_lease IS NULL OR in_lease < '1 second' OR in_lease > '1 day' THEN
-        RAISE EXCEPTION 'in_lease must be between 1 second and 1 day, got %', COALESCE(in_lease::text, 'NULL')
-            USING ERRCODE = 'ZE003';
-    END IF;
+    PERFORM private.check_interval(in_lease, 'in_lease', interval '1 second', interval '1 day');
 
     -- Not from the beginning: from the read horizon, the end of what readers can see now.
     IF NOT in_from_beginning THEN
@@ -707,6 +755,8 @@ BEGIN
             USING ERRCODE = 'ZE014',
                   HINT = 'Drop it first (api.drop_subscription), or move it (api.reset_subscription).';
     END IF;
+    UPDATE data.subscriptions AS s SET read_guard = private.make_read_guard(in_name)
+    WHERE s.subscription_name = in_name;
 END;
 $$;
 
@@ -801,9 +851,13 @@ CREATE FUNCTION api.drop_subscription(in_name text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    l_subscription data.subscriptions := private.lock_subscription(in_name);
 BEGIN
-    PERFORM private.lock_subscription(in_name);
     DELETE FROM data.subscriptions AS s WHERE s.subscription_name = in_name;
+    IF l_subscription.read_guard IS NOT NULL THEN
+        EXECUTE pg_catalog.format('DROP SEQUENCE %s', l_subscription.read_guard);
+    END IF;
 END;
 $$;
 
@@ -852,7 +906,9 @@ BEGIN
     IF in_subject_id IS NULL OR in_subject_id = '' OR pg_catalog.char_length(in_subject_id) > 200 THEN
         RAISE EXCEPTION 'in_subject_id must be a text of 1 to 200 characters' USING ERRCODE = 'ZE003';
     END IF;
-    SELECT k.key_id INTO l_key_id FROM data.subject_keys AS k WHERE k.subject_id = in_subject_id FOR UPDATE;
+    -- Read only, no lock yet (a row lock would give this transaction its id before the
+    -- append below announced it to readers).
+    SELECT k.key_id INTO l_key_id FROM data.subject_keys AS k WHERE k.subject_id = in_subject_id;
     IF NOT FOUND THEN
         RETURN false;  -- no key: nothing of this subject is readable (never known, or forgotten already)
     END IF;
@@ -862,31 +918,47 @@ BEGIN
     INTO l_streams
     FROM data.subject_streams AS s WHERE s.key_id = l_key_id;
 
+    -- 1. Tell read models and consumers: stream $subject/<key id>, in the log like any event.
+    -- First, so that the append announces this transaction before its first write. A
+    -- concurrent forget of the same key appended first: this one has nothing left to do.
+    BEGIN
+        CALL api.append_events('$subject', l_key_id, 0,
+            pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                'event_type', '$SubjectForgotten',
+                'event_data', pg_catalog.jsonb_build_object('subject_id', in_subject_id, 'streams', l_streams))),
+            l_version);
+    EXCEPTION WHEN SQLSTATE 'ZE001' THEN
+        RETURN false;
+    END;
+
+    -- 2. The key, locked: waits for snapshot savers of its streams (they hold it shared) and
+    -- makes later ones wait for this transaction, then see the key gone.
+    PERFORM FROM data.subject_keys AS k WHERE k.key_id = l_key_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the key of subject % went while it was being forgotten', pg_catalog.left(in_subject_id, 200)
+            USING ERRCODE = '40001', HINT = 'Retry: a concurrent erasure committed first.';
+    END IF;
+
     DELETE FROM data.snapshots AS n
     USING data.subject_streams AS s
     WHERE s.key_id = l_key_id AND n.stream_type = s.stream_type AND n.stream_id = s.stream_id;
     GET DIAGNOSTICS l_snapshots = ROW_COUNT;
 
     DELETE FROM data.subject_keys AS k WHERE k.key_id = l_key_id;
-    DELETE FROM data.subject_streams AS s WHERE s.key_id = l_key_id;
     INSERT INTO data.forgotten_subjects (key_id, forgotten_by, streams, snapshots_removed)
     VALUES (l_key_id, private.calling_role(), pg_catalog.jsonb_array_length(l_streams), l_snapshots);
-
-    -- Tell read models and consumers: stream $subject/<key id>, in the log like any event.
-    CALL api.append_events('$subject', l_key_id, 0,
-        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-            'event_type', '$SubjectForgotten',
-            'event_data', pg_catalog.jsonb_build_object('subject_id', in_subject_id, 'streams', l_streams))),
-        l_version);
     RETURN true;
 END;
 $_$;
 
 COMMENT ON FUNCTION api.forget_subject(in_subject_id text) IS 'Destroys the key of a data subject: every reader then sees its personal data fields as JSON
-null. Removes the snapshots of its streams, appends $SubjectForgotten (stream type $subject,
-event_data {subject_id, streams}) for read models and consumers, records who and when in
+null. Removes the snapshots of its streams (and no snapshot folded from a read before the
+erasure is saved after it), appends $SubjectForgotten (stream type $subject, event_data
+{subject_id, streams}) for read models and consumers, records who and when in
 data.forgotten_subjects. Returns false when the subject has no key (unknown, or forgotten
-already). Errors: ZE003 bad argument.';
+already). Call it in a transaction of its own: in a transaction that wrote before it, its
+append can meet 40001 (retry the transaction), as any append after another write can.
+Errors: ZE003 bad argument; 40001 see above.';
 
 CREATE FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) RETURNS TABLE(state jsonb, version integer, pending_events jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1138,6 +1210,7 @@ DECLARE
     l_version integer := 0;
     l_to_version integer := in_as_of_version;
     l_events data.events[];
+    l_read_snapshot pg_snapshot;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
         RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
@@ -1179,6 +1252,7 @@ BEGIN
     l_state := COALESCE(l_state, '{}');
     l_version := COALESCE(l_version, 0);
 
+    l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
     SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
     FROM private.events_upcast AS e
     WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version
@@ -1193,7 +1267,7 @@ BEGIN
         IF l_to_version IS NULL
            AND pg_catalog.cardinality(l_events) >= l_reducer.snapshot_interval
            AND pg_catalog.current_setting('transaction_read_only') = 'off' THEN
-            CALL private.save_snapshot(in_stream_type, in_stream_id, l_version, l_state);
+            CALL private.save_snapshot(in_stream_type, in_stream_id, l_version, l_state, l_read_snapshot);
         END IF;
     END IF;
 
@@ -1219,6 +1293,8 @@ DECLARE
     l_error text := pg_catalog.left(COALESCE(in_error, '(no error given)'), 2000);
     l_lease record;
     l_event record;
+    l_role name := private.calling_role();
+    l_admin boolean := private.calling_admin();
 BEGIN
     PERFORM private.check_subscription_name(in_subscription, 'in_subscription'),
             private.check_subscription_name(in_consumer, 'in_consumer');
@@ -1237,6 +1313,7 @@ BEGIN
     CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
     WHERE l.subscription_name = in_subscription AND l.consumer = in_consumer AND l.leased_until > l_now
       AND r.id = in_event_id
+      AND (l.claimed_by = l_role OR l.claimed_by IS NULL OR l_admin)
     FOR UPDATE OF l;
     IF FOUND THEN
         INSERT INTO data.subscription_events
@@ -1270,6 +1347,7 @@ BEGIN
       AND se.event_id = in_event_id
       AND se.consumer = in_consumer
       AND se.leased_until > l_now
+      AND (se.claimed_by = l_role OR se.claimed_by IS NULL OR l_admin)
     RETURNING se.stream_type, se.stream_id, se.version INTO l_event;
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT FROM data.subscription_events AS se
@@ -1293,7 +1371,8 @@ COMMENT ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_ev
 2000 characters): delivered again, or parked once it has failed max_attempts times (its stream
 then waits; the others flow on). Later events of its stream leased to in_consumer are given back
 too (without counting an attempt): the consumer must not handle them before this one.
-Returns false if the event was not leased to in_consumer (any more). Errors: ZE003 bad
+Returns false if the event was not leased to in_consumer (any more), or another role claimed
+it (unless the caller is an admin). Errors: ZE003 bad
 argument, ZE004 an id that names no event, ZE013 unknown subscription.';
 
 CREATE FUNCTION api.pause_projection(in_projection_name text) RETURNS void
@@ -1325,12 +1404,9 @@ CREATE FUNCTION api.purge_idempotency_keys(in_older_than interval DEFAULT '30 da
 DECLARE
     l_deleted bigint;
 BEGIN
-    -- Since v1.1.0 bounded above too: now() minus a huge interval is out of range (22008).
-    IF in_older_than IS NULL OR in_older_than < interval '1 hour' OR in_older_than > interval '1000 years' THEN
-        RAISE EXCEPTION 'in_older_than must be from 1 hour to 1000 years, got %', COALESCE(in_older_than::text, 'NULL')
-            USING ERRCODE = 'ZE003',
-                  HINT = 'A shorter window would let a client''s ordinary retry append twice.';
-    END IF;
+    -- Checked by its effect (a mixed-sign interval could reach into the future and purge
+    -- every key); under 1 hour would let a client's ordinary retry append twice.
+    PERFORM private.check_interval(in_older_than, 'in_older_than', interval '1 hour', interval '1000 years');
     DELETE FROM data.idempotency_keys AS k WHERE k.created_at < pg_catalog.now() - in_older_than;
     GET DIAGNOSTICS l_deleted = ROW_COUNT;
     RETURN l_deleted;
@@ -1743,10 +1819,12 @@ CREATE FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) R
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    l_subscription data.subscriptions := private.lock_subscription(in_subscription);
     l_position record;
 BEGIN
-    PERFORM private.lock_subscription(in_subscription);
     l_position := private.log_position(in_after_id);
+    -- Claims cut off at the old position say nothing about the new one.
+    PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
     -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
     -- consumer still holding a lease acknowledges nothing any more.
     DELETE FROM data.subscription_events AS se WHERE se.subscription_name = in_subscription;
@@ -1878,10 +1956,7 @@ BEGIN
         DELETE FROM data.retention_policies AS p WHERE p.stream_type = in_stream_type;
         RETURN;
     END IF;
-    IF in_keep < interval '1 day' OR in_keep > interval '1000 years' THEN
-        RAISE EXCEPTION 'in_keep must be NULL (for ever) or from 1 day to 1000 years, got %', in_keep
-            USING ERRCODE = 'ZE003';
-    END IF;
+    PERFORM private.check_interval(in_keep, 'in_keep (NULL: for ever)', interval '1 day', interval '1000 years');
     INSERT INTO data.retention_policies AS p (stream_type, keep, set_by)
     VALUES (in_stream_type, in_keep, private.calling_role())
     ON CONFLICT (stream_type) DO UPDATE SET keep = excluded.keep, set_by = excluded.set_by, set_at = pg_catalog.now();
@@ -1890,6 +1965,28 @@ $$;
 
 COMMENT ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) IS 'Keeps events of in_stream_type for in_keep (1 day to 1000 years; NULL: for ever, the default).
 api.apply_retention removes older ones. Errors: ZE003 bad argument.';
+
+CREATE FUNCTION api.set_subscription_role(in_subscription text, in_role name) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM private.lock_subscription(in_subscription);
+    IF in_role IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r
+                       WHERE r.rolname = in_role AND pg_catalog.pg_has_role(r.oid, 'eventstore_projector', 'MEMBER')) THEN
+        RAISE EXCEPTION 'in_role must be NULL (any consumer) or a role that is a member of eventstore_projector, got %',
+                pg_catalog.quote_literal(in_role)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    UPDATE data.subscriptions AS s SET consumer_role = in_role WHERE s.subscription_name = in_subscription;
+END;
+$$;
+
+COMMENT ON FUNCTION api.set_subscription_role(in_subscription text, in_role name) IS 'Reserves a subscription for one consumer role (members of it and admins may claim from it;
+any other role gets ZE017), or opens it to every eventstore_projector again (NULL, the default).
+Acknowledgements and nacks always come from the role that claimed, whatever the reservation.
+Errors: ZE003 a role that is not a consumer, ZE013 unknown subscription.';
 
 CREATE FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1948,6 +2045,15 @@ END;
 $_$;
 
 COMMENT ON FUNCTION private.announced_before_xid() IS 'Was this transaction announced to whole-log readers before it had its id? (its events, or its idempotency key)';
+
+CREATE FUNCTION private.calling_admin() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT pg_catalog.pg_has_role(private.calling_role(), 'eventstore_admin', 'MEMBER');
+$$;
+
+COMMENT ON FUNCTION private.calling_admin() IS 'Is the calling role a member of eventstore_admin?';
 
 CREATE FUNCTION private.calling_role() RETURNS name
     LANGUAGE sql STABLE
@@ -2094,6 +2200,33 @@ BEGIN
     RETURN true;
 END;
 $$;
+
+CREATE FUNCTION private.check_interval(in_value interval, in_argument text, in_min interval, in_max interval) RETURNS interval
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_now timestamptz := pg_catalog.now();
+    l_ok boolean;
+BEGIN
+    BEGIN
+        l_ok := in_value IS NOT NULL
+                AND l_now + in_value BETWEEN l_now + in_min AND l_now + in_max
+                AND l_now - in_value BETWEEN l_now - in_max AND l_now - in_min;
+    EXCEPTION WHEN datetime_field_overflow THEN
+        l_ok := false;  -- now() +/- the value is past the range of timestamps
+    END;
+    IF NOT l_ok THEN
+        RAISE EXCEPTION '% must be from % to % (its effect on now(), both ways), got %',
+                in_argument, in_min, in_max, COALESCE(in_value::text, 'NULL')
+            USING ERRCODE = 'ZE003',
+                  HINT = 'Checked on the calendar, both ways: mixed signs such as ''-1 year 361 days'' are refused.';
+    END IF;
+    RETURN in_value;
+END;
+$$;
+
+COMMENT ON FUNCTION private.check_interval(in_value interval, in_argument text, in_min interval, in_max interval) IS 'Returns in_value if now() + it and now() - it lie within the bounds, else ZE003 naming in_argument';
 
 CREATE FUNCTION private.check_limit(in_limit integer) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
@@ -2321,7 +2454,7 @@ BEGIN
         IF l_types IS NOT NULL AND NOT EXISTS (
             SELECT FROM pg_catalog.unnest(l_types) AS t(stream_type)
             LEFT JOIN data.retention_policies AS p ON p.stream_type = t.stream_type
-            WHERE p.stream_type IS NULL OR l_partition.range_end > pg_catalog.now() - p.keep) THEN
+            WHERE p.stream_type IS NULL OR l_partition.range_end > COALESCE(private.retention_cutoff(p.keep), '-infinity')) THEN
             RETURN l_partition.relname;
         END IF;
     END LOOP;
@@ -2802,6 +2935,8 @@ CREATE TABLE data.subscriptions (
     created_by text DEFAULT SESSION_USER NOT NULL,
     reset_at timestamp with time zone,
     reset_by text,
+    consumer_role name,
+    read_guard regclass,
     CONSTRAINT subscriptions_lease_check CHECK (((lease >= '00:00:01'::interval) AND (lease <= '1 day'::interval))),
     CONSTRAINT subscriptions_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 1000))),
     CONSTRAINT subscriptions_subscription_name_check CHECK (((subscription_name <> ''::text) AND (char_length(subscription_name) <= 200)))
@@ -2813,6 +2948,10 @@ COMMENT ON TABLE data.subscriptions IS 'Subscriptions (consumer groups over the 
 COMMENT ON COLUMN data.subscriptions.max_attempts IS 'Failed deliveries (nack or expired lease) after which an event is parked';
 
 COMMENT ON COLUMN data.subscriptions.lease IS 'How long a claimed event stays with its consumer before it counts as failed';
+
+COMMENT ON COLUMN data.subscriptions.consumer_role IS 'The only role (with admins) that may claim from the subscription; NULL: any eventstore_projector';
+
+COMMENT ON COLUMN data.subscriptions.read_guard IS 'Sequence counting this subscription''s claims cut off while reading payloads (not transactional: it survives their rollback)';
 
 CREATE FUNCTION private.lock_subscription(in_name text) RETURNS data.subscriptions
     LANGUAGE plpgsql
@@ -3016,6 +3155,21 @@ $$;
 
 COMMENT ON FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean) IS 'The invoker (registered.*) running in_function with in_registrant''s rights; ZE010 if it may not';
 
+CREATE FUNCTION private.make_read_guard(in_name text) RETURNS regclass
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_name text := 'subscription_reads_' || pg_catalog.md5(in_name);
+BEGIN
+    EXECUTE pg_catalog.format('CREATE UNLOGGED SEQUENCE data.%I AS bigint MINVALUE 0 START 0', l_name);
+    EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE data.%I FROM PUBLIC', l_name);
+    RETURN pg_catalog.format('data.%I', l_name)::regclass;
+END;
+$$;
+
+COMMENT ON FUNCTION private.make_read_guard(in_name text) IS 'Creates the sequence that counts a subscription''s claims cut off while reading (data.subscriptions.read_guard)';
+
 CREATE FUNCTION private.mark_projection_failed(in_projection_name text, in_sqlstate text, in_message text, in_event_id uuid DEFAULT NULL::uuid) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3036,6 +3190,7 @@ DECLARE
     l_target record;
     l_snapshot record;
     l_events data.events[];
+    l_read_snapshot pg_snapshot;
 BEGIN
     FOR l_target IN
         SELECT e.stream_type, e.stream_id, r.reducer_invoker AS reducer, r.reducer_version,
@@ -3054,12 +3209,14 @@ BEGIN
         CONTINUE WHEN l_snapshot.version >= l_target.version;
 
         BEGIN
+            l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
             SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
             FROM private.events_upcast AS e
             WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
               AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
             CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
-                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events));
+                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events),
+                                       l_read_snapshot);
         EXCEPTION WHEN OTHERS THEN
             -- A writer may append what the reducer cannot fold: that stream gets no snapshot
             -- (loading it fails the same way); every other stream still does.
@@ -3105,6 +3262,44 @@ $$;
 
 COMMENT ON FUNCTION private.notify_events(in_events data.events[]) IS 'Projection notifications: NOTIFY eventstore_events {stream_type, stream_id, version} per stream, in log order';
 
+CREATE FUNCTION private.oldest_transaction_pid() RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT a.pid
+    FROM pg_catalog.pg_stat_activity AS a
+    WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()
+    ORDER BY pg_catalog.age(a.backend_xid) DESC
+    LIMIT 1;
+$$;
+
+COMMENT ON FUNCTION private.oldest_transaction_pid() IS 'The session holding the oldest running transaction id of the cluster (what the conservative horizon waits for)';
+
+CREATE FUNCTION private.open_sealed(in_sealed jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_key bytea;
+BEGIN
+    IF pg_catalog.jsonb_typeof(in_sealed) IS DISTINCT FROM 'object'
+       OR pg_catalog.jsonb_typeof(in_sealed -> 'data') IS DISTINCT FROM 'string'
+       OR (in_sealed ->> 'key') !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT k.key INTO l_key FROM data.subject_keys AS k WHERE k.key_id = (in_sealed ->> 'key')::uuid;
+    IF l_key IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN private.open_value(in_sealed ->> 'data', l_key);
+EXCEPTION
+    WHEN OTHERS THEN  -- not base64, wrong key or padding, not UTF-8, not JSON (a cancel is not caught)
+        RETURN NULL;
+END;
+$_$;
+
+COMMENT ON FUNCTION private.open_sealed(in_sealed jsonb) IS 'A sealed value opened ({key, data}): its JSON while the key exists, NULL otherwise (never raises on bad ciphertext)';
+
 CREATE FUNCTION private.open_value(in_sealed text, in_key bytea) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3133,11 +3328,14 @@ CREATE TABLE data.subscription_events (
     leased_until timestamp with time zone,
     last_error text,
     parked_at timestamp with time zone,
+    claimed_by name,
     CONSTRAINT subscription_events_check CHECK (((consumer IS NULL) = (leased_until IS NULL))),
     CONSTRAINT subscription_events_check1 CHECK (((parked_at IS NULL) OR (consumer IS NULL)))
 );
 
 COMMENT ON TABLE data.subscription_events IS 'Events of a subscription delivered again, waiting behind an earlier event of their stream, or parked';
+
+COMMENT ON COLUMN data.subscription_events.claimed_by IS 'The role that claimed the event while it is in flight: only it (or an admin) acknowledges or gives it back';
 
 CREATE FUNCTION private.parked_event(in_subscription text, in_event_id uuid) RETURNS data.subscription_events
     LANGUAGE plpgsql
@@ -3159,16 +3357,19 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean)
+CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean, horizon_fallback text)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
+                            -- on the conservative horizon: the oldest transaction of the cluster
+                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
+                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
                      FROM private.read_horizon() AS h)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
            o.pid, o.database, o.username, o.age, o.query,
-           c.error_message, c.failed_event_id, c.failed_at, counts.exact
+           c.error_message, c.failed_event_id, c.failed_at, counts.exact, h.fallback
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
     CROSS JOIN horizon AS h
@@ -3220,21 +3421,17 @@ CREATE FUNCTION private.publish_read_horizon(in_horizon bigint) RETURNS boolean
     SET lock_timeout TO '50ms'
     AS $$
 BEGIN
-    BEGIN
-        PERFORM pg_catalog.pg_advisory_lock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
-    EXCEPTION WHEN lock_not_available THEN
+    LOCK TABLE data.read_horizon_publisher IN EXCLUSIVE MODE;
+    IF (SELECT s.last_value FROM data.read_horizon AS s) < in_horizon THEN
+        PERFORM pg_catalog.setval('data.read_horizon', in_horizon);
+    END IF;
+    -- Not an error: the way out of the subtransaction that releases the lock.
+    RAISE EXCEPTION 'read horizon published' USING ERRCODE = 'ZE900';
+EXCEPTION
+    WHEN SQLSTATE 'ZE900' THEN
+        RETURN true;
+    WHEN lock_not_available THEN
         RETURN false;
-    END;
-    BEGIN
-        IF (SELECT s.last_value FROM data.read_horizon AS s) < in_horizon THEN
-            PERFORM pg_catalog.setval('data.read_horizon', in_horizon);
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
-        RAISE;
-    END;
-    PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('eventstore.read_horizon'), 0);
-    RETURN true;
 END;
 $$;
 
@@ -3312,10 +3509,12 @@ CREATE FUNCTION private.raise_unknown_subscription(in_name text) RETURNS void
 BEGIN
     RAISE EXCEPTION 'unknown subscription: %', COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_name, 200)), 'NULL')
         USING ERRCODE = 'ZE013',
-              HINT = 'Subscriptions: ' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.left(s.subscription_name, 60), ', '
-                                                             ORDER BY s.subscription_name)
-                                                     FROM (SELECT x.subscription_name FROM data.subscriptions AS x
-                                                           ORDER BY x.subscription_name LIMIT 20) AS s), 'none');
+              HINT = CASE WHEN private.calling_admin()
+                          THEN 'Subscriptions: ' || COALESCE((SELECT pg_catalog.string_agg(pg_catalog.left(s.subscription_name, 60), ', '
+                                                                      ORDER BY s.subscription_name)
+                                                              FROM (SELECT x.subscription_name FROM data.subscriptions AS x
+                                                                    ORDER BY x.subscription_name LIMIT 20) AS s), 'none')
+                          ELSE 'An admin can list the subscriptions (api.subscription_status).' END;
 END;
 $$;
 
@@ -3364,7 +3563,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) RETURNS record
+CREATE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3377,10 +3576,12 @@ DECLARE
 BEGIN
     generation := l_safe.generation;
     transaction_id := l_safe.transaction_id;
-    IF l_safe.transaction_id = '0'::xid8
-       OR pg_catalog.pg_is_in_recovery()
-       OR pg_catalog.current_setting('transaction_isolation') <> 'read committed'
-       OR pg_catalog.current_setting('transaction_read_only') = 'on' THEN
+    fallback := CASE WHEN l_safe.transaction_id = '0'::xid8 THEN 'no append in this cluster since the restore'
+                     WHEN pg_catalog.pg_is_in_recovery() THEN 'hot standby'
+                     WHEN pg_catalog.current_setting('transaction_isolation') <> 'read committed'
+                         THEN pg_catalog.current_setting('transaction_isolation') || ' transaction'
+                     WHEN pg_catalog.current_setting('transaction_read_only') = 'on' THEN 'read-only transaction' END;
+    IF fallback IS NOT NULL THEN
         RETURN;
     END IF;
 
@@ -3389,6 +3590,7 @@ BEGIN
     -- 2. Publish H before looking for appenders.
     IF (SELECT s.last_value FROM data.read_horizon AS s) < l_h
        AND NOT private.publish_read_horizon(l_h) THEN
+        fallback := 'publishing the horizon was contended';
         RETURN;
     END IF;
     -- 3. The announced appenders of this database (a prepared one shows no pid)...
@@ -3422,7 +3624,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md)';
+COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
 
 CREATE FUNCTION private.refresh_event_type(in_event_type text) RETURNS void
     LANGUAGE sql
@@ -3454,13 +3656,18 @@ CREATE FUNCTION private.refuse_event_change() RETURNS trigger
     AS $$
 BEGIN
     -- A delete named by a sanctioned removal of this same transaction (api.purge_stream and
-    -- api.apply_retention write the audit row first) goes through; nothing else does.
+    -- api.apply_retention write the audit row first) goes through if the removal may remove
+    -- it: a deleted stream's event, or an event past its stream type's retention. Nothing
+    -- else does.
     IF TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' AND EXISTS (
         SELECT FROM data.event_removals AS r
         WHERE r.transaction_id = pg_catalog.pg_current_xact_id()
           AND r.stream_type = OLD.stream_type
           AND (r.kind = 'purge' AND r.stream_id = OLD.stream_id
-               OR r.kind = 'retention' AND OLD.created_at < r.before)) THEN
+               AND private.stream_is_deleted(OLD.stream_type, OLD.stream_id)
+               OR r.kind = 'retention' AND OLD.created_at < r.before
+                  AND OLD.created_at < (SELECT private.retention_cutoff(p.keep) FROM data.retention_policies AS p
+                                        WHERE p.stream_type = OLD.stream_type))) THEN
         RETURN OLD;
     END IF;
     RAISE EXCEPTION '%.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
@@ -3564,6 +3771,16 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.retention_cutoff(in_keep interval) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT c.cutoff FROM (SELECT pg_catalog.now() - in_keep AS cutoff) AS c
+    WHERE c.cutoff <= pg_catalog.now() - interval '1 day';
+$$;
+
+COMMENT ON FUNCTION private.retention_cutoff(in_keep interval) IS 'now() - in_keep if that is a day or more ago, else NULL: what a retention policy removes (events created before it)';
+
 CREATE FUNCTION private.retire_event_partition(in_partition text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3598,34 +3815,21 @@ END;
 $$;
 
 CREATE FUNCTION private.reveal_personal_data(in_event_data jsonb) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
-DECLARE
-    l_data jsonb := in_event_data;
-    l_field record;
-    l_value jsonb;
-BEGIN
-    FOR l_field IN
-        SELECT f.key, f.value -> '$es_sealed' AS sealed
-        FROM pg_catalog.jsonb_each(in_event_data) AS f
-        WHERE pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
-    LOOP
-        BEGIN
-            SELECT private.open_value(l_field.sealed ->> 'data', k.key) INTO l_value
-            FROM data.subject_keys AS k
-            WHERE k.key_id = (l_field.sealed ->> 'key')::uuid;
-        EXCEPTION
-            WHEN OTHERS THEN
-                l_value := NULL;
-        END;
-        l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field.key], COALESCE(l_value, 'null'::jsonb));
-    END LOOP;
-    RETURN l_data;
-END;
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(in_event_data) IS DISTINCT FROM 'object'
+                     OR NOT pg_catalog.jsonb_path_exists(in_event_data, '$.* ? (exists (@."$es_sealed"))')
+                THEN in_event_data
+                ELSE (SELECT pg_catalog.jsonb_object_agg(
+                                 f.key,
+                                 CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
+                                      THEN COALESCE(private.open_sealed(f.value -> '$es_sealed'), 'null'::jsonb)
+                                      ELSE f.value END)
+                      FROM pg_catalog.jsonb_each(in_event_data) AS f) END;
 $_$;
 
-COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten)';
+COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten); O(size)';
 
 CREATE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer) RETURNS integer
     LANGUAGE plpgsql
@@ -3869,10 +4073,22 @@ $$;
 
 COMMENT ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) IS 'Runs a maintenance statement, retrying with backoff while its short lock waits time out (55P03 at last)';
 
-CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb)
-    LANGUAGE sql
+CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot)
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+BEGIN
+    PERFORM FROM data.subject_keys AS k
+    WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                       WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+    FOR KEY SHARE OF k;
+    IF EXISTS (SELECT FROM data.subject_streams AS s
+               JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
+               WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+                 AND NOT pg_catalog.pg_visible_in_snapshot(f.forgotten_xid, in_read_snapshot)) THEN
+        RETURN;  -- a key went after the read: the state may hold what was forgotten
+    END IF;
+
     INSERT INTO data.snapshots AS s (stream_type, stream_id, version, state, reducer_version)
     VALUES (in_stream_type, in_stream_id, in_version, in_state,
             (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type))
@@ -3884,9 +4100,10 @@ CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id u
     -- Never replace a current snapshot by an older one.
     WHERE s.version <= EXCLUDED.version
        OR s.reducer_version IS DISTINCT FROM EXCLUDED.reducer_version;
+END;
 $$;
 
-COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) IS 'Saves the state of an aggregate at a version, tagged with the registered reducer version';
+COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) IS 'Saves the state of an aggregate at a version, unless a key of its stream was destroyed after the state''s events were read';
 
 CREATE FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -3896,15 +4113,20 @@ DECLARE
     l_registration data.personal_data;
     l_subject jsonb;
     l_key record;
-    l_data jsonb := in_event_data;
+    l_sealed jsonb := '{}';
     l_field text;
 BEGIN
     SELECT * INTO l_registration FROM data.personal_data AS p WHERE p.event_type = in_event_type;
     IF NOT FOUND THEN
         RETURN in_event_data;
     END IF;
+    IF pg_catalog.jsonb_path_exists(in_event_data, '$.* ? (exists (@."$es_sealed"))') THEN
+        RAISE EXCEPTION 'an event of type % holds a field that looks sealed already ({"$es_sealed": ...})', in_event_type
+            USING ERRCODE = 'ZE002',
+                  HINT = 'Only the store seals personal data: append the plaintext.';
+    END IF;
     FOREACH l_field IN ARRAY l_registration.fields LOOP
-        CONTINUE WHEN COALESCE(pg_catalog.jsonb_typeof(l_data -> l_field), 'null') = 'null';  -- missing or null
+        CONTINUE WHEN COALESCE(pg_catalog.jsonb_typeof(in_event_data -> l_field), 'null') = 'null';  -- missing or null
         IF l_key IS NULL THEN  -- the first field to seal: the subject and its key
             l_subject := pg_catalog.jsonb_path_query_first(in_event_data, l_registration.subject_path);
             IF pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'string' AND pg_catalog.jsonb_typeof(l_subject) IS DISTINCT FROM 'number'
@@ -3916,20 +4138,21 @@ BEGIN
             END IF;
             l_key := private.subject_key(l_subject #>> '{}');
         END IF;
-        l_data := pg_catalog.jsonb_set(l_data, ARRAY[l_field], pg_catalog.jsonb_build_object('$es_sealed',
-                      pg_catalog.jsonb_build_object('key', l_key.key_id,
-                                                    'data', private.seal_value(l_data -> l_field, l_key.key))));
+        l_sealed := l_sealed || pg_catalog.jsonb_build_object(l_field, pg_catalog.jsonb_build_object('$es_sealed',
+                        pg_catalog.jsonb_build_object('key', l_key.key_id,
+                                                      'data', private.seal_value(in_event_data -> l_field, l_key.key))));
     END LOOP;
-    IF l_key IS NOT NULL THEN
-        INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
-        VALUES (l_key.key_id, in_stream_type, in_stream_id)
-        ON CONFLICT DO NOTHING;
+    IF l_key IS NULL THEN
+        RETURN in_event_data;
     END IF;
-    RETURN l_data;
+    INSERT INTO data.subject_streams (key_id, stream_type, stream_id)
+    VALUES (l_key.key_id, in_stream_type, in_stream_id)
+    ON CONFLICT DO NOTHING;
+    RETURN in_event_data || l_sealed;  -- the sealed fields replace their plaintext
 END;
 $_$;
 
-COMMENT ON FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) IS 'An event payload as stored: its personal data fields sealed with its subject''s key (ZE002 without a subject id)';
+COMMENT ON FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) IS 'An event payload as stored: its personal data fields sealed with its subject''s key (ZE002 without a subject id or with a look-alike sealed field)';
 
 CREATE FUNCTION private.seal_value(in_value jsonb, in_key bytea) RETURNS text
     LANGUAGE sql
@@ -3950,6 +4173,20 @@ CREATE FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_vers
     SELECT in_reducer_version IS NOT DISTINCT FROM
            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type);
 $$;
+
+CREATE FUNCTION private.stamp_event_removal() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    NEW.removed_by := private.calling_role();
+    NEW.transaction_id := pg_catalog.pg_current_xact_id();
+    NEW.removed_at := pg_catalog.now();
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION private.stamp_event_removal() IS 'Trigger: sets removed_by, transaction_id and removed_at of a removal''s audit row (data.event_removals)';
 
 CREATE FUNCTION private.stream_is_deleted(in_stream_type text, in_stream_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
@@ -4039,11 +4276,32 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name text, consumers integer, events_behind bigint, events_behind_exact boolean, in_flight bigint, waiting bigint, parked bigint, oldest_in_flight_age interval, last_claim_at timestamp with time zone, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, stream_types text[], event_types text[], max_attempts integer, lease interval)
+CREATE FUNCTION private.subscription_intake_unread(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, in_error text, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    unreadable_ids := ARRAY(SELECT r.id FROM pg_catalog.unnest(refs) AS r);
+    unreadable_errors := pg_catalog.array_fill(in_error, ARRAY[pg_catalog.cardinality(refs)]);
+END;
+$$;
+
+CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name text, consumers integer, events_behind bigint, events_behind_exact boolean, in_flight bigint, waiting bigint, parked bigint, oldest_in_flight_age interval, last_claim_at timestamp with time zone, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, stream_types text[], event_types text[], max_attempts integer, lease interval, horizon_fallback text)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_pid, h.holder_gid
+    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
+                            -- on the conservative horizon: the oldest transaction of the cluster
+                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
+                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
                      FROM private.read_horizon() AS h)
     SELECT s.subscription_name,
            (SELECT count(*)::integer FROM data.subscription_consumers AS m
@@ -4061,7 +4319,7 @@ CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name te
            pg_catalog.now() - LEAST(taken.oldest_leased_at, first.oldest_leased_at), last_claim.at,
            counts.held_back,
            o.pid, o.database, o.username, o.age, o.query,
-           s.stream_types, s.event_types, s.max_attempts, s.lease
+           s.stream_types, s.event_types, s.max_attempts, s.lease, h.fallback
     FROM data.subscriptions AS s
     CROSS JOIN horizon AS h
     LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
@@ -4219,8 +4477,9 @@ CREATE VIEW api.projection_status AS
     s.error_message,
     s.failed_event_id,
     s.failed_at,
-    s.events_behind_exact
-   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact);
+    s.events_behind_exact,
+    s.horizon_fallback
+   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact, horizon_fallback);
 
 COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
 (events_behind), committed events an open appending transaction still holds back
@@ -4234,6 +4493,8 @@ COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of it
 COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
 
 COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
+
+COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
 
 CREATE VIEW api.subscription_status AS
  SELECT s.subscription_name,
@@ -4254,8 +4515,9 @@ CREATE VIEW api.subscription_status AS
     s.stream_types,
     s.event_types,
     s.max_attempts,
-    s.lease
-   FROM private.subscription_status() s(subscription_name, consumers, events_behind, events_behind_exact, in_flight, waiting, parked, oldest_in_flight_age, last_claim_at, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, stream_types, event_types, max_attempts, lease);
+    s.lease,
+    s.horizon_fallback
+   FROM private.subscription_status() s(subscription_name, consumers, events_behind, events_behind_exact, in_flight, waiting, parked, oldest_in_flight_age, last_claim_at, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, stream_types, event_types, max_attempts, lease, horizon_fallback);
 
 COMMENT ON VIEW api.subscription_status IS 'Per subscription: its members (consumers that claimed within one lease or hold a lease),
 events not yet acknowledged and not in flight or parked (events_behind: exact up to 10,000,
@@ -4266,6 +4528,8 @@ a prepared transaction; its query for those who may see it).';
 COMMENT ON COLUMN api.subscription_status.events_behind IS 'Committed matching events not yet in flight, acknowledged or parked: exact up to 10,000, estimated beyond';
 
 COMMENT ON COLUMN api.subscription_status.waiting IS 'Taken-in events waiting behind an event of their stream in flight or parked (counted up to 30,000 rows taken in)';
+
+COMMENT ON COLUMN api.subscription_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
 
 CREATE TABLE data.event_removals (
     removal_id bigint NOT NULL,
@@ -4477,10 +4741,13 @@ CREATE TABLE data.forgotten_subjects (
     forgotten_by name NOT NULL,
     forgotten_at timestamp with time zone DEFAULT now() NOT NULL,
     streams integer NOT NULL,
-    snapshots_removed integer NOT NULL
+    snapshots_removed integer NOT NULL,
+    forgotten_xid xid8 DEFAULT pg_current_xact_id()
 );
 
 COMMENT ON TABLE data.forgotten_subjects IS 'Audit of api.forget_subject: which key was destroyed, by whom, when (no personal data)';
+
+COMMENT ON COLUMN data.forgotten_subjects.forgotten_xid IS 'The erasing transaction: a snapshot folded from a read that did not see it committed is not saved';
 
 CREATE TABLE data.idempotency_keys (
     idempotency_key uuid NOT NULL,
@@ -4579,6 +4846,11 @@ CREATE UNLOGGED SEQUENCE data.read_horizon
 
 COMMENT ON SEQUENCE data.read_horizon IS 'The highest H any whole-log reader has published: a transaction with an older id may no longer append';
 
+CREATE TABLE data.read_horizon_publisher (
+);
+
+COMMENT ON TABLE data.read_horizon_publisher IS 'Locked (briefly, in a subtransaction) by whole-log readers publishing their horizon: one publisher at a time';
+
 CREATE TABLE data.reducers (
     stream_type text NOT NULL,
     reducer regprocedure NOT NULL,
@@ -4671,7 +4943,7 @@ CREATE TABLE data.subject_streams (
     stream_id uuid NOT NULL
 );
 
-COMMENT ON TABLE data.subject_streams IS 'The streams holding events encrypted with a key: their snapshots go when the key does';
+COMMENT ON TABLE data.subject_streams IS 'The streams holding events encrypted with a key (kept after the key is destroyed): their snapshots go when the key does';
 
 CREATE TABLE data.subscription_consumers (
     subscription_name text NOT NULL,
@@ -4689,11 +4961,14 @@ CREATE TABLE data.subscription_leases (
     consumer text NOT NULL,
     leased_at timestamp with time zone NOT NULL,
     leased_until timestamp with time zone NOT NULL,
-    events private.subscription_event_ref[] NOT NULL
+    events private.subscription_event_ref[] NOT NULL,
+    claimed_by name
 );
 ALTER TABLE ONLY data.subscription_leases ALTER COLUMN events SET STORAGE EXTERNAL;
 
 COMMENT ON TABLE data.subscription_leases IS 'First deliveries of a subscription, one row per claim: the events leased to a consumer and not acknowledged yet';
+
+COMMENT ON COLUMN data.subscription_leases.claimed_by IS 'The role that claimed: only it (or an admin) acknowledges or gives back these events';
 
 ALTER TABLE data.subscription_leases ALTER COLUMN lease_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME data.subscription_leases_lease_id_seq
@@ -4945,6 +5220,8 @@ CREATE INDEX removed_events_removal_idx ON data.removed_events USING btree (remo
 
 CREATE INDEX snapshots_version_idx ON data.snapshots USING btree (stream_type, stream_id, version);
 
+CREATE INDEX subject_streams_stream_idx ON data.subject_streams USING btree (stream_type, stream_id);
+
 CREATE INDEX subscription_events_lease_idx ON data.subscription_events USING btree (subscription_name, leased_until) WHERE (consumer IS NOT NULL);
 
 CREATE INDEX subscription_events_parked_idx ON data.subscription_events USING btree (subscription_name, parked_at) WHERE (parked_at IS NOT NULL);
@@ -5024,6 +5301,10 @@ ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_default_generation_
 ALTER INDEX data.events_pkey ATTACH PARTITION data.events_default_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_default_stream_type_stream_id_version_idx;
+
+CREATE TRIGGER event_removals_stamp BEFORE INSERT OR UPDATE OF removed_by, transaction_id, removed_at ON data.event_removals FOR EACH ROW EXECUTE FUNCTION private.stamp_event_removal();
+
+ALTER TABLE data.event_removals ENABLE ALWAYS TRIGGER event_removals_stamp;
 
 CREATE TRIGGER event_streams_refuse_deleted BEFORE UPDATE ON data.event_streams FOR EACH ROW WHEN ((old.deleted_at IS NOT NULL)) EXECUTE FUNCTION private.refuse_deleted_stream();
 
@@ -5195,12 +5476,17 @@ GRANT ALL ON FUNCTION api.run_projections(in_batch_size integer) TO eventstore_p
 REVOKE ALL ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.set_subscription_role(in_subscription text, in_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_subscription_role(in_subscription text, in_role name) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION private.acts_for(in_registrant name, in_role oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.announced_before_xid() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.calling_admin() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.calling_role() FROM PUBLIC;
 
@@ -5209,6 +5495,8 @@ REVOKE ALL ON FUNCTION private.check_event_batch(in_events jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_event_exists(in_event_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_event_schema(in_event_type text, in_version integer, in_event_data jsonb, in_position bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.check_interval(in_value interval, in_argument text, in_min interval, in_max interval) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
 
@@ -5264,6 +5552,8 @@ REVOKE ALL ON FUNCTION private.log_positions(in_after_generation integer, in_aft
 
 REVOKE ALL ON FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.make_read_guard(in_name text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.mark_projection_failed(in_projection_name text, in_sqlstate text, in_message text, in_event_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FROM PUBLIC;
@@ -5271,6 +5561,10 @@ REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FR
 REVOKE ALL ON FUNCTION private.new_subject_key() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.notify_events(in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.oldest_transaction_pid() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.open_sealed(in_sealed jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.open_value(in_sealed text, in_key bytea) FROM PUBLIC;
 
@@ -5293,7 +5587,7 @@ REVOKE ALL ON FUNCTION private.raise_unknown_subscription(in_name text) FROM PUB
 
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.refresh_event_type(in_event_type text) FROM PUBLIC;
 
@@ -5309,6 +5603,8 @@ REVOKE ALL ON FUNCTION private.registration_problem(in_function regprocedure, in
 
 REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, in_status text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.retention_cutoff(in_keep interval) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.retire_event_partition(in_partition text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.reveal_personal_data(in_event_data jsonb) FROM PUBLIC;
@@ -5319,7 +5615,7 @@ REVOKE ALL ON FUNCTION private.run_projection_guarded(in_projection_name text, i
 
 REVOKE ALL ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) FROM PUBLIC;
 
-REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.seal_personal_data(in_event_type text, in_event_data jsonb, in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 
@@ -5327,11 +5623,15 @@ REVOKE ALL ON FUNCTION private.seal_value(in_value jsonb, in_key bytea) FROM PUB
 
 REVOKE ALL ON FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.stamp_event_removal() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.stream_is_deleted(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.subject_key(in_subject_id text, OUT key_id uuid, OUT key bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.subscription_intake_unread(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, in_error text, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;

@@ -6,7 +6,6 @@ SELECT event_type, subject_path, fields, registered_by, registered_at FROM data.
 SELECT key_id, subject_id, key, created_at FROM data.subject_keys WHERE false;
 SELECT key_id, stream_type, stream_id FROM data.subject_streams WHERE false;
 SELECT key_id, forgotten_by, forgotten_at, streams, snapshots_removed, forgotten_xid FROM data.forgotten_subjects WHERE false;
-SELECT 'data.subject_streams_stream_idx'::pg_catalog.regclass;
 SELECT 'private.seal_value(jsonb, bytea)'::pg_catalog.regprocedure,
        'private.open_value(text, bytea)'::pg_catalog.regprocedure,
        'private.subject_key(text)'::pg_catalog.regprocedure,
