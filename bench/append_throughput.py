@@ -11,9 +11,9 @@ Personal data: the same appends (new streams, a new data subject each) of an eve
 whose 2 fields are registered as personal data (sealed with the subject's key on append)
 against the same event type unregistered, in two copies of this tree's template.
 
-Then the same appends against the previous release (the last tag in sqitch.plan, deployed
-into a second template) and against this tree: what the changes since that release cost on
-the append path, as a ratio measured in this run.
+Then the same appends against the previous release (the last tag in sqitch.plan before the
+head, deployed into a second template) and against this tree: what the changes since that
+release cost on the append path, as a ratio measured in this run.
 """
 
 from __future__ import annotations
@@ -76,12 +76,13 @@ def own_streams_script(plain: bool) -> str:
 
 
 def previous_release() -> str | None:
-    """The last release tag before the head of the plan (None when the head is released)."""
+    """The release before the head of the plan: the last tag, or the one before it when the
+    head is that tag (so a release is measured against its predecessor); None if there is none."""
     plan = parse_plan((REPO / "sqitch.plan").read_text())
     released = tags(plan)
-    if not released or released[-1][1] == len(plan) - 1:
-        return None
-    return released[-1][0]
+    if released and released[-1][1] == len(plan) - 1:
+        released = released[:-1]
+    return released[-1][0] if released else None
 
 
 def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -> dict:

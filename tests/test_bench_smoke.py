@@ -19,7 +19,7 @@ def test_benchmarks_run_and_print_their_ratios():
                         "--scale", "0.002"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     results = [line for line in r.stdout.splitlines() if line.startswith("RESULT")]
-    release = previous_release()  # the append path against the last release, unless HEAD is it
+    release = previous_release()  # the append path against the release before HEAD
     against_release = [] if release is None else [f"RESULT append_events HEAD/@{release}, new streams",
                                                   f"RESULT append_events HEAD/@{release}, own streams"]
     assert [line.split(" = ")[0] for line in results] == [
