@@ -1,8 +1,11 @@
 -- Deploy eventstore:check_event_batch to pg
+-- requires: check_event_batch@v2.1.0
 -- requires: schemas
 -- private.check_event_batch: the shape of an append's in_events (ZE002).
 -- Since v1.5.0 a change of its own; api.append_events made it first (the same definition:
--- on an upgraded database this replaces the function by itself).
+-- on an upgraded database this replaces the function by itself). The DETAIL of a bad event
+-- is JSON, {"index": its 1-based position, "event": its text, cut at 500 characters}, for
+-- clients to read without parsing the message.
 
 BEGIN;
 
@@ -90,7 +93,8 @@ BEGIN
 
     RAISE EXCEPTION 'event % of in_events %', l_bad.ord, l_bad.problem
         USING ERRCODE = 'ZE002',
-              DETAIL = 'The event: ' || pg_catalog.left(l_bad.element::text, 500),
+              DETAIL = pg_catalog.jsonb_build_object('index', l_bad.ord,
+                                                     'event', pg_catalog.left(l_bad.element::text, 500))::text,
               HINT = 'Each event is {"event_type": text, "event_data": object, "metadata": object (optional)}.';
 END;
 $$;

@@ -1,11 +1,13 @@
 -- Deploy eventstore:raise_append_conflict to pg
--- requires: raise_append_conflict@v2.0.0
+-- requires: raise_append_conflict@v2.1.0
 -- requires: event_streams
 -- requires: stream_deletion
 -- private.raise_append_conflict: ZE001 or 40001 when an append's stream statement matched no row.
 -- Since v1.5.0 a change of its own; api.append_events made it first (the same definition:
 -- on an upgraded database this replaces the function by itself).
 -- Since v2.0.0: a deleted stream is ZE015, whatever the expected version.
+-- ZE001's DETAIL is JSON, {"stream_type", "stream_id", "expected", "actual"}, for clients to
+-- read without parsing the message.
 
 BEGIN;
 
@@ -47,6 +49,8 @@ BEGIN
     RAISE EXCEPTION 'wrong expected version for stream %/%: expected %, actual %',
             in_stream_type, in_stream_id, in_expected_version, l_actual
         USING ERRCODE = 'ZE001',
+              DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', in_stream_id,
+                                                     'expected', in_expected_version, 'actual', l_actual)::text,
               HINT = 'Reload the stream, re-decide, and append with the version you read.';
 END;
 $$;

@@ -371,4 +371,22 @@ GRANT EXECUTE ON FUNCTION api.skip_parked(text, uuid) TO eventstore_admin;
 UPDATE data.subscriptions AS s SET read_guard = private.make_read_guard(s.subscription_name)
 WHERE s.read_guard IS NULL;
 
+-- A lease stored before leases were checked by their effect, whose effect is not from 1 second
+-- to 1 day (a mixed-sign interval that ended before it began), becomes the default.
+DO $$
+DECLARE
+    l_fixed text;
+BEGIN
+    WITH fixed AS (
+        UPDATE data.subscriptions AS s SET lease = interval '30 seconds'
+        WHERE pg_catalog.now() + s.lease NOT BETWEEN pg_catalog.now() + interval '1 second' AND pg_catalog.now() + interval '1 day'
+           OR pg_catalog.now() - s.lease NOT BETWEEN pg_catalog.now() - interval '1 day' AND pg_catalog.now() - interval '1 second'
+        RETURNING s.subscription_name)
+    SELECT pg_catalog.string_agg(pg_catalog.quote_literal(f.subscription_name), ', ') INTO l_fixed FROM fixed AS f;
+    IF l_fixed IS NOT NULL THEN
+        RAISE NOTICE 'leases out of range by their effect set to 30 seconds: %', l_fixed;
+    END IF;
+END
+$$;
+
 COMMIT;

@@ -1,9 +1,11 @@
--- Revert eventstore:raise_append_conflict from pg
--- (the version before: no deleted streams)
+-- Deploy eventstore:raise_append_conflict to pg
+-- requires: raise_append_conflict@v2.0.0
 -- requires: event_streams
+-- requires: stream_deletion
 -- private.raise_append_conflict: ZE001 or 40001 when an append's stream statement matched no row.
 -- Since v1.5.0 a change of its own; api.append_events made it first (the same definition:
 -- on an upgraded database this replaces the function by itself).
+-- Since v2.0.0: a deleted stream is ZE015, whatever the expected version.
 
 BEGIN;
 
@@ -26,6 +28,11 @@ BEGIN
     FROM data.event_streams AS s
     WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id;
     l_actual := COALESCE(l_actual, 0);
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RAISE EXCEPTION 'stream %/% was deleted: nothing can be appended to it', in_stream_type, in_stream_id
+            USING ERRCODE = 'ZE015',
+                  HINT = 'A deleted stream stays deleted; an admin may purge it (api.purge_stream), which frees its id.';
+    END IF;
 
     IF in_expected_version IS NULL OR l_actual = in_expected_version THEN
         -- Appending now would put this stream's next version before versions that a newer

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
+from eventstore.testing import Server, clone, drop
 from harness.cluster import CRON_DATABASE, Cluster, throwaway_cluster
+
+# The package's own pytest plugin (what application developers use): its fixtures run on this
+# session's cluster and template (the overrides below), and `db` clones the way it does.
+pytest_plugins = ["eventstore.pytest_plugin"]
 
 TEMPLATE = "eventstore_template"
 
@@ -65,17 +69,26 @@ def template_db(cluster: Cluster) -> str:
     return TEMPLATE
 
 
+@pytest.fixture(scope="session")
+def eventstore_server(cluster: Cluster) -> Server:
+    """The plugin's server is this session's cluster (not one of its own)."""
+    return Server(cluster.conninfo("postgres"))
+
+
+@pytest.fixture(scope="session")
+def eventstore_template(template_db: str) -> str:
+    """The plugin's template is this session's (core and Order example deployed with sqitch)."""
+    return template_db
+
+
 @pytest.fixture
-def db(cluster: Cluster, template_db: str):
+def db(cluster: Cluster, eventstore_server: Server, template_db: str):
     """A fresh database with the bundle deployed, dropped after the test."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    janitor = DatabaseJanitor(user="postgres", host=str(cluster.socket_dir), port=cluster.port,
-                              dbname=name, template_dbname=template_db)
-    janitor.init()
+    name = clone(eventstore_server, template_db)
     try:
         yield Database(cluster, name)
     finally:
-        janitor.drop()
+        drop(eventstore_server, name)
 
 
 @pytest.fixture

@@ -30,3 +30,37 @@ def test_every_rule_turned_off_says_why():
     assert excluded, "the config turns rules off"
     for i in excluded:
         assert lines[i - 1].strip().startswith("#"), f"{lines[i].strip()} has no justification above it"
+
+
+def test_the_python_package_is_typed_and_linted():
+    """mypy --strict and ruff over eventstore/ (configured in pyproject.toml)."""
+    bindir = Path(sys.executable).parent
+    mypy = subprocess.run([str(bindir / "mypy"), "--strict"], cwd=REPO, capture_output=True, text=True)
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    ruff = subprocess.run([str(bindir / "ruff"), "check", "eventstore"], cwd=REPO, capture_output=True, text=True)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
+    """pip builds the package from this tree: the wheel holds the sqitch bundle (so a service
+    deploys the store without a checkout), py.typed, and the pytest11 entry point."""
+    import zipfile
+
+    source = tmp_path / "source"  # setuptools builds in the tree: a copy, so the checkout stays clean
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "sqitch.plan", "sqitch.conf"):
+        shutil.copy2(REPO / name, source / name)
+    for name in ("eventstore", "deploy", "revert", "verify"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wheel = next(tmp_path.glob("eventstore-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    deploys = {p.name for p in (REPO / "deploy").glob("*.sql")}
+    assert {f"eventstore/_bundle/deploy/{n}" for n in deploys} <= names
+    assert {"eventstore/_bundle/sqitch.plan", "eventstore/_bundle/sqitch.conf", "eventstore/py.typed",
+            "eventstore/pytest_plugin.py"} <= names
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "eventstore = eventstore.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert not any(n.startswith(("tests/", "harness/", "bench/")) for n in names)

@@ -84,6 +84,8 @@ BEHAVIOUR_ONLY_REWORKS = {  # the instance each reworks, as its requires name it
     "events_append_only@v2.0.0",
     # after v2.1.0: snapshots refused after an erasure, intervals checked by their effect
     "automatic_snapshots@v2.1.0", "idempotency_key_retention@v2.1.0",
+    # ZE001 and ZE002 carry their facts in DETAIL as JSON
+    "raise_append_conflict@v2.1.0", "check_event_batch@v2.1.0",
 }
 # - functions taken out of a change into one of their own that also changes what they do:
 #   the revert gives back the function as the first change made it.

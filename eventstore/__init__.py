@@ -1,0 +1,56 @@
+"""eventstore: the Python client of the PostgreSQL event store.
+
+    from eventstore import EventStore, NewEvent, NO_STREAM
+
+    store = EventStore.connect("dbname=app user=orders_service")
+    version = store.append("Account", account_id, [NewEvent("Opened", {"owner": "ann"})],
+                           expected_version=NO_STREAM)
+    for event in store.read_stream("Account", account_id):
+        ...
+
+:class:`EventStore` (sync) and :class:`AsyncEventStore` (asyncio) mirror each other method for
+method; every read path returns :class:`RecordedEvent`; every documented SQLSTATE arrives as
+its class of :mod:`eventstore.errors`.
+"""
+
+from eventstore import errors
+from eventstore._types import ANY, NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent
+from eventstore.aio import AsyncEventStore
+from eventstore.client import EventStore
+from eventstore.consumer import Consumer
+from eventstore.errors import (
+    AppendOrderConflict,
+    EventStoreError,
+    IdempotencyKeyReused,
+    InvalidArgument,
+    MalformedEvents,
+    NotFound,
+    SchemaViolation,
+    StreamDeleted,
+    UnknownSubscription,
+    WrongExpectedVersion,
+)
+from eventstore.ids import stream_id
+
+__all__ = [
+    "ANY",
+    "NO_STREAM",
+    "AppendOrderConflict",
+    "AsyncEventStore",
+    "Consumer",
+    "EventStore",
+    "EventStoreError",
+    "ExpectedVersion",
+    "IdempotencyKeyReused",
+    "InvalidArgument",
+    "MalformedEvents",
+    "NewEvent",
+    "NotFound",
+    "RecordedEvent",
+    "SchemaViolation",
+    "StreamDeleted",
+    "UnknownSubscription",
+    "WrongExpectedVersion",
+    "errors",
+    "stream_id",
+]

@@ -1,0 +1,60 @@
+"""``python -m eventstore``: deploy the bundle, or run a consumer.
+
+    python -m eventstore deploy "host=db dbname=app user=admin"
+    python -m eventstore consume "host=db dbname=app user=mailer" --subscription mailer \\
+        --handler myapp.mail:send [--batch 100] [--not-transactional] [--listen-conninfo ...]
+
+``deploy`` runs ``sqitch deploy`` with the bundle the package carries (sqitch must be
+installed). ``consume`` runs :class:`eventstore.Consumer` until SIGTERM or SIGINT; the handler
+is ``module:function``, called as ``handler(event, conn)`` (``handler(event)`` with
+``--not-transactional``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any
+
+from eventstore.bundle import deploy
+from eventstore.client import EventStore
+from eventstore.consumer import Consumer
+
+
+def _load(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eventstore", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    d = commands.add_parser("deploy", help="sqitch deploy of the bundle this package carries")
+    d.add_argument("conninfo")
+    d.add_argument("--to", default=None, help="a change or @tag to deploy to (default: all)")
+    c = commands.add_parser("consume", help="run a consumer of a subscription")
+    c.add_argument("conninfo")
+    c.add_argument("--subscription", required=True)
+    c.add_argument("--handler", required=True, help="module:function")
+    c.add_argument("--consumer-id", default=None)
+    c.add_argument("--batch", type=int, default=100)
+    c.add_argument("--idle-wait", type=float, default=5.0)
+    c.add_argument("--not-transactional", action="store_true")
+    c.add_argument("--listen-conninfo", default=None, help="a direct connection for LISTEN (behind a pooler)")
+    c.add_argument("--no-listen", action="store_true", help="poll only")
+    args = parser.parse_args(argv)
+
+    if args.command == "deploy":
+        print(deploy(args.conninfo, to=args.to), end="")
+        return 0
+    with EventStore.connect(args.conninfo, max_size=2) as store:
+        Consumer(store, args.subscription, _load(args.handler), consumer_id=args.consumer_id, batch=args.batch,
+                 transactional=not args.not_transactional, idle_wait=args.idle_wait,
+                 listen_conninfo=args.listen_conninfo, listen=not args.no_listen).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

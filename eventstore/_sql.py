@@ -1,0 +1,63 @@
+"""The SQL the clients send and how its rows become values: one text for sync and async."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from eventstore._types import NewEvent, RecordedEvent
+
+APPEND = "CALL api.append_events(%s, %s, %s, %s::jsonb, NULL)"
+APPEND_IDEMPOTENT = "CALL api.append_events_idempotent(%s, %s, %s, %s::jsonb, %s, NULL)"
+# get_events' in_from_version is exclusive: the client's from_version is inclusive.
+READ_STREAM = ("SELECT id, %s::text, %s::uuid, version, event_type, event_data, metadata, created_at "
+               "FROM api.get_events(%s, %s, %s, %s)")
+STREAM_VERSION = "SELECT api.get_stream_version(%s, %s)"
+READ_ALL = ("SELECT id, stream_type, stream_id, version, event_type, event_data, metadata, created_at "
+            "FROM api.get_all_events(%s, %s)")
+READ_BY_TYPE = ("SELECT id, stream_type, stream_id, version, event_type, event_data, metadata, created_at "
+                "FROM api.get_events_by_type(%s, %s, %s)")
+LOAD = "SELECT state, version FROM api.load_aggregate(%s, %s, %s, %s)"
+DELETE_STREAM = "SELECT api.delete_stream(%s, %s, %s)"
+BY_CORRELATION = ("SELECT id, stream_type, stream_id, version, event_type, event_data, metadata, created_at "
+                  "FROM api.get_events_by_correlation(%s)")
+CAUSATION_CHAIN = ("SELECT id, stream_type, stream_id, version, event_type, event_data, metadata, created_at "
+                   "FROM api.get_causation_chain(%s)")
+CLAIM = ("SELECT id, stream_type, stream_id, version, event_type, event_data, metadata, created_at, attempt "
+         "FROM api.claim_events(%s, %s, %s)")
+ACK = "SELECT api.ack_events(%s, %s, %s)"
+NACK = "SELECT api.nack_event(%s, %s, %s, %s)"
+RUN_PROJECTIONS = "SELECT api.run_projections()"
+CHANNEL = "eventstore_events"
+LISTEN = f"LISTEN {CHANNEL}"
+
+
+def events_json(events: Iterable[NewEvent]) -> str:
+    batch = [e.as_json() for e in events]
+    return json.dumps(batch)
+
+
+def recorded(row: Sequence[Any]) -> RecordedEvent:
+    """A row of (id, stream_type, stream_id, version, event_type, event_data, metadata,
+    created_at[, attempt]) as a RecordedEvent."""
+    created_at: datetime | None = row[7]
+    return RecordedEvent(id=row[0], stream_type=row[1], stream_id=row[2], version=row[3], event_type=row[4],
+                         data=row[5] if row[5] is not None else {}, metadata=row[6] if row[6] is not None else {},
+                         created_at=created_at, attempt=row[8] if len(row) > 8 else None)
+
+
+def read_stream_params(stream_type: str, stream_id: uuid.UUID, from_version: int,
+                       to_version: int | None) -> tuple[Any, ...]:
+    if from_version < 1:
+        raise ValueError(f"from_version starts at 1, got {from_version}")
+    return (stream_type, stream_id, stream_type, stream_id, from_version - 1, to_version)
+
+
+def read_all_query(after: uuid.UUID | None, event_types: Sequence[str] | None,
+                   limit: int) -> tuple[str, tuple[Any, ...]]:
+    if event_types is None:
+        return READ_ALL, (after, limit)
+    return READ_BY_TYPE, (list(event_types), after, limit)

@@ -1,0 +1,69 @@
+"""The values the client passes and returns."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+
+class _StreamState:
+    """A named expected version (NO_STREAM, ANY): prints as its name."""
+
+    __slots__ = ("name", "sql")
+
+    def __init__(self, name: str, sql: int | None) -> None:
+        self.name = name
+        self.sql = sql
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NO_STREAM: Final = _StreamState("NO_STREAM", 0)
+"""Expected version of a stream that must not exist yet (the append creates it)."""
+ANY: Final = _StreamState("ANY", None)
+"""No concurrency check: append at whatever version the stream is (creating it if new)."""
+
+ExpectedVersion = int | _StreamState
+
+
+def expected_sql(expected: ExpectedVersion) -> int | None:
+    """The in_expected_version the SQL API takes: NULL for ANY, 0 for NO_STREAM."""
+    if isinstance(expected, _StreamState):
+        return expected.sql
+    if isinstance(expected, bool) or not isinstance(expected, int):
+        raise TypeError(f"expected_version must be an int, NO_STREAM or ANY, got {expected!r}")
+    return expected
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: its type, its payload (a JSON object) and optional metadata."""
+
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        event: dict[str, Any] = {"event_type": self.event_type, "event_data": self.data}
+        if self.metadata is not None:
+            event["metadata"] = self.metadata
+        return event
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as the store returns it, from every read path alike. ``attempt`` is set for
+    subscription deliveries (1 on the first delivery), None elsewhere."""
+
+    id: uuid.UUID
+    stream_type: str
+    stream_id: uuid.UUID
+    version: int
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    attempt: int | None = None

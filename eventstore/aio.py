@@ -1,0 +1,193 @@
+"""The asyncio client: :class:`AsyncEventStore`, method for method the same as
+:class:`eventstore.EventStore`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from eventstore import _sql
+from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent, expected_sql
+from eventstore.client import CONNECTION_KWARGS, translated
+from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
+
+S = TypeVar("S")
+
+
+class AsyncEventStore:
+    """The event store for asyncio, over a psycopg_pool AsyncConnectionPool (see
+    :class:`eventstore.EventStore`: the same methods, awaited)."""
+
+    def __init__(self, pool: AsyncConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False) -> None:
+        self.pool = pool
+        # A pool may build its conninfo with a function: then LISTEN needs one given here.
+        self.conninfo: str | None = conninfo if conninfo is not None else (
+            pool.conninfo if isinstance(pool.conninfo, str) else None)
+        self._owns_pool = owns_pool
+
+    @classmethod
+    async def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10,
+                      **pool_kwargs: Any) -> AsyncEventStore:
+        pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size, kwargs=dict(CONNECTION_KWARGS),
+                                   open=False, **pool_kwargs)
+        await pool.open()
+        return cls(pool, conninfo=conninfo, owns_pool=True)
+
+    async def close(self) -> None:
+        if self._owns_pool:
+            await self.pool.close()
+
+    async def __aenter__(self) -> AsyncEventStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @contextlib.asynccontextmanager
+    async def connection(self, conn: psycopg.AsyncConnection[Any] | None = None
+                         ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if conn is not None:
+            yield conn
+            return
+        async with self.pool.connection() as pooled:
+            yield pooled
+
+    async def _rows(self, query: str, params: Sequence[Any],
+                    conn: psycopg.AsyncConnection[Any] | None) -> list[tuple[Any, ...]]:
+        with translated():
+            async with self.connection(conn) as c:
+                cur = await c.execute(query, params, prepare=False)
+                return await cur.fetchall()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def append(self, stream_type: str, stream_id: uuid.UUID, events: Sequence[NewEvent], *,
+                     expected_version: ExpectedVersion, idempotency_key: uuid.UUID | None = None,
+                     conn: psycopg.AsyncConnection[Any] | None = None) -> int:
+        batch = _sql.events_json(events)
+        expected = expected_sql(expected_version)
+        if idempotency_key is None:
+            rows = await self._rows(_sql.APPEND, (stream_type, stream_id, expected, batch), conn)
+        else:
+            rows = await self._rows(_sql.APPEND_IDEMPOTENT,
+                                    (stream_type, stream_id, expected, batch, idempotency_key), conn)
+        version: int = rows[0][0]
+        return version
+
+    async def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
+                            conn: psycopg.AsyncConnection[Any] | None = None) -> int:
+        rows = await self._rows(_sql.DELETE_STREAM, (stream_type, stream_id, expected_sql(expected_version)), conn)
+        version: int = rows[0][0]
+        return version
+
+    async def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
+                     decide: Callable[[S], Sequence[NewEvent] | Awaitable[Sequence[NewEvent]]], initial: S,
+                     max_retries: int = 10) -> int:
+        for attempt in range(max_retries + 1):
+            events = await self.read_stream(stream_type, stream_id)
+            state = initial
+            for event in events:
+                state = fold(state, event)
+            version = events[-1].version if events else 0
+            decided = decide(state)
+            new = await decided if isinstance(decided, Awaitable) else decided
+            if not new:
+                return version
+            try:
+                return await self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM)
+            except (WrongExpectedVersion, AppendOrderConflict):
+                if attempt == max_retries:
+                    raise
+                await asyncio.sleep(min(0.001 * 2 ** attempt, 0.05))
+        raise AssertionError("unreachable")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def read_stream(self, stream_type: str, stream_id: uuid.UUID, *, from_version: int = 1,
+                          to_version: int | None = None,
+                          conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
+        params = _sql.read_stream_params(stream_type, stream_id, from_version, to_version)
+        return [_sql.recorded(r) for r in await self._rows(_sql.READ_STREAM, params, conn)]
+
+    async def stream_version(self, stream_type: str, stream_id: uuid.UUID, *,
+                             conn: psycopg.AsyncConnection[Any] | None = None) -> int:
+        version: int = (await self._rows(_sql.STREAM_VERSION, (stream_type, stream_id), conn))[0][0]
+        return version
+
+    async def read_all(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
+                       limit: int = 1000, conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
+        query, params = _sql.read_all_query(after, event_types, limit)
+        return [_sql.recorded(r) for r in await self._rows(query, params, conn)]
+
+    async def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
+                     page_size: int = 1000, poll_interval: float = 1.0) -> AsyncIterator[RecordedEvent]:
+        listener = await _listener(self.conninfo)
+        try:
+            while True:
+                page = await self.read_all(after=after, event_types=event_types, limit=page_size)
+                for event in page:
+                    yield event
+                if page:
+                    after = page[-1].id
+                    if len(page) == page_size:
+                        continue
+                if listener is None:
+                    await asyncio.sleep(poll_interval)
+                else:
+                    async for _ in listener.notifies(timeout=poll_interval, stop_after=1):
+                        pass
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def load(self, stream_type: str, stream_id: uuid.UUID, *, as_of_version: int | None = None,
+                   as_of: datetime | None = None,
+                   conn: psycopg.AsyncConnection[Any] | None = None) -> tuple[Any, int]:
+        row = (await self._rows(_sql.LOAD, (stream_type, stream_id, as_of_version, as_of), conn))[0]
+        return row[0], row[1]
+
+    async def events_by_correlation(self, correlation_id: str, *,
+                                    conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
+        return [_sql.recorded(r) for r in await self._rows(_sql.BY_CORRELATION, (correlation_id,), conn)]
+
+    async def causation_chain(self, event_id: uuid.UUID, *,
+                              conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
+        return [_sql.recorded(r) for r in await self._rows(_sql.CAUSATION_CHAIN, (event_id,), conn)]
+
+    # -- projections and subscriptions ---------------------------------------------------------
+
+    async def run_projections(self, *, conn: psycopg.AsyncConnection[Any] | None = None) -> int:
+        applied: int = (await self._rows(_sql.RUN_PROJECTIONS, (), conn))[0][0]
+        return applied
+
+    async def claim(self, subscription: str, consumer: str, limit: int = 100, *,
+                    conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
+        return [_sql.recorded(r) for r in await self._rows(_sql.CLAIM, (subscription, consumer, limit), conn)]
+
+    async def ack(self, subscription: str, consumer: str, event_ids: Sequence[uuid.UUID], *,
+                  conn: psycopg.AsyncConnection[Any] | None = None) -> int:
+        count: int = (await self._rows(_sql.ACK, (subscription, consumer, list(event_ids)), conn))[0][0]
+        return count
+
+    async def nack(self, subscription: str, consumer: str, event_id: uuid.UUID, error: str, *,
+                   conn: psycopg.AsyncConnection[Any] | None = None) -> bool:
+        given_back: bool = (await self._rows(_sql.NACK, (subscription, consumer, event_id, error), conn))[0][0]
+        return given_back
+
+
+async def _listener(conninfo: str | None) -> psycopg.AsyncConnection[Any] | None:
+    if not conninfo:
+        return None
+    try:
+        conn = await psycopg.AsyncConnection.connect(conninfo, **CONNECTION_KWARGS)
+        await conn.execute(_sql.LISTEN)
+        return conn
+    except psycopg.Error:
+        return None

@@ -1,0 +1,217 @@
+"""The synchronous client: :class:`EventStore`."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from eventstore import _sql
+from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent, expected_sql
+from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
+
+S = TypeVar("S")
+
+# Every connection the client opens: autocommit (each call is a transaction of its own unless
+# the caller hands one in) and no prepared statements (safe behind a transaction pooler).
+CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """psycopg errors with a documented SQLSTATE raised as the store's exceptions."""
+    try:
+        yield
+    except psycopg.Error as error:
+        mapped = from_psycopg(error)
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+class EventStore:
+    """The event store, synchronously, over a psycopg_pool pool.
+
+    Build it with :meth:`connect` (it owns the pool and closes it) or from a pool of yours
+    (``EventStore(pool)``). Each method is one transaction of its own, unless you pass
+    ``conn=``: then it runs in your connection and your transaction, and commits with it.
+    """
+
+    def __init__(self, pool: ConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False) -> None:
+        self.pool = pool
+        # A pool may build its conninfo with a function: then LISTEN needs one given here.
+        self.conninfo: str | None = conninfo if conninfo is not None else (
+            pool.conninfo if isinstance(pool.conninfo, str) else None)
+        self._owns_pool = owns_pool
+
+    @classmethod
+    def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, **pool_kwargs: Any) -> EventStore:
+        pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, kwargs=dict(CONNECTION_KWARGS),
+                              open=True, **pool_kwargs)
+        return cls(pool, conninfo=conninfo, owns_pool=True)
+
+    def close(self) -> None:
+        if self._owns_pool:
+            self.pool.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def connection(self, conn: psycopg.Connection[Any] | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """The caller's connection, or one of the pool's for one transaction."""
+        if conn is not None:
+            yield conn
+            return
+        with self.pool.connection() as pooled:
+            yield pooled
+
+    def _rows(self, query: str, params: Sequence[Any], conn: psycopg.Connection[Any] | None) -> list[tuple[Any, ...]]:
+        with translated(), self.connection(conn) as c:
+            return c.execute(query, params, prepare=False).fetchall()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, stream_type: str, stream_id: uuid.UUID, events: Sequence[NewEvent], *,
+               expected_version: ExpectedVersion, idempotency_key: uuid.UUID | None = None,
+               conn: psycopg.Connection[Any] | None = None) -> int:
+        """Appends ``events`` to the stream; returns its new version. ``expected_version``: the
+        version you read (an int), NO_STREAM (it must be new) or ANY (no check)."""
+        batch = _sql.events_json(events)
+        expected = expected_sql(expected_version)
+        if idempotency_key is None:
+            rows = self._rows(_sql.APPEND, (stream_type, stream_id, expected, batch), conn)
+        else:
+            rows = self._rows(_sql.APPEND_IDEMPOTENT, (stream_type, stream_id, expected, batch, idempotency_key), conn)
+        version: int = rows[0][0]
+        return version
+
+    def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
+                      conn: psycopg.Connection[Any] | None = None) -> int:
+        """Soft-deletes the stream (a tombstone event); returns the tombstone's version."""
+        version: int = self._rows(_sql.DELETE_STREAM, (stream_type, stream_id, expected_sql(expected_version)),
+                                  conn)[0][0]
+        return version
+
+    def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
+               decide: Callable[[S], Sequence[NewEvent]], initial: S, max_retries: int = 10) -> int:
+        """Read the stream, fold it into a state, decide the new events, append them with the
+        version read; on a concurrency conflict (WrongExpectedVersion, AppendOrderConflict) do
+        it all again, up to ``max_retries`` times. Returns the stream's version afterwards."""
+        for attempt in range(max_retries + 1):
+            events = self.read_stream(stream_type, stream_id)
+            state = initial
+            for event in events:
+                state = fold(state, event)
+            version = events[-1].version if events else 0
+            new = decide(state)
+            if not new:
+                return version
+            try:
+                return self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM)
+            except (WrongExpectedVersion, AppendOrderConflict):
+                if attempt == max_retries:
+                    raise
+                time.sleep(min(0.001 * 2 ** attempt, 0.05))
+        raise AssertionError("unreachable")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def read_stream(self, stream_type: str, stream_id: uuid.UUID, *, from_version: int = 1,
+                    to_version: int | None = None, conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
+        """The stream's events from ``from_version`` to ``to_version``, both inclusive."""
+        params = _sql.read_stream_params(stream_type, stream_id, from_version, to_version)
+        return [_sql.recorded(r) for r in self._rows(_sql.READ_STREAM, params, conn)]
+
+    def stream_version(self, stream_type: str, stream_id: uuid.UUID, *,
+                       conn: psycopg.Connection[Any] | None = None) -> int:
+        """The stream's current version (0 for a stream that does not exist)."""
+        version: int = self._rows(_sql.STREAM_VERSION, (stream_type, stream_id), conn)[0][0]
+        return version
+
+    def read_all(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
+                 limit: int = 1000, conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
+        """A page of the whole log after the event ``after`` (None: from the start), in the
+        gap-free log order: a transaction that commits late is never passed."""
+        query, params = _sql.read_all_query(after, event_types, limit)
+        return [_sql.recorded(r) for r in self._rows(query, params, conn)]
+
+    def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
+               page_size: int = 1000, poll_interval: float = 1.0) -> Iterator[RecordedEvent]:
+        """Every event after ``after``, then each new one as it becomes readable, for ever (a
+        catch-up subscription): page to the end, then wait for a notification (LISTEN, on a
+        connection of its own) or ``poll_interval`` seconds, whichever comes first."""
+        listener = _listener(self.conninfo)
+        try:
+            while True:
+                page = self.read_all(after=after, event_types=event_types, limit=page_size)
+                yield from page
+                if page:
+                    after = page[-1].id
+                    if len(page) == page_size:
+                        continue
+                if listener is None:
+                    time.sleep(poll_interval)
+                else:
+                    for _ in listener.notifies(timeout=poll_interval, stop_after=1):
+                        pass
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def load(self, stream_type: str, stream_id: uuid.UUID, *, as_of_version: int | None = None,
+             as_of: datetime | None = None, conn: psycopg.Connection[Any] | None = None) -> tuple[Any, int]:
+        """The aggregate's state and version, folded by its registered reducer (now, or as of a
+        version or a time)."""
+        row = self._rows(_sql.LOAD, (stream_type, stream_id, as_of_version, as_of), conn)[0]
+        return row[0], row[1]
+
+    def events_by_correlation(self, correlation_id: str, *,
+                              conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
+        return [_sql.recorded(r) for r in self._rows(_sql.BY_CORRELATION, (correlation_id,), conn)]
+
+    def causation_chain(self, event_id: uuid.UUID, *,
+                        conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
+        return [_sql.recorded(r) for r in self._rows(_sql.CAUSATION_CHAIN, (event_id,), conn)]
+
+    # -- projections and subscriptions ---------------------------------------------------------
+
+    def run_projections(self, *, conn: psycopg.Connection[Any] | None = None) -> int:
+        """Runs every projection once (what pg_cron's worker does); returns events applied."""
+        applied: int = self._rows(_sql.RUN_PROJECTIONS, (), conn)[0][0]
+        return applied
+
+    def claim(self, subscription: str, consumer: str, limit: int = 100, *,
+              conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
+        return [_sql.recorded(r) for r in self._rows(_sql.CLAIM, (subscription, consumer, limit), conn)]
+
+    def ack(self, subscription: str, consumer: str, event_ids: Sequence[uuid.UUID], *,
+            conn: psycopg.Connection[Any] | None = None) -> int:
+        count: int = self._rows(_sql.ACK, (subscription, consumer, list(event_ids)), conn)[0][0]
+        return count
+
+    def nack(self, subscription: str, consumer: str, event_id: uuid.UUID, error: str, *,
+             conn: psycopg.Connection[Any] | None = None) -> bool:
+        given_back: bool = self._rows(_sql.NACK, (subscription, consumer, event_id, error), conn)[0][0]
+        return given_back
+
+
+def _listener(conninfo: str | None) -> psycopg.Connection[Any] | None:
+    """A connection listening for new events, or None where LISTEN cannot be had."""
+    if not conninfo:
+        return None
+    try:
+        conn = psycopg.connect(conninfo, **CONNECTION_KWARGS)
+        conn.execute(_sql.LISTEN)
+        return conn
+    except psycopg.Error:
+        return None

@@ -1,0 +1,222 @@
+"""One exception class per SQLSTATE the store documents (README "Errors"), under
+:class:`EventStoreError`.
+
+Every class knows its SQLSTATE (``.sqlstate``) and whether retrying the same call can succeed
+(``.retryable``). Structured details come from the error's own fields (DETAIL as JSON where
+the store sends it), never from parsing the message text.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import psycopg
+
+__all__ = [
+    "AppendOnly",
+    "AppendOrderConflict",
+    "CommandRefused",
+    "EventStoreError",
+    "IdempotencyKeyReused",
+    "InvalidArgument",
+    "InvalidRegistration",
+    "LockNotAvailable",
+    "MalformedEvents",
+    "NotFound",
+    "PermissionDenied",
+    "ProjectionStateError",
+    "RebuildFailed",
+    "SchemaViolation",
+    "StreamDeleted",
+    "StreamNotDeleted",
+    "SubscriptionReserved",
+    "SubscriptionStateError",
+    "UnknownProjection",
+    "UnknownSubscription",
+    "WrongExpectedVersion",
+    "from_psycopg",
+]
+
+
+class EventStoreError(Exception):
+    """An error the store raised (or a database error it passed on)."""
+
+    sqlstate: str | None = None
+    retryable: bool = False
+
+    def __init__(self, message: str, *, sqlstate: str | None = None, detail: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message)
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+
+    def details(self) -> dict[str, Any]:
+        """The DETAIL the store sent, when it is a JSON object ({} otherwise)."""
+        if not self.detail:
+            return {}
+        try:
+            value = json.loads(self.detail)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+class WrongExpectedVersion(EventStoreError):
+    """ZE001: the stream is not at the version the append expected."""
+
+    sqlstate = "ZE001"
+
+    @property
+    def stream_type(self) -> str | None:
+        value = self.details().get("stream_type")
+        return value if isinstance(value, str) else None
+
+    @property
+    def stream_id(self) -> uuid.UUID | None:
+        value = self.details().get("stream_id")
+        return uuid.UUID(value) if isinstance(value, str) else None
+
+    @property
+    def expected(self) -> int | None:
+        value = self.details().get("expected")
+        return value if isinstance(value, int) else None
+
+    @property
+    def actual(self) -> int | None:
+        value = self.details().get("actual")
+        return value if isinstance(value, int) else None
+
+
+class MalformedEvents(EventStoreError):
+    """ZE002: the batch is malformed (``.index``: the 1-based position of the event in it)."""
+
+    sqlstate = "ZE002"
+
+    @property
+    def index(self) -> int | None:
+        value = self.details().get("index")
+        return value if isinstance(value, int) else None
+
+
+class InvalidArgument(EventStoreError):
+    """ZE003: an argument is out of its range (nothing was written)."""
+
+    sqlstate = "ZE003"
+
+
+class NotFound(EventStoreError):
+    """ZE004: an event id (or another id) names nothing."""
+
+    sqlstate = "ZE004"
+
+
+class UnknownProjection(EventStoreError):
+    sqlstate = "ZE005"
+
+
+class SchemaViolation(EventStoreError):
+    """ZE006: an event does not match the schema registered for its type and version."""
+
+    sqlstate = "ZE006"
+
+
+class IdempotencyKeyReused(EventStoreError):
+    """ZE007: the idempotency key was used for another stream."""
+
+    sqlstate = "ZE007"
+
+
+class AppendOnly(EventStoreError):
+    """ZE008: events cannot be changed or removed (but by the sanctioned paths)."""
+
+    sqlstate = "ZE008"
+
+
+class CommandRefused(EventStoreError):
+    """ZE009: a command's rule refuses it."""
+
+    sqlstate = "ZE009"
+
+
+class InvalidRegistration(EventStoreError):
+    sqlstate = "ZE010"
+
+
+class ProjectionStateError(EventStoreError):
+    sqlstate = "ZE011"
+
+
+class RebuildFailed(EventStoreError):
+    sqlstate = "ZE012"
+
+
+class UnknownSubscription(EventStoreError):
+    sqlstate = "ZE013"
+
+
+class SubscriptionStateError(EventStoreError):
+    sqlstate = "ZE014"
+
+
+class StreamDeleted(EventStoreError):
+    """ZE015: the stream is deleted; nothing can be appended to it."""
+
+    sqlstate = "ZE015"
+
+
+class StreamNotDeleted(EventStoreError):
+    sqlstate = "ZE016"
+
+
+class SubscriptionReserved(EventStoreError):
+    """ZE017: the subscription is reserved for another consumer role."""
+
+    sqlstate = "ZE017"
+
+
+class AppendOrderConflict(EventStoreError):
+    """40001: a newer transaction appended to the stream (or a reader read past this one) after
+    this transaction took its id. Retrying the whole transaction succeeds."""
+
+    sqlstate = "40001"
+    retryable = True
+
+
+class LockNotAvailable(EventStoreError):
+    """55P03: maintenance did not get its lock; try again later."""
+
+    sqlstate = "55P03"
+    retryable = True
+
+
+class PermissionDenied(EventStoreError):
+    """42501: the role lacks the group role the call needs."""
+
+    sqlstate = "42501"
+
+
+_BY_SQLSTATE: dict[str, type[EventStoreError]] = {
+    cls.sqlstate: cls
+    for cls in (WrongExpectedVersion, MalformedEvents, InvalidArgument, NotFound, UnknownProjection,
+                SchemaViolation, IdempotencyKeyReused, AppendOnly, CommandRefused, InvalidRegistration,
+                ProjectionStateError, RebuildFailed, UnknownSubscription, SubscriptionStateError,
+                StreamDeleted, StreamNotDeleted, SubscriptionReserved, AppendOrderConflict,
+                LockNotAvailable, PermissionDenied)
+    if cls.sqlstate is not None
+}
+
+
+def from_psycopg(error: psycopg.Error) -> EventStoreError | None:
+    """The store's exception for a psycopg error with a documented SQLSTATE, else None."""
+    sqlstate = error.sqlstate
+    cls = _BY_SQLSTATE.get(sqlstate or "")
+    if cls is None:
+        return None
+    diag = error.diag
+    return cls(diag.message_primary or str(error), sqlstate=sqlstate, detail=diag.message_detail,
+               hint=diag.message_hint)

@@ -1,0 +1,71 @@
+"""pytest fixtures for per-test event stores (entry point ``pytest11``: loaded once the package
+is installed), on pytest-postgresql's conventions:
+
+- ``eventstore_server`` (session): the PostgreSQL server. The one named by ``--eventstore-dsn``
+  or the environment variable ``EVENTSTORE_TEST_DSN`` (a superuser connection string), else a
+  throwaway cluster made for the session (as root: run as the ``postgres`` OS user).
+- ``eventstore_template`` (session): a database with the bundle deployed by sqitch once, then
+  the sqitch projects named by the ini option ``eventstore_sqitch_projects`` and the SQL files
+  of ``eventstore_sql_files`` (paths relative to the rootdir, one per line), in that order.
+- ``eventstore`` (function): an :class:`eventstore.EventStore` on a fresh clone of the
+  template (about 0.1 s), dropped after the test. ``eventstore.conninfo`` connects to it.
+
+pg_cron runs in one database of a cluster only: in a clone, projections run when the test
+runs them (``eventstore.run_projections()``), and LISTEN wake-ups come only from that.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eventstore.client import EventStore
+from eventstore.testing import Server, clone, deploy_template, drop
+
+TEMPLATE = "eventstore_pytest_template"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--eventstore-dsn", default=None,
+                     help="superuser connection string of a PostgreSQL server for the eventstore fixtures "
+                          "(default: $EVENTSTORE_TEST_DSN, else a throwaway server)")
+    parser.addini("eventstore_sqitch_projects", "sqitch projects deployed after the bundle (one per line)",
+                  type="linelist", default=[])
+    parser.addini("eventstore_sql_files", "SQL files run after them (one per line)", type="linelist", default=[])
+
+
+@pytest.fixture(scope="session")
+def eventstore_server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    dsn = request.config.getoption("--eventstore-dsn") or os.environ.get("EVENTSTORE_TEST_DSN")
+    server = Server(dsn) if dsn else Server.throwaway()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def eventstore_template(eventstore_server: Server, request: pytest.FixtureRequest) -> Iterator[str]:
+    root = Path(request.config.rootpath)
+    name = f"{TEMPLATE}_{os.getpid()}"
+    deploy_template(eventstore_server, name,
+                    sqitch_projects=[root / p for p in request.config.getini("eventstore_sqitch_projects")],
+                    sql_files=[root / p for p in request.config.getini("eventstore_sql_files")])
+    try:
+        yield name
+    finally:
+        drop(eventstore_server, name)
+
+
+@pytest.fixture
+def eventstore(eventstore_server: Server, eventstore_template: str) -> Iterator[EventStore]:
+    name = clone(eventstore_server, eventstore_template)
+    store = EventStore.connect(eventstore_server.conninfo(name), min_size=1, max_size=4)
+    try:
+        yield store
+    finally:
+        store.close()
+        drop(eventstore_server, name)

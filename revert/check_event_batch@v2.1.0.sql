@@ -1,0 +1,3 @@
+-- Revert eventstore:check_event_batch from pg
+-- Nothing to undo: api.append_events, deployed before this change, made this function first
+-- and calls it; it stays as that change left it.

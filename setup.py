@@ -1,0 +1,32 @@
+"""Builds the wheel with the sqitch bundle inside the package (eventstore/_bundle): the plan,
+sqitch.conf and the deploy, revert and verify scripts are copied from the repository at build
+time, so that an installed package can deploy the store without a checkout. Everything else is
+in pyproject.toml."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+BUNDLE = ["sqitch.plan", "sqitch.conf", "deploy", "revert", "verify"]
+
+
+class BuildWithBundle(build_py):
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / "eventstore" / "_bundle"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for name in BUNDLE:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, target / name)
+            else:
+                shutil.copy2(source, target / name)
+
+
+setup(cmdclass={"build_py": BuildWithBundle})
