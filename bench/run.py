@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import aggregates, append_throughput, projection_latency, projection_rebuild, scaling, subscriptions
+from bench import aggregates, append_throughput, client, projection_latency, projection_rebuild, scaling, subscriptions
 from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
@@ -20,6 +20,7 @@ WORKLOADS = {
     "aggregates": (aggregates.SETUP, aggregates.run),
     "subscriptions": (subscriptions.SETUP, subscriptions.run),
     "scaling": (scaling.SETUP, scaling.run),
+    "client": (client.SETUP, client.run),
 }
 
 

@@ -44,12 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--not-transactional", action="store_true")
     c.add_argument("--listen-conninfo", default=None, help="a direct connection for LISTEN (behind a pooler)")
     c.add_argument("--no-listen", action="store_true", help="poll only")
+    c.add_argument("--transaction-pooling", action="store_true",
+                   help="behind a pgbouncer in transaction pooling: no prepared statements")
     args = parser.parse_args(argv)
 
     if args.command == "deploy":
         print(deploy(args.conninfo, to=args.to), end="")
         return 0
-    with EventStore.connect(args.conninfo, max_size=2) as store:
+    with EventStore.connect(args.conninfo, max_size=2, prepared_statements=not args.transaction_pooling) as store:
         Consumer(store, args.subscription, _load(args.handler), consumer_id=args.consumer_id, batch=args.batch,
                  transactional=not args.not_transactional, idle_wait=args.idle_wait,
                  listen_conninfo=args.listen_conninfo, listen=not args.no_listen).run()

@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from eventstore import _sql
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent, expected_sql
-from eventstore.client import CONNECTION_KWARGS, translated
+from eventstore.client import _FIRST_WAIT, CONNECTION_KWARGS, pool_kwargs, translated
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
 
 S = TypeVar("S")
@@ -33,10 +33,10 @@ class AsyncEventStore:
         self._owns_pool = owns_pool
 
     @classmethod
-    async def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10,
-                      **pool_kwargs: Any) -> AsyncEventStore:
-        pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size, kwargs=dict(CONNECTION_KWARGS),
-                                   open=False, **pool_kwargs)
+    async def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, prepared_statements: bool = True,
+                      **pool_options: Any) -> AsyncEventStore:
+        pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size,
+                                   kwargs=pool_kwargs(prepared_statements), open=False, **pool_options)
         await pool.open()
         return cls(pool, conninfo=conninfo, owns_pool=True)
 
@@ -63,7 +63,7 @@ class AsyncEventStore:
                     conn: psycopg.AsyncConnection[Any] | None) -> list[tuple[Any, ...]]:
         with translated():
             async with self.connection(conn) as c:
-                cur = await c.execute(query, params, prepare=False)
+                cur = await c.execute(query, params)
                 return await cur.fetchall()
 
     # -- writing ---------------------------------------------------------------------------
@@ -129,6 +129,7 @@ class AsyncEventStore:
     async def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                      page_size: int = 1000, poll_interval: float = 1.0) -> AsyncIterator[RecordedEvent]:
         listener = await _listener(self.conninfo)
+        wait = _FIRST_WAIT
         try:
             while True:
                 page = await self.read_all(after=after, event_types=event_types, limit=page_size)
@@ -138,10 +139,11 @@ class AsyncEventStore:
                     after = page[-1].id
                     if len(page) == page_size:
                         continue
+                wait = _FIRST_WAIT if page else min(wait * 2, poll_interval)
                 if listener is None:
-                    await asyncio.sleep(poll_interval)
+                    await asyncio.sleep(wait)
                 else:
-                    async for _ in listener.notifies(timeout=poll_interval, stop_after=1):
+                    async for _ in listener.notifies(timeout=wait, stop_after=1):
                         pass
         finally:
             if listener is not None:

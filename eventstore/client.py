@@ -18,9 +18,18 @@ from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_ps
 
 S = TypeVar("S")
 
-# Every connection the client opens: autocommit (each call is a transaction of its own unless
-# the caller hands one in) and no prepared statements (safe behind a transaction pooler).
+# Every connection the client opens is autocommit (each call is a transaction of its own unless
+# the caller hands one in). Its own side connections (LISTEN) prepare nothing.
 CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
+
+
+def pool_kwargs(prepared_statements: bool) -> dict[str, Any]:
+    """The connection settings of the client's pool: psycopg prepares a statement after 5 runs
+    unless ``prepared_statements`` is false (behind a transaction-pooling pgbouncer 1.18, which
+    cannot carry them from one server connection to another)."""
+    return {"autocommit": True, "prepare_threshold": 5 if prepared_statements else None}
+# follow(): how soon it reads again after a page that had events (doubling to poll_interval).
+_FIRST_WAIT = 0.01
 
 
 @contextlib.contextmanager
@@ -51,9 +60,12 @@ class EventStore:
         self._owns_pool = owns_pool
 
     @classmethod
-    def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, **pool_kwargs: Any) -> EventStore:
-        pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, kwargs=dict(CONNECTION_KWARGS),
-                              open=True, **pool_kwargs)
+    def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, prepared_statements: bool = True,
+                **pool_options: Any) -> EventStore:
+        """A client with a pool of its own. ``prepared_statements=False`` behind a pgbouncer in
+        transaction pooling (see :func:`pool_kwargs`)."""
+        pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size,
+                              kwargs=pool_kwargs(prepared_statements), open=True, **pool_options)
         return cls(pool, conninfo=conninfo, owns_pool=True)
 
     def close(self) -> None:
@@ -77,7 +89,7 @@ class EventStore:
 
     def _rows(self, query: str, params: Sequence[Any], conn: psycopg.Connection[Any] | None) -> list[tuple[Any, ...]]:
         with translated(), self.connection(conn) as c:
-            return c.execute(query, params, prepare=False).fetchall()
+            return c.execute(query, params).fetchall()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -149,8 +161,10 @@ class EventStore:
                page_size: int = 1000, poll_interval: float = 1.0) -> Iterator[RecordedEvent]:
         """Every event after ``after``, then each new one as it becomes readable, for ever (a
         catch-up subscription): page to the end, then wait for a notification (LISTEN, on a
-        connection of its own) or ``poll_interval`` seconds, whichever comes first."""
+        connection of its own) or a poll: 10 ms after a page with events, doubling up to
+        ``poll_interval`` seconds while nothing comes."""
         listener = _listener(self.conninfo)
+        wait = _FIRST_WAIT
         try:
             while True:
                 page = self.read_all(after=after, event_types=event_types, limit=page_size)
@@ -159,10 +173,12 @@ class EventStore:
                     after = page[-1].id
                     if len(page) == page_size:
                         continue
+                # Under load, look again soon; when idle, back off to poll_interval.
+                wait = _FIRST_WAIT if page else min(wait * 2, poll_interval)
                 if listener is None:
-                    time.sleep(poll_interval)
+                    time.sleep(wait)
                 else:
-                    for _ in listener.notifies(timeout=poll_interval, stop_after=1):
+                    for _ in listener.notifies(timeout=wait, stop_after=1):
                         pass
         finally:
             if listener is not None:

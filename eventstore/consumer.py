@@ -8,9 +8,9 @@ called as ``handler(event)`` and the batch is acknowledged after it (at least on
 
 A handler that raises gives its event back (a failed attempt: the event is delivered again,
 or parked after the subscription's max_attempts), and the rest of its stream in that batch is
-not handled (the store gave those back with it). It prepares no statements and relies on no
-session state: it works behind a transaction-pooling pgbouncer (LISTEN needs a direct
-connection: pass ``listen_conninfo``, or it polls).
+not handled (the store gave those back with it). It relies on no session state: behind a
+transaction-pooling pgbouncer, give it a store made with ``prepared_statements=False`` and a
+direct connection for LISTEN (``listen_conninfo``), or ``listen=False`` to poll.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Consumer:
     def _handle_in_transaction(self, event: RecordedEvent) -> None:
         with translated(), self.store.pool.connection() as conn, conn.transaction():
             self.handler(event, conn)
-            conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id]), prepare=False)
+            conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id]))
 
     def run_until_idle(self) -> int:
         """Claims and handles until a claim returns nothing; returns the events claimed (for

@@ -75,7 +75,9 @@ def up() -> int:
         show(conn, "Query the read model", f"SELECT * FROM api.get_customer_orders('{customer}')")
         show(conn, "Projection status", "SELECT projection_name, status, events_applied, events_behind FROM api.projection_status")
         show(conn, "pg_cron jobs", "SELECT jobname, schedule, command FROM cron.job ORDER BY jobname")
-    print(f"\nConnect: psql \"{cluster.conninfo(CRON_DATABASE)}\"\nStop and delete: scripts/demo stop")
+    env = "".join(f"{k}={v} " for k, v in (("EVENTSTORE_DEMO_DIR", os.environ.get("EVENTSTORE_DEMO_DIR")),
+                                             ("EVENTSTORE_DEMO_PORT", os.environ.get("EVENTSTORE_DEMO_PORT"))) if v)
+    print(f"\nConnect: psql \"{cluster.conninfo(CRON_DATABASE)}\"\nStop and delete: {env}scripts/demo stop")
     return 0
 
 

@@ -29,3 +29,12 @@ def record(event: dict) -> None:
                               "event_type": event["event_type"], "at": time.time(),
                               "pid": os.getpid()}) + "\n")
         log.flush()
+
+
+def record_row(event, conn) -> None:
+    """For `python -m eventstore consume` (transactional): a row per handled event, written in the
+    transaction of its acknowledgement. public.handled has no key: a duplicate would show."""
+    delay = float(os.environ.get("CONSUMER_DELAY", "0"))
+    if delay:
+        time.sleep(delay)
+    conn.execute("INSERT INTO public.handled VALUES (%s, %s)", (event.id, os.getpid()))

@@ -4,8 +4,13 @@ the consumer, the pytest plugin (the `eventstore` fixture below is the plugin's)
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -312,3 +317,53 @@ def test_a_passed_late_appender_gets_append_order_conflict(db):
     finally:
         store.close()
         reader.close()
+
+
+# -- the consumer as a process, killed mid-batch; the sample service ---------------------------
+
+def test_a_transactional_consumer_killed_mid_batch_leaves_no_event_unhandled_or_handled_twice(db):
+    db.execute("CREATE TABLE public.handled (id uuid, pid int); GRANT ALL ON public.handled TO eventstore_projector")
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.create_subscription('killed', ARRAY['K'], in_lease := '1 second')")
+    writer = store_as(db, "es_writer")
+    for _ in range(20):
+        writer.append("K", uuid.uuid4(), [es.NewEvent("E", {}) for _ in range(3)], expected_version=es.NO_STREAM)
+    writer.close()
+    expected = {r[0] for r in db.execute("SELECT id FROM data.events WHERE stream_type = 'K'")}
+
+    def start(delay: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "eventstore", "consume", db.cluster.conninfo(db.name, user="es_projector"),
+             "--subscription", "killed", "--handler", "tests.consumer_handlers:record_row", "--batch", "10",
+             "--idle-wait", "0.2"],
+            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "CONSUMER_DELAY": delay})
+
+    first = start("0.05")
+    deadline = time.monotonic() + 30
+    while db.scalar("SELECT count(*) FROM public.handled") < 15 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)  # mid-batch: a transaction of its may be open
+    first.wait(10)
+    handled_before = db.scalar("SELECT count(*) FROM public.handled")
+    assert 15 <= handled_before < 60
+    second = start("0")
+    deadline = time.monotonic() + 60
+    while db.scalar("SELECT count(*) FROM public.handled") < 60 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(30) == 0, "SIGTERM: a clean stop"
+    rows = [r[0] for r in db.execute("SELECT id FROM public.handled")]
+    assert set(rows) == expected, "nothing lost"
+    assert len(rows) == len(expected), "nothing handled twice: the read model and the acks commit together"
+
+
+@pytest.mark.slow
+def test_the_bank_example_passes_its_own_tests_on_the_plugin():
+    """examples/bank: a service written with the package; its tests use the plugin with no
+    server named, so the plugin makes a throwaway one and deploys the store with sqitch."""
+    env = {k: v for k, v in os.environ.items() if k != "EVENTSTORE_TEST_DSN"}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "eventstore.pytest_plugin", "-q", "-p", "no:cacheprovider",
+                        "--durations=0", "tests"], cwd=REPO / "examples" / "bank",
+                       env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "3 passed" in r.stdout

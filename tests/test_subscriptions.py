@@ -18,13 +18,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from psycopg.rows import dict_row
 
 from tests.helpers import append, event, new_id, raises_sqlstate
 
+import eventstore as es
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "examples"))
-from consumer import Consumer  # noqa: E402
 
 
 def start_consumer(db, tmp_path: Path, name: str, subscription: str = "sub", batch: int = 10,
@@ -163,16 +162,15 @@ def test_a_poison_event_is_parked_and_holds_back_only_its_stream(db):
 
     handled = []
 
-    def handler(e):
-        if e["event_type"] == "Poison":
+    def handler(e: es.RecordedEvent) -> None:
+        if e.event_type == "Poison":
             raise RuntimeError("no way")
-        handled.append((e["stream_id"], e["version"]))
+        handled.append((e.stream_id, e.version))
 
-    consumer = Consumer(db.cluster.conninfo(db.name, user="es_projector"), "sub", "inproc", batch=10, idle_wait=0)
-    with db.connect("es_projector", row_factory=dict_row) as p:
+    with es.EventStore.connect(db.cluster.conninfo(db.name, user="es_projector"), max_size=1) as store:
+        consumer = es.Consumer(store, "sub", handler, consumer_id="inproc", batch=10, transactional=False)
         for _ in range(6):  # more rounds than attempts
-            events = p.execute("SELECT * FROM api.claim_events('sub', 'inproc')").fetchall()
-            consumer.handle_batch(p, events, handler)
+            consumer.step()
     assert sorted(handled) == sorted([(poisoned, 1), (healthy, 1), (healthy, 2)])
     with db.connect("es_admin") as admin:
         parked = admin.execute("SELECT stream_id, version, attempts, last_error FROM api.parked_events").fetchall()
