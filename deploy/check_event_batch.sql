@@ -4,8 +4,8 @@
 -- private.check_event_batch: the shape of an append's in_events (ZE002).
 -- Since v1.5.0 a change of its own; api.append_events made it first (the same definition:
 -- on an upgraded database this replaces the function by itself). The DETAIL of a bad event
--- is JSON, {"index": its 1-based position, "event": its text, cut at 500 characters}, for
--- clients to read without parsing the message.
+-- is JSON, {"index": its 1-based position, "event": the event (a text of its first 500
+-- characters when it is longer)}, for clients to read without parsing the message.
 
 BEGIN;
 
@@ -93,8 +93,10 @@ BEGIN
 
     RAISE EXCEPTION 'event % of in_events %', l_bad.ord, l_bad.problem
         USING ERRCODE = 'ZE002',
-              DETAIL = pg_catalog.jsonb_build_object('index', l_bad.ord,
-                                                     'event', pg_catalog.left(l_bad.element::text, 500))::text,
+              DETAIL = pg_catalog.jsonb_build_object(
+                           'index', l_bad.ord,
+                           'event', CASE WHEN pg_catalog.length(l_bad.element::text) <= 500 THEN l_bad.element
+                                         ELSE pg_catalog.to_jsonb(pg_catalog.left(l_bad.element::text, 500)) END)::text,
               HINT = 'Each event is {"event_type": text, "event_data": object, "metadata": object (optional)}.';
 END;
 $$;

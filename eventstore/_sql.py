@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from eventstore._types import NewEvent, RecordedEvent
@@ -42,11 +41,9 @@ def events_json(events: Iterable[NewEvent]) -> str:
 
 def recorded(row: Sequence[Any]) -> RecordedEvent:
     """A row of (id, stream_type, stream_id, version, event_type, event_data, metadata,
-    created_at[, attempt]) as a RecordedEvent."""
-    created_at: datetime | None = row[7]
-    return RecordedEvent(id=row[0], stream_type=row[1], stream_id=row[2], version=row[3], event_type=row[4],
-                         data=row[5] if row[5] is not None else {}, metadata=row[6] if row[6] is not None else {},
-                         created_at=created_at, attempt=row[8] if len(row) > 8 else None)
+    created_at[, attempt]) as a RecordedEvent: the columns are its fields, in order (every
+    query above selects them so), and event_data and metadata are never NULL in the store."""
+    return RecordedEvent(*row)
 
 
 def read_stream_params(stream_type: str, stream_id: uuid.UUID, from_version: int,

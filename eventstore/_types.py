@@ -38,7 +38,7 @@ def expected_sql(expected: ExpectedVersion) -> int | None:
     return expected
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewEvent:
     """An event to append: its type, its payload (a JSON object) and optional metadata."""
 
@@ -53,7 +53,7 @@ class NewEvent:
         return event
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """An event as the store returns it, from every read path alike. ``attempt`` is set for
     subscription deliveries (1 on the first delivery), None elsewhere."""

@@ -2141,7 +2141,10 @@ BEGIN
 
     RAISE EXCEPTION 'event % of in_events %', l_bad.ord, l_bad.problem
         USING ERRCODE = 'ZE002',
-              DETAIL = 'The event: ' || pg_catalog.left(l_bad.element::text, 500),
+              DETAIL = pg_catalog.jsonb_build_object(
+                           'index', l_bad.ord,
+                           'event', CASE WHEN pg_catalog.length(l_bad.element::text) <= 500 THEN l_bad.element
+                                         ELSE pg_catalog.to_jsonb(pg_catalog.left(l_bad.element::text, 500)) END)::text,
               HINT = 'Each event is {"event_type": text, "event_data": object, "metadata": object (optional)}.';
 END;
 $_$;
@@ -3465,6 +3468,8 @@ BEGIN
     RAISE EXCEPTION 'wrong expected version for stream %/%: expected %, actual %',
             in_stream_type, in_stream_id, in_expected_version, l_actual
         USING ERRCODE = 'ZE001',
+              DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', in_stream_id,
+                                                     'expected', in_expected_version, 'actual', l_actual)::text,
               HINT = 'Reload the stream, re-decide, and append with the version you read.';
 END;
 $$;
