@@ -31,23 +31,27 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from eventstore import bundle
 
-__all__ = ["Server", "clone", "deploy_template", "drop", "pg_bindir"]
+__all__ = ["Server", "clone", "deploy_template", "drop", "free_port", "pg_bindir"]
 
 
 def pg_bindir() -> Path:
-    """The directory of initdb and pg_ctl: pg_config's, else the newest Debian one."""
+    """The server binaries (initdb, pg_ctl): $PG_BINDIR, else the newest Debian
+    /usr/lib/postgresql/*/bin, else pg_config's."""
+    if os.environ.get("PG_BINDIR"):
+        return Path(os.environ["PG_BINDIR"])
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+    if found:
+        return Path(found[-1])
     pg_config = shutil.which("pg_config")
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
         if out and (Path(out) / "initdb").exists():
             return Path(out)
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    if found:
-        return Path(found[-1]).parent
     raise FileNotFoundError("no PostgreSQL server binaries (initdb) found: install PostgreSQL or name a server")
 
 
-def _free_port(start: int = 56000) -> int:
+def free_port(start: int = 56000) -> int:
+    """A port whose socket file is not taken in /tmp nor by a TCP listener (best effort)."""
     for port in range(start, start + 1000):
         with socket.socket() as s:
             try:
@@ -77,7 +81,7 @@ class Server:
             pg = pwd.getpwnam("postgres")
             os.chown(base, pg.pw_uid, pg.pw_gid)
             as_postgres = ["runuser", "-u", "postgres", "--"]
-        port = _free_port()
+        port = free_port()
         subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                         "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
         options = {"listen_addresses": "''", "unix_socket_directories": f"'{base}'", "port": str(port),

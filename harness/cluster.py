@@ -8,7 +8,6 @@ trust authentication, as the ``postgres`` database superuser.
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -19,21 +18,14 @@ from pathlib import Path
 
 import psycopg
 
+# One way to find the server binaries and a free port, the package's (a test server of its own).
+from eventstore.testing import free_port, pg_bindir  # noqa: F401 - re-exported for harness modules
+
 REPO = Path(__file__).resolve().parent.parent
 # sqitch projects: the core bundle and the Order example that builds on it.
 PROJECTS = {"eventstore": REPO, "orders": REPO / "examples" / "orders"}
 CONF_INCLUDE = REPO / "docker" / "eventstore.conf"
 CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
-
-
-def pg_bindir() -> Path:
-    """The server binaries: $PG_BINDIR, else the newest /usr/lib/postgresql/*/bin."""
-    if os.environ.get("PG_BINDIR"):
-        return Path(os.environ["PG_BINDIR"])
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
-    if not found:
-        raise RuntimeError("no PostgreSQL server found: install postgresql-15 (scripts/install-deps)")
-    return Path(found[-1])
 
 
 class Cluster:
@@ -220,18 +212,3 @@ def throwaway_cluster(prefix: str, port_from: int = 55432, extra_settings: dict[
         c.destroy()
         raise
     return c
-
-
-def free_port(start: int = 55432) -> int:
-    """A port whose socket file is not taken in /tmp nor by a TCP listener (best effort)."""
-    import socket
-
-    for port in range(start, start + 500):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        if not glob.glob(f"/tmp/*/.s.PGSQL.{port}") and not os.path.exists(f"/tmp/.s.PGSQL.{port}"):
-            return port
-    raise RuntimeError("no free port")
