@@ -37,8 +37,9 @@ $$;
 -- pg_current_snapshot() of a statement before that read). The state may hold personal data
 -- in plaintext: it is saved only if no key of the stream was destroyed by a transaction that
 -- read did not see committed. The stream's keys are held (FOR KEY SHARE) until this
--- transaction ends, so an erasure in progress is waited for and a later one waits for this
--- save and then deletes the snapshot with the others (api.forget_subject).
+-- transaction ends, so a later erasure waits for this save and then deletes the snapshot with
+-- the others (api.forget_subject); an erasure in progress makes this save give up at once (a
+-- snapshot is only a shortcut: no load waits for an erasure).
 CREATE OR REPLACE PROCEDURE private.save_snapshot(
     in_stream_type text,
     in_stream_id uuid,
@@ -50,10 +51,14 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM FROM data.subject_keys AS k
-    WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
-                       WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
-    FOR KEY SHARE OF k;
+    BEGIN
+        PERFORM FROM data.subject_keys AS k
+        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+        FOR KEY SHARE OF k NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN;  -- a key of the stream is being destroyed
+    END;
     IF EXISTS (SELECT FROM data.subject_streams AS s
                JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
                WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
