@@ -118,6 +118,24 @@ def test_an_erasure_waits_for_a_snapshot_being_saved_and_removes_it(db, slow_peo
     assert plaintext_left(db) == 0
 
 
+def test_a_load_never_waits_for_an_erasure_in_progress_and_saves_nothing_then(db, slow_people):
+    # The save gives up at once (NOWAIT) while the key is locked by an erasure that has not
+    # committed: the load returns, and no snapshot is left for the erasure to miss.
+    stream = slow_people
+    eraser = db.connect("es_admin", autocommit=False)
+    try:
+        assert eraser.execute("SELECT api.forget_subject('p1')").fetchone()[0] is True  # not committed
+        with db.connect("es_reader") as r:
+            r.execute("SET statement_timeout = '5s'")
+            state = r.execute("SELECT state FROM api.load_aggregate('Person', %s)", (stream,)).fetchone()[0]
+        assert state == {"name": "Ann"}, "the erasure is not committed yet"
+        assert db.scalar("SELECT count(*) FROM data.snapshots") == 0
+        eraser.commit()
+    finally:
+        eraser.close()
+    assert plaintext_left(db) == 0
+
+
 def test_forget_subject_in_its_own_transaction_never_meets_40001_while_readers_page(db):
     # v2.1.0: forget_subject wrote (deleted snapshots) before its append announced it, so a
     # reader paging meanwhile made the append refuse the transaction (40001) most of the time.
