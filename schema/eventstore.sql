@@ -4083,10 +4083,14 @@ CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id u
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM FROM data.subject_keys AS k
-    WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
-                       WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
-    FOR KEY SHARE OF k;
+    BEGIN
+        PERFORM FROM data.subject_keys AS k
+        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+        FOR KEY SHARE OF k NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN;  -- a key of the stream is being destroyed
+    END;
     IF EXISTS (SELECT FROM data.subject_streams AS s
                JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
                WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
