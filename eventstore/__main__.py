@@ -4,8 +4,9 @@
     python -m eventstore consume "host=db dbname=app user=mailer" --subscription mailer \\
         --handler myapp.mail:send [--batch 100] [--not-transactional] [--listen-conninfo ...]
 
-``deploy`` runs ``sqitch deploy`` with the bundle the package carries (sqitch must be
-installed). ``consume`` runs :class:`eventstore.Consumer` until SIGTERM or SIGINT; the handler
+``deploy`` runs ``sqitch deploy`` with the bundle the package carries; ``--without-sqitch``
+runs its scripts through psql instead, for throwaway and test databases (sqitch refuses such a
+database afterwards). ``consume`` runs :class:`eventstore.Consumer` until SIGTERM or SIGINT; the handler
 is ``module:function``, called as ``handler(event, conn)`` (``handler(event)`` with
 ``--not-transactional``).
 """
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     d = commands.add_parser("deploy", help="sqitch deploy of the bundle this package carries")
     d.add_argument("conninfo")
     d.add_argument("--to", default=None, help="a change or @tag to deploy to (default: all)")
+    d.add_argument("--without-sqitch", action="store_true",
+                   help="for throwaway and test databases: the scripts through psql; sqitch then refuses the database")
     c = commands.add_parser("consume", help="run a consumer of a subscription")
     c.add_argument("conninfo")
     c.add_argument("--subscription", required=True)
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "deploy":
-        print(deploy(args.conninfo, to=args.to), end="")
+        print(deploy(args.conninfo, to=args.to, without_sqitch=args.without_sqitch), end="")
         return 0
     with EventStore.connect(args.conninfo, max_size=2, prepared_statements=not args.transaction_pooling) as store:
         Consumer(store, args.subscription, _load(args.handler), consumer_id=args.consumer_id, batch=args.batch,

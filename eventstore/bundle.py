@@ -11,7 +11,9 @@ error rather than deploy a database sqitch could not take over.
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-__all__ = ["SqitchMissing", "bundle_dir", "deploy", "sqitch_target"]
+__all__ = ["SqitchMissing", "bundle_dir", "deploy", "plan_scripts", "sqitch_target"]
 
 
 class SqitchMissing(RuntimeError):
@@ -45,14 +47,99 @@ def sqitch_target(conninfo: str) -> tuple[str, dict[str, str]]:
     return f"db:pg:{params.get('dbname', '')}", env
 
 
-def deploy(conninfo: str, *, project_dir: Path | None = None, to: str | None = None) -> str:
+def plan_scripts(project_dir: Path) -> list[Path]:
+    """The deploy scripts of a sqitch project, in the order ``sqitch deploy`` runs them: for a
+    change reworked later, ``deploy/NAME@TAG.sql`` with TAG the first tag between it and its
+    next instance whose file exists; else ``deploy/NAME.sql``."""
+    entries: list[tuple[str, list[str]]] = []  # (change, the tags that follow it)
+    for line in (project_dir / "sqitch.plan").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith(("%", "#")):
+            continue
+        if line.startswith("@"):
+            entries[-1][1].append(line.split()[0][1:])
+        else:
+            entries.append((re.split(r"[\s\[]", line, maxsplit=1)[0], []))
+    scripts = []
+    for i, (name, _) in enumerate(entries):
+        later = next((j for j in range(i + 1, len(entries)) if entries[j][0] == name), None)
+        if later is None:
+            scripts.append(project_dir / "deploy" / f"{name}.sql")
+            continue
+        candidates = [project_dir / "deploy" / f"{name}@{tag}.sql" for _, tags in entries[i:later] for tag in tags]
+        scripts.append(next((p for p in candidates if p.exists()), candidates[0]))
+    return scripts
+
+
+# What a database deployed without sqitch holds in schema sqitch: every sqitch command reads
+# its registry there first, and fails with this message.
+_REFUSING_REGISTRY = """
+CREATE SCHEMA sqitch;
+COMMENT ON SCHEMA sqitch IS 'eventstore was deployed here without sqitch: sqitch refuses this database';
+CREATE FUNCTION sqitch.deployed_without_sqitch() RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    RAISE EXCEPTION 'eventstore was deployed into this database without sqitch (python -m eventstore, '
+                    'for tests): sqitch cannot manage it'
+        USING HINT = 'Deploy a fresh database with sqitch to upgrade, verify or revert it.';
+END $$;
+CREATE TABLE sqitch.changes (change_id text, script_hash text, change text, project text, note text,
+    committed_at timestamptz, committer_name text, committer_email text, planned_at timestamptz,
+    planner_name text, planner_email text);
+INSERT INTO sqitch.changes VALUES ('deployed-without-sqitch', NULL, 'deployed_without_sqitch', 'eventstore', '',
+    now(), '', '', now(), '', '');
+CREATE VIEW sqitch.tags AS SELECT sqitch.deployed_without_sqitch() AS tag_id, NULL::text AS tag,
+    NULL::text AS project, NULL::text AS change_id, NULL::text AS note, NULL::timestamptz AS committed_at,
+    NULL::text AS committer_name, NULL::text AS committer_email, NULL::timestamptz AS planned_at,
+    NULL::text AS planner_name, NULL::text AS planner_email;
+CREATE VIEW sqitch.releases AS SELECT sqitch.deployed_without_sqitch()::real AS version;
+CREATE VIEW sqitch.events AS SELECT sqitch.deployed_without_sqitch() AS event;
+CREATE VIEW sqitch.dependencies AS SELECT sqitch.deployed_without_sqitch() AS change_id;
+CREATE VIEW sqitch.projects AS SELECT sqitch.deployed_without_sqitch() AS project;
+"""
+
+
+def _psql() -> str:
+    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:]), None)
+    if found is None:
+        raise FileNotFoundError("psql is needed to deploy without sqitch: install the PostgreSQL client")
+    return found
+
+
+def _deploy_with_psql(conninfo: str, project_dir: Path) -> str:
+    core = project_dir.resolve() == bundle_dir().resolve()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        taken = conn.execute("SELECT string_agg(nspname, ', ') FROM pg_catalog.pg_namespace "
+                             "WHERE nspname IN ('api', 'data', 'private', 'sqitch')").fetchone()
+    if core and taken is not None and taken[0]:
+        raise RuntimeError(f"deploying without sqitch needs a database without the store; this one has {taken[0]}")
+    files = [arg for script in plan_scripts(project_dir) for arg in ("-f", str(script))]
+    _, env = sqitch_target(conninfo)
+    dbname = str(conninfo_to_dict(conninfo).get("dbname", ""))
+    r = subprocess.run([_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbname, *files],
+                       cwd=project_dir, capture_output=True, text=True, env={**os.environ, **env})
+    if r.returncode != 0:
+        raise RuntimeError(f"deploying {project_dir} without sqitch failed:\n{r.stdout}\n{r.stderr}")
+    if core:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(_REFUSING_REGISTRY)
+    return r.stdout + r.stderr
+
+
+def deploy(conninfo: str, *, project_dir: Path | None = None, to: str | None = None,
+           without_sqitch: bool = False) -> str:
     """``sqitch deploy`` of the bundle (or of another sqitch project, ``project_dir``) into the
-    database of ``conninfo``; returns sqitch's output. Raises SqitchMissing without sqitch and
-    RuntimeError when the deploy fails."""
+    database of ``conninfo``; returns its output. ``without_sqitch``: the scripts through psql
+    instead (see the module's text), also where sqitch is installed. Raises SqitchMissing without
+    sqitch (unless ``without_sqitch``) and RuntimeError when the deploy fails."""
     sqitch = shutil.which("sqitch")
+    if without_sqitch:
+        if to is not None:
+            raise ValueError("deploying without sqitch deploys the whole plan (no --to)")
+        return _deploy_with_psql(conninfo, project_dir or bundle_dir())
     if sqitch is None:
-        raise SqitchMissing("sqitch is not installed (Debian: apt-get install sqitch libdbd-pg-perl): "
-                            "the bundle is deployed with sqitch, so that it can be upgraded and reverted later")
+        raise SqitchMissing("sqitch is not installed (Debian: apt-get install sqitch libdbd-pg-perl): the bundle is "
+                            "deployed with sqitch, so that it can be upgraded and reverted later; for a throwaway or "
+                            "test database, deploy without it (python -m eventstore deploy --without-sqitch)")
     with psycopg.connect(conninfo, autocommit=True):
         pass  # a clear connection error before sqitch's
     target, env = sqitch_target(conninfo)

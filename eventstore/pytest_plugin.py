@@ -4,7 +4,8 @@ is installed), on pytest-postgresql's conventions:
 - ``eventstore_server`` (session): the PostgreSQL server. The one named by ``--eventstore-dsn``
   or the environment variable ``EVENTSTORE_TEST_DSN`` (a superuser connection string), else a
   throwaway cluster made for the session (as root: run as the ``postgres`` OS user).
-- ``eventstore_template`` (session): a database with the bundle deployed by sqitch once, then
+- ``eventstore_template`` (session): a database with the bundle deployed once (by sqitch where
+  it is installed, else through psql: eventstore.bundle), then
   the sqitch projects named by the ini option ``eventstore_sqitch_projects`` and the SQL files
   of ``eventstore_sql_files`` (paths relative to the rootdir, one per line), in that order.
 - ``eventstore`` (function): an :class:`eventstore.EventStore` on a fresh clone of the

@@ -113,13 +113,15 @@ class Server:
 def deploy_template(server: Server, name: str, *, sqitch_projects: Sequence[Path] = (),
                     sql_files: Sequence[Path] = ()) -> str:
     """A template database with the bundle deployed, then each of your sqitch projects, then
-    each SQL file (in the given order). Returns its name."""
+    each SQL file (in the given order). Returns its name. With sqitch where it is installed,
+    else through psql (a test database needs no upgrades: see eventstore.bundle)."""
     with psycopg.connect(server.admin_conninfo, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     target = server.conninfo(name)
-    bundle.deploy(target)
+    without_sqitch = shutil.which("sqitch") is None
+    bundle.deploy(target, without_sqitch=without_sqitch)
     for project in sqitch_projects:
-        bundle.deploy(target, project_dir=Path(project))
+        bundle.deploy(target, project_dir=Path(project), without_sqitch=without_sqitch)
     if sql_files:
         with psycopg.connect(target, autocommit=True) as conn:
             for path in sql_files:

@@ -367,3 +367,54 @@ def test_the_bank_example_passes_its_own_tests_on_the_plugin():
                        env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "3 passed" in r.stdout
+
+
+CATALOG = """
+SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(p.prosrc) || ' ' || coalesce(array_to_string(p.proconfig, ','), '')
+       || ' ' || coalesce(p.proacl::text, '') || ' ' || p.prosecdef::text
+FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE n.nspname IN ('api', 'private', 'data', 'registered')
+UNION ALL
+SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '')
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('api', 'private', 'data', 'registered') AND c.relname NOT LIKE 'events\\_20%'
+UNION ALL
+SELECT 'column ' || a.attrelid::regclass::text || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('api', 'data') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE 'events\\_20%'
+UNION ALL
+SELECT 'trigger ' || t.tgrelid::regclass::text || ' ' || t.tgname || ' ' || t.tgenabled::text
+FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = 'data' AND NOT t.tgisinternal AND c.relname NOT LIKE 'events\\_20%'
+UNION ALL
+SELECT 'projection ' || projection_name || ' ' || handler::text FROM data.projections
+ORDER BY 1
+"""
+
+
+@pytest.mark.slow
+def test_a_store_deployed_without_sqitch_is_the_same_store_and_sqitch_refuses_it(cluster):
+    """For throwaway and test databases: the plan's scripts through psql give the catalog sqitch
+    gives; sqitch then refuses that database with a message saying why."""
+    from eventstore.bundle import deploy
+
+    names = [f"nosqitch_{uuid.uuid4().hex[:8]}", f"sqitch_{uuid.uuid4().hex[:8]}"]
+    for name in names:
+        cluster.create_database(name)
+    try:
+        deploy(cluster.conninfo(names[0]), without_sqitch=True)
+        cluster.sqitch("deploy", dbname=names[1])
+        without, with_sqitch = (cluster.execute(n, CATALOG) for n in names)
+        assert len(without) > 300
+        assert without == with_sqitch
+        refused = cluster.sqitch("status", dbname=names[0], check=False)
+        assert refused.returncode != 0 and "deployed into this database without sqitch" in refused.stderr
+        with pytest.raises(RuntimeError, match="without the store"):
+            deploy(cluster.conninfo(names[0]), without_sqitch=True)
+        with EventStore.connect(cluster.conninfo(names[0]), max_size=1) as store:
+            stream = uuid.uuid4()
+            store.append("T", stream, [es.NewEvent("E", {"n": 1})], expected_version=es.NO_STREAM)
+            assert [e.data for e in store.read_stream("T", stream)] == [{"n": 1}]
+    finally:
+        for name in names:
+            cluster.drop_database(name)
