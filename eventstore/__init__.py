@@ -17,7 +17,7 @@ from eventstore import errors
 from eventstore._types import ANY, NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.aio import AsyncEventStore
 from eventstore.client import EventStore
-from eventstore.consumer import Consumer
+from eventstore.consumer import AsyncConsumer, Consumer
 from eventstore.errors import (
     AppendOrderConflict,
     EventStoreError,
@@ -36,6 +36,7 @@ __all__ = [
     "ANY",
     "NO_STREAM",
     "AppendOrderConflict",
+    "AsyncConsumer",
     "AsyncEventStore",
     "Consumer",
     "EventStore",

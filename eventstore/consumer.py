@@ -15,19 +15,22 @@ direct connection for LISTEN (``listen_conninfo``), or ``listen=False`` to poll.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
 
 from eventstore import _sql
 from eventstore._types import RecordedEvent
+from eventstore.aio import AsyncEventStore
 from eventstore.client import CONNECTION_KWARGS, EventStore, translated
 
 Handler = Callable[..., None]
@@ -126,4 +129,96 @@ class Consumer:
                 self._stopping.wait(timeout)
                 continue
             for _ in listener.notifies(timeout=timeout, stop_after=1):
+                return
+
+
+AsyncHandler = Callable[..., Awaitable[None]]
+
+
+class AsyncConsumer:
+    """:class:`Consumer` for asyncio: the same claims, acknowledgements and guarantees; the
+    handler is a coroutine function (``await handler(event, conn)``, or ``await
+    handler(event)`` with ``transactional=False``)."""
+
+    def __init__(self, store: AsyncEventStore, subscription: str, handler: AsyncHandler, *,
+                 consumer_id: str | None = None, batch: int = 100, transactional: bool = True,
+                 idle_wait: float = 5.0, listen_conninfo: str | None = None, listen: bool = True) -> None:
+        self.store = store
+        self.subscription = subscription
+        self.handler = handler
+        self.consumer_id = consumer_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.batch = batch
+        self.transactional = transactional
+        self.idle_wait = idle_wait
+        self.listen_conninfo: str | None = listen_conninfo or store.conninfo
+        self.listen = listen
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def step(self) -> int:
+        events = await self.store.claim(self.subscription, self.consumer_id, self.batch)
+        failed: set[tuple[str, uuid.UUID]] = set()
+        done: list[uuid.UUID] = []
+        for event in events:
+            stream = (event.stream_type, event.stream_id)
+            if stream in failed:
+                continue
+            try:
+                if self.transactional:
+                    with translated():
+                        async with self.store.pool.connection() as conn, conn.transaction():
+                            await self.handler(event, conn)
+                            await conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id]))
+                else:
+                    await self.handler(event)
+                    done.append(event.id)
+            except Exception as error:  # noqa: BLE001 - any handler error is a failed attempt
+                await self.store.nack(self.subscription, self.consumer_id, event.id,
+                                      f"{type(error).__name__}: {error}")
+                failed.add(stream)
+        if done:
+            await self.store.ack(self.subscription, self.consumer_id, done)
+        return len(events)
+
+    async def run_until_idle(self) -> int:
+        total = 0
+        while not self._stopping.is_set():
+            claimed = await self.step()
+            if claimed == 0:
+                break
+            total += claimed
+        return total
+
+    async def run(self) -> None:
+        """Claims and handles until stop(); between empty claims waits for a notification or
+        ``idle_wait`` seconds."""
+        listener = None
+        if self.listen and self.listen_conninfo:
+            try:
+                listener = await psycopg.AsyncConnection.connect(self.listen_conninfo, **CONNECTION_KWARGS)
+                await listener.execute(_sql.LISTEN)
+            except psycopg.Error:
+                listener = None
+        try:
+            while not self._stopping.is_set():
+                if await self.step() == 0:
+                    await self._wait(listener)
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def _wait(self, listener: psycopg.AsyncConnection[Any] | None) -> None:
+        deadline = time.monotonic() + self.idle_wait
+        while not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            timeout = min(0.5, left)
+            if listener is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout)
+                continue
+            async for _ in listener.notifies(timeout=timeout, stop_after=1):
                 return

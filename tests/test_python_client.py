@@ -227,6 +227,42 @@ def test_a_transactional_consumer_writes_its_read_model_with_the_ack(db):
     assert status == (0, 1), "everything acknowledged but the parked event and the one behind it"
 
 
+def test_the_async_consumer_mirrors_the_sync_one(db):
+    public = {n for n in dir(es.Consumer) if not n.startswith("_")}
+    assert public == {n for n in dir(es.AsyncConsumer) if not n.startswith("_")}
+    db.execute("CREATE TABLE public.seen (id uuid PRIMARY KEY, n int); GRANT ALL ON public.seen TO eventstore_projector")
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.create_subscription('amodel', ARRAY['C'], in_max_attempts := 1)")
+    writer = store_as(db, "es_writer")
+    for _ in range(5):
+        writer.append("C", uuid.uuid4(), [es.NewEvent("E", {"n": n}) for n in range(3)], expected_version=es.NO_STREAM)
+    poison = uuid.uuid4()
+    writer.append("C", poison, [es.NewEvent("Poison", {}), es.NewEvent("E", {"n": 9})], expected_version=es.NO_STREAM)
+    writer.close()
+
+    async def handle(event: es.RecordedEvent, conn: psycopg.AsyncConnection) -> None:
+        await conn.execute("INSERT INTO public.seen VALUES (%s, %s)", (event.id, event.data.get("n")))
+        if event.event_type == "Poison":
+            raise ValueError("cannot")
+
+    async def main() -> int:
+        store = await AsyncEventStore.connect(db.cluster.conninfo(db.name, user="es_projector"), max_size=2)
+        try:
+            consumer = es.AsyncConsumer(store, "amodel", handle, batch=4, idle_wait=0.2)
+            drained = await consumer.run_until_idle()
+            runner = asyncio.create_task(consumer.run())
+            await asyncio.sleep(0.3)
+            consumer.stop()
+            await asyncio.wait_for(runner, 5)
+            return drained
+        finally:
+            await store.close()
+
+    assert asyncio.run(main()) == 16
+    assert db.scalar("SELECT count(*) FROM public.seen") == 15, "the poison's row went with its transaction"
+    assert db.execute("SELECT stream_id, version FROM api.parked_events") == [(poison, 1)]
+
+
 # -- every documented error arrives as its class ----------------------------------------------
 
 def readme_codes() -> set[str]:
