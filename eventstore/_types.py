@@ -53,7 +53,7 @@ class NewEvent:
         return event
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RecordedEvent:
     """An event as the store returns it, from every read path alike. ``attempt`` is set for
     subscription deliveries (1 on the first delivery), None elsewhere."""
