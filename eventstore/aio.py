@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from eventstore import _sql
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent, expected_sql
-from eventstore.client import _FIRST_WAIT, CONNECTION_KWARGS, pool_kwargs, translated
+from eventstore.client import _FIRST_WAIT, CONNECTION_KWARGS, listen_conninfo, pool_kwargs, translated
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
 
 S = TypeVar("S")
@@ -27,9 +27,7 @@ class AsyncEventStore:
 
     def __init__(self, pool: AsyncConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False) -> None:
         self.pool = pool
-        # A pool may build its conninfo with a function: then LISTEN needs one given here.
-        self.conninfo: str | None = conninfo if conninfo is not None else (
-            pool.conninfo if isinstance(pool.conninfo, str) else None)
+        self.conninfo = listen_conninfo(pool.conninfo, conninfo)
         self._owns_pool = owns_pool
 
     @classmethod

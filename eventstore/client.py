@@ -32,6 +32,14 @@ def pool_kwargs(prepared_statements: bool) -> dict[str, Any]:
 _FIRST_WAIT = 0.01
 
 
+def listen_conninfo(pool_conninfo: object, given: str | None) -> str | None:
+    """What a client connects to for LISTEN: the conninfo given, else its pool's (a pool may
+    build its conninfo with a function: then LISTEN needs one given)."""
+    if given is not None:
+        return given
+    return pool_conninfo if isinstance(pool_conninfo, str) else None
+
+
 @contextlib.contextmanager
 def translated() -> Iterator[None]:
     """psycopg errors with a documented SQLSTATE raised as the store's exceptions."""
@@ -54,9 +62,7 @@ class EventStore:
 
     def __init__(self, pool: ConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False) -> None:
         self.pool = pool
-        # A pool may build its conninfo with a function: then LISTEN needs one given here.
-        self.conninfo: str | None = conninfo if conninfo is not None else (
-            pool.conninfo if isinstance(pool.conninfo, str) else None)
+        self.conninfo = listen_conninfo(pool.conninfo, conninfo)
         self._owns_pool = owns_pool
 
     @classmethod

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 
@@ -36,11 +36,17 @@ from eventstore.client import CONNECTION_KWARGS, EventStore, translated
 Handler = Callable[..., None]
 
 
-class Consumer:
-    def __init__(self, store: EventStore, subscription: str, handler: Handler, *, consumer_id: str | None = None,
+StoreT = TypeVar("StoreT", EventStore, AsyncEventStore)
+HandlerT = TypeVar("HandlerT")
+
+
+class _Settings(Generic[StoreT, HandlerT]):
+    """What a consumer is told, sync or async alike."""
+
+    def __init__(self, store: StoreT, subscription: str, handler: HandlerT, *, consumer_id: str | None = None,
                  batch: int = 100, transactional: bool = True, idle_wait: float = 5.0,
                  listen_conninfo: str | None = None, listen: bool = True) -> None:
-        self.store = store
+        self.store: StoreT = store
         self.subscription = subscription
         self.handler = handler
         self.consumer_id = consumer_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -49,6 +55,14 @@ class Consumer:
         self.idle_wait = idle_wait
         self.listen_conninfo: str | None = listen_conninfo or store.conninfo
         self.listen = listen
+
+
+class Consumer(_Settings[EventStore, Handler]):
+    """Claims, handles and acknowledges the events of a subscription (see the module's text).
+    Options: consumer_id, batch, transactional, idle_wait, listen_conninfo, listen."""
+
+    def __init__(self, store: EventStore, subscription: str, handler: Handler, **options: Any) -> None:
+        super().__init__(store, subscription, handler, **options)
         self._stopping = threading.Event()
 
     def stop(self, *_: object) -> None:
@@ -135,23 +149,13 @@ class Consumer:
 AsyncHandler = Callable[..., Awaitable[None]]
 
 
-class AsyncConsumer:
+class AsyncConsumer(_Settings[AsyncEventStore, AsyncHandler]):
     """:class:`Consumer` for asyncio: the same claims, acknowledgements and guarantees; the
     handler is a coroutine function (``await handler(event, conn)``, or ``await
     handler(event)`` with ``transactional=False``)."""
 
-    def __init__(self, store: AsyncEventStore, subscription: str, handler: AsyncHandler, *,
-                 consumer_id: str | None = None, batch: int = 100, transactional: bool = True,
-                 idle_wait: float = 5.0, listen_conninfo: str | None = None, listen: bool = True) -> None:
-        self.store = store
-        self.subscription = subscription
-        self.handler = handler
-        self.consumer_id = consumer_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.batch = batch
-        self.transactional = transactional
-        self.idle_wait = idle_wait
-        self.listen_conninfo: str | None = listen_conninfo or store.conninfo
-        self.listen = listen
+    def __init__(self, store: AsyncEventStore, subscription: str, handler: AsyncHandler, **options: Any) -> None:
+        super().__init__(store, subscription, handler, **options)
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
