@@ -16,12 +16,13 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-__all__ = ["SqitchMissing", "bundle_dir", "deploy", "plan_scripts", "sqitch_target"]
+__all__ = ["SqitchMissing", "bundle_dir", "deploy", "instance_script", "plan_scripts", "sqitch_target"]
 
 
 class SqitchMissing(RuntimeError):
@@ -47,10 +48,22 @@ def sqitch_target(conninfo: str) -> tuple[str, dict[str, str]]:
     return f"db:pg:{params.get('dbname', '')}", env
 
 
+def instance_script(kind_dir: str, name: str, tags_to_next: list[str] | None,
+                    exists: Callable[[str], bool]) -> str:
+    """The file sqitch runs for one instance of change ``name`` (``kind_dir``: e.g. ``deploy``):
+    ``NAME.sql`` for its latest instance (``tags_to_next`` None); for one reworked later,
+    ``NAME@TAG.sql`` with TAG the first of the tags between it and its next instance whose file
+    exists (sqitch names the copy after the newest tag at the time of the rework)."""
+    if tags_to_next is None:
+        return f"{kind_dir}/{name}.sql"
+    candidates = [f"{kind_dir}/{name}@{tag}.sql" for tag in tags_to_next]
+    if not candidates:
+        raise ValueError(f"{name} is reworked but no tag follows an earlier instance of it")
+    return next((path for path in candidates if exists(path)), candidates[0])
+
+
 def plan_scripts(project_dir: Path) -> list[Path]:
-    """The deploy scripts of a sqitch project, in the order ``sqitch deploy`` runs them: for a
-    change reworked later, ``deploy/NAME@TAG.sql`` with TAG the first tag between it and its
-    next instance whose file exists; else ``deploy/NAME.sql``."""
+    """The deploy scripts of a sqitch project, in the order ``sqitch deploy`` runs them."""
     entries: list[tuple[str, list[str]]] = []  # (change, the tags that follow it)
     for line in (project_dir / "sqitch.plan").read_text().splitlines():
         line = line.strip()
@@ -63,11 +76,8 @@ def plan_scripts(project_dir: Path) -> list[Path]:
     scripts = []
     for i, (name, _) in enumerate(entries):
         later = next((j for j in range(i + 1, len(entries)) if entries[j][0] == name), None)
-        if later is None:
-            scripts.append(project_dir / "deploy" / f"{name}.sql")
-            continue
-        candidates = [project_dir / "deploy" / f"{name}@{tag}.sql" for _, tags in entries[i:later] for tag in tags]
-        scripts.append(next((p for p in candidates if p.exists()), candidates[0]))
+        tags = None if later is None else [tag for _, after in entries[i:later] for tag in after]
+        scripts.append(project_dir / instance_script("deploy", name, tags, lambda p: (project_dir / p).exists()))
     return scripts
 
 

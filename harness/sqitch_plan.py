@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eventstore.bundle import instance_script
+
 REPO = Path(__file__).resolve().parent.parent
 # project -> its directory, relative to the repository
 PROJECT_DIRS = {"eventstore": "", "orders": "examples/orders/"}
@@ -87,19 +89,14 @@ def closure(changes: list[Change], index: int) -> list[int]:
 
 def script_path(changes: list[Change], index: int, kind: str = "deploy",
                 exists: Callable[[str], bool] | None = None) -> str:
-    """The file sqitch runs for change instance ``index``: name.sql for the latest instance of
-    a name; for one reworked later, name@TAG.sql with TAG the first of the tags between it
-    and its next instance whose file exists (sqitch names the copy after the newest tag at
-    the time of the rework). ``exists`` tells whether a path exists (default: in REPO)."""
+    """The file sqitch runs for change instance ``index`` (eventstore.bundle.instance_script,
+    the one rule the package's own deploy follows too). ``exists`` tells whether a path exists
+    (default: in REPO)."""
     change = changes[index]
     later = [c.index for c in changes[index + 1:] if c.name == change.name and c.project == change.project]
-    if not later:
-        return f"{change.root}{kind}/{change.name}.sql"
-    exists = exists or (lambda path: (REPO / path).exists())
-    candidates = [f"{change.root}{kind}/{change.name}@{tag}.sql" for c in changes[index:later[0]] for tag in c.tags]
-    if not candidates:
-        raise ValueError(f"{change.name} is reworked but no tag follows instance {index}")
-    return next((path for path in candidates if exists(path)), candidates[0])
+    tags = None if not later else [tag for c in changes[index:later[0]] for tag in c.tags]
+    return instance_script(f"{change.root}{kind}", change.name, tags,
+                           exists or (lambda path: (REPO / path).exists()))
 
 
 def tags(changes: list[Change]) -> list[tuple[str, int]]:

@@ -197,16 +197,23 @@ def test_the_async_client_mirrors_the_sync_one(db):
 
 # -- the consumer --------------------------------------------------------------------------
 
-def test_a_transactional_consumer_writes_its_read_model_with_the_ack(db):
+def poisoned_subscription(db, name: str, streams: int, max_attempts: int) -> uuid.UUID:
+    """A read-model table public.seen, subscription ``name`` over stream type C, ``streams``
+    streams of 3 events, then a stream whose first event the handlers fail on; its id."""
     db.execute("CREATE TABLE public.seen (id uuid PRIMARY KEY, n int); GRANT ALL ON public.seen TO eventstore_projector")
     with db.connect("es_admin") as a:
-        a.execute("SELECT api.create_subscription('model', ARRAY['C'], in_max_attempts := 2)")
+        a.execute("SELECT api.create_subscription(%s, ARRAY['C'], in_max_attempts := %s)", (name, max_attempts))
     writer = store_as(db, "es_writer")
-    for s in range(10):
+    for _ in range(streams):
         writer.append("C", uuid.uuid4(), [es.NewEvent("E", {"n": n}) for n in range(3)], expected_version=es.NO_STREAM)
     poison = uuid.uuid4()
     writer.append("C", poison, [es.NewEvent("Poison", {}), es.NewEvent("E", {"n": 9})], expected_version=es.NO_STREAM)
     writer.close()
+    return poison
+
+
+def test_a_transactional_consumer_writes_its_read_model_with_the_ack(db):
+    poison = poisoned_subscription(db, "model", 10, max_attempts=2)
 
     def handle(event: es.RecordedEvent, conn: psycopg.Connection) -> None:
         conn.execute("INSERT INTO public.seen VALUES (%s, %s)", (event.id, event.data.get("n")))
@@ -230,15 +237,7 @@ def test_a_transactional_consumer_writes_its_read_model_with_the_ack(db):
 def test_the_async_consumer_mirrors_the_sync_one(db):
     public = {n for n in dir(es.Consumer) if not n.startswith("_")}
     assert public == {n for n in dir(es.AsyncConsumer) if not n.startswith("_")}
-    db.execute("CREATE TABLE public.seen (id uuid PRIMARY KEY, n int); GRANT ALL ON public.seen TO eventstore_projector")
-    with db.connect("es_admin") as a:
-        a.execute("SELECT api.create_subscription('amodel', ARRAY['C'], in_max_attempts := 1)")
-    writer = store_as(db, "es_writer")
-    for _ in range(5):
-        writer.append("C", uuid.uuid4(), [es.NewEvent("E", {"n": n}) for n in range(3)], expected_version=es.NO_STREAM)
-    poison = uuid.uuid4()
-    writer.append("C", poison, [es.NewEvent("Poison", {}), es.NewEvent("E", {"n": 9})], expected_version=es.NO_STREAM)
-    writer.close()
+    poison = poisoned_subscription(db, "amodel", 5, max_attempts=1)
 
     async def handle(event: es.RecordedEvent, conn: psycopg.AsyncConnection) -> None:
         await conn.execute("INSERT INTO public.seen VALUES (%s, %s)", (event.id, event.data.get("n")))
