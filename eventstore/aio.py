@@ -33,7 +33,14 @@ class AsyncEventStore:
     @classmethod
     async def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, prepared_statements: bool = True,
                       **pool_options: Any) -> AsyncEventStore:
-        pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size,
+        configure = pool_options.pop("configure", None)
+
+        async def configured(conn: psycopg.AsyncConnection[Any]) -> None:
+            _sql.decode_json_directly(conn, conn.info.encoding)
+            if configure is not None:
+                await configure(conn)
+
+        pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
                                    kwargs=pool_kwargs(prepared_statements), open=False, **pool_options)
         await pool.open()
         return cls(pool, conninfo=conninfo, owns_pool=True)
@@ -59,10 +66,23 @@ class AsyncEventStore:
 
     async def _rows(self, query: str, params: Sequence[Any],
                     conn: psycopg.AsyncConnection[Any] | None) -> list[tuple[Any, ...]]:
+        """As EventStore._rows: getconn and putconn on the hot path, a commit only for a
+        caller's pool without autocommit."""
         with translated():
-            async with self.connection(conn) as c:
-                cur = await c.execute(query, params)
-                return await cur.fetchall()
+            if conn is not None:
+                return await (await conn.execute(query, params)).fetchall()
+            pooled = await self.pool.getconn()
+            try:
+                rows = await (await pooled.execute(query, params)).fetchall()
+                if not pooled.autocommit:
+                    await pooled.commit()
+                return rows
+            except BaseException:
+                if not pooled.autocommit and not pooled.closed:
+                    await pooled.rollback()
+                raise
+            finally:
+                await self.pool.putconn(pooled)
 
     # -- writing ---------------------------------------------------------------------------
 

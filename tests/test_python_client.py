@@ -56,6 +56,26 @@ def test_append_read_bounds_and_expected_versions(eventstore):
     assert [e.version for e in eventstore.read_all(after=page[-1].id, event_types=["Noted"])] == [7]
 
 
+def test_a_client_on_the_callers_own_pool_commits_each_call(db):
+    """EventStore(pool) over a pool of the caller's whose connections are not autocommit: each
+    call still commits (seen from another connection), and a failed call leaves its connection
+    usable (rolled back, not INERROR)."""
+    from psycopg_pool import ConnectionPool
+
+    conninfo = db.cluster.conninfo(db.name, user="postgres")
+    with ConnectionPool(conninfo, min_size=1, max_size=1, open=True) as pool:
+        store = EventStore(pool)
+        stream = uuid.uuid4()
+        assert store.append("Account", stream, [es.NewEvent("Opened", {})], expected_version=es.NO_STREAM) == 1
+        with psycopg.connect(conninfo) as other:
+            assert other.execute("SELECT api.get_stream_version('Account', %s)", (stream,)).fetchone()[0] == 1
+        with pytest.raises(errors.WrongExpectedVersion):
+            store.append("Account", stream, [es.NewEvent("Opened", {})], expected_version=es.NO_STREAM)
+        assert store.append("Account", stream, [es.NewEvent("Noted", {})], expected_version=1) == 2
+        with pool.connection() as c:
+            assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
 def test_wrong_expected_version_carries_its_facts(eventstore):
     stream = uuid.uuid4()
     eventstore.append("Account", stream, [es.NewEvent("Opened", {})], expected_version=es.NO_STREAM)
