@@ -1,5 +1,5 @@
 """Builds the wheel with the sqitch bundle inside the package (eventstore/_bundle): the plan,
-sqitch.conf and the deploy, revert and verify scripts are copied from the repository at build
+sqitch.conf, the deploy, revert and verify scripts and the code files they include (sql/) are copied from the repository at build
 time, so that an installed package can deploy the store without a checkout. Everything else is
 in pyproject.toml."""
 
@@ -12,7 +12,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE = ["sqitch.plan", "sqitch.conf", "deploy", "revert", "verify"]
+BUNDLE = ["sqitch.plan", "sqitch.conf", "deploy", "revert", "verify", "sql"]
 
 
 class BuildWithBundle(build_py):

@@ -306,7 +306,7 @@ BEGIN
     -- Queue on the stream before the first write, as api.append_events does (the same
     -- key): claiming the key takes a transaction id, and one taken before queueing could be
     -- older than an append that commits meanwhile (40001 for that append or this one).
-    -- Since v1.2.0 it also announces itself to whole-log readers before the key gives it a
+    -- It also announces itself to whole-log readers before the key gives it a
     -- transaction id, as the stream statement of api.append_events does; api.append_events
     -- knows it by the key row this transaction inserted (private.announced_before_xid).
     IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
@@ -343,7 +343,7 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The key travels with the events, as the seed shows, for readers of the log.
+    -- The key travels with the events (metadata.idempotency_key), for readers of the log.
     SELECT pg_catalog.jsonb_agg(
                e.event || pg_catalog.jsonb_build_object('metadata',
                    COALESCE(e.event -> 'metadata', '{}'::jsonb)
@@ -1158,7 +1158,7 @@ DECLARE
     l_after record := private.log_position(in_after_id);
     l_horizon record;
 BEGIN
-    -- Since v1.1.0 a multi-dimensional array is refused here too (it failed with 0A000).
+    -- A multi-dimensional array is refused (ZE003), not left to fail with 0A000.
     IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
        OR pg_catalog.array_ndims(in_event_types) > 1
        OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL THEN

@@ -50,7 +50,7 @@ def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "sqitch.plan", "sqitch.conf"):
         shutil.copy2(REPO / name, source / name)
-    for name in ("eventstore", "deploy", "revert", "verify"):
+    for name in ("eventstore", "deploy", "revert", "verify", "sql"):
         shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
                        capture_output=True, text=True, timeout=300)
@@ -59,6 +59,8 @@ def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     deploys = {p.name for p in (REPO / "deploy").glob("*.sql")}
     assert {f"eventstore/_bundle/deploy/{n}" for n in deploys} <= names
+    code = {str(p.relative_to(REPO)) for p in (REPO / "sql").rglob("*.sql")}
+    assert code and {f"eventstore/_bundle/{n}" for n in code} <= names, "the code files deploy/code.sql includes"
     assert {"eventstore/_bundle/sqitch.plan", "eventstore/_bundle/sqitch.conf", "eventstore/py.typed",
             "eventstore/pytest_plugin.py"} <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

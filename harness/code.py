@@ -1,0 +1,243 @@
+"""The store's code: every function, procedure and view, its current text once, in
+``sql/<schema>/<name>.sql`` (docs/design.md, "Layout: code in files, state in changes").
+
+Each file holds one object: ``CREATE OR REPLACE``, its ``COMMENT``, its ``REVOKE``/``GRANT``s.
+Applying a file twice changes nothing. The sqitch change ``code``, the last of the plan, applies
+them all: its deploy script includes every file (psql's ``\\ir``, which sqitch's psql client and
+the package's deploy without sqitch both run). Tables, indexes and data migrations are changes of
+their own before it. At a release the include list is frozen into the text it includes
+(``freeze``), so that the tagged script never changes; the next release reworks ``code``.
+
+``revert/code.sql`` and ``verify/code.sql`` are generated from databases, never written by hand:
+the revert gives back, as the release before had them, exactly the objects whose definition,
+comment or grants this ``code`` changes (and drops those it adds); the verify checks that every
+object exists with its grants.
+
+    python -m harness.code check       the include list names every file once, in order
+    python -m harness.code write       rewrites the include list, revert/code.sql, verify/code.sql
+    python -m harness.code freeze      deploy/code.sql with each included file's text in place
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from harness.cluster import REPO, Cluster, throwaway_cluster
+from harness.sqitch_plan import parse_plan, tags
+
+DEPLOY = REPO / "deploy" / "code.sql"
+REVERT = REPO / "revert" / "code.sql"
+VERIFY = REPO / "verify" / "code.sql"
+CODE_SCHEMAS = ("api", "private", "data")  # registered: invokers the api makes at run time
+# What a file defines: the object it is named for (also inside a DO block's EXECUTE text).
+DEFINES = re.compile(r"CREATE\s+OR\s+REPLACE\s+(FUNCTION|PROCEDURE|VIEW)\s+(\w+)\.(\w+)", re.I)
+INCLUDE = re.compile(r"^\\ir\s+\.\./(sql/\S+)\s*$", re.M)
+
+HEADER = """\
+-- Deploy eventstore:code to pg
+-- The current text of every function, procedure and view of the store, one file each under
+-- sql/<schema>/<name>.sql: functions and procedures, then views (private before api). Each
+-- file is idempotent (CREATE OR REPLACE, its comment, its grants). Tables, indexes and data
+-- migrations are the changes before this one. Generated list: python -m harness.code write.
+
+BEGIN;
+
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
+"""
+
+
+def files(root: Path = REPO) -> list[Path]:
+    """Every code file, in the order the deploy applies them."""
+    def key(path: Path) -> tuple[bool, int, str]:
+        schema = path.parent.name
+        return (is_view(path), 0 if schema != "api" else 1, str(path.relative_to(root)))
+    return sorted((root / "sql").rglob("*.sql"), key=key)
+
+
+def is_view(path: Path) -> bool:
+    return any(m.group(1).upper() == "VIEW" for m in DEFINES.finditer(path.read_text()))
+
+
+def defined(path: Path) -> set[str]:
+    """schema.name of every object the file defines."""
+    return {f"{m.group(2)}.{m.group(3)}" for m in DEFINES.finditer(path.read_text())}
+
+
+def include_list(root: Path = REPO) -> str:
+    lines = [f"\\ir ../{path.relative_to(root)}" for path in files(root)]
+    return HEADER + "\n".join(lines) + "\n\nCOMMIT;\n"
+
+
+def problems(root: Path = REPO) -> list[str]:
+    found = []
+    for path in files(root):
+        names = defined(path)
+        expected = f"{path.parent.name}.{path.stem}"
+        if names != {expected}:
+            found.append(f"{path.relative_to(root)} defines {sorted(names) or 'nothing'}, not just {expected}")
+    text = (root / "deploy" / "code.sql").read_text()
+    if INCLUDE.search(text) and text != include_list(root):
+        found.append("deploy/code.sql does not include every file of sql/ once, in order: python -m harness.code write")
+    return found
+
+
+def freeze(text: str) -> str:
+    """An include list with each included file's text in its place: what a release tags."""
+    return INCLUDE.sub(lambda m: (REPO / m.group(1)).read_text().rstrip("\n"), text)
+
+
+# -- generated from databases ----------------------------------------------------------------
+
+OBJECTS = f"""
+SELECT n.nspname || '.' || p.proname AS name,
+       CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS kind,
+       format('%s.%s(%s)', quote_ident(n.nspname), quote_ident(p.proname),
+              pg_get_function_identity_arguments(p.oid)) AS target,
+       pg_get_functiondef(p.oid) AS definition,
+       obj_description(p.oid, 'pg_proc') AS comment,
+       coalesce(p.proacl, acldefault('f', p.proowner))::text[] AS acl,
+       p.proowner::regrole::text AS owner,
+       NULL::jsonb AS columns,
+       p.oid::regprocedure::text AS signature
+FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE n.nspname IN {CODE_SCHEMAS}
+UNION ALL
+SELECT n.nspname || '.' || c.relname, 'VIEW', format('%s.%s', quote_ident(n.nspname), quote_ident(c.relname)),
+       pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'),
+       coalesce(c.relacl, acldefault('r', c.relowner))::text[], c.relowner::regrole::text,
+       (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod),
+                                           col_description(c.oid, a.attnum)) ORDER BY a.attnum)
+        FROM pg_attribute AS a WHERE a.attrelid = c.oid AND a.attnum > 0),
+       c.oid::regclass::text
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname IN {CODE_SCHEMAS} AND c.relkind = 'v'
+"""
+
+
+def catalog(cluster: Cluster, dbname: str) -> dict[str, dict]:
+    rows = cluster.execute(dbname, OBJECTS)
+    keys = ("name", "kind", "target", "definition", "comment", "acl", "owner", "columns", "signature")
+    return {row[2]: dict(zip(keys, row, strict=True)) for row in rows}
+
+
+def _literal(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def _grants(obj: dict) -> list[str]:
+    """REVOKE everything from everyone the object's ACL could name, then GRANT what it has."""
+    on = f"{'TABLE' if obj['kind'] == 'VIEW' else obj['kind']} {obj['target']}"
+    out = [f"REVOKE ALL ON {on} FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, "
+           f"eventstore_admin;"]
+    for item in obj["acl"]:
+        grantee, _, rest = item.partition("=")
+        privileges = rest.split("/")[0]
+        if grantee == obj["owner"]:
+            continue
+        names = {"X": "EXECUTE", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE",
+                 "x": "REFERENCES", "t": "TRIGGER"}
+        granted = ", ".join(names[p] for p in privileges if p in names)
+        out.append(f"GRANT {granted} ON {on} TO {grantee or 'PUBLIC'};")
+    return out
+
+
+def _define(obj: dict) -> list[str]:
+    if obj["kind"] == "VIEW":
+        out = [f"CREATE OR REPLACE VIEW {obj['target']} AS\n{obj['definition'].rstrip().rstrip(';')};",
+               f"COMMENT ON VIEW {obj['target']} IS {_literal(obj['comment'])};"]
+        for name, _, comment in obj["columns"] or []:
+            out.append(f"COMMENT ON COLUMN {obj['target']}.{name} IS {_literal(comment)};")
+    else:
+        out = [obj["definition"].rstrip() + ";",
+               f"COMMENT ON {obj['kind']} {obj['target']} IS {_literal(obj['comment'])};"]
+    return out + _grants(obj)
+
+
+def revert_text(before: dict[str, dict], after: dict[str, dict], tag: str) -> str:
+    """What gives back ``before`` (the release ``tag``) from ``after`` (this code)."""
+    lines = ["-- Revert eventstore:code from pg",
+             f"-- Generated by python -m harness.code write: the objects this change alters, as @{tag} had them;",
+             "-- the objects it adds, dropped. Never edited by hand.", "", "BEGIN;", "",
+             "SET LOCAL lock_timeout = '10s';", ""]
+    fields = ("definition", "comment", "acl", "columns")
+    for target in sorted(set(after) - set(before), key=lambda t: after[t]["kind"] != "VIEW"):
+        lines.append(f"DROP {after[target]['kind']} {target};")
+    for target in sorted(before, key=lambda t: (before[t]["kind"] == "VIEW", t)):
+        old, new = before[target], after.get(target)
+        if new is not None and all(old[f] == new[f] for f in fields):
+            continue
+        if old["kind"] == "VIEW" and new is not None and old["columns"] != new["columns"]:
+            lines.append(f"DROP VIEW {target};")
+        lines += _define(old)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n\nCOMMIT;\n"
+
+
+def verify_text(after: dict[str, dict]) -> str:
+    lines = ["-- Verify eventstore:code on pg",
+             "-- Generated by python -m harness.code write: every object of sql/ exists with its grants.", "",
+             "BEGIN;", ""]
+    for target, obj in sorted(after.items()):
+        if obj["kind"] == "VIEW":
+            lines.append(f"SELECT '{obj['signature']}'::regclass;")
+        else:
+            lines.append(f"SELECT '{obj['signature']}'::regprocedure;")
+        for item in obj["acl"]:
+            grantee, _, rest = item.partition("=")
+            if grantee in (obj["owner"], ""):
+                continue
+            privilege, check = ("SELECT", "has_table_privilege") if obj["kind"] == "VIEW" else \
+                ("EXECUTE", "has_function_privilege")
+            if obj["kind"] == "VIEW" and "r" not in rest.split("/")[0]:
+                continue
+            lines.append(f"SELECT 1/{check}('{grantee}', '{obj['signature']}', '{privilege}')::int;")
+    return "\n".join(lines) + "\n\nROLLBACK;\n"
+
+
+def previous_tag() -> str:
+    plan = parse_plan((REPO / "sqitch.plan").read_text())
+    code = max(c.index for c in plan if c.name == "code")
+    return [tag for tag, index in tags(plan) if index < code][-1]
+
+
+def write() -> None:
+    DEPLOY.write_text(include_list())
+    tag = previous_tag()
+    cluster = throwaway_cluster("eventstore-code-", 58532, cron_database=False)
+    try:
+        cluster.create_database("before")
+        cluster.sqitch("deploy", "--to", f"@{tag}", dbname="before")
+        cluster.create_database("after")
+        cluster.sqitch("deploy", dbname="after")
+        before, after = catalog(cluster, "before"), catalog(cluster, "after")
+    finally:
+        cluster.destroy()
+    REVERT.write_text(revert_text(before, after, tag))
+    VERIFY.write_text(verify_text(after))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("command", choices=("check", "write", "freeze"))
+    args = p.parse_args(argv)
+    if args.command == "write":
+        write()
+        print("wrote deploy/code.sql, revert/code.sql, verify/code.sql")
+        return 0
+    if args.command == "freeze":
+        DEPLOY.write_text(freeze(DEPLOY.read_text()))
+        print("froze deploy/code.sql (commit it with the release tag)")
+        return 0
+    found = problems()
+    for problem in found:
+        print(problem)
+    print("ok" if not found else f"{len(found)} problem(s)")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+-- The log restricted to some event types, gap-free like api.get_all_events.
+
+CREATE OR REPLACE FUNCTION api.get_events_by_type(
+    in_event_types text[],
+    in_after_id uuid DEFAULT NULL,
+    in_limit integer DEFAULT 1000
+)
+RETURNS TABLE (
+    id uuid,
+    stream_type text,
+    stream_id uuid,
+    version integer,
+    event_type text,
+    event_data jsonb,
+    metadata jsonb,
+    created_at timestamptz
+)
+LANGUAGE plpgsql
+VOLATILE  -- its read needs a snapshot taken after its horizon (docs/read-horizon.md)
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_after record := private.log_position(in_after_id);
+    l_horizon record;
+BEGIN
+    -- A multi-dimensional array is refused (ZE003), not left to fail with 0A000.
+    IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
+       OR pg_catalog.array_ndims(in_event_types) > 1
+       OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'in_event_types must be a non-empty one-dimensional array of event types without NULLs, got %',
+                COALESCE(in_event_types::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
+    RETURN QUERY
+    SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
+           e.metadata, e.created_at
+    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                            private.check_limit(in_limit), in_event_types, NULL,
+                            l_horizon.generation, l_horizon.transaction_id) AS e;
+END;
+$$;
+
+COMMENT ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) IS 'Committed events whose type is in in_event_types, after the event in_after_id (NULL = from
+the start), in log order, at most in_limit; gap-free like api.get_all_events.
+Errors: ZE003 bad in_event_types or in_limit, ZE004 in_after_id names no event.';
+REVOKE ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) TO eventstore_reader;

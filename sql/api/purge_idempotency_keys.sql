@@ -1,0 +1,27 @@
+-- Idempotency keys are kept for a retry window, not for ever: data.idempotency_keys would
+-- otherwise grow by one row per idempotent append. A retry older than the window appends
+-- again (clients retry within seconds or hours; the default window is 30 days).
+
+CREATE OR REPLACE FUNCTION api.purge_idempotency_keys(in_older_than interval DEFAULT '30 days')
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l_deleted bigint;
+BEGIN
+    -- Checked by its effect (a mixed-sign interval could reach into the future and purge
+    -- every key); under 1 hour would let a client's ordinary retry append twice.
+    PERFORM private.check_interval(in_older_than, 'in_older_than', interval '1 hour', interval '1000 years');
+    DELETE FROM data.idempotency_keys AS k WHERE k.created_at < pg_catalog.now() - in_older_than;
+    GET DIAGNOSTICS l_deleted = ROW_COUNT;
+    RETURN l_deleted;
+END;
+$$;
+
+COMMENT ON FUNCTION api.purge_idempotency_keys(in_older_than interval) IS 'Deletes idempotency keys older than in_older_than (default 30 days; from 1 hour to 1000 years): a retry
+with such a key appends again. Returns the number of keys deleted. Scheduled daily by pg_cron
+(job eventstore-idempotency-keys). Errors: ZE003 a window under 1 hour.';
+REVOKE ALL ON FUNCTION api.purge_idempotency_keys(in_older_than interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.purge_idempotency_keys(in_older_than interval) TO eventstore_admin;

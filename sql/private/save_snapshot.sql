@@ -1,0 +1,50 @@
+-- Saves the state of an aggregate folded from events read with in_read_snapshot (the
+-- pg_current_snapshot() of a statement before that read). The state may hold personal data
+-- in plaintext: it is saved only if no key of the stream was destroyed by a transaction that
+-- read did not see committed. The stream's keys are held (FOR KEY SHARE) until this
+-- transaction ends, so a later erasure waits for this save and then deletes the snapshot with
+-- the others (api.forget_subject); an erasure in progress makes this save give up at once (a
+-- snapshot is only a shortcut: no load waits for an erasure).
+
+CREATE OR REPLACE PROCEDURE private.save_snapshot(
+    in_stream_type text,
+    in_stream_id uuid,
+    in_version integer,
+    in_state jsonb,
+    in_read_snapshot pg_snapshot
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    BEGIN
+        PERFORM FROM data.subject_keys AS k
+        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+        FOR KEY SHARE OF k NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN;  -- a key of the stream is being destroyed
+    END;
+    IF EXISTS (SELECT FROM data.subject_streams AS s
+               JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
+               WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+                 AND NOT pg_catalog.pg_visible_in_snapshot(f.forgotten_xid, in_read_snapshot)) THEN
+        RETURN;  -- a key went after the read: the state may hold what was forgotten
+    END IF;
+
+    INSERT INTO data.snapshots AS s (stream_type, stream_id, version, state, reducer_version)
+    VALUES (in_stream_type, in_stream_id, in_version, in_state,
+            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type))
+    ON CONFLICT (stream_type, stream_id) DO UPDATE
+    SET version = EXCLUDED.version,
+        state = EXCLUDED.state,
+        reducer_version = EXCLUDED.reducer_version,
+        created_at = pg_catalog.now()
+    -- Never replace a current snapshot by an older one.
+    WHERE s.version <= EXCLUDED.version
+       OR s.reducer_version IS DISTINCT FROM EXCLUDED.reducer_version;
+END;
+$$;
+
+COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) IS 'Saves the state of an aggregate at a version, unless a key of its stream was destroyed after the state''s events were read';
+REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) FROM PUBLIC;
