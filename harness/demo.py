@@ -1,5 +1,5 @@
 """The README's first command: a throwaway PostgreSQL 15 with pg_cron and pgTAP, the
-bundle deployed with sqitch, and the seed's examples run against it.
+bundle deployed with sqitch, and the specification's usage examples run against it.
 
     scripts/demo          bring it up (or reuse it), deploy, show an append and a read
     scripts/demo stop     stop it and delete it

@@ -91,7 +91,7 @@ def test_automatic_snapshots_come_at_the_interval_and_are_used(db):
     assert (state["count"], version) == (103, 11)
 
 
-def test_the_seed_loader_returns_snapshot_and_pending_events(db):
+def test_the_snapshot_loader_returns_snapshot_and_pending_events(db):
     stream = uuid.uuid4()
     with db.connect("es_writer") as w:
         append(w, "Note", stream, 0, [event("Written", {"t": "a"}), event("Written", {"t": "b"})])

@@ -28,6 +28,7 @@ def jobs(db) -> dict:
             db.execute("SELECT jobname, schedule, command FROM cron.job WHERE database = current_database()")}
 
 
+@pytest.mark.slow
 def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
     assert cron_db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").startswith("1.4")
     assert jobs(cron_db) == {
@@ -45,6 +46,7 @@ def test_deploy_schedules_the_jobs_for_pg_cron_1_4(cron_db):
     assert listed == jobs(cron_db)
 
 
+@pytest.mark.slow
 def test_the_history_purge_keeps_other_jobs_history(cron_db):
     other = cron_db.scalar("SELECT cron.schedule('someone-elses-job', '0 0 1 1 *', 'SELECT 1')")
     ours = cron_db.scalar("SELECT jobid FROM cron.job WHERE jobname = 'eventstore-partitions'")
@@ -80,6 +82,7 @@ def test_a_scheduled_job_projects_an_order_without_any_manual_call(cron_db):
     assert runs and {r[0] for r in runs} <= {"running", "succeeded"}, runs
 
 
+@pytest.mark.slow
 def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
     # The Order example requires the core's last changes: it goes first.
     cluster.sqitch("revert", "-y", dbname=CRON_DATABASE, project="orders")

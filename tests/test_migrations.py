@@ -264,6 +264,7 @@ def test_an_edited_released_script_is_caught(tmp_path):
     assert "rework it with sqitch rework" in problems[0]
 
 
+@pytest.mark.slow
 def test_a_script_edited_after_deploy_is_caught_in_the_database(cluster, empty_db, tmp_path):
     cluster.sqitch("deploy", dbname=empty_db.name)
     dsn = cluster.conninfo(empty_db.name)

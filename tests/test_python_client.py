@@ -21,6 +21,7 @@ import eventstore as es
 from eventstore import errors
 from eventstore.aio import AsyncEventStore
 from eventstore.client import EventStore, translated
+from harness.schema_snapshot import dump
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -462,6 +463,9 @@ def test_a_store_deployed_without_sqitch_is_the_same_store_and_sqitch_refuses_it
         without, with_sqitch = (cluster.execute(n, CATALOG) for n in names)
         assert len(without) > 300
         assert without == with_sqitch
+        # The whole schema, as the committed snapshot records it (tests/test_schema_snapshot.py
+        # deploys without sqitch and relies on this).
+        assert dump(cluster, names[0]) == dump(cluster, names[1])
         refused = cluster.sqitch("status", dbname=names[0], check=False)
         assert refused.returncode != 0 and "deployed into this database without sqitch" in refused.stderr
         with pytest.raises(RuntimeError, match="without the store"):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import raises_sqlstate
 
 
+@pytest.mark.slow
 def test_deploy_verify_revert_deploy_round_trip(cluster, empty_db):
     name = empty_db.name
     out = cluster.sqitch("deploy", dbname=name).stdout
@@ -24,6 +27,7 @@ def test_deploy_verify_revert_deploy_round_trip(cluster, empty_db):
     assert "Nothing to deploy (up-to-date)" in status
 
 
+@pytest.mark.slow
 def test_deploy_where_pg_cron_cannot_be_created(cluster, empty_db):
     """pg_cron lives in cron.database_name only: any other database deploys without it."""
     with empty_db.connect() as conn:

@@ -184,6 +184,7 @@ def test_a_poison_event_is_parked_and_holds_back_only_its_stream(db):
         assert rows == [(poisoned, 3, 1)], "the stream flows on past the skipped event"
 
 
+@pytest.mark.slow
 def test_a_consumer_that_crashes_on_an_event_does_not_crash_the_next_for_ever(db, tmp_path):
     """An expired lease is a failed attempt: after max_attempts crashes the event is parked."""
     with db.connect("es_admin") as admin:

@@ -17,7 +17,7 @@ SELECT function_privs_are('api', 'append_events', ARRAY['text', 'uuid', 'integer
 SELECT function_privs_are('api', 'append_events', ARRAY['text', 'uuid', 'integer', 'jsonb', 'integer'],
                           'public', ARRAY[]::text[]);
 
--- The seed's usage example: a new order, then an item.
+-- The specification's usage example: a new order, then an item.
 CREATE TEMP TABLE v (step text, version integer);
 DO $$
 DECLARE

@@ -9,7 +9,7 @@ SELECT function_privs_are('api', 'append_events_idempotent', ARRAY['text', 'uuid
 SELECT function_privs_are('api', 'append_events_idempotent', ARRAY['text', 'uuid', 'integer', 'jsonb', 'uuid', 'integer'],
                           'eventstore_reader', ARRAY[]::text[]);
 
--- The seed's call, five arguments.
+-- The specified call, five arguments.
 CALL api.append_events_idempotent('Order', '018f0000-0000-7000-8000-000000000001', 0,
     '[{"event_type": "OrderCreated", "event_data": {}, "metadata": {"user_id": "u1"}}]',
     '018f0000-0000-7000-8000-0000000000e1');

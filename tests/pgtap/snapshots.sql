@@ -16,7 +16,7 @@ SELECT api.register_reducer('Sum', 'public.tap_sum(jsonb, data.events)', 1, 3);
 CALL api.append_events('Sum', '018f0000-0000-7000-8000-00000000000a', 0,
     '[{"event_type": "Added", "event_data": {"n": 1}}, {"event_type": "Added", "event_data": {"n": 2}}]');
 
--- The seed's shape, without a snapshot: state {}, version 0, every event pending.
+-- The specified shape, without a snapshot: state {}, version 0, every event pending.
 SELECT results_eq($$SELECT state, version, pending_events FROM api.get_aggregate_state('Sum', '018f0000-0000-7000-8000-00000000000a')$$,
                   $$VALUES ('{}'::jsonb, 0, '[{"version": 1, "event_type": "Added", "event_data": {"n": 1}},
                                              {"version": 2, "event_type": "Added", "event_data": {"n": 2}}]'::jsonb)$$,

@@ -21,7 +21,7 @@ VALUES
  ('Order', '018f0000-0000-7000-8000-0000000000a2', 2, 'OrderCancelled', '{}', '4', 6, '2026-01-02 11:00+00');
 
 CALL private.project_order_events(1);
-SELECT is((SELECT count(*)::integer FROM data.order_summaries), 1, 'the seed''s procedure applies one batch of its size');
+SELECT is((SELECT count(*)::integer FROM data.order_summaries), 1, 'the projection procedure applies one batch of its size');
 CALL private.project_order_events(100);
 SELECT results_eq($$SELECT order_id, status, total_items, total_amount, created_at, updated_at
                     FROM data.order_summaries ORDER BY order_id$$,
