@@ -59,6 +59,7 @@ SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operatin
 \ir ../sql/private/raise_unknown_subscription.sql
 \ir ../sql/private/read_deliveries_one_by_one.sql
 \ir ../sql/private/read_horizon.sql
+\ir ../sql/private/readable_after.sql
 \ir ../sql/private/refresh_event_type.sql
 \ir ../sql/private/refuse_deleted_stream.sql
 \ir ../sql/private/refuse_event_change.sql

@@ -164,8 +164,6 @@ def revert_text(before: dict[str, dict], after: dict[str, dict], tag: str) -> st
              "-- the objects it adds, dropped. Never edited by hand.", "", "BEGIN;", "",
              "SET LOCAL lock_timeout = '10s';", ""]
     fields = ("definition", "comment", "acl", "columns")
-    for target in sorted(set(after) - set(before), key=lambda t: after[t]["kind"] != "VIEW"):
-        lines.append(f"DROP {after[target]['kind']} {target};")
     for target in sorted(before, key=lambda t: (before[t]["kind"] == "VIEW", t)):
         old, new = before[target], after.get(target)
         if new is not None and all(old[f] == new[f] for f in fields):
@@ -174,6 +172,9 @@ def revert_text(before: dict[str, dict], after: dict[str, dict], tag: str) -> st
             lines.append(f"DROP VIEW {target};")
         lines += _define(old)
         lines.append("")
+    # Last, once nothing the release had refers to them: views first (they may use functions).
+    for target in sorted(set(after) - set(before), key=lambda t: (after[t]["kind"] != "VIEW", t)):
+        lines.append(f"DROP {after[target]['kind']} {target};")
     return "\n".join(lines).rstrip() + "\n\nCOMMIT;\n"
 
 

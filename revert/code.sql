@@ -125,4 +125,401 @@ Errors: ZE003 bad in_event_types or in_limit, ZE004 in_after_id names no event.'
 REVOKE ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
 GRANT EXECUTE ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) TO eventstore_reader;
 
+CREATE OR REPLACE FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean)
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+AS $function$
+DECLARE
+    c_sample CONSTANT integer := 10000;
+    l_read bigint;
+    l_held_read bigint;
+    l_span numeric;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE (in_event_types IS NULL OR s.event_type = ANY (in_event_types))
+                                        AND (in_stream_types IS NULL OR s.stream_type = ANY (in_stream_types)))
+    INTO l_read, behind
+    FROM (SELECT e.event_type, e.stream_type
+          FROM data.events AS e
+          WHERE (e.generation, e.transaction_id, e.global_position)
+                > (in_generation, in_transaction_id, in_global_position)
+            AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+          ORDER BY e.generation, e.transaction_id, e.global_position
+          LIMIT c_sample + 1) AS s;
+
+    SELECT count(*), count(*) FILTER (WHERE (in_event_types IS NULL OR s.event_type = ANY (in_event_types))
+                                        AND (in_stream_types IS NULL OR s.stream_type = ANY (in_stream_types)))
+    INTO l_held_read, held_back
+    FROM (SELECT e.event_type, e.stream_type
+          FROM data.events AS e
+          WHERE (e.generation, e.transaction_id) >= (in_horizon_generation, in_horizon_transaction_id)
+            AND (e.generation, e.transaction_id, e.global_position)
+                > (in_generation, in_transaction_id, in_global_position)
+          ORDER BY e.generation, e.transaction_id, e.global_position
+          LIMIT c_sample + 1) AS s;
+
+    exact := l_read <= c_sample AND l_held_read <= c_sample;
+    IF l_read > c_sample THEN
+        l_span := COALESCE(pg_catalog.pg_sequence_last_value('data.events_global_position_seq'::pg_catalog.regclass), 0)
+                  - GREATEST(in_global_position, 0) - l_held_read;
+        behind := GREATEST(behind, pg_catalog.round(GREATEST(l_span, l_read) * behind / l_read)::bigint);
+    END IF;
+END;
+$function$;
+COMMENT ON FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) IS 'Matching events after a log position, before and past the horizon: exact up to 10,000, estimated beyond';
+REVOKE ALL ON FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
+
+CREATE OR REPLACE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_event record;
+BEGIN
+    FOR l_event IN
+        SELECT e.id, e.created_at FROM data.events AS e
+        WHERE (e.generation, e.transaction_id, e.global_position)
+              > (in_generation, in_transaction_id, in_global_position)
+          AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+          AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+          AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+        ORDER BY e.generation, e.transaction_id, e.global_position
+        LIMIT in_limit
+    LOOP
+        BEGIN
+            PERFORM u.event_data, u.metadata FROM private.events_upcast AS u
+            WHERE u.id = l_event.id AND u.created_at = l_event.created_at;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+            event_id := l_event.id;
+            RETURN;
+        END;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) IS NULL;
+REVOKE ALL ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
+
+CREATE OR REPLACE FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_horizon_generation integer DEFAULT NULL::integer, in_horizon_transaction_id xid8 DEFAULT NULL::xid8)
+ RETURNS SETOF data.events
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+DECLARE
+    l_horizon_generation integer := in_horizon_generation;
+    l_horizon_transaction_id xid8 := in_horizon_transaction_id;
+BEGIN
+    IF l_horizon_generation IS NULL THEN
+        SELECT h.generation, h.transaction_id INTO l_horizon_generation, l_horizon_transaction_id
+        FROM private.log_horizon() AS h;
+    END IF;
+
+    RETURN QUERY
+    SELECT e.*
+    FROM private.events_upcast AS e
+    WHERE (e.generation, e.transaction_id, e.global_position)
+          > (in_after_generation, in_after_transaction_id, in_after_global_position)
+      AND (e.generation, e.transaction_id) < (l_horizon_generation, l_horizon_transaction_id)
+      AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+      AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+    ORDER BY e.generation, e.transaction_id, e.global_position
+    LIMIT in_limit;
+END;
+$function$;
+COMMENT ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'Events after a log position up to the horizon, in log order, filtered by event and stream types';
+REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
+
+CREATE OR REPLACE FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8)
+ RETURNS TABLE(id uuid, created_at timestamp with time zone, generation integer, transaction_id xid8, global_position bigint, stream_type text, stream_id uuid, version integer)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+           e.stream_type, e.stream_id, e.version
+    FROM data.events AS e
+    WHERE (e.generation, e.transaction_id, e.global_position)
+          > (in_after_generation, in_after_transaction_id, in_after_global_position)
+      AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+      AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+      AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+    ORDER BY e.generation, e.transaction_id, e.global_position
+    LIMIT in_limit;
+END;
+$function$;
+COMMENT ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS NULL;
+REVOKE ALL ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
+
+CREATE OR REPLACE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    -- A batch stops once its payloads pass this many bytes (stored size; one event at least).
+    co_batch_bytes constant bigint := 16 * 1024 * 1024;
+    l_p record;
+    l_c record;
+    l_horizon record;
+    l_fetched data.events[];
+    l_events data.events[];
+    l_skips uuid[];
+    l_count integer;
+    l_fetched_count integer := 0;
+    l_read_count integer := 0;
+    l_limit integer;
+    l_applied integer := 0;
+    l_call text;
+    l_failed data.events;
+    l_sqlstate text;
+    l_message text;
+    l_last data.events;
+    l_event data.events;
+    l_unreadable record;
+BEGIN
+    -- A look without a lock first: a caught-up projection takes no lock, hence no
+    -- transaction id (which would move the horizon every poll).
+    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size,
+           c.status, c.generation, c.transaction_id, c.global_position
+    INTO l_p
+    FROM data.projections AS p
+    JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
+    WHERE p.projection_name = in_projection_name;
+
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection(in_projection_name);
+    END IF;
+    IF l_p.status NOT IN ('running', 'rebuilding') THEN
+        RETURN 0;
+    END IF;
+    -- One horizon for the read and for the checkpoint: when fewer events than the limit
+    -- come back, everything before this horizon has been examined.
+    l_horizon := private.read_horizon();  -- the statements below read with later snapshots
+    IF l_p.status = 'running' AND NOT EXISTS (
+            SELECT FROM data.events AS e
+            WHERE (e.generation, e.transaction_id, e.global_position)
+                  > (l_p.generation, l_p.transaction_id, l_p.global_position)
+              AND (e.generation, e.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)) THEN
+        RETURN 0;  -- nothing new at all
+    END IF;
+
+    -- The checkpoint row is the projection's lock; a run that holds it does the work.
+    SELECT c.status, c.generation, c.transaction_id, c.global_position INTO l_c
+    FROM data.projection_checkpoints AS c
+    WHERE c.projection_name = in_projection_name
+    FOR NO KEY UPDATE SKIP LOCKED;
+    IF NOT FOUND OR l_c.status NOT IN ('running', 'rebuilding') THEN
+        RETURN 0;
+    END IF;
+
+    l_limit := COALESCE(in_batch_size, l_p.batch_size);
+    l_skips := ARRAY(SELECT s.event_id FROM data.projection_skips AS s
+                     WHERE s.projection_name = in_projection_name);
+    IF pg_catalog.cardinality(l_p.event_types) = 0 OR pg_catalog.cardinality(l_p.stream_types) = 0 THEN
+        l_count := 0;  -- follows nothing (yet)
+    ELSE
+        FOR l_attempt IN 1 .. 2 LOOP
+            BEGIN
+                -- l_read_count: what the read returned; l_fetched: the part within the bytes.
+                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) FILTER (WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes),
+                       count(*)
+                INTO l_fetched, l_read_count
+                FROM (SELECT e, pg_catalog.row_number() OVER () AS ord,
+                             sum(pg_catalog.pg_column_size(e.event_data) + pg_catalog.pg_column_size(e.metadata))
+                                 OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS bytes_before
+                      FROM private.log_events(l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
+                                              l_p.event_types, l_p.stream_types,
+                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b;
+                EXIT;
+            EXCEPTION WHEN program_limit_exceeded OR out_of_memory THEN
+                -- Payloads that compress well can still be too big together: one at a time.
+                IF l_attempt = 2 THEN
+                    RAISE;
+                END IF;
+                l_limit := 1;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+                IF pg_catalog.left(l_sqlstate, 2) IN ('40', '53', '57') THEN
+                    RAISE;
+                END IF;
+                -- An event no reader can read (its upcaster fails): the projection cannot
+                -- get past it. Name it, so that it can be fixed or skipped.
+                l_unreadable := private.first_unreadable_event(
+                    l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
+                    l_p.event_types, l_p.stream_types, l_horizon.generation, l_horizon.transaction_id);
+                PERFORM private.mark_projection_failed(
+                    in_projection_name, COALESCE(l_unreadable.error_sqlstate, l_sqlstate),
+                    'reading the log: ' || COALESCE(l_unreadable.error_message, l_message), l_unreadable.event_id);
+                RETURN 0;
+            END;
+        END LOOP;
+        l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
+        IF pg_catalog.cardinality(l_skips) > 0 THEN
+            l_events := '{}';
+            FOREACH l_event IN ARRAY COALESCE(l_fetched, '{}') LOOP
+                IF l_event.id <> ALL (l_skips) THEN
+                    l_events := l_events || l_event;
+                END IF;
+            END LOOP;
+        ELSE
+            l_events := l_fetched;
+        END IF;
+        l_count := COALESCE(pg_catalog.cardinality(l_events), 0);
+    END IF;
+
+    IF l_count > 0 THEN
+        l_call := pg_catalog.format('SELECT %s($1)',
+                      private.invoker_call(l_p.handler_invoker, 'the handler of projection ' || in_projection_name));
+        BEGIN
+            EXECUTE l_call USING l_events;
+            l_applied := l_count;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            -- Errors of the transaction, not of an event (deadlock, serialization, resources,
+            -- cancel): not the projection's fault; the batch is retried by the next run.
+            IF pg_catalog.left(l_sqlstate, 2) IN ('40', '53', '57') THEN
+                RAISE;
+            END IF;
+            -- Find the event the handler fails on: the batch again, one event at a time,
+            -- keeping the events before it.
+            FOR l_i IN 1 .. l_count LOOP
+                BEGIN
+                    EXECUTE l_call USING ARRAY[l_events[l_i]];
+                    l_applied := l_i;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+                    l_failed := l_events[l_i];
+                    EXIT;
+                END;
+            END LOOP;
+            IF l_failed IS NULL THEN
+                -- Every event passes alone but not the batch: a handler whose batch logic
+                -- differs from its per-event logic. Blame the first event of the batch.
+                l_applied := 0;
+                l_failed := l_events[1];
+            END IF;
+        END;
+    END IF;
+
+    IF l_failed IS NOT NULL THEN
+        PERFORM private.mark_projection_failed(in_projection_name, l_sqlstate, l_message, l_failed.id);
+    END IF;
+
+    -- The checkpoint moves past what was applied, and past skipped events when the whole
+    -- batch went through.
+    IF l_applied > 0 OR (l_failed IS NULL AND l_fetched_count > 0) THEN
+        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_fetched_count] ELSE l_events[l_applied] END;
+        UPDATE data.projection_checkpoints AS c
+        SET last_event_id = l_last.id,
+            last_processed = pg_catalog.now(),
+            generation = l_last.generation,
+            transaction_id = l_last.transaction_id,
+            global_position = l_last.global_position,
+            events_applied = c.events_applied + l_applied
+        WHERE c.projection_name = in_projection_name;
+    END IF;
+
+    -- Caught up only if the read returned less than asked and the bytes cut nothing.
+    IF l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count THEN
+        -- Caught up: move past the events the filters skipped, so they are not examined
+        -- again, and a projection rebuilt in the background is running again. Only when
+        -- there is something to move past: an idle poll writes nothing (a write takes a
+        -- transaction id, which moves the horizon, which made every idle poll write).
+        UPDATE data.projection_checkpoints AS c
+        SET generation = l_horizon.generation,
+            transaction_id = l_horizon.transaction_id,
+            global_position = -1,
+            status = 'running'
+        WHERE c.projection_name = in_projection_name
+          AND (c.status = 'rebuilding'
+               OR EXISTS (SELECT FROM data.events AS e
+                          WHERE (e.generation, e.transaction_id, e.global_position)
+                                > (c.generation, c.transaction_id, c.global_position)
+                            AND (e.generation, e.transaction_id)
+                                < (l_horizon.generation, l_horizon.transaction_id)));
+    END IF;
+
+    RETURN l_applied;
+END;
+$function$;
+COMMENT ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) IS 'Applies the next batch of one projection with its checkpoint, in the caller''s transaction';
+REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
+
+CREATE OR REPLACE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+    l_ref private.subscription_event_ref;
+    l_event data.events;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    unreadable_ids := '{}';
+    unreadable_errors := '{}';
+    BEGIN
+        -- The query of private.log_events, planned once (see the SET clauses above).
+        events := ARRAY(
+            SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
+            FROM private.events_upcast AS e
+            WHERE (e.generation, e.transaction_id, e.global_position)
+                  > (in_subscription.generation, in_subscription.transaction_id, in_subscription.global_position)
+              AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+              AND (in_subscription.event_types IS NULL OR e.event_type = ANY (in_subscription.event_types))
+              AND (in_subscription.stream_types IS NULL OR e.stream_type = ANY (in_subscription.stream_types))
+            ORDER BY e.generation, e.transaction_id, e.global_position
+            LIMIT in_limit);
+        refs := ARRAY(
+            SELECT ROW(e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+                       e.stream_type, e.stream_id, e.version)::private.subscription_event_ref
+            FROM pg_catalog.unnest(events) WITH ORDINALITY AS e
+            ORDER BY e.ordinality);
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- an unreadable event among them: one by one
+    END;
+    -- Everything before the horizon was committed before the first read: this later
+    -- snapshot sees the same events.
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    FOREACH l_ref IN ARRAY refs LOOP
+        BEGIN
+            SELECT u.* INTO STRICT l_event
+            FROM private.events_upcast AS u
+            WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
+            events := events || l_event;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            unreadable_ids := unreadable_ids || l_ref.id;
+            unreadable_errors := unreadable_errors || pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000);
+        END;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) IS NULL;
+REVOKE ALL ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC, eventstore_reader, eventstore_writer, eventstore_projector, eventstore_admin;
+
+DROP FUNCTION private.readable_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_horizon_generation integer, in_horizon_transaction_id xid8);
+
 COMMIT;

@@ -2293,9 +2293,9 @@ BEGIN
     INTO l_read, behind
     FROM (SELECT e.event_type, e.stream_type
           FROM data.events AS e
-          WHERE (e.generation, e.transaction_id, e.global_position)
-                > (in_generation, in_transaction_id, in_global_position)
-            AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+          WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                       in_generation, in_transaction_id, in_global_position,
+                                       in_horizon_generation, in_horizon_transaction_id)
           ORDER BY e.generation, e.transaction_id, e.global_position
           LIMIT c_sample + 1) AS s;
 
@@ -2474,9 +2474,9 @@ DECLARE
 BEGIN
     FOR l_event IN
         SELECT e.id, e.created_at FROM data.events AS e
-        WHERE (e.generation, e.transaction_id, e.global_position)
-              > (in_generation, in_transaction_id, in_global_position)
-          AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+        WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                     in_generation, in_transaction_id, in_global_position,
+                                     in_horizon_generation, in_horizon_transaction_id)
           AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
           AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
         ORDER BY e.generation, e.transaction_id, e.global_position
@@ -2992,9 +2992,9 @@ BEGIN
     RETURN QUERY
     SELECT e.*
     FROM private.events_upcast AS e
-    WHERE (e.generation, e.transaction_id, e.global_position)
-          > (in_after_generation, in_after_transaction_id, in_after_global_position)
-      AND (e.generation, e.transaction_id) < (l_horizon_generation, l_horizon_transaction_id)
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                 in_after_generation, in_after_transaction_id, in_after_global_position,
+                                 l_horizon_generation, l_horizon_transaction_id)
       AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
       AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
     ORDER BY e.generation, e.transaction_id, e.global_position
@@ -3078,9 +3078,9 @@ BEGIN
     SELECT e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
            e.stream_type, e.stream_id, e.version
     FROM data.events AS e
-    WHERE (e.generation, e.transaction_id, e.global_position)
-          > (in_after_generation, in_after_transaction_id, in_after_global_position)
-      AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                 in_after_generation, in_after_transaction_id, in_after_global_position,
+                                 in_horizon_generation, in_horizon_transaction_id)
       AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
       AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
     ORDER BY e.generation, e.transaction_id, e.global_position
@@ -3631,6 +3631,12 @@ $$;
 
 COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
 
+CREATE FUNCTION private.readable_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ((ROW(in_generation, in_transaction_id, in_global_position) > ROW(in_after_generation, in_after_transaction_id, in_after_global_position)) AND (ROW(in_generation, in_transaction_id) < ROW(in_horizon_generation, in_horizon_transaction_id)));
+
+COMMENT ON FUNCTION private.readable_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'The gap-free read: the event at a log position is after the cursor and before the read horizon';
+
 CREATE FUNCTION private.refresh_event_type(in_event_type text) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3882,9 +3888,9 @@ BEGIN
     l_horizon := private.read_horizon();  -- the statements below read with later snapshots
     IF l_p.status = 'running' AND NOT EXISTS (
             SELECT FROM data.events AS e
-            WHERE (e.generation, e.transaction_id, e.global_position)
-                  > (l_p.generation, l_p.transaction_id, l_p.global_position)
-              AND (e.generation, e.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)) THEN
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         l_p.generation, l_p.transaction_id, l_p.global_position,
+                                         l_horizon.generation, l_horizon.transaction_id)) THEN
         RETURN 0;  -- nothing new at all
     END IF;
 
@@ -4018,10 +4024,9 @@ BEGIN
         WHERE c.projection_name = in_projection_name
           AND (c.status = 'rebuilding'
                OR EXISTS (SELECT FROM data.events AS e
-                          WHERE (e.generation, e.transaction_id, e.global_position)
-                                > (c.generation, c.transaction_id, c.global_position)
-                            AND (e.generation, e.transaction_id)
-                                < (l_horizon.generation, l_horizon.transaction_id)));
+                          WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                                       c.generation, c.transaction_id, c.global_position,
+                                                       l_horizon.generation, l_horizon.transaction_id)));
     END IF;
 
     RETURN l_applied;
@@ -4244,9 +4249,10 @@ BEGIN
             SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
                        e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
             FROM private.events_upcast AS e
-            WHERE (e.generation, e.transaction_id, e.global_position)
-                  > (in_subscription.generation, in_subscription.transaction_id, in_subscription.global_position)
-              AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         in_subscription.generation, in_subscription.transaction_id,
+                                         in_subscription.global_position,
+                                         in_horizon_generation, in_horizon_transaction_id)
               AND (in_subscription.event_types IS NULL OR e.event_type = ANY (in_subscription.event_types))
               AND (in_subscription.stream_types IS NULL OR e.stream_type = ANY (in_subscription.stream_types))
             ORDER BY e.generation, e.transaction_id, e.global_position
@@ -5597,6 +5603,8 @@ REVOKE ALL ON FUNCTION private.raise_unknown_subscription(in_name text) FROM PUB
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.readable_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.refresh_event_type(in_event_type text) FROM PUBLIC;
 

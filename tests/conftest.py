@@ -8,6 +8,7 @@ real pg_cron jobs use the ``cron_db`` fixture instead of ``db``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -82,6 +83,15 @@ def bundle_key(cluster: Cluster) -> str:
 
 
 def deploy_template(cluster: Cluster) -> None:
+    """Restore the cached template, or deploy it and cache it: one pytest-xdist worker at a
+    time, so that after a change of the bundle one worker deploys and the others restore."""
+    TEMPLATE_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(TEMPLATE_CACHE.parent / "eventstore-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _deploy_template(cluster)
+
+
+def _deploy_template(cluster: Cluster) -> None:
     cached = TEMPLATE_CACHE / bundle_key(cluster)
     dump, roles = cached / "template.dump", cached / "roles.sql"
     if dump.exists() and roles.exists():
@@ -95,9 +105,8 @@ def deploy_template(cluster: Cluster) -> None:
         return
     cluster.deploy_all(TEMPLATE)
     for other in TEMPLATE_CACHE.glob("*"):  # one bundle's cache at a time
-        if other != cached and not other.name.startswith("partial-"):
-            shutil.rmtree(other, ignore_errors=True)
-    partial = TEMPLATE_CACHE / f"partial-{os.getpid()}"  # parallel workers: the first rename wins
+        shutil.rmtree(other, ignore_errors=True)
+    partial = TEMPLATE_CACHE / f"partial-{os.getpid()}"
     partial.mkdir(parents=True)
     made = subprocess.run([str(cluster.bindir / "pg_dumpall"), "--roles-only", "--no-role-passwords"],
                           env=cluster.env(), check=True, capture_output=True, text=True).stdout
@@ -107,10 +116,7 @@ def deploy_template(cluster: Cluster) -> None:
     subprocess.run([str(cluster.bindir / "pg_dump"), "-Fc", "-f", str(partial / "template.dump"), "-d", TEMPLATE],
                    env=cluster.env(), check=True, capture_output=True)
     (partial / "roles.sql").write_text("\n".join(kept) + "\n")
-    try:
-        partial.rename(cached)
-    except OSError:
-        shutil.rmtree(partial, ignore_errors=True)
+    partial.rename(cached)  # complete, or not there
 
 
 @pytest.fixture(scope="session")

@@ -34,9 +34,9 @@ BEGIN
     INTO l_read, behind
     FROM (SELECT e.event_type, e.stream_type
           FROM data.events AS e
-          WHERE (e.generation, e.transaction_id, e.global_position)
-                > (in_generation, in_transaction_id, in_global_position)
-            AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+          WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                       in_generation, in_transaction_id, in_global_position,
+                                       in_horizon_generation, in_horizon_transaction_id)
           ORDER BY e.generation, e.transaction_id, e.global_position
           LIMIT c_sample + 1) AS s;
 

@@ -12,9 +12,9 @@ DECLARE
 BEGIN
     FOR l_event IN
         SELECT e.id, e.created_at FROM data.events AS e
-        WHERE (e.generation, e.transaction_id, e.global_position)
-              > (in_generation, in_transaction_id, in_global_position)
-          AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+        WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                     in_generation, in_transaction_id, in_global_position,
+                                     in_horizon_generation, in_horizon_transaction_id)
           AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
           AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
         ORDER BY e.generation, e.transaction_id, e.global_position

@@ -1,5 +1,6 @@
 -- Events after a log position, in log order, up to the horizon, optionally only of some
--- event types and stream types, payloads upcast: the one way every whole-log reader reads. A caller that
+-- event types and stream types, payloads upcast (the gap-free condition is
+-- private.readable_after, as in every whole-log reader). A caller that
 -- must know exactly which horizon was used (the projection runner, which moves its
 -- checkpoint to it) passes one; otherwise it is computed here.
 
@@ -35,9 +36,9 @@ BEGIN
     RETURN QUERY
     SELECT e.*
     FROM private.events_upcast AS e
-    WHERE (e.generation, e.transaction_id, e.global_position)
-          > (in_after_generation, in_after_transaction_id, in_after_global_position)
-      AND (e.generation, e.transaction_id) < (l_horizon_generation, l_horizon_transaction_id)
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                 in_after_generation, in_after_transaction_id, in_after_global_position,
+                                 l_horizon_generation, l_horizon_transaction_id)
       AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
       AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
     ORDER BY e.generation, e.transaction_id, e.global_position

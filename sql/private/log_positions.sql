@@ -25,9 +25,9 @@ BEGIN
     SELECT e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
            e.stream_type, e.stream_id, e.version
     FROM data.events AS e
-    WHERE (e.generation, e.transaction_id, e.global_position)
-          > (in_after_generation, in_after_transaction_id, in_after_global_position)
-      AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                 in_after_generation, in_after_transaction_id, in_after_global_position,
+                                 in_horizon_generation, in_horizon_transaction_id)
       AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
       AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
     ORDER BY e.generation, e.transaction_id, e.global_position

@@ -50,9 +50,9 @@ BEGIN
     l_horizon := private.read_horizon();  -- the statements below read with later snapshots
     IF l_p.status = 'running' AND NOT EXISTS (
             SELECT FROM data.events AS e
-            WHERE (e.generation, e.transaction_id, e.global_position)
-                  > (l_p.generation, l_p.transaction_id, l_p.global_position)
-              AND (e.generation, e.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)) THEN
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         l_p.generation, l_p.transaction_id, l_p.global_position,
+                                         l_horizon.generation, l_horizon.transaction_id)) THEN
         RETURN 0;  -- nothing new at all
     END IF;
 
@@ -186,10 +186,9 @@ BEGIN
         WHERE c.projection_name = in_projection_name
           AND (c.status = 'rebuilding'
                OR EXISTS (SELECT FROM data.events AS e
-                          WHERE (e.generation, e.transaction_id, e.global_position)
-                                > (c.generation, c.transaction_id, c.global_position)
-                            AND (e.generation, e.transaction_id)
-                                < (l_horizon.generation, l_horizon.transaction_id)));
+                          WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                                       c.generation, c.transaction_id, c.global_position,
+                                                       l_horizon.generation, l_horizon.transaction_id)));
     END IF;
 
     RETURN l_applied;

@@ -31,9 +31,10 @@ BEGIN
             SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
                        e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
             FROM private.events_upcast AS e
-            WHERE (e.generation, e.transaction_id, e.global_position)
-                  > (in_subscription.generation, in_subscription.transaction_id, in_subscription.global_position)
-              AND (e.generation, e.transaction_id) < (in_horizon_generation, in_horizon_transaction_id)
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         in_subscription.generation, in_subscription.transaction_id,
+                                         in_subscription.global_position,
+                                         in_horizon_generation, in_horizon_transaction_id)
               AND (in_subscription.event_types IS NULL OR e.event_type = ANY (in_subscription.event_types))
               AND (in_subscription.stream_types IS NULL OR e.stream_type = ANY (in_subscription.stream_types))
             ORDER BY e.generation, e.transaction_id, e.global_position

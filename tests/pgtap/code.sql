@@ -2,7 +2,7 @@
 -- The rules every object of the store's code keeps; each object's behaviour is tested in the
 -- file of the change that made it.
 BEGIN;
-SELECT plan(5);
+SELECT plan(15);
 
 -- SECURITY DEFINER runs as the owner: its search_path is pinned to pg_catalog first.
 SELECT is_empty($$
@@ -39,6 +39,46 @@ SELECT is_empty($$
     JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
     WHERE n.nspname = 'api' AND c.relkind = 'v' AND pg_catalog.obj_description(c.oid, 'pg_class') IS NULL
 $$, 'every api view has a comment');
+
+-- private.readable_after: the gap-free read's one predicate.
+SELECT has_function('private', 'readable_after',
+                    ARRAY['integer', 'xid8', 'bigint', 'integer', 'xid8', 'bigint', 'integer', 'xid8']);
+SELECT volatility_is('private', 'readable_after',
+                     ARRAY['integer', 'xid8', 'bigint', 'integer', 'xid8', 'bigint', 'integer', 'xid8'], 'immutable');
+SELECT function_privs_are('private', 'readable_after',
+                          ARRAY['integer', 'xid8', 'bigint', 'integer', 'xid8', 'bigint', 'integer', 'xid8'],
+                          'public', ARRAY[]::text[]);
+SELECT ok(private.readable_after(1, '100', 7, 1, '100', 6, 1, '101'), 'after the cursor in its transaction, before the horizon');
+SELECT ok(NOT private.readable_after(1, '100', 6, 1, '100', 6, 1, '101'), 'the cursor itself is not after it');
+SELECT ok(NOT private.readable_after(1, '101', 8, 1, '100', 6, 1, '101'), 'a transaction at the horizon is held back');
+SELECT ok(private.readable_after(2, '5', 1, 1, '100', 6, 2, '6'), 'a later generation sorts after, whatever its ids');
+SELECT ok(NOT private.readable_after(2, '5', 1, 1, '100', 6, 1, '200'), 'nothing of a generation past the horizon''s');
+-- Inlined (no SET clause, a RETURN body): the planner sees row comparisons it can put on the
+-- log order index, not a function call it must evaluate for every event of the log.
+CREATE FUNCTION pg_temp.plan_of(in_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    l_plan text := '';
+    l_line record;
+BEGIN
+    FOR l_line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || in_query LOOP
+        l_plan := l_plan || l_line."QUERY PLAN" || E'\n';
+    END LOOP;
+    RETURN l_plan;
+END $$;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_sort = off;
+SELECT unalike(pg_temp.plan_of($$
+    SELECT e.id FROM data.events AS e
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position, 1, '1', 0, 1, '5')
+    ORDER BY e.generation, e.transaction_id, e.global_position LIMIT 10 $$), '%readable_after%',
+    'private.readable_after is inlined into the reader''s query');
+SELECT alike(pg_temp.plan_of($$
+    SELECT e.id FROM data.events AS e
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position, 1, '1', 0, 1, '5')
+    ORDER BY e.generation, e.transaction_id, e.global_position LIMIT 10 $$), '%Index Cond: ((ROW(generation, transaction_id, global_position) > ROW(%',
+    'its comparisons are index conditions');
+RESET enable_seqscan;
+RESET enable_sort;
 
 SELECT * FROM finish();
 ROLLBACK;
