@@ -5,6 +5,9 @@
    events; alternating rounds on fresh clones; the ratio subscription/reader (target >= 0.5).
    Also: the cost of api.subscription_status and api.projection_status with everything
    still behind (their cost must not grow with the lag).
+   And the same drain against v2.1.0 in the same run (alternating, fresh clones of a template
+   deployed to that tag): the ratio HEAD / v2.1.0 (target >= 0.95: the shape of the code may
+   change, its speed may not drift).
 2. Latency: append-commit to claim, with consumers woken by LISTEN eventstore_events (sent by
    the projection worker, private.projection_worker, running as pg_cron runs it) under 500
    appends/s; p50/p99 (target p99 < 200 ms).
@@ -22,6 +25,7 @@ from bench.common import fresh_database, report
 
 SETUP = ""
 CONSUMERS = 4
+BASELINE = "v2.1.0"  # the release the v3 layout is measured against
 
 
 def load_sql(events: int, streams: int) -> str:
@@ -190,6 +194,26 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, **_)
     ratio = statistics.median(ratios)
     report("subscription drain / get_all_events paging", ratio, ">= 0.5")
 
+    baseline = f"bench_{BASELINE.replace('.', '_')}"
+    cluster.create_database(baseline)
+    try:
+        cluster.sqitch("deploy", "--to", f"@{BASELINE}", dbname=baseline)
+        drifts = []
+        for i in range(rounds):
+            figures = {}
+            for which in (("head", "baseline") if i % 2 == 0 else ("baseline", "head")):
+                with fresh_database(cluster, template if which == "head" else baseline) as db:
+                    cluster.execute(db, load_sql(total, streams))
+                    cluster.execute(db, "VACUUM ANALYZE")
+                    figures[which] = measure_subscription(cluster, db, total)
+            drifts.append(figures["head"] / figures["baseline"])
+            print(f"  round {i + 1}: {BASELINE} {figures['baseline']:9.0f} events/s   HEAD {figures['head']:9.0f} "
+                  f"events/s   ratio {drifts[-1]:.3f}", flush=True)
+    finally:
+        cluster.drop_database(baseline)
+    drift = statistics.median(drifts)
+    report(f"subscription drain HEAD / {BASELINE}", drift, ">= 0.95")
+
     dur = max(5.0, min(30.0, seconds * 2))
     print(f"latency: append commit -> claim, 500 appends/s for {dur:.0f} s, 2 consumers on LISTEN, "
           "the projection worker sending notifications", flush=True)
@@ -197,4 +221,4 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, **_)
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
     print(f"  p50 {q[49] * 1000:.0f} ms   p99 {q[98] * 1000:.0f} ms   max {lat[-1] * 1000:.0f} ms", flush=True)
     report("append-commit to claim p99", q[98] * 1000, "< 200", " ms")
-    return {"ratio": ratio, "p99_ms": q[98] * 1000}
+    return {"ratio": ratio, "drift": drift, "p99_ms": q[98] * 1000}
