@@ -31,6 +31,7 @@ def test_benchmarks_run_and_print_their_ratios():
         "RESULT load 10,000-event aggregate / 100-event aggregate",
         "RESULT append throughput, automatic snapshots on / off",
         "RESULT subscription drain / get_all_events paging",
+        "RESULT subscription drain HEAD / v2.1.0",
         "RESULT append-commit to claim p99",
     ]
     assert " 0 not claimed" in r.stdout, "every append of the latency run reached a consumer"
