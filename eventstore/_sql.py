@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from typing import Any
 
-from psycopg.abc import AdaptContext
+import psycopg
 from psycopg.types.json import set_json_loads
 
 from eventstore._types import NewEvent, RecordedEvent
@@ -50,12 +50,12 @@ def _loads_utf8(data: str | bytes) -> Any:
     return _decode_json(data.decode() if isinstance(data, bytes) else data)
 
 
-def decode_json_directly(conn: AdaptContext, encoding: str) -> None:
+def decode_json_directly(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
     """json and jsonb of a UTF-8 connection decoded by JSONDecoder from the decoded text:
     json.loads on bytes first guesses their encoding, a third of the cost of loading a small
     event's data and metadata. The client's pools set it on every connection (one function
     for all: psycopg makes a loader class per function it is given)."""
-    if encoding == "utf-8":
+    if conn.info.encoding == "utf-8":
         set_json_loads(_loads_utf8, conn)
 
 

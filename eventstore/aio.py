@@ -36,7 +36,7 @@ class AsyncEventStore:
         configure = pool_options.pop("configure", None)
 
         async def configured(conn: psycopg.AsyncConnection[Any]) -> None:
-            _sql.decode_json_directly(conn, conn.info.encoding)
+            _sql.decode_json_directly(conn)
             if configure is not None:
                 await configure(conn)
 

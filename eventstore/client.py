@@ -77,7 +77,7 @@ class EventStore:
         configure = pool_options.pop("configure", None)
 
         def configured(conn: psycopg.Connection[Any]) -> None:
-            _sql.decode_json_directly(conn, conn.info.encoding)
+            _sql.decode_json_directly(conn)
             if configure is not None:
                 configure(conn)
 
