@@ -23,6 +23,7 @@ from eventstore.testing import free_port, pg_bindir  # noqa: F401 - re-exported 
 
 REPO = Path(__file__).resolve().parent.parent
 # sqitch projects: the core bundle and the Order example that builds on it.
+TALLY_SQL = REPO / "harness" / "tally.sql"
 PROJECTS = {"eventstore": REPO, "orders": REPO / "examples" / "orders"}
 CONF_INCLUDE = REPO / "docker" / "eventstore.conf"
 CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
@@ -185,8 +186,16 @@ class Cluster:
         return r
 
     def deploy_all(self, dbname: str) -> str:
-        """Deploy the core bundle, then the Order example on it (what the tests and the demo use)."""
+        """Deploy the core bundle, then the Order example on it (what the demo and the example's
+        tests use)."""
         return self.sqitch("deploy", dbname=dbname).stdout + self.sqitch("deploy", dbname=dbname, project="orders").stdout
+
+    def deploy_with_tallies(self, dbname: str) -> str:
+        """Deploy the core bundle with sqitch, then the core tests' and benches' own fixture
+        domain (harness/tally.sql) on it: what the core is tested and measured with."""
+        out = self.sqitch("deploy", dbname=dbname).stdout
+        self.psql(dbname, "-q", "-f", str(TALLY_SQL))
+        return out
 
     def psql(self, dbname: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         r = subprocess.run([str(self.bindir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d", dbname, *args],

@@ -68,8 +68,7 @@ def cluster():
 # whose bundle is unchanged restores it in about a second instead of deploying for fifteen. A
 # clean checkout (CI) has no cache and deploys.
 TEMPLATE_CACHE = REPO / ".pytest_cache" / "eventstore-template"
-BUNDLE_FILES = ("sqitch.plan", "sqitch.conf", "deploy", "revert", "verify", "sql", "examples/orders/sqitch.plan",
-                "examples/orders/sqitch.conf", "examples/orders/deploy")
+BUNDLE_FILES = ("sqitch.plan", "sqitch.conf", "deploy", "revert", "verify", "sql", "harness/tally.sql")
 
 
 def bundle_key(cluster: Cluster) -> str:
@@ -103,7 +102,7 @@ def _deploy_template(cluster: Cluster) -> None:
         cluster.execute(TEMPLATE, "UPDATE data.store_generations SET system_identifier = "
                                   "(SELECT system_identifier FROM pg_catalog.pg_control_system())")
         return
-    cluster.deploy_all(TEMPLATE)
+    cluster.deploy_with_tallies(TEMPLATE)
     for other in TEMPLATE_CACHE.glob("*"):  # one bundle's cache at a time
         shutil.rmtree(other, ignore_errors=True)
     partial = TEMPLATE_CACHE / f"partial-{os.getpid()}"
@@ -137,7 +136,8 @@ def eventstore_server(cluster: Cluster) -> Server:
 
 @pytest.fixture(scope="session")
 def eventstore_template(template_db: str) -> str:
-    """The plugin's template is this session's (core and Order example deployed with sqitch)."""
+    """The plugin's template is this session's (the core deployed with sqitch, and the tests'
+    fixture domain harness/tally.sql)."""
     return template_db
 
 

@@ -87,28 +87,25 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-# -- Order domain ---------------------------------------------------------------------------
+# -- The fixture domain (harness/tally.sql) ------------------------------------------------
 
-def create_customer(conn, name: str = "Customer") -> uuid.UUID:
-    return conn.execute("CALL api.create_customer(%s, NULL, NULL)", (name,)).fetchone()[0]
-
-
-def create_order(conn, customer_id, items=(), order_id=None) -> uuid.UUID:
-    return conn.execute("CALL api.create_order(%s, %s::jsonb, %s)",
-                        (customer_id, json.dumps(list(items)), order_id)).fetchone()[0]
+def open_tally(conn, owner_id=None, marks=(), tally_id=None) -> uuid.UUID:
+    """Opens a tally (stream type Tally, as es_writer); returns its id."""
+    return conn.execute("SELECT tally.open(%s, %s::jsonb, %s)",
+                        (owner_id or uuid.uuid4(), json.dumps(list(marks)), tally_id)).fetchone()[0]
 
 
-def add_item(conn, order_id, product: str = "p1", quantity: int = 1, price: float = 1.0) -> int:
-    return conn.execute("CALL api.add_order_item(%s, %s, %s::integer, %s::numeric, NULL)",
-                        (order_id, product, quantity, price)).fetchone()[0]
+def mark(conn, tally_id, label: str = "a", count: int = 1, weight: float = 1.0) -> int:
+    return conn.execute("SELECT tally.mark(%s, %s, %s::integer, %s::numeric)",
+                        (tally_id, label, count, weight)).fetchone()[0]
 
 
-def submit_order(conn, order_id) -> int:
-    return conn.execute("CALL api.submit_order(%s, NULL)", (order_id,)).fetchone()[0]
+def close_tally(conn, tally_id) -> int:
+    return conn.execute("SELECT tally.close(%s)", (tally_id,)).fetchone()[0]
 
 
-def cancel_order(conn, order_id, reason=None) -> int:
-    return conn.execute("CALL api.cancel_order(%s, %s, NULL)", (order_id, reason)).fetchone()[0]
+def void_tally(conn, tally_id, reason=None) -> int:
+    return conn.execute("SELECT tally.void(%s, %s)", (tally_id, reason)).fetchone()[0]
 
 
 def run_projections_until_idle(conn, batch_size=None, limit: int = 10000) -> int:
@@ -123,10 +120,10 @@ def run_projections_until_idle(conn, batch_size=None, limit: int = 10000) -> int
 
 
 def read_model(db) -> list[tuple]:
-    from harness.order_model import READ_MODEL_SQL
+    from harness.tally_model import READ_MODEL_SQL
     return sorted(db.execute(READ_MODEL_SQL))
 
 
 def oracle_model(db) -> list[tuple]:
-    from harness.order_model import ORDER_SUMMARIES_SQL
-    return sorted(db.execute(ORDER_SUMMARIES_SQL))
+    from harness.tally_model import TALLIES_SQL
+    return sorted(db.execute(TALLIES_SQL))

@@ -7,24 +7,24 @@ import time
 
 import pytest
 
-from harness.order_model import ORDER_SUMMARIES_SQL, READ_MODEL_SQL
+from harness.tally_model import READ_MODEL_SQL, TALLIES_SQL
 
-ORDERS = 10_000
+TALLIES = 10_000
 
 LOAD = f"""
--- {ORDERS} orders of three events each (created with items, an item, submitted or cancelled),
+-- {TALLIES} tallies of three events each (opened with marks, a mark, closed or voided),
 -- written set-based in one transaction, as a bulk import would.
 INSERT INTO data.events (stream_type, stream_id, version, event_type, event_data, created_at)
-SELECT 'Order', o.id, v.version, v.event_type, v.event_data, '2026-01-01'::timestamptz + o.n * interval '1 second'
-FROM (SELECT n, md5('order' || n)::uuid AS id FROM generate_series(1, {ORDERS}) AS n) AS o
+SELECT 'Tally', o.id, v.version, v.event_type, v.event_data, '2026-01-01'::timestamptz + o.n * interval '1 second'
+FROM (SELECT n, md5('tally' || n)::uuid AS id FROM generate_series(1, {TALLIES}) AS n) AS o
 CROSS JOIN LATERAL (VALUES
-    (1, 'OrderCreated', jsonb_build_object('customer_id', md5('customer' || o.n % 97)::uuid,
-                                           'items', jsonb_build_array(jsonb_build_object('product_id', 'p', 'quantity', 1 + o.n % 3, 'price', 2)))),
-    (2, 'ItemAdded', jsonb_build_object('product_id', 'q', 'quantity', 2, 'price', 1.5)),
-    (3, CASE WHEN o.n % 4 = 0 THEN 'OrderCancelled' ELSE 'OrderSubmitted' END, '{{}}'::jsonb)
+    (1, 'TallyOpened', jsonb_build_object('owner_id', md5('owner' || o.n % 97)::uuid,
+                                          'marks', jsonb_build_array(jsonb_build_object('label', 'p', 'count', 1 + o.n % 3, 'weight', 2)))),
+    (2, 'Marked', jsonb_build_object('label', 'q', 'count', 2, 'weight', 1.5)),
+    (3, CASE WHEN o.n % 4 = 0 THEN 'TallyVoided' ELSE 'TallyClosed' END, '{{}}'::jsonb)
 ) AS v(version, event_type, event_data)
 ORDER BY o.n, v.version;
-UPDATE data.projections SET batch_size = 300 WHERE projection_name = 'order_summaries';
+UPDATE data.projections SET batch_size = 300 WHERE projection_name = 'tallies';
 """
 
 
@@ -32,7 +32,7 @@ UPDATE data.projections SET batch_size = 300 WHERE projection_name = 'order_summ
 def test_kill_the_server_while_the_worker_is_mid_batch(new_cluster):
     cluster = new_cluster()
     cluster.create_database("store")
-    cluster.deploy_all("store")
+    cluster.deploy_with_tallies("store")
     cluster.psql("store", "-q", "-c", LOAD)
 
     worker_error: list = []
@@ -49,11 +49,11 @@ def test_kill_the_server_while_the_worker_is_mid_batch(new_cluster):
     deadline = time.monotonic() + 60
     applied = 0
     with cluster.connect("store") as watch:
-        while applied < ORDERS * 3 // 3 and time.monotonic() < deadline:
+        while applied < TALLIES * 3 // 3 and time.monotonic() < deadline:
             time.sleep(0.1)
             applied = watch.execute("SELECT events_applied FROM data.projection_checkpoints "
-                                    "WHERE projection_name = 'order_summaries'").fetchone()[0]
-    assert 0 < applied < ORDERS * 3, "the worker has committed some batches and has more to do"
+                                    "WHERE projection_name = 'tallies'").fetchone()[0]
+    assert 0 < applied < TALLIES * 3, "the worker has committed some batches and has more to do"
     cluster.crash()  # pg_ctl stop -m immediate: no shutdown checkpoint, batches in flight lost
     t.join()
     assert worker_error, "the worker was killed with the server"
@@ -62,16 +62,16 @@ def test_kill_the_server_while_the_worker_is_mid_batch(new_cluster):
     cluster.wait_ready()
     with cluster.connect("store") as conn:
         after_restart = conn.execute("SELECT events_applied FROM data.projection_checkpoints "
-                                     "WHERE projection_name = 'order_summaries'").fetchone()[0]
+                                     "WHERE projection_name = 'tallies'").fetchone()[0]
         assert after_restart >= applied, "committed batches survived the crash"
-        assert conn.execute("SELECT count(*) FROM data.order_summaries").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM tally.tallies").fetchone()[0] > 0
         conn.execute("CALL private.projection_worker(0)")
         while conn.execute("SELECT api.run_projections()").fetchone()[0]:
             pass
         resumed = sorted(conn.execute(READ_MODEL_SQL).fetchall())
         assert conn.execute("SELECT events_applied FROM data.projection_checkpoints "
-                            "WHERE projection_name = 'order_summaries'").fetchone()[0] == ORDERS * 3, \
+                            "WHERE projection_name = 'tallies'").fetchone()[0] == TALLIES * 3, \
             "every event applied exactly once"
-        assert resumed == sorted(conn.execute(ORDER_SUMMARIES_SQL).fetchall())
-        conn.execute("CALL api.rebuild_projection('order_summaries')")
+        assert resumed == sorted(conn.execute(TALLIES_SQL).fetchall())
+        conn.execute("CALL api.rebuild_projection('tallies')")
         assert sorted(conn.execute(READ_MODEL_SQL).fetchall()) == resumed, "equals a rebuild"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from harness.cluster import CRON_DATABASE
+from harness.cluster import CRON_DATABASE, TALLY_SQL
 from tests.conftest import Database
-from tests.helpers import create_customer, create_order
+from tests.helpers import open_tally
 
 JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-history", "eventstore-idempotency-keys",
         "eventstore-retention"}
@@ -19,7 +19,7 @@ JOBS = {"eventstore-projections", "eventstore-partitions", "eventstore-cron-hist
 def cron_db(cluster, template_db):
     out = cluster.sqitch("deploy", dbname=CRON_DATABASE)
     assert "scheduled eventstore-projections" in out.stdout + out.stderr
-    cluster.sqitch("deploy", dbname=CRON_DATABASE, project="orders")
+    cluster.psql(CRON_DATABASE, "-q", "-f", str(TALLY_SQL))
     return Database(cluster, CRON_DATABASE)
 
 
@@ -64,19 +64,19 @@ def test_the_history_purge_keeps_other_jobs_history(cron_db):
 
 
 @pytest.mark.slow
-def test_a_scheduled_job_projects_an_order_without_any_manual_call(cron_db):
+def test_a_scheduled_job_projects_an_event_without_any_manual_call(cron_db):
     with cron_db.connect("es_writer") as w:
-        order = create_order(w, create_customer(w, "Cron"), [{"product_id": "p", "quantity": 4, "price": 2.5}])
+        tally = open_tally(w, marks=[{"label": "p", "count": 4, "weight": 2.5}])
     deadline = time.monotonic() + 75
     row = None
     while time.monotonic() < deadline:
-        row = cron_db.execute("SELECT status, total_items, total_amount FROM data.order_summaries WHERE order_id = %s",
-                              (order,))
+        row = cron_db.execute("SELECT status, total_count, total_weight FROM tally.tallies WHERE tally_id = %s",
+                              (tally,))
         if row:
             break
         time.sleep(0.5)
-    assert row and row[0][0] == "created" and row[0][1] == 4 and float(row[0][2]) == 10.0, \
-        "the order reached the read model through the pg_cron job within 75 s"
+    assert row and row[0][0] == "open" and row[0][1] == 4 and float(row[0][2]) == 10.0, \
+        "the tally reached the read model through the pg_cron job within 75 s"
     runs = cron_db.execute("""SELECT d.status FROM cron.job_run_details AS d JOIN cron.job AS j USING (jobid)
                               WHERE j.jobname = 'eventstore-projections'""")
     assert runs and {r[0] for r in runs} <= {"running", "succeeded"}, runs
@@ -84,15 +84,18 @@ def test_a_scheduled_job_projects_an_order_without_any_manual_call(cron_db):
 
 @pytest.mark.slow
 def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
-    # The Order example requires the core's last changes: it goes first.
-    cluster.sqitch("revert", "-y", dbname=CRON_DATABASE, project="orders")
+    # The application on the store (the tests' fixture domain) goes first: its functions take
+    # the store's row type.
+    cron_db.execute("DELETE FROM data.projections WHERE projection_name = 'tallies'; "
+                    "DELETE FROM data.reducers WHERE stream_type = 'Tally'; "
+                    "SELECT private.drop_unused_invokers(); DROP SCHEMA tally CASCADE")
     # One step back: the reworked change's revert returns to the jobs of v1.0.0.
     cluster.sqitch("revert", "-y", "--to", "idempotency_key_retention@v1.1.0", dbname=CRON_DATABASE)
     assert set(jobs(cron_db)) == JOBS - {"eventstore-idempotency-keys", "eventstore-retention"}
     # Back before v1.0.0's cron_jobs: no job left.
     cluster.sqitch("revert", "-y", "--to", "get_customer_orders", dbname=CRON_DATABASE)
     assert not JOBS & set(jobs(cron_db))
-    cluster.deploy_all(CRON_DATABASE)
+    cluster.deploy_with_tallies(CRON_DATABASE)
     assert set(jobs(cron_db)) == JOBS
 
 

@@ -5,27 +5,26 @@ from __future__ import annotations
 
 import time
 
-from tests.helpers import add_item, append, create_customer, create_order, event, new_id, raises_sqlstate, submit_order
+from tests.helpers import append, close_tally, event, mark, new_id, open_tally, raises_sqlstate
 
 
-def test_an_order_as_it_was_at_a_version_and_at_a_time(db):
+def test_an_aggregate_as_it_was_at_a_version_and_at_a_time(db):
     with db.connect("es_writer") as w:
-        customer = create_customer(w)
-        order = create_order(w, customer, [{"product_id": "p", "quantity": 2, "price": 3}])
-        add_item(w, order, "q", 1, 4)
+        tally = open_tally(w, marks=[{"label": "p", "count": 2, "weight": 3}])
+        mark(w, tally, "q", 1, 4)
         between = w.execute("SELECT clock_timestamp()").fetchone()[0]
         time.sleep(0.05)  # the next append's transaction starts after `between`
-        submit_order(w, order)
+        close_tally(w, tally)
     with db.connect("es_reader") as r:
-        now = r.execute("SELECT state, version FROM api.load_aggregate('Order', %s)", (order,)).fetchone()
-        assert now[1] == 3 and now[0]["status"] == "submitted"
-        at_2 = r.execute("SELECT state, version FROM api.load_aggregate('Order', %s, 2)", (order,)).fetchone()
-        assert at_2[1] == 2 and at_2[0]["status"] != "submitted" and len(at_2[0]["items"]) == 2
-        assert r.execute("SELECT state, version FROM api.load_aggregate('Order', %s, in_as_of := %s)",
-                         (order, between)).fetchone() == at_2, "as of a time between the appends: the state after version 2"
-        assert [row[0] for row in r.execute("SELECT version FROM api.get_events('Order', %s, 0, 2)", (order,))] == [1, 2]
+        now = r.execute("SELECT state, version FROM api.load_aggregate('Tally', %s)", (tally,)).fetchone()
+        assert now[1] == 3 and now[0]["status"] == "closed"
+        at_2 = r.execute("SELECT state, version FROM api.load_aggregate('Tally', %s, 2)", (tally,)).fetchone()
+        assert at_2[1] == 2 and at_2[0]["status"] != "closed" and len(at_2[0]["marks"]) == 2
+        assert r.execute("SELECT state, version FROM api.load_aggregate('Tally', %s, in_as_of := %s)",
+                         (tally, between)).fetchone() == at_2, "as of a time between the appends: the state after version 2"
+        assert [row[0] for row in r.execute("SELECT version FROM api.get_events('Tally', %s, 0, 2)", (tally,))] == [1, 2]
         with raises_sqlstate("ZE003"):
-            r.execute("SELECT * FROM api.load_aggregate('Order', %s, -1)", (order,))
+            r.execute("SELECT * FROM api.load_aggregate('Tally', %s, -1)", (tally,))
 
 
 def test_a_business_transaction_and_its_causation_chain_across_streams(db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import uuid
@@ -11,8 +12,27 @@ import pytest
 from harness.cluster import PROJECTS, REPO
 from harness.sqitch_check import check_database, check_released
 from harness.sqitch_plan import RETIRED, combined_plan, parse_plan, script_path, tags
-from tests.helpers import (append, create_customer, create_order, event, oracle_model, read_model,
-                           run_projections_until_idle)
+from harness.order_model import ORDER_SUMMARIES_SQL, READ_MODEL_SQL
+from tests.helpers import append, event, run_projections_until_idle
+
+
+# Upgrades carry the data of the releases: up to v1.1.0 the Order domain was part of the core
+# (the example project has it since v2.0.0), so upgrades are tested with orders.
+
+def create_customer(conn) -> uuid.UUID:
+    return conn.execute("CALL api.create_customer('Customer', NULL, NULL)").fetchone()[0]
+
+
+def create_order(conn, customer_id, items) -> uuid.UUID:
+    return conn.execute("CALL api.create_order(%s, %s::jsonb, NULL)", (customer_id, json.dumps(items))).fetchone()[0]
+
+
+def read_model(db) -> list[tuple]:
+    return sorted(db.execute(READ_MODEL_SQL))
+
+
+def oracle_model(db) -> list[tuple]:
+    return sorted(db.execute(ORDER_SUMMARIES_SQL))
 
 
 def change_ids(project: str = "eventstore") -> list[tuple[str, str]]:

@@ -7,24 +7,22 @@ import threading
 import time
 import uuid
 
-import psycopg
 
-from tests.helpers import (add_item, append, cancel_order, create_customer, create_order, event,
-                           oracle_model, read_model, run_projections_until_idle, submit_order)
+from tests.helpers import (append, close_tally, event, mark, open_tally, oracle_model, read_model,
+                           run_projections_until_idle, void_tally)
 
 
 def test_a_late_commit_reaches_the_read_model(db):
-    with db.connect("es_writer") as w:
-        customer = create_customer(w)
+    owner = uuid.uuid4()
     late = db.connect("es_writer", autocommit=False)
     try:
-        late_order = create_order(late, customer, [{"product_id": "p1", "quantity": 1, "price": 3}])
+        late_tally = open_tally(late, owner, [{"label": "p1", "count": 1, "weight": 3}])
         with db.connect("es_writer") as w:
-            others = [create_order(w, customer, [{"product_id": "p2", "quantity": 2, "price": 1}]) for _ in range(3)]
+            others = [open_tally(w, owner, [{"label": "p2", "count": 2, "weight": 1}]) for _ in range(3)]
         with db.connect("es_projector") as p:
             run_projections_until_idle(p)
             held = p.execute("SELECT events_applied, events_held_back FROM api.projection_status "
-                             "WHERE projection_name = 'order_summaries'").fetchone()
+                             "WHERE projection_name = 'tallies'").fetchone()
         # The open transaction holds every later commit back: nothing skipped, nothing yet.
         assert held == (0, 3)
         assert read_model(db) == []
@@ -34,36 +32,31 @@ def test_a_late_commit_reaches_the_read_model(db):
     finally:
         late.close()
     model = read_model(db)
-    assert {row[0] for row in model} == {late_order, *others}
+    assert {row[0] for row in model} == {late_tally, *others}
     assert model == oracle_model(db)
 
 
-def _random_orders(db, customers, seed: int, orders: int, errors: list, stop: threading.Event | None = None):
-    """Place orders with random commands in explicit transactions with random delays (so
+def _random_tallies(db, owners, seed: int, tallies: int, errors: list, stop: threading.Event | None = None):
+    """Open tallies with random commands in explicit transactions with random delays (so
     commits land out of order); roll some back."""
     rnd = random.Random(seed)
     try:
         with db.connect("es_writer", autocommit=False) as conn:
             n = 0
-            while n < orders and not (stop and stop.is_set()):
+            while n < tallies and not (stop and stop.is_set()):
                 n += 1
-                order = create_order(conn, rnd.choice(customers),
-                                     [{"product_id": f"p{rnd.randint(1, 9)}", "quantity": rnd.randint(1, 3),
-                                       "price": rnd.choice([1, 2.5, 10])}
+                tally = open_tally(conn, rnd.choice(owners),
+                                     [{"label": f"p{rnd.randint(1, 9)}", "count": rnd.randint(1, 3),
+                                       "weight": rnd.choice([1, 2.5, 10])}
                                       for _ in range(rnd.randint(0, 2))])
                 time.sleep(rnd.uniform(0, 0.02))
                 for _ in range(rnd.randint(0, 3)):
-                    add_item(conn, order, f"p{rnd.randint(1, 9)}", rnd.randint(1, 4), rnd.choice([0.5, 1, 7]))
+                    mark(conn, tally, f"p{rnd.randint(1, 9)}", rnd.randint(1, 4), rnd.choice([0.5, 1, 7]))
                 roll = rnd.random()
                 if roll < 0.3:
-                    try:
-                        submit_order(conn, order)
-                    except psycopg.Error as exc:
-                        assert exc.sqlstate == "ZE009"  # an empty order
-                        conn.rollback()
-                        continue
+                    close_tally(conn, tally)
                 elif roll < 0.45:
-                    cancel_order(conn, order, "random")
+                    void_tally(conn, tally, "random")
                 time.sleep(rnd.uniform(0, 0.02))
                 if rnd.random() < 0.1:
                     conn.rollback()
@@ -83,13 +76,12 @@ def _runner(db, stop: threading.Event, errors: list, batch_size: int):
 
 
 def test_concurrent_writers_and_runners_build_the_model_a_rebuild_builds(db):
-    with db.connect("es_writer") as w:
-        customers = [create_customer(w, f"c{i}") for i in range(5)]
+    owners = [uuid.uuid4() for _ in range(5)]
     errors: list = []
     stop = threading.Event()
     # Two runners at once: the advisory lock lets only one apply a batch at a time.
     runners = [threading.Thread(target=_runner, args=(db, stop, errors, size)) for size in (3, 7)]
-    writers = [threading.Thread(target=_random_orders, args=(db, customers, seed, 25, errors)) for seed in range(6)]
+    writers = [threading.Thread(target=_random_tallies, args=(db, owners, seed, 25, errors)) for seed in range(6)]
     for t in runners + writers:
         t.start()
     for t in writers:
@@ -104,18 +96,17 @@ def test_concurrent_writers_and_runners_build_the_model_a_rebuild_builds(db):
         incremental = read_model(db)
         assert incremental == oracle_model(db)
         assert len(incremental) > 50
-        p.execute("CALL api.rebuild_projection('order_summaries')")
+        p.execute("CALL api.rebuild_projection('tallies')")
     assert read_model(db) == incremental, "a rebuild from scratch gives the same model"
 
 
 def test_rebuild_under_load_equals_a_rebuild_on_a_quiet_database(db):
-    with db.connect("es_writer") as w:
-        customers = [create_customer(w, f"c{i}") for i in range(3)]
+    owners = [uuid.uuid4() for _ in range(3)]
     errors: list = []
     for seed in range(3):
-        _random_orders(db, customers, 100 + seed, 10, errors)
+        _random_tallies(db, owners, 100 + seed, 10, errors)
     stop_writers, stop_runner = threading.Event(), threading.Event()
-    writers = [threading.Thread(target=_random_orders, args=(db, customers, seed, 10_000, errors, stop_writers))
+    writers = [threading.Thread(target=_random_tallies, args=(db, owners, seed, 10_000, errors, stop_writers))
                for seed in range(4)]
     runner = threading.Thread(target=_runner, args=(db, stop_runner, errors, 5))
     for t in writers + [runner]:
@@ -124,7 +115,7 @@ def test_rebuild_under_load_equals_a_rebuild_on_a_quiet_database(db):
         with db.connect("es_projector") as p:
             for _ in range(3):
                 time.sleep(0.3)
-                p.execute("CALL api.rebuild_projection('order_summaries')")
+                p.execute("CALL api.rebuild_projection('tallies')")
     finally:
         stop_writers.set()
         for t in writers:
@@ -136,7 +127,7 @@ def test_rebuild_under_load_equals_a_rebuild_on_a_quiet_database(db):
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
         after_load = read_model(db)
-        p.execute("CALL api.rebuild_projection('order_summaries')")  # on a quiet database
+        p.execute("CALL api.rebuild_projection('tallies')")  # on a quiet database
     assert read_model(db) == after_load
     assert after_load == oracle_model(db)
 
@@ -152,27 +143,27 @@ def test_a_handler_error_stops_only_its_projection_and_resume_works(db):
         admin.execute("SELECT api.register_projection('event_counts', 'public.count_events(data.events[])')")
 
     with db.connect("es_writer") as w:
-        customer = create_customer(w)
-        good = create_order(w, customer, [{"product_id": "p1", "quantity": 1, "price": 2}])
-        append(w, "Order", good, 1, [event("GiftWrapped", {"paper": "red"})])  # a type no handler knows
+        owner = uuid.uuid4()
+        good = open_tally(w, owner, [{"label": "p1", "count": 1, "weight": 2}])
+        append(w, "Tally", good, 1, [event("GiftWrapped", {"paper": "red"})])  # a type no handler knows
         bad = uuid.uuid4()
-        append(w, "Order", bad, 0, [event("OrderCreated", {"customer_id": "not-a-uuid"})])
-        after = create_order(w, customer, [{"product_id": "p2", "quantity": 2, "price": 1}])
+        append(w, "Tally", bad, 0, [event("TallyOpened", {"owner_id": "not-a-uuid"})])
+        after = open_tally(w, owner, [{"label": "p2", "count": 2, "weight": 1}])
 
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
         status = dict(p.execute("SELECT projection_name, status FROM api.projection_status").fetchall())
-        assert status == {"order_summaries": "failed", "event_counts": "running", "snapshots": "running",
-                          "notifications": "running", "customer_erasure": "running"}
+        assert status == {"tallies": "failed", "event_counts": "running", "snapshots": "running",
+                          "notifications": "running"}
         failed = p.execute("""SELECT failed_event_id, error_message FROM api.projection_status
-                              WHERE projection_name = 'order_summaries'""").fetchone()
+                              WHERE projection_name = 'tallies'""").fetchone()
         bad_event = db.scalar("SELECT id FROM data.events WHERE stream_id = %s", (bad,))
         assert failed[0] == bad_event
         assert failed[1].startswith("22P02: invalid input syntax for type uuid")
         assert {r[0] for r in read_model(db)} == {good}, "applied up to the failed event"
-        assert db.scalar("SELECT n FROM public.event_counts WHERE event_type = 'OrderCreated'") == 3
+        assert db.scalar("SELECT n FROM public.event_counts WHERE event_type = 'TallyOpened'") == 3
 
-        p.execute("SELECT api.resume_projection('order_summaries', in_skip_failed_event := true)")
+        p.execute("SELECT api.resume_projection('tallies', in_skip_failed_event := true)")
         run_projections_until_idle(p)
     assert {r[0] for r in read_model(db)} == {good, after}
     assert db.execute("SELECT event_id, skipped_by FROM data.projection_skips") == [(bad_event, "es_projector")]
@@ -184,39 +175,39 @@ def test_the_scheduled_worker_commits_batch_by_batch(db):
                   CREATE FUNCTION public.log_batch(in_events data.events[]) RETURNS void LANGUAGE sql AS $$
                       INSERT INTO public.batches VALUES (pg_current_xact_id(), cardinality(in_events)) $$;
                   SELECT api.register_projection('batch_log', 'public.log_batch(data.events[])', NULL, NULL,
-                                                 ARRAY['Order'], 4)""")
+                                                 ARRAY['Tally'], 4)""")
     with db.connect("es_writer") as w:
-        customer = create_customer(w)
-        orders = [create_order(w, customer, [{"product_id": "p", "quantity": 1, "price": 1}]) for _ in range(30)]
-    db.execute("UPDATE data.projections SET batch_size = 4 WHERE projection_name = 'order_summaries'")
+        owner = uuid.uuid4()
+        tallies = [open_tally(w, owner, [{"label": "p", "count": 1, "weight": 1}]) for _ in range(30)]
+    db.execute("UPDATE data.projections SET batch_size = 4 WHERE projection_name = 'tallies'")
     with db.connect() as conn:
         conn.execute("CALL private.projection_worker(0.5)")
-    assert {r[0] for r in read_model(db)} == set(orders)
+    assert {r[0] for r in read_model(db)} == set(tallies)
     # 30 events in batches of 4: eight batches, each committed in a transaction of its own
     # together with its checkpoint.
     assert db.execute("SELECT count(DISTINCT xid), sum(events) FROM public.batches") == [(8, 30)]
     assert db.scalar("SELECT events_applied FROM data.projection_checkpoints "
-                     "WHERE projection_name = 'order_summaries'") == 30
+                     "WHERE projection_name = 'tallies'") == 30
 
 
 def test_an_online_reset_rebuilds_in_short_batches_and_runs_again(db):
     with db.connect("es_writer") as w:
-        customer = create_customer(w)
+        owner = uuid.uuid4()
         for _ in range(12):
-            create_order(w, customer, [{"product_id": "p", "quantity": 1, "price": 2}])
+            open_tally(w, owner, [{"label": "p", "count": 1, "weight": 2}])
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
         before = read_model(db)
-        p.execute("SELECT api.reset_projection('order_summaries')")
+        p.execute("SELECT api.reset_projection('tallies')")
         status = p.execute("SELECT status, events_applied FROM api.projection_status "
-                           "WHERE projection_name = 'order_summaries'").fetchone()
+                           "WHERE projection_name = 'tallies'").fetchone()
         assert status == ("rebuilding", 0) and read_model(db) == []
         batches = 0
-        while p.execute("SELECT api.run_projection('order_summaries', 5)").fetchone()[0]:
+        while p.execute("SELECT api.run_projection('tallies', 5)").fetchone()[0]:
             batches += 1  # each call its own transaction (autocommit)
         assert batches == 3, "12 events in batches of 5"
         assert p.execute("SELECT status FROM api.projection_status "
-                         "WHERE projection_name = 'order_summaries'").fetchone()[0] == "running"
+                         "WHERE projection_name = 'tallies'").fetchone()[0] == "running"
     assert read_model(db) == before == oracle_model(db)
 
 
@@ -224,8 +215,8 @@ def test_an_idle_run_writes_nothing(db):
     """Caught-up projections do not write: a write takes a transaction id, which moves the
     horizon, which would make every idle poll of the worker write again, for ever."""
     with db.connect("es_writer") as w:
-        create_order(w, create_customer(w), [{"product_id": "p", "quantity": 1, "price": 1}])
-        append(w, "Other", uuid.uuid4(), 0, [event("Unrelated")])  # skipped by order_summaries' filter
+        open_tally(w, uuid.uuid4(), [{"label": "p", "count": 1, "weight": 1}])
+        append(w, "Other", uuid.uuid4(), 0, [event("Unrelated")])  # skipped by the filter of tallies
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
         p.execute("SELECT api.run_projections()")  # moves past the skipped event, once

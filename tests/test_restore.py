@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 
 import pytest
 
 from harness.cluster import REPO
-from tests.helpers import create_customer, create_order, oracle_model, read_model, run_projections_until_idle
+from tests.helpers import open_tally, oracle_model, read_model, run_projections_until_idle
 
 
 @pytest.mark.slow
@@ -16,9 +17,9 @@ def test_after_a_restore_into_a_new_cluster_the_log_goes_on(cluster, db, new_clu
     with db.connect() as conn:
         for _ in range(3000):
             conn.execute("SELECT pg_current_xact_id()")
+    owner = uuid.uuid4()
     with db.connect("es_writer") as w:
-        customer = create_customer(w)
-        before = [create_order(w, customer, [{"product_id": "p", "quantity": 1, "price": 1}]) for _ in range(5)]
+        before = [open_tally(w, owner, [{"label": "p", "count": 1, "weight": 1}]) for _ in range(5)]
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
     with db.connect("es_reader") as r:
@@ -42,7 +43,7 @@ def test_after_a_restore_into_a_new_cluster_the_log_goes_on(cluster, db, new_clu
     # new events would sort before the old ones.
     assert other.execute("restored", "SELECT pg_current_xact_id()::text::bigint")[0][0] < old_xid
     with restored.connect("es_writer") as w:
-        after = [create_order(w, customer, [{"product_id": "q", "quantity": 2, "price": 3}]) for _ in range(3)]
+        after = [open_tally(w, owner, [{"label": "q", "count": 2, "weight": 3}]) for _ in range(3)]
     with restored.connect("es_reader") as r:
         # A reader that had read up to the last old event gets exactly the new ones.
         rows = r.execute("SELECT stream_id FROM api.get_all_events(%s)", (last_old_event,)).fetchall()

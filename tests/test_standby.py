@@ -16,8 +16,8 @@ import psycopg
 import pytest
 
 from harness.cluster import free_port
-from tests.helpers import (add_item, append, create_customer, create_order, event, new_id, raises_sqlstate,
-                           run_projections_until_idle, submit_order)
+from tests.helpers import (append, close_tally, event, mark, new_id, open_tally, raises_sqlstate,
+                           run_projections_until_idle)
 
 
 def wait_for_replay(primary_db, standby, dbname: str, timeout: float = 30) -> None:
@@ -86,20 +86,20 @@ def test_paging_the_log_on_a_standby_yields_every_event_once_with_late_commits(d
 @pytest.mark.slow
 def test_stream_reads_aggregates_and_read_models_on_a_standby(db, standby):
     with db.connect("es_writer") as w:
-        customer = create_customer(w)
-        order = create_order(w, customer, [{"product_id": "p", "quantity": 2, "price": 3}])
-        add_item(w, order, "q", 1, 4)
-        submit_order(w, order)
+        owner = new_id()
+        tally = open_tally(w, owner, [{"label": "p", "count": 2, "weight": 3}])
+        mark(w, tally, "q", 1, 4)
+        close_tally(w, tally)
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
     wait_for_replay(db, standby, db.name)
 
     queries = [
-        ("es_reader", "SELECT id, version, event_type FROM api.get_events('Order', %s)", (order,)),
-        ("es_reader", "SELECT api.get_stream_version('Order', %s)", (order,)),
-        ("es_reader", "SELECT id FROM api.get_events_by_type(ARRAY['ItemAdded'])", None),
-        ("es_reader", "SELECT state FROM api.load_aggregate('Order', %s)", (order,)),
-        ("es_reader", "SELECT order_id, status, total_amount FROM api.get_customer_orders(%s)", (customer,)),
+        ("es_reader", "SELECT id, version, event_type FROM api.get_events('Tally', %s)", (tally,)),
+        ("es_reader", "SELECT api.get_stream_version('Tally', %s)", (tally,)),
+        ("es_reader", "SELECT id FROM api.get_events_by_type(ARRAY['Marked'])", None),
+        ("es_reader", "SELECT state FROM api.load_aggregate('Tally', %s)", (tally,)),
+        ("es_reader", "SELECT tally_id, status, total_weight FROM tally.owner_tallies(%s)", (owner,)),
         ("es_reader", "SELECT projection_name, events_behind FROM api.projection_status", None),
     ]
     with db.connect("es_reader") as primary, standby.connect(db.name, user="es_reader") as replica:

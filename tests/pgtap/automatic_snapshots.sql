@@ -4,13 +4,13 @@ SELECT plan(7);
 
 SELECT has_function('private', 'maybe_create_snapshot', ARRAY['data.events[]']);
 SELECT has_trigger('data'::name, 'reducers'::name, 'reducers_sync_snapshot_projection'::name);
-SELECT is((SELECT stream_types FROM data.projections WHERE projection_name = 'snapshots'), ARRAY['Order'],
+SELECT is((SELECT stream_types FROM data.projections WHERE projection_name = 'snapshots'), ARRAY['Tally'],
           'projection snapshots follows the stream types with an interval');
 
 CREATE FUNCTION public.tap_count(in_state jsonb, in_event data.events) RETURNS jsonb LANGUAGE sql AS
 $$ SELECT jsonb_build_object('n', COALESCE((in_state ->> 'n')::integer, 0) + 1) $$;
 SELECT api.register_reducer('Counter', 'public.tap_count(jsonb, data.events)', 1, 5);
-SELECT is((SELECT stream_types FROM data.projections WHERE projection_name = 'snapshots'), ARRAY['Counter', 'Order'],
+SELECT is((SELECT stream_types FROM data.projections WHERE projection_name = 'snapshots'), ARRAY['Counter', 'Tally'],
           'registering a reducer adds its type');
 
 -- 12 events of finished transactions (visible to the runner now).

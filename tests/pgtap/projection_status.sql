@@ -7,17 +7,17 @@ SELECT table_privs_are('api', 'projection_status', 'eventstore_reader', ARRAY['S
 SELECT has_column('api', 'projection_status', 'horizon_fallback', 'says when readers run on the conservative horizon');
 
 INSERT INTO data.events (stream_type, stream_id, version, event_type, event_data, transaction_id, global_position)
-SELECT 'Order', '018f0000-0000-7000-8000-00000000aaaa', n, 'ItemAdded', '{}', '3', n FROM generate_series(1, 4) AS n;
+SELECT 'Tally', '018f0000-0000-7000-8000-00000000aaaa', n, 'Marked', '{}', '3', n FROM generate_series(1, 4) AS n;
 -- ... and one of this transaction, which is not over: held back from readers.
 INSERT INTO data.events (stream_type, stream_id, version, event_type, event_data)
-VALUES ('Order', '018f0000-0000-7000-8000-00000000aaaa', 5, 'ItemAdded', '{}');
+VALUES ('Tally', '018f0000-0000-7000-8000-00000000aaaa', 5, 'Marked', '{}');
 
 SELECT results_eq($$SELECT status, events_applied, events_behind, events_held_back
-                    FROM api.projection_status WHERE projection_name = 'order_summaries'$$,
+                    FROM api.projection_status WHERE projection_name = 'tallies'$$,
                   $$VALUES ('running', 0::bigint, 4::bigint, 1::bigint)$$, 'behind, and held back');
-SELECT is(api.run_projection('order_summaries'), 4, 'apply them');
+SELECT is(api.run_projection('tallies'), 4, 'apply them');
 SELECT results_eq($$SELECT events_applied, events_behind FROM api.projection_status
-                    WHERE projection_name = 'order_summaries'$$,
+                    WHERE projection_name = 'tallies'$$,
                   $$VALUES (4::bigint, 0::bigint)$$, 'caught up');
 
 SELECT * FROM finish();
