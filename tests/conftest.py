@@ -20,11 +20,11 @@ import psycopg
 import pytest
 
 from eventstore.testing import Server, clone, drop
-from harness.cluster import CRON_DATABASE, REPO, Cluster, throwaway_cluster
+from harness.cluster import REPO, Cluster, throwaway_cluster
 
-# The package's own pytest plugin (what application developers use): its fixtures run on this
-# session's cluster and template (the overrides below), and `db` clones the way it does.
-pytest_plugins = ["eventstore.pytest_plugin"]
+# The package's own pytest plugin (loaded by the repository's conftest.py, with the session's
+# cluster): its fixtures run on this session's template too (the override below), and `db`
+# clones the way it does.
 
 TEMPLATE = "eventstore_template"
 
@@ -53,16 +53,6 @@ class Database:
         return rows[0][0] if rows else None
 
 
-@pytest.fixture(scope="session")
-def cluster():
-    c = throwaway_cluster("eventstore-test-")
-    yield c
-    if os.environ.get("EVENTSTORE_KEEP_CLUSTER"):
-        print(f"\nkept the test cluster: {c.conninfo(CRON_DATABASE)}")
-        return
-    c.destroy()
-
-
 # The template, deployed with sqitch, is kept between runs as a dump (with its sqitch
 # registry) and the roles the deploy made, under a key of every file the deploy reads: a run
 # whose bundle is unchanged restores it in about a second instead of deploying for fifteen. A
@@ -81,6 +71,18 @@ def bundle_key(cluster: Cluster) -> str:
     return digest.hexdigest()[:16]
 
 
+def create_roles(cluster: Cluster, statements: list[str]) -> None:
+    """The cached deploy's roles, as far as this cluster does not have them yet (the Order
+    example's tests deploy the bundle into the same cluster, which makes the group roles)."""
+    with cluster.connect("postgres") as conn:
+        for statement in statements:
+            try:
+                with conn.transaction():
+                    conn.execute(statement)
+            except psycopg.errors.DuplicateObject:
+                pass
+
+
 def deploy_template(cluster: Cluster) -> None:
     """Restore the cached template, or deploy it and cache it: one pytest-xdist worker at a
     time, so that after a change of the bundle one worker deploys and the others restore."""
@@ -94,7 +96,7 @@ def _deploy_template(cluster: Cluster) -> None:
     cached = TEMPLATE_CACHE / bundle_key(cluster)
     dump, roles = cached / "template.dump", cached / "roles.sql"
     if dump.exists() and roles.exists():
-        cluster.psql("postgres", "-q", "-f", str(roles))
+        create_roles(cluster, roles.read_text().splitlines())
         subprocess.run([str(cluster.bindir / "pg_restore"), "--exit-on-error", "-d", TEMPLATE, str(dump)],
                        env=cluster.env(), check=True, capture_output=True)
         # The deploy records the cluster it ran in as the store's generation: this cluster, as
@@ -124,14 +126,9 @@ def template_db(cluster: Cluster) -> str:
     deploy_template(cluster)
     with cluster.connect("postgres") as conn:
         for login, group in LOGIN_ROLES.items():
-            conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
     return TEMPLATE
-
-
-@pytest.fixture(scope="session")
-def eventstore_server(cluster: Cluster) -> Server:
-    """The plugin's server is this session's cluster (not one of its own)."""
-    return Server(cluster.conninfo("postgres"))
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +141,18 @@ def eventstore_template(template_db: str) -> str:
 @pytest.fixture
 def db(cluster: Cluster, eventstore_server: Server, template_db: str):
     """A fresh database with the bundle deployed, dropped after the test."""
+    name = clone(eventstore_server, template_db)
+    try:
+        yield Database(cluster, name)
+    finally:
+        drop(eventstore_server, name)
+
+
+@pytest.fixture(scope="module")
+def refusing_db(cluster: Cluster, eventstore_server: Server, template_db: str):
+    """One database for a module's tests of refused calls, which must write nothing: each
+    asserts that the database is still empty after it (a test that wrote would fail, and so
+    would the next). A clone costs about 0.3 s; a module of fifty refusals shares one."""
     name = clone(eventstore_server, template_db)
     try:
         yield Database(cluster, name)

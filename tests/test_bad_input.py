@@ -50,38 +50,39 @@ def assert_nothing_written(db):
 
 @pytest.mark.parametrize("case,stream_type,stream_id,expected,events,sqlstate,message", APPEND_CASES,
                          ids=[c[0] for c in APPEND_CASES])
-def test_append_events_refuses(db, case, stream_type, stream_id, expected, events, sqlstate, message):
-    with db.connect("es_writer") as conn:
+def test_append_events_refuses(refusing_db, case, stream_type, stream_id, expected, events, sqlstate, message):
+    with refusing_db.connect("es_writer") as conn:
         with raises_sqlstate(sqlstate, message):
             conn.execute("CALL api.append_events(%s, %s, %s, %s::jsonb, NULL)",
                          (stream_type, stream_id, expected, events))
-    assert_nothing_written(db)
+    assert_nothing_written(refusing_db)
 
 
 @pytest.mark.parametrize("case,stream_type,stream_id,expected,events,sqlstate,message", APPEND_CASES,
                          ids=[c[0] for c in APPEND_CASES])
-def test_append_events_idempotent_refuses(db, case, stream_type, stream_id, expected, events, sqlstate, message):
-    with db.connect("es_writer") as conn:
+def test_append_events_idempotent_refuses(refusing_db, case, stream_type, stream_id, expected, events, sqlstate, message):
+    with refusing_db.connect("es_writer") as conn:
         with raises_sqlstate(sqlstate, message):
             conn.execute("CALL api.append_events_idempotent(%s, %s, %s, %s::jsonb, %s, NULL)",
                          (stream_type, stream_id, expected, events, uuid.uuid4()))
-    assert_nothing_written(db)
+    assert_nothing_written(refusing_db)
 
 
-def test_append_events_idempotent_refuses_a_null_key(db):
-    with db.connect("es_writer") as conn:
+def test_append_events_idempotent_refuses_a_null_key(refusing_db):
+    with refusing_db.connect("es_writer") as conn:
         with raises_sqlstate("ZE003", "in_idempotency_key"):
             conn.execute("CALL api.append_events_idempotent('Order', %s, 0, %s::jsonb, NULL, NULL)",
                          (STREAM, json.dumps([GOOD])))
-    assert_nothing_written(db)
+    assert_nothing_written(refusing_db)
 
 
-def test_error_detail_shows_the_offending_event(db):
-    with db.connect("es_writer") as conn:
+def test_error_detail_shows_the_offending_event(refusing_db):
+    with refusing_db.connect("es_writer") as conn:
         with raises_sqlstate("ZE002") as info:
             conn.execute("CALL api.append_events('Order', %s, 0, %s::jsonb, NULL)",
                          (STREAM, json.dumps([GOOD, {"event_type": "ItemAdded", "event_data": 7}])))
         assert '"event_data": 7' in info.value.diag.message_detail
+    assert_nothing_written(refusing_db)
 
 
 READ_CASES = [
@@ -99,10 +100,11 @@ READ_CASES = [
 
 
 @pytest.mark.parametrize("case,sql,sqlstate,message", READ_CASES, ids=[c[0] for c in READ_CASES])
-def test_readers_refuse(db, case, sql, sqlstate, message):
-    with db.connect("es_reader") as conn:
+def test_readers_refuse(refusing_db, case, sql, sqlstate, message):
+    with refusing_db.connect("es_reader") as conn:
         with raises_sqlstate(sqlstate, message):
             conn.execute(sql).fetchall()
+    assert_nothing_written(refusing_db)
 
 
 def test_events_cannot_be_changed_even_by_the_owner(db):

@@ -378,7 +378,8 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("sqlstate,sql", BAD_INPUT, ids=[s[:40] for _, s in BAD_INPUT])
-def test_bad_input_gets_its_ze_code_and_writes_nothing(db, sqlstate, sql):
+def test_bad_input_gets_its_ze_code_and_writes_nothing(refusing_db, sqlstate, sql):
+    db = refusing_db
     before = db.scalar("SELECT (SELECT count(*) FROM data.events)"
                        " + (SELECT count(*) FROM data.event_schemas) + (SELECT count(*) FROM data.event_upcasters)")
     with db.connect() as conn, raises_sqlstate(sqlstate):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.cluster import REPO
 
 
@@ -41,6 +43,7 @@ def test_the_python_package_is_typed_and_linted():
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
+@pytest.mark.slow  # builds a wheel: 10-15 s
 def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     """pip builds the package from this tree: the wheel holds the sqitch bundle (so a service
     deploys the store without a checkout), py.typed, and the pytest11 entry point."""

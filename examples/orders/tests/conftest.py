@@ -1,6 +1,7 @@
 """The Order example's tests run as an application's tests would: on the store's pytest plugin
-(``eventstore.pytest_plugin``), whose template gets the store and then this project (the ini
-option ``eventstore_sqitch_projects`` names examples/orders), and a fresh clone per test.
+(``eventstore.pytest_plugin``, loaded by the repository's conftest.py, as an installed package
+loads it), whose template gets the store and then this project (the ini option
+``eventstore_sqitch_projects`` names examples/orders), and a fresh clone per test.
 
 They connect as login roles of the store's group roles, made once per server."""
 
@@ -12,8 +13,6 @@ import psycopg
 import pytest
 
 from eventstore.testing import Server
-
-pytest_plugins = ["eventstore.pytest_plugin"]
 
 LOGIN_ROLES = {
     "es_reader": "eventstore_reader",
@@ -27,7 +26,7 @@ LOGIN_ROLES = {
 def login_roles(eventstore_server: Server, eventstore_template: str) -> None:
     with psycopg.connect(eventstore_server.admin_conninfo, autocommit=True) as conn:
         for login, group in LOGIN_ROLES.items():
-            if not conn.execute("SELECT FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
                 conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
 
 
