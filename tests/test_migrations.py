@@ -13,6 +13,7 @@ from harness.cluster import PROJECTS, REPO
 from harness.sqitch_check import check_database, check_released
 from harness.sqitch_plan import RETIRED, combined_plan, parse_plan, script_path, tags
 from harness.order_model import ORDER_SUMMARIES_SQL, READ_MODEL_SQL
+from harness.schema_snapshot import dump
 from tests.helpers import append, event, run_projections_until_idle
 
 
@@ -173,7 +174,7 @@ def previous_release() -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tag", sorted({"v1.1.0", previous_release()}))
+@pytest.mark.parametrize("tag", sorted({"v1.1.0", "v2.1.0", previous_release()}))
 def test_upgrade_from_a_release_keeps_data_and_projections(cluster, empty_db, tag):
     """v1.1.0 (and the release before HEAD) -> HEAD with Order data: from v1.x the core keeps the
     Order objects (order_domain_moved) and the example project adopts them; nothing is lost."""
@@ -211,6 +212,16 @@ def test_upgrade_from_a_release_keeps_data_and_projections(cluster, empty_db, ta
     cluster.sqitch("verify", dbname=db.name)
     cluster.sqitch("verify", dbname=db.name, project="orders")
     assert db.execute("SELECT * FROM data.customers ORDER BY id") == customers_before
+    # The upgraded catalog is a fresh install's (core and example), to the line of pg_dump.
+    fresh = f"fresh_{uuid.uuid4().hex[:8]}"
+    cluster.create_database(fresh)
+    try:
+        cluster.deploy_all(fresh)
+        if subscriptions:  # a subscription has a sequence of its own (its read guard): the same one
+            cluster.execute(fresh, "SELECT api.create_subscription('before_upgrade', ARRAY['Audit'], in_lease := '1 hour')")
+        assert dump(cluster, db.name) == dump(cluster, fresh), "an upgrade gives the catalog of a fresh install"
+    finally:
+        cluster.drop_database(fresh)
 
     assert db.execute("SELECT id, event_type, event_data, schema_version FROM data.events ORDER BY id") == log_before, \
         "nothing lost or rewritten"
