@@ -34,7 +34,7 @@ def bench_cluster(extra_settings: dict[str, str] | None = None):
 
 def deploy_template(cluster: Cluster, setup_sql: str = "") -> str:
     cluster.create_database(TEMPLATE)
-    cluster.deploy_all(TEMPLATE)
+    cluster.deploy_with_tallies(TEMPLATE)  # the core, and the benches' fixture domain
     if setup_sql:
         cluster.psql(TEMPLATE, "-q", "-c", setup_sql)
     return TEMPLATE

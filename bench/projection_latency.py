@@ -1,8 +1,8 @@
 """Time from append to read model under a steady write load, with the real pg_cron job.
 
 Deploys into cron.database_name, so the job eventstore-projections runs the projection
-worker (pg_cron 1.4: minutely, looping 59 s). Writers place orders at a steady rate; a
-poller watches data.order_summaries every 20 ms; latency = first seen - commit returned.
+worker (pg_cron 1.4: minutely, looping 59 s). Writers open tallies (harness/tally.sql) at a
+steady rate; a poller watches the read model tally.tallies every 20 ms; latency = first seen - commit returned.
 Runs across at least two minute boundaries (the job's hand-over) by default.
 """
 
@@ -19,9 +19,9 @@ SETUP = ""
 
 
 def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, duration: float = 130, **_) -> dict:
-    cluster.deploy_all(CRON_DATABASE)
+    cluster.deploy_with_tallies(CRON_DATABASE)
     with cluster.connect(CRON_DATABASE) as conn:
-        customer = conn.execute("CALL api.create_customer('Bench', NULL, NULL)").fetchone()[0]
+        owner = conn.execute("SELECT gen_random_uuid()").fetchone()[0]
         # Start measuring once the job runs (the first run comes at the next minute).
         deadline = time.monotonic() + 75
         while not conn.execute("""SELECT EXISTS (SELECT FROM cron.job_run_details d JOIN cron.job j USING (jobid)
@@ -30,7 +30,7 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, dura
                 raise RuntimeError("the pg_cron job did not start")
             time.sleep(0.2)
 
-    writers, rate = 4, 25.0  # orders per second per writer
+    writers, rate = 4, 25.0  # tallies per second per writer
     committed: dict = {}
     seen: dict = {}
     lock = threading.Lock()
@@ -40,8 +40,8 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, dura
         with cluster.connect(CRON_DATABASE) as conn:
             next_at = time.monotonic()
             while not stop.is_set():
-                order = conn.execute("CALL api.create_order(%s, '[{\"product_id\": \"p\", \"quantity\": 1, \"price\": 1}]', NULL)",
-                                     (customer,)).fetchone()[0]
+                order = conn.execute("SELECT tally.open(%s, '[{\"label\": \"p\", \"count\": 1, \"weight\": 1}]')",
+                                     (owner,)).fetchone()[0]
                 now = time.monotonic()
                 with lock:
                     committed[order] = now
@@ -54,7 +54,7 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, dura
                 with lock:
                     pending = [o for o in committed if o not in seen]
                 if pending:
-                    for (order,) in conn.execute("SELECT order_id FROM data.order_summaries WHERE order_id = ANY(%s)",
+                    for (order,) in conn.execute("SELECT tally_id FROM tally.tallies WHERE tally_id = ANY(%s)",
                                                  (pending,)).fetchall():
                         seen[order] = time.monotonic()
                 if stop.is_set() and time.monotonic() > stop_at + 70:
@@ -63,7 +63,7 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, dura
 
     threads = [threading.Thread(target=write) for _ in range(writers)]
     poller = threading.Thread(target=poll)
-    print(f"latency: {writers} writers x {rate:.0f} orders/s for {duration:.0f}s, pg_cron job eventstore-projections",
+    print(f"latency: {writers} writers x {rate:.0f} tallies/s for {duration:.0f}s, pg_cron job eventstore-projections",
           flush=True)
     for t in threads:
         t.start()
@@ -78,7 +78,7 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, dura
     lat = sorted(seen[o] - committed[o] for o in seen)
     missing = len(committed) - len(seen)
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
-    print(f"  {len(committed)} orders, {missing} never seen; latency p50 {q[49]:.3f}s  p95 {q[94]:.3f}s  "
+    print(f"  {len(committed)} tallies, {missing} never seen; latency p50 {q[49]:.3f}s  p95 {q[94]:.3f}s  "
           f"p99 {q[98]:.3f}s  max {lat[-1]:.3f}s")
     report("append-to-read-model latency p99", q[98], "< 2 s", "s")
     return {"p50": q[49], "p99": q[98], "max": lat[-1], "missing": missing}

@@ -80,14 +80,19 @@ def problems(root: Path = REPO) -> list[str]:
         if names != {expected}:
             found.append(f"{path.relative_to(root)} defines {sorted(names) or 'nothing'}, not just {expected}")
     text = (root / "deploy" / "code.sql").read_text()
-    if INCLUDE.search(text) and text != include_list(root):
-        found.append("deploy/code.sql does not include every file of sql/ once, in order: python -m harness.code write")
+    if INCLUDE.search(text):
+        if text != include_list(root):
+            found.append("deploy/code.sql does not include every file of sql/ once, in order: python -m harness.code write")
+    elif text != freeze(include_list(root), root):
+        # Released: the tagged text must be what sql/ holds, else a file changed without a rework.
+        found.append("deploy/code.sql is a released text that sql/ no longer matches: sqitch rework code, "
+                     "then python -m harness.code write")
     return found
 
 
-def freeze(text: str) -> str:
+def freeze(text: str, root: Path = REPO) -> str:
     """An include list with each included file's text in its place: what a release tags."""
-    return INCLUDE.sub(lambda m: (REPO / m.group(1)).read_text().rstrip("\n"), text)
+    return INCLUDE.sub(lambda m: (root / m.group(1)).read_text().rstrip("\n"), text)
 
 
 # -- generated from databases ----------------------------------------------------------------

@@ -48,13 +48,26 @@ def test_a_second_definition_or_a_file_left_out_is_caught(tmp_path):
     root = tmp_path / "repo"
     shutil.copytree(REPO / "sql", root / "sql")
     (root / "deploy").mkdir()
-    shutil.copy2(REPO / "deploy" / "code.sql", root / "deploy" / "code.sql")
+    (root / "deploy" / "code.sql").write_text(code.include_list(root))  # between releases
     assert code.problems(root) == []
     extra = root / "sql" / "api" / "get_events_twice.sql"
     extra.write_text((REPO / "sql" / "api" / "get_events.sql").read_text())
     found = code.problems(root)
     assert any("get_events_twice.sql defines ['api.get_events'], not just api.get_events_twice" in p for p in found)
     assert any("does not include every file" in p for p in found)
+
+
+def test_a_file_changed_after_the_release_without_a_rework_is_caught(tmp_path):
+    """At a release deploy/code.sql is frozen text: a file of sql/ edited afterwards, without
+    `sqitch rework code`, would reach no database that upgrades from the tag."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "sql", root / "sql")
+    (root / "deploy").mkdir()
+    (root / "deploy" / "code.sql").write_text(code.freeze(code.include_list(root), root))  # a release
+    assert code.problems(root) == []
+    edited = root / "sql" / "api" / "get_events.sql"
+    edited.write_text(edited.read_text().replace("LANGUAGE plpgsql", "LANGUAGE plpgsql\nCOST 101", 1))
+    assert any("released text that sql/ no longer matches" in p for p in code.problems(root))
 
 
 def test_freezing_puts_each_file_in_place_of_its_include():
