@@ -12,16 +12,24 @@ is installed), on pytest-postgresql's conventions:
 - ``eventstore`` (function): an :class:`eventstore.EventStore` on a fresh clone of the
   template (about 0.1 s), dropped after the test. ``eventstore.conninfo`` connects to it.
 
+Two helpers for tests of code that calls the store: :func:`raises_sqlstate` (a database error
+with exactly this SQLSTATE, the store's ``ZE...`` codes or your own) and :func:`race` (workers
+in threads started together, for conflicts).
+
 pg_cron runs in one database of a cluster only: in a clone, projections run when the test
 runs them (``eventstore.run_projections()``), and LISTEN wake-ups come only from that.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from eventstore.client import EventStore
@@ -74,3 +82,42 @@ def eventstore(eventstore_server: Server, eventstore_template: str) -> Iterator[
     finally:
         store.close()
         drop(eventstore_server, name)
+
+
+@contextlib.contextmanager
+def raises_sqlstate(sqlstate: str, match: str | None = None) -> Iterator[pytest.ExceptionInfo[psycopg.Error]]:
+    """Expect a database error with exactly this SQLSTATE (and, given ``match``, this substring
+    of its message)."""
+    with pytest.raises(psycopg.Error) as info:
+        yield info
+    assert info.value.sqlstate == sqlstate, f"expected SQLSTATE {sqlstate}, got {info.value.sqlstate}: {info.value}"
+    if match is not None:
+        assert match in str(info.value), f"{match!r} not in {str(info.value)!r}"
+
+
+def race(workers: list[Callable[[threading.Barrier], Any]], timeout: float = 120) -> list[Any]:
+    """Run each ``worker(barrier)`` in a thread of its own; they wait on the shared barrier to
+    start together. Returns their results in order; the first error of any of them is raised
+    here (a failing thread must fail the test), and a thread still running after ``timeout``
+    seconds too."""
+    barrier = threading.Barrier(len(workers))
+    results: list[Any] = [None] * len(workers)
+    errors: list[BaseException] = []
+
+    def run(i: int, worker: Callable[[threading.Barrier], Any]) -> None:
+        try:
+            results[i] = worker(barrier)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+            barrier.abort()  # the others must not wait for this one for ever
+
+    threads = [threading.Thread(target=run, args=(i, w), daemon=True) for i, w in enumerate(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a racing thread did not finish"
+    real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+    if real or errors:
+        raise (real or errors)[0]
+    return results

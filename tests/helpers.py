@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import uuid
 
 import psycopg
-import pytest
+
+# The package's test helpers, as applications use them (one copy)
+from eventstore.pytest_plugin import race, raises_sqlstate  # noqa: F401
 
 
 # plpgsql_check findings for every PL/pgSQL function of the bundle (tests/test_plpgsql_check.py,
@@ -43,44 +43,6 @@ def append(conn: psycopg.Connection, stream_type: str, stream_id, expected, even
         (stream_type, stream_id, expected, json.dumps(events) if not isinstance(events, str) else events),
     ).fetchone()
     return row[0]
-
-
-@contextlib.contextmanager
-def raises_sqlstate(sqlstate: str, match: str | None = None):
-    """Expect a database error with exactly this SQLSTATE (and message substring)."""
-    with pytest.raises(psycopg.Error) as info:
-        yield info
-    assert info.value.sqlstate == sqlstate, f"expected SQLSTATE {sqlstate}, got {info.value.sqlstate}: {info.value}"
-    if match is not None:
-        assert match in str(info.value), f"{match!r} not in {str(info.value)!r}"
-
-
-def race(workers, timeout: float = 120) -> list:
-    """Run each ``worker(barrier)`` in a thread of its own; they wait on the shared barrier to
-    start together. Returns their results in order; the first error of any of them is raised
-    here (a failing thread must fail the test), and a thread still running after ``timeout``
-    seconds too."""
-    barrier = threading.Barrier(len(workers))
-    results: list = [None] * len(workers)
-    errors: list[BaseException] = []
-
-    def run(i, worker):
-        try:
-            results[i] = worker(barrier)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-            barrier.abort()  # the others must not wait for this one for ever
-
-    threads = [threading.Thread(target=run, args=(i, w), daemon=True) for i, w in enumerate(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a racing thread did not finish"
-    real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
-    if real or errors:
-        raise (real or errors)[0]
-    return results
 
 
 def new_id() -> uuid.UUID:

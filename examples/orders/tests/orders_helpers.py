@@ -1,15 +1,10 @@
-"""Helpers of the Order example's tests: the commands as a caller runs them, and the
-patterns every test of a store needs (a refused call's SQLSTATE, racing threads)."""
+"""Helpers of the Order example's tests: the commands as a caller runs them. (A refused call's
+SQLSTATE and racing threads: the package's eventstore.pytest_plugin.raises_sqlstate and race.)"""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import uuid
-
-import psycopg
-import pytest
 
 
 # -- The Order commands, as a caller runs them -----------------------------------------------
@@ -41,37 +36,3 @@ def run_projections_until_idle(conn) -> int:
     while n := conn.execute("SELECT api.run_projections()").fetchone()[0]:
         total += n
     return total
-
-
-@contextlib.contextmanager
-def raises_sqlstate(sqlstate: str, match: str | None = None):
-    with pytest.raises(psycopg.Error) as info:
-        yield info
-    assert info.value.sqlstate == sqlstate, f"expected SQLSTATE {sqlstate}, got {info.value.sqlstate}: {info.value}"
-    if match is not None:
-        assert match in str(info.value), f"{match!r} not in {str(info.value)!r}"
-
-
-def race(workers, timeout: float = 60) -> list:
-    """Each ``worker(barrier)`` in a thread of its own, started together; the first error is raised."""
-    barrier = threading.Barrier(len(workers))
-    results: list = [None] * len(workers)
-    errors: list[BaseException] = []
-
-    def run(i, worker):
-        try:
-            results[i] = worker(barrier)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=run, args=(i, w), daemon=True) for i, w in enumerate(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a racing thread did not finish"
-    real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
-    if real or errors:
-        raise (real or errors)[0]
-    return results

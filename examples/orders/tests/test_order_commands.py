@@ -8,8 +8,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from orders_helpers import (add_item, cancel_order, create_customer, create_order, race, raises_sqlstate,
-                            run_projections_until_idle, submit_order)
+from orders_helpers import (add_item, cancel_order, create_customer, create_order, run_projections_until_idle,
+                            submit_order)
+
+from eventstore.pytest_plugin import race, raises_sqlstate
 
 
 def test_an_order_lifecycle_reaches_the_query_side(db):
