@@ -2465,6 +2465,18 @@ BEGIN
 END;
 $_$;
 
+CREATE FUNCTION private.extension_schema(in_extension name) RETURNS name
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT n.nspname
+    FROM pg_catalog.pg_extension AS x
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = x.extnamespace
+    WHERE x.extname = in_extension;
+$$;
+
+COMMENT ON FUNCTION private.extension_schema(in_extension name) IS 'The schema extension in_extension was created in, or NULL';
+
 CREATE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3364,19 +3376,13 @@ CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, 
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
-                            -- on the conservative horizon: the oldest transaction of the cluster
-                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
-                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
-                     FROM private.read_horizon() AS h)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
-           o.pid, o.database, o.username, o.age, o.query,
+           h.pid, h.database, h.username, h.age, h.query,
            c.error_message, c.failed_event_id, c.failed_at, counts.exact, h.fallback
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
-    CROSS JOIN horizon AS h
-    LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
+    CROSS JOIN private.status_horizon() AS h
     CROSS JOIN LATERAL private.count_events_after(c.generation, c.transaction_id, c.global_position,
                                                   p.event_types, p.stream_types,
                                                   h.generation, h.transaction_id) AS counts
@@ -4202,6 +4208,19 @@ $$;
 
 COMMENT ON FUNCTION private.stamp_event_removal() IS 'Trigger: sets removed_by, transaction_id and removed_at of a removal''s audit row (data.event_removals)';
 
+CREATE FUNCTION private.status_horizon() RETURNS TABLE(generation integer, transaction_id xid8, fallback text, pid integer, database text, username text, age interval, query text)
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT h.generation, h.transaction_id, h.fallback, o.pid, o.database, o.username, o.age, o.query
+    FROM private.read_horizon() AS h
+    LEFT JOIN LATERAL private.horizon_holder(
+        COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL THEN private.oldest_transaction_pid() END),
+        h.holder_gid) AS o ON true;
+$$;
+
+COMMENT ON FUNCTION private.status_horizon() IS 'The read horizon, why it is conservative if it is, and the transaction holding it (for the status views)';
+
 CREATE FUNCTION private.stream_is_deleted(in_stream_type text, in_stream_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4313,11 +4332,6 @@ CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name te
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
-                            -- on the conservative horizon: the oldest transaction of the cluster
-                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
-                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
-                     FROM private.read_horizon() AS h)
     SELECT s.subscription_name,
            (SELECT count(*)::integer FROM data.subscription_consumers AS m
             WHERE m.subscription_name = s.subscription_name
@@ -4333,11 +4347,10 @@ CREATE FUNCTION private.subscription_status() RETURNS TABLE(subscription_name te
            taken.in_flight + first.in_flight, taken.waiting, taken.parked,
            pg_catalog.now() - LEAST(taken.oldest_leased_at, first.oldest_leased_at), last_claim.at,
            counts.held_back,
-           o.pid, o.database, o.username, o.age, o.query,
+           h.pid, h.database, h.username, h.age, h.query,
            s.stream_types, s.event_types, s.max_attempts, s.lease, h.fallback
     FROM data.subscriptions AS s
-    CROSS JOIN horizon AS h
-    LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
+    CROSS JOIN private.status_horizon() AS h
     CROSS JOIN LATERAL private.count_events_after(s.generation, s.transaction_id, s.global_position,
                                                   s.event_types, s.stream_types,
                                                   h.generation, h.transaction_id) AS counts
@@ -5529,6 +5542,8 @@ REVOKE ALL ON FUNCTION private.drop_unused_invokers() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.expired_event_partition() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.extension_schema(in_extension name) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.uuidv7() FROM PUBLIC;
@@ -5641,6 +5656,8 @@ REVOKE ALL ON FUNCTION private.seal_value(in_value jsonb, in_key bytea) FROM PUB
 REVOKE ALL ON FUNCTION private.snapshot_is_current(in_stream_type text, in_reducer_version integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.stamp_event_removal() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.status_horizon() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.stream_is_deleted(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 

@@ -1,11 +1,6 @@
--- Encrypting and decrypting with pgcrypto, wherever CREATE EXTENSION put it: the function
--- is written for its schema, so that no search_path decides which pgcrypto function runs.
+-- Written for pgcrypto's schema, wherever CREATE EXTENSION put it (private.extension_schema).
 
 DO $$
-DECLARE
-    l_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension AS x
-                      JOIN pg_catalog.pg_namespace AS n ON n.oid = x.extnamespace
-                      WHERE x.extname = 'pgcrypto');
 BEGIN
     EXECUTE pg_catalog.format($f$
         CREATE OR REPLACE FUNCTION private.open_value(in_sealed text, in_key bytea)
@@ -18,7 +13,7 @@ BEGIN
                                                            pg_catalog.substr(r.raw, 1, 16), 'aes-cbc/pad:pkcs'),
                                            'UTF8')::jsonb
             FROM (SELECT pg_catalog.decode(in_sealed, 'base64') AS raw) AS r
-        $b$ $f$, l_schema);
+        $b$ $f$, private.extension_schema('pgcrypto'));
 END
 $$;
 

@@ -21,23 +21,17 @@ RETURNS TABLE (
     horizon_fallback text
 )
 LANGUAGE sql
-VOLATILE  -- private.read_horizon publishes what it reads
+VOLATILE  -- private.status_horizon reads (and publishes) the horizon
 SECURITY DEFINER  -- pg_stat_activity shows other users' queries to its owner only
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
-                            -- on the conservative horizon: the oldest transaction of the cluster
-                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
-                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
-                     FROM private.read_horizon() AS h)
     SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
            counts.behind, counts.held_back,
-           o.pid, o.database, o.username, o.age, o.query,
+           h.pid, h.database, h.username, h.age, h.query,
            c.error_message, c.failed_event_id, c.failed_at, counts.exact, h.fallback
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
-    CROSS JOIN horizon AS h
-    LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
+    CROSS JOIN private.status_horizon() AS h
     CROSS JOIN LATERAL private.count_events_after(c.generation, c.transaction_id, c.global_position,
                                                   p.event_types, p.stream_types,
                                                   h.generation, h.transaction_id) AS counts

@@ -1,11 +1,6 @@
--- Encrypting and decrypting with pgcrypto, wherever CREATE EXTENSION put it: the function
--- is written for its schema, so that no search_path decides which pgcrypto function runs.
+-- Written for pgcrypto's schema, wherever CREATE EXTENSION put it (private.extension_schema).
 
 DO $$
-DECLARE
-    l_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension AS x
-                      JOIN pg_catalog.pg_namespace AS n ON n.oid = x.extnamespace
-                      WHERE x.extname = 'pgcrypto');
 BEGIN
     -- A value, sealed: base64 of a random 16-byte IV followed by the AES-256-CBC ciphertext of
     -- its JSON text.
@@ -20,7 +15,7 @@ BEGIN
                        r.iv || %1$I.encrypt_iv(pg_catalog.convert_to(in_value::text, 'UTF8'), in_key, r.iv,
                                                'aes-cbc/pad:pkcs'), 'base64'), E'\n', '')
             FROM (SELECT %1$I.gen_random_bytes(16) AS iv) AS r
-        $b$ $f$, l_schema);
+        $b$ $f$, private.extension_schema('pgcrypto'));
 END
 $$;
 

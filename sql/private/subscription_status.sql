@@ -29,15 +29,10 @@ RETURNS TABLE (
     horizon_fallback text
 )
 LANGUAGE sql
-VOLATILE  -- private.read_horizon publishes what it reads
+VOLATILE  -- private.status_horizon reads (and publishes) the horizon
 SECURITY DEFINER  -- pg_stat_activity shows other users' queries to its owner only
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH horizon AS (SELECT h.generation, h.transaction_id, h.holder_gid, h.fallback,
-                            -- on the conservative horizon: the oldest transaction of the cluster
-                            COALESCE(h.holder_pid, CASE WHEN h.fallback IS NOT NULL
-                                                        THEN private.oldest_transaction_pid() END) AS holder_pid
-                     FROM private.read_horizon() AS h)
     SELECT s.subscription_name,
            (SELECT count(*)::integer FROM data.subscription_consumers AS m
             WHERE m.subscription_name = s.subscription_name
@@ -53,11 +48,10 @@ AS $$
            taken.in_flight + first.in_flight, taken.waiting, taken.parked,
            pg_catalog.now() - LEAST(taken.oldest_leased_at, first.oldest_leased_at), last_claim.at,
            counts.held_back,
-           o.pid, o.database, o.username, o.age, o.query,
+           h.pid, h.database, h.username, h.age, h.query,
            s.stream_types, s.event_types, s.max_attempts, s.lease, h.fallback
     FROM data.subscriptions AS s
-    CROSS JOIN horizon AS h
-    LEFT JOIN LATERAL private.horizon_holder(h.holder_pid, h.holder_gid) AS o ON true
+    CROSS JOIN private.status_horizon() AS h
     CROSS JOIN LATERAL private.count_events_after(s.generation, s.transaction_id, s.global_position,
                                                   s.event_types, s.stream_types,
                                                   h.generation, h.transaction_id) AS counts

@@ -2,7 +2,7 @@
 -- The rules every object of the store's code keeps; each object's behaviour is tested in the
 -- file of the change that made it.
 BEGIN;
-SELECT plan(15);
+SELECT plan(18);
 
 -- SECURITY DEFINER runs as the owner: its search_path is pinned to pg_catalog first.
 SELECT is_empty($$
@@ -79,6 +79,19 @@ SELECT alike(pg_temp.plan_of($$
     'its comparisons are index conditions');
 RESET enable_seqscan;
 RESET enable_sort;
+
+-- pgcrypto's functions are named with the schema it was created in, found once for all three
+SELECT is(private.extension_schema('pgcrypto'),
+          (SELECT extnamespace::regnamespace::name FROM pg_catalog.pg_extension WHERE extname = 'pgcrypto'),
+          'extension_schema finds pgcrypto');
+SELECT ok((SELECT pg_catalog.bool_and(p.prosrc LIKE '%' || private.extension_schema('pgcrypto') || '.%')
+           FROM pg_catalog.pg_proc AS p
+           WHERE p.oid IN ('private.seal_value(jsonb, bytea)'::regprocedure, 'private.open_value(text, bytea)'::regprocedure,
+                           'private.new_subject_key()'::regprocedure)),
+          'seal_value, open_value and new_subject_key call pgcrypto by its schema');
+-- the status views read the horizon and its holder through one function
+SELECT results_eq($$SELECT count(*)::integer FROM private.status_horizon()$$, $$VALUES (1)$$,
+                  'status_horizon: one row, the horizon');
 
 SELECT * FROM finish();
 ROLLBACK;
