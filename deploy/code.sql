@@ -133,6 +133,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/set_retention.sql
 \ir ../sql/api/set_subscription_role.sql
 \ir ../sql/api/skip_parked.sql
+\ir ../sql/api/uuidv7.sql
 \ir ../sql/private/current_generation.sql
 \ir ../sql/private/events_upcast.sql
 \ir ../sql/api/append_lock_waits.sql

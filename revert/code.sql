@@ -89,6 +89,7 @@ COMMENT ON FUNCTION private.subscription_status() IS NULL;
 REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC, eventstore_admin;
 GRANT EXECUTE ON FUNCTION private.subscription_status() TO eventstore_admin;
 
+DROP FUNCTION api.uuidv7();
 DROP FUNCTION private.extension_schema(in_extension name);
 DROP FUNCTION private.status_horizon();
 

@@ -2009,6 +2009,13 @@ $$;
 COMMENT ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) IS 'Steps past a parked event: it is recorded in data.subscription_skips, never delivered again
 (resets included), and the later events of its stream flow on. Errors: as api.replay_parked.';
 
+CREATE FUNCTION api.uuidv7() RETURNS uuid
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT private.uuidv7() $$;
+
+COMMENT ON FUNCTION api.uuidv7() IS 'A new time-ordered UUID (version 7, RFC 9562), as the store makes event ids';
+
 CREATE FUNCTION private.acts_for(in_registrant name, in_role oid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5509,6 +5516,9 @@ GRANT ALL ON FUNCTION api.set_subscription_role(in_subscription text, in_role na
 
 REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.uuidv7() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.uuidv7() TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION private.acts_for(in_registrant name, in_role oid) FROM PUBLIC;
 

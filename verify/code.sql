@@ -89,6 +89,8 @@ SELECT 'api.skip_parked(text,uuid)'::regprocedure;
 SELECT 1/has_function_privilege('eventstore_admin', 'api.skip_parked(text,uuid)', 'EXECUTE')::int;
 SELECT 'api.subscription_status'::regclass;
 SELECT 1/has_table_privilege('eventstore_admin', 'api.subscription_status', 'SELECT')::int;
+SELECT 'api.uuidv7()'::regprocedure;
+SELECT 1/has_function_privilege('eventstore_reader', 'api.uuidv7()', 'EXECUTE')::int;
 SELECT 'private.acts_for(name,oid)'::regprocedure;
 SELECT 'private.announced_before_xid()'::regprocedure;
 SELECT 'private.calling_admin()'::regprocedure;

@@ -2,7 +2,7 @@
 -- The rules every object of the store's code keeps; each object's behaviour is tested in the
 -- file of the change that made it.
 BEGIN;
-SELECT plan(18);
+SELECT plan(20);
 
 -- SECURITY DEFINER runs as the owner: its search_path is pinned to pg_catalog first.
 SELECT is_empty($$
@@ -92,6 +92,11 @@ SELECT ok((SELECT pg_catalog.bool_and(p.prosrc LIKE '%' || private.extension_sch
 -- the status views read the horizon and its holder through one function
 SELECT results_eq($$SELECT count(*)::integer FROM private.status_horizon()$$, $$VALUES (1)$$,
                   'status_horizon: one row, the horizon');
+
+-- api.uuidv7: the store's time-ordered ids, for applications (the Order example uses it)
+SELECT is(pg_catalog.substr(api.uuidv7()::text, 15, 1), '7', 'api.uuidv7 gives a version-7 UUID');
+SELECT function_privs_are('api', 'uuidv7', ARRAY[]::text[], 'eventstore_reader', ARRAY['EXECUTE'],
+                          'readers (and so writers) may make ids');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -3,21 +3,25 @@
 -- requires: eventstore:schemas
 -- requires: eventstore:uuidv7
 -- requires: eventstore:roles
+-- requires: eventstore:code
 -- The customers an order belongs to: reference data, not an event-sourced aggregate.
 -- On a database upgraded from eventstore v1.x that held Order data, the core kept this
 -- change's objects (eventstore:order_domain_moved): this script adopts them, creating only
--- what is missing and replacing functions by the same definitions.
+-- what is missing and replacing functions by the same definitions. Ids come from api.uuidv7:
+-- the example reaches the store's own objects only through api.
 
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server
 
 CREATE TABLE IF NOT EXISTS data.customers (
-    id         uuid PRIMARY KEY DEFAULT private.uuidv7(),
+    id         uuid PRIMARY KEY DEFAULT api.uuidv7(),
     name       text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
     email      text CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+
+ALTER TABLE data.customers ALTER COLUMN id SET DEFAULT api.uuidv7();  -- a table made before
 
 CREATE UNIQUE INDEX IF NOT EXISTS customers_email_key ON data.customers (pg_catalog.lower(email));
 
@@ -50,7 +54,7 @@ BEGIN
     END IF;
 
     INSERT INTO data.customers (id, name, email)
-    VALUES (COALESCE(io_customer_id, private.uuidv7()), pg_catalog.btrim(in_name), in_email)
+    VALUES (COALESCE(io_customer_id, api.uuidv7()), pg_catalog.btrim(in_name), in_email)
     RETURNING id INTO io_customer_id;
 EXCEPTION
     WHEN unique_violation THEN

@@ -2,6 +2,7 @@
 -- requires: order_summaries
 -- requires: eventstore:log_order
 -- requires: eventstore:roles
+-- requires: eventstore:code
 -- A customer's orders from the read model.
 
 BEGIN;
@@ -34,6 +35,10 @@ BEGIN
         RAISE EXCEPTION 'in_status must be created, submitted, cancelled or NULL (any), got %', in_status
             USING ERRCODE = 'ZE003';
     END IF;
+    IF in_limit IS NULL OR in_limit < 1 THEN
+        RAISE EXCEPTION 'in_limit must be a positive integer, got %', COALESCE(in_limit::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
 
     RETURN QUERY
     SELECT s.order_id, s.status, s.total_items, s.total_amount, s.created_at
@@ -41,7 +46,7 @@ BEGIN
     WHERE s.customer_id = in_customer_id
       AND (in_status IS NULL OR s.status = in_status)
     ORDER BY s.created_at DESC
-    LIMIT private.check_limit(in_limit);
+    LIMIT in_limit;
 END;
 $$;
 

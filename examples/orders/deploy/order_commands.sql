@@ -8,6 +8,7 @@
 -- requires: eventstore:snapshots
 -- requires: eventstore:uuidv7
 -- requires: eventstore:roles
+-- requires: eventstore:code
 -- CQRS commands of the Order domain. Each loads the order's state with its reducer, checks
 -- the rule against it, and appends with the version it loaded: a concurrent change in
 -- between makes the append fail with ZE001 (reload and retry).
@@ -120,7 +121,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_order_id uuid := COALESCE(io_order_id, private.uuidv7());
+    l_order_id uuid := COALESCE(io_order_id, api.uuidv7());
     l_items jsonb := COALESCE(in_items, '[]'::jsonb);
     l_total numeric;
 BEGIN

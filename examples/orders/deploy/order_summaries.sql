@@ -2,6 +2,7 @@
 -- requires: order_items_totals
 -- requires: eventstore:projection_admin
 -- requires: eventstore:projection_runner
+-- requires: eventstore:code
 -- The Order read model, registered as projection order_summaries. Its handler applies a
 -- batch set-based: new orders with their items, then per order the items added, the last
 -- status change and the last time. Event types it does not know it ignores.
@@ -84,13 +85,13 @@ AS $$
     DELETE FROM data.order_summaries;
 $$;
 
--- The seed's procedure: one batch of the projection.
+-- The procedure the specification names: one batch of the projection (through api.run_projection).
 CREATE OR REPLACE PROCEDURE private.project_order_events(in_batch_size integer DEFAULT 100)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM private.run_projection_batch('order_summaries', in_batch_size);
+    PERFORM api.run_projection('order_summaries', in_batch_size);
 END;
 $$;
 
@@ -104,7 +105,7 @@ REVOKE ALL ON PROCEDURE private.project_order_events(integer) FROM PUBLIC;
 -- Registered once: an adopted registration keeps its checkpoint (the read model continues).
 DO $$
 BEGIN
-    IF EXISTS (SELECT FROM data.projections AS p WHERE p.projection_name = 'order_summaries') THEN
+    IF EXISTS (SELECT FROM api.projection_status AS p WHERE p.projection_name = 'order_summaries') THEN
         RETURN;
     END IF;
     PERFORM api.register_projection(

@@ -171,3 +171,30 @@ def test_on_the_store_each_order_object_is_there_once(db):
                                 (SELECT count(*) FROM data.event_upcasters WHERE event_type = 'OrderCreated'),
                                 (SELECT current_version FROM data.event_types WHERE event_type = 'OrderCreated')""") \
         == [(1, 1, 1, 2)]
+
+
+def test_the_example_reaches_the_store_only_through_api(db):
+    """The example's functions, procedures and column defaults name none of the store's own
+    private functions or data tables: they call api (the row type data.events, which
+    api.register_projection asks handlers to take, is the one exception)."""
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    store_functions = {p.stem for p in (repo / "sql" / "private").glob("*.sql")}
+    store_code = {f"{p.parent.name}.{p.stem}" for p in (repo / "sql").rglob("*.sql")}
+    store_tables = set(re.findall(r"^CREATE (?:UNLOGGED )?(?:TABLE|SEQUENCE) data\.(\w+)",
+                                  (repo / "schema" / "eventstore.sql").read_text(), re.M)) - {"events"}
+    code = db.execute("""SELECT n.nspname || '.' || p.proname, p.prosrc
+                         FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                         WHERE n.nspname IN ('api', 'private')""")
+    defaults = db.execute("""SELECT c.oid::regclass::text, pg_get_expr(d.adbin, d.adrelid)
+                             FROM pg_attrdef AS d JOIN pg_class AS c ON c.oid = d.adrelid
+                             WHERE c.relname IN ('customers', 'order_summaries')""")
+    mine = [(name, text) for name, text in code if name not in store_code] + defaults
+    assert len(mine) > 10, "the example's own code was found"
+    reaching = sorted({(name, ref) for name, text in mine
+                       for ref in re.findall(r"\b(private\.\w+|data\.\w+)", text)
+                       if (ref.startswith("private.") and ref.split(".")[1] in store_functions)
+                       or (ref.startswith("data.") and ref.split(".")[1] in store_tables)})
+    assert reaching == []

@@ -1,0 +1,7 @@
+-- Revert orders:get_customer_orders from pg
+
+BEGIN;
+
+DROP FUNCTION api.get_customer_orders(uuid, text, integer);
+
+COMMIT;
