@@ -62,6 +62,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/raise_unknown_projection.sql
 \ir ../sql/private/raise_unknown_subscription.sql
 \ir ../sql/private/read_deliveries_one_by_one.sql
+\ir ../sql/private/read_event_alone.sql
 \ir ../sql/private/read_horizon.sql
 \ir ../sql/private/readable_after.sql
 \ir ../sql/private/refresh_event_type.sql

@@ -6,6 +6,38 @@ BEGIN;
 
 SET LOCAL lock_timeout = '10s';
 
+CREATE OR REPLACE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_event record;
+BEGIN
+    FOR l_event IN
+        SELECT e.id, e.created_at FROM data.events AS e
+        WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                     in_generation, in_transaction_id, in_global_position,
+                                     in_horizon_generation, in_horizon_transaction_id)
+          AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+          AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+        ORDER BY e.generation, e.transaction_id, e.global_position
+        LIMIT in_limit
+    LOOP
+        BEGIN
+            PERFORM u.event_data, u.metadata FROM private.events_upcast AS u
+            WHERE u.id = l_event.id AND u.created_at = l_event.created_at;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+            event_id := l_event.id;
+            RETURN;
+        END;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) IS NULL;
+REVOKE ALL ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.projection_status()
  RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean, horizon_fallback text)
  LANGUAGE sql
@@ -33,6 +65,54 @@ $function$;
 COMMENT ON FUNCTION private.projection_status() IS NULL;
 REVOKE ALL ON FUNCTION private.projection_status() FROM PUBLIC, eventstore_reader;
 GRANT EXECUTE ON FUNCTION private.projection_status() TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[])
+ RETURNS private.subscription_delivery[]
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_result private.subscription_delivery[] := '{}';
+    l_delivery private.subscription_delivery;
+    l_blocked text[] := '{}';
+    l_item record;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    FOR l_item IN
+        SELECT d.id, d.created_at, d.attempt, e.stream_type || '/' || e.stream_id::text AS stream
+        FROM ROWS FROM (pg_catalog.unnest(in_ids), pg_catalog.unnest(in_created), pg_catalog.unnest(in_attempts))
+             WITH ORDINALITY AS d(id, created_at, attempt, ord)
+        JOIN data.events AS e ON e.id = d.id AND e.created_at = d.created_at
+        ORDER BY d.ord
+    LOOP
+        IF l_item.stream = ANY (l_blocked) THEN
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, attempts = se.attempts - 1
+            WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
+            CONTINUE;
+        END IF;
+        BEGIN
+            SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                   u.created_at, l_item.attempt
+            INTO STRICT l_delivery
+            FROM private.events_upcast AS u
+            WHERE u.id = l_item.id AND u.created_at = l_item.created_at;
+            l_result := l_result || l_delivery;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = pg_catalog.clock_timestamp(),
+                last_error = pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000)
+            WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
+            l_blocked := l_blocked || l_item.stream;
+        END;
+    END LOOP;
+    RETURN l_result;
+END;
+$function$;
+COMMENT ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) IS NULL;
+REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION private.subscription_status()
  RETURNS TABLE(subscription_name text, consumers integer, events_behind bigint, events_behind_exact boolean, in_flight bigint, waiting bigint, parked bigint, oldest_in_flight_age interval, last_claim_at timestamp with time zone, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, stream_types text[], event_types text[], max_attempts integer, lease interval, horizon_fallback text)
@@ -91,6 +171,7 @@ GRANT EXECUTE ON FUNCTION private.subscription_status() TO eventstore_admin;
 
 DROP FUNCTION api.uuidv7();
 DROP FUNCTION private.extension_schema(in_extension name);
+DROP FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text);
 DROP FUNCTION private.status_horizon();
 
 COMMIT;

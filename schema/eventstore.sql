@@ -2490,6 +2490,7 @@ CREATE FUNCTION private.first_unreadable_event(in_generation integer, in_transac
     AS $$
 DECLARE
     l_event record;
+    l_read record;
 BEGIN
     FOR l_event IN
         SELECT e.id, e.created_at FROM data.events AS e
@@ -2501,14 +2502,13 @@ BEGIN
         ORDER BY e.generation, e.transaction_id, e.global_position
         LIMIT in_limit
     LOOP
-        BEGIN
-            PERFORM u.event_data, u.metadata FROM private.events_upcast AS u
-            WHERE u.id = l_event.id AND u.created_at = l_event.created_at;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+        l_read := private.read_event_alone(l_event.id, l_event.created_at);
+        IF l_read.error_sqlstate IS NOT NULL THEN
             event_id := l_event.id;
+            error_sqlstate := l_read.error_sqlstate;
+            error_message := l_read.error_message;
             RETURN;
-        END;
+        END IF;
     END LOOP;
 END;
 $$;
@@ -3545,8 +3545,7 @@ DECLARE
     l_delivery private.subscription_delivery;
     l_blocked text[] := '{}';
     l_item record;
-    l_sqlstate text;
-    l_message text;
+    l_read record;
 BEGIN
     FOR l_item IN
         SELECT d.id, d.created_at, d.attempt, e.stream_type || '/' || e.stream_id::text AS stream
@@ -3561,25 +3560,133 @@ BEGIN
             WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
             CONTINUE;
         END IF;
-        BEGIN
-            SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
-                   u.created_at, l_item.attempt
-            INTO STRICT l_delivery
-            FROM private.events_upcast AS u
-            WHERE u.id = l_item.id AND u.created_at = l_item.created_at;
+        l_read := private.read_event_alone(l_item.id, l_item.created_at);
+        IF l_read.error_sqlstate IS NULL THEN
+            l_delivery := ROW((l_read.event).id, (l_read.event).stream_type, (l_read.event).stream_id,
+                              (l_read.event).version, (l_read.event).event_type, (l_read.event).event_data,
+                              (l_read.event).metadata, (l_read.event).created_at, l_item.attempt);
             l_result := l_result || l_delivery;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+        ELSE
             UPDATE data.subscription_events AS se
             SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = pg_catalog.clock_timestamp(),
-                last_error = pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000)
+                last_error = pg_catalog.left('unreadable: ' || l_read.error_sqlstate || ': ' || l_read.error_message, 2000)
             WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
             l_blocked := l_blocked || l_item.stream;
-        END;
+        END IF;
     END LOOP;
     RETURN l_result;
 END;
 $$;
+
+CREATE FUNCTION private.reveal_personal_data(in_event_data jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(in_event_data) IS DISTINCT FROM 'object'
+                     OR NOT pg_catalog.jsonb_path_exists(in_event_data, '$.* ? (exists (@."$es_sealed"))')
+                THEN in_event_data
+                ELSE (SELECT pg_catalog.jsonb_object_agg(
+                                 f.key,
+                                 CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
+                                      THEN COALESCE(private.open_sealed(f.value -> '$es_sealed'), 'null'::jsonb)
+                                      ELSE f.value END)
+                      FROM pg_catalog.jsonb_each(in_event_data) AS f) END;
+$_$;
+
+COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten); O(size)';
+
+CREATE FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_data jsonb := in_event_data;
+    l_upcaster regprocedure;
+BEGIN
+    FOR l_version IN in_from_version .. in_to_version - 1 LOOP
+        SELECT u.upcaster_invoker INTO l_upcaster FROM data.event_upcasters AS u
+        WHERE u.event_type = in_event_type AND u.from_version = l_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no upcaster for % from version % to %', in_event_type, l_version, l_version + 1
+                USING ERRCODE = 'ZE010';
+        END IF;
+        EXECUTE pg_catalog.format('SELECT %s($1)',
+                                  private.invoker_call(l_upcaster, pg_catalog.format('the upcaster of %s from version %s',
+                                                                                    in_event_type, l_version)))
+            INTO l_data USING l_data;
+    END LOOP;
+    RETURN l_data;
+END;
+$_$;
+
+COMMENT ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) IS 'An event payload of in_from_version as of in_to_version, through the registered upcasters';
+
+CREATE TABLE data.event_types (
+    event_type text NOT NULL,
+    current_version integer NOT NULL,
+    CONSTRAINT event_types_current_version_check CHECK ((current_version > 0)),
+    CONSTRAINT event_types_event_type_check CHECK ((event_type <> ''::text))
+);
+
+COMMENT ON TABLE data.event_types IS 'Current payload version per versioned event type (its highest schema version or the end of its upcaster chain)';
+
+CREATE TABLE data.personal_data (
+    event_type text NOT NULL,
+    subject_path jsonpath NOT NULL,
+    fields text[] NOT NULL,
+    registered_by name NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
+    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
+);
+
+COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
+
+CREATE VIEW private.events_upcast AS
+ SELECT e.id,
+    e.stream_type,
+    e.stream_id,
+    e.version,
+    e.event_type,
+        CASE
+            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
+            CASE
+                WHEN (p.event_type IS NULL) THEN e.event_data
+                ELSE private.reveal_personal_data(e.event_data)
+            END, e.schema_version, t.current_version)
+            WHEN (p.event_type IS NULL) THEN e.event_data
+            ELSE private.reveal_personal_data(e.event_data)
+        END AS event_data,
+        CASE
+            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
+            ELSE e.metadata
+        END AS metadata,
+    e.created_at,
+    e.global_position,
+    e.transaction_id,
+    e.generation,
+    GREATEST(e.schema_version, t.current_version) AS schema_version
+   FROM ((data.events e
+     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
+     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
+
+COMMENT ON VIEW private.events_upcast IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
+
+CREATE FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    SELECT u.* INTO STRICT event
+    FROM private.events_upcast AS u
+    WHERE u.id = in_id AND u.created_at = in_created_at;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+    event := NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text) IS 'One event as readers read it, or the SQLSTATE and message of why it cannot be read';
 
 CREATE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) RETURNS record
     LANGUAGE plpgsql
@@ -3837,23 +3944,6 @@ BEGIN
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'off', true);
 END;
 $$;
-
-CREATE FUNCTION private.reveal_personal_data(in_event_data jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-    SELECT CASE WHEN pg_catalog.jsonb_typeof(in_event_data) IS DISTINCT FROM 'object'
-                     OR NOT pg_catalog.jsonb_path_exists(in_event_data, '$.* ? (exists (@."$es_sealed"))')
-                THEN in_event_data
-                ELSE (SELECT pg_catalog.jsonb_object_agg(
-                                 f.key,
-                                 CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
-                                      THEN COALESCE(private.open_sealed(f.value -> '$es_sealed'), 'null'::jsonb)
-                                      ELSE f.value END)
-                      FROM pg_catalog.jsonb_each(in_event_data) AS f) END;
-$_$;
-
-COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten); O(size)';
 
 CREATE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer) RETURNS integer
     LANGUAGE plpgsql
@@ -4392,32 +4482,6 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    l_data jsonb := in_event_data;
-    l_upcaster regprocedure;
-BEGIN
-    FOR l_version IN in_from_version .. in_to_version - 1 LOOP
-        SELECT u.upcaster_invoker INTO l_upcaster FROM data.event_upcasters AS u
-        WHERE u.event_type = in_event_type AND u.from_version = l_version;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no upcaster for % from version % to %', in_event_type, l_version, l_version + 1
-                USING ERRCODE = 'ZE010';
-        END IF;
-        EXECUTE pg_catalog.format('SELECT %s($1)',
-                                  private.invoker_call(l_upcaster, pg_catalog.format('the upcaster of %s from version %s',
-                                                                                    in_event_type, l_version)))
-            INTO l_data USING l_data;
-    END LOOP;
-    RETURN l_data;
-END;
-$_$;
-
-COMMENT ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) IS 'An event payload of in_from_version as of in_to_version, through the registered upcasters';
-
 CREATE FUNCTION private.uuidv7_time(in_id uuid) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4624,15 +4688,6 @@ COMMENT ON COLUMN data.event_streams.last_transaction_id IS 'Transaction of the 
 
 COMMENT ON COLUMN data.event_streams.deleted_at IS 'When api.delete_stream deleted the stream (NULL: not deleted)';
 
-CREATE TABLE data.event_types (
-    event_type text NOT NULL,
-    current_version integer NOT NULL,
-    CONSTRAINT event_types_current_version_check CHECK ((current_version > 0)),
-    CONSTRAINT event_types_event_type_check CHECK ((event_type <> ''::text))
-);
-
-COMMENT ON TABLE data.event_types IS 'Current payload version per versioned event type (its highest schema version or the end of its upcaster chain)';
-
 CREATE TABLE data.event_upcasters (
     event_type text NOT NULL,
     from_version integer NOT NULL,
@@ -4798,18 +4853,6 @@ COMMENT ON TABLE data.idempotency_keys IS 'Keys of api.append_events_idempotent,
 COMMENT ON COLUMN data.idempotency_keys.first_version IS 'Version of the first event the key appended';
 
 COMMENT ON COLUMN data.idempotency_keys.new_version IS 'Stream version after the append, returned to retries';
-
-CREATE TABLE data.personal_data (
-    event_type text NOT NULL,
-    subject_path jsonpath NOT NULL,
-    fields text[] NOT NULL,
-    registered_by name NOT NULL,
-    registered_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
-    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
-);
-
-COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
 
 CREATE TABLE data.projection_checkpoints (
     projection_name text NOT NULL,
@@ -5039,36 +5082,6 @@ CREATE VIEW private.current_generation AS
            FROM pg_control_system() c(pg_control_version, catalog_version_no, system_identifier, pg_control_last_modified)));
 
 COMMENT ON VIEW private.current_generation IS 'The generation this cluster writes; empty until its first write after a restore';
-
-CREATE VIEW private.events_upcast AS
- SELECT e.id,
-    e.stream_type,
-    e.stream_id,
-    e.version,
-    e.event_type,
-        CASE
-            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
-            CASE
-                WHEN (p.event_type IS NULL) THEN e.event_data
-                ELSE private.reveal_personal_data(e.event_data)
-            END, e.schema_version, t.current_version)
-            WHEN (p.event_type IS NULL) THEN e.event_data
-            ELSE private.reveal_personal_data(e.event_data)
-        END AS event_data,
-        CASE
-            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
-            ELSE e.metadata
-        END AS metadata,
-    e.created_at,
-    e.global_position,
-    e.transaction_id,
-    e.generation,
-    GREATEST(e.schema_version, t.current_version) AS schema_version
-   FROM ((data.events e
-     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
-     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
-
-COMMENT ON VIEW private.events_upcast IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
 
 ALTER TABLE ONLY data.events ATTACH PARTITION data.events_YYYY_MM FOR VALUES FROM ('YYYY-MM-01 00:00:00+00') TO ('YYYY-MM-01 00:00:00+00');
 
@@ -5627,6 +5640,12 @@ REVOKE ALL ON FUNCTION private.raise_unknown_subscription(in_name text) FROM PUB
 
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.reveal_personal_data(in_event_data jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.readable_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
@@ -5648,8 +5667,6 @@ REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, i
 REVOKE ALL ON FUNCTION private.retention_cutoff(in_keep interval) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.retire_event_partition(in_partition text) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.reveal_personal_data(in_event_data jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC;
 
@@ -5681,8 +5698,6 @@ REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.uuidv7_time(in_id uuid) FROM PUBLIC;
 

@@ -239,6 +239,35 @@ def test_a_projection_that_cannot_read_an_event_is_failed_with_it_and_can_skip_i
                             "WHERE projection_name = 'notifications'").fetchone() == ("running", 1)
 
 
+def test_a_claim_that_cannot_read_an_event_delivered_again_parks_it_and_hands_out_the_rest(db):
+    """The subscription side of the same: events claimed, nacked, then an upcaster that fails on
+    one of them. The claim that delivers them again reads them one by one (private.
+    read_deliveries_one_by_one): the unreadable one is parked with the error, the later event
+    of its stream waits behind it, the other stream's event is handed out."""
+    admin = login(db, ["eventstore_admin"], create_schema=True)
+    with db.connect(admin) as conn:
+        conn.execute("SELECT api.create_subscription('unread')")
+    x, y = new_id(), new_id()
+    with db.connect("es_writer") as conn:
+        append(conn, "S", x, 0, [event("T", {"boom": 1}, {"version": 1}), event("Other")])
+        append(conn, "S", y, 0, [event("Other")])
+    boom = db.scalar("SELECT id FROM data.events WHERE event_type = 'T'")
+    with db.connect("es_projector") as conn:
+        first = [r[0] for r in conn.execute("SELECT id FROM api.claim_events('unread', 'c', 10)").fetchall()]
+        assert len(first) == 3
+        for event_id in first:
+            conn.execute("SELECT api.nack_event('unread', 'c', %s, 'later')", (event_id,))
+    with db.connect(admin) as conn:
+        conn.execute(f"""CREATE FUNCTION {admin}.up(j jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+            BEGIN IF j ? 'boom' THEN RAISE EXCEPTION 'cannot upcast %', j; END IF; RETURN j; END $$""")
+        conn.execute("SELECT api.register_upcaster('T', 1, %s::regprocedure)", (f"{admin}.up(jsonb)",))
+    with db.connect("es_projector") as conn:
+        again = conn.execute("SELECT stream_id FROM api.claim_events('unread', 'c', 10)").fetchall()
+    assert again == [(y,)], "only the other stream's event is handed out"
+    parked = db.execute("SELECT id, last_error FROM api.parked_events WHERE subscription_name = 'unread'")
+    assert [p[0] for p in parked] == [boom] and parked[0][1].startswith("unreadable: P0001: cannot upcast")
+
+
 # -- Medium 5: status shows readers only what they may see -------------------------------------
 
 def test_status_hides_other_users_query_text_and_shows_prepared_transactions(db):

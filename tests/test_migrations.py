@@ -108,6 +108,11 @@ BEHAVIOUR_ONLY_REWORKS = {  # the instance each reworks, as its requires name it
     # ZE001 and ZE002 carry their facts in DETAIL as JSON
     "raise_append_conflict@v2.1.0", "check_event_batch@v2.1.0",
 }
+# - the Order example's reworks after v3.0.0 (it reaches the store only through api): each
+#   changes what a function calls (and customers a column default), which its verify does
+#   not look at; the catalog shows the revert.
+ORDERS_BEHAVIOUR_ONLY_REWORKS = {"customers@v2.1.0", "order_commands@v2.1.0", "get_customer_orders@v2.1.0",
+                                 "order_summaries@v2.1.0"}
 # - code (every function, procedure and view, from sql/): its revert gives back the objects it
 #   changed as the release before had them (tests/test_layout.py proves the catalog equal); its
 #   verify checks that each object exists with its grants, which the release before also had
@@ -159,7 +164,7 @@ def test_every_change_deploys_verifies_and_reverts_alone_in_plan_order(cluster, 
     walk(cluster, empty_db, "eventstore", plan, verify_may_pass)
     assert not empty_db.scalar("SELECT count(*) FROM pg_proc WHERE proname IN ('order_reducer', 'create_order')"), \
         "a fresh deploy of the core has no Order domain"
-    walk(cluster, empty_db, "orders", plan, lambda change: False)
+    walk(cluster, empty_db, "orders", plan, lambda change: bool(ORDERS_BEHAVIOUR_ONLY_REWORKS & set(change.requires)))
     cluster.sqitch("revert", "-y", dbname=empty_db.name, project="orders")
     cluster.sqitch("revert", "-y", dbname=empty_db.name)
     assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('data', 'private', 'api')") == 0

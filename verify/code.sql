@@ -145,6 +145,7 @@ SELECT 'private.raise_if_locked(regclass)'::regprocedure;
 SELECT 'private.raise_unknown_projection(text)'::regprocedure;
 SELECT 'private.raise_unknown_subscription(text)'::regprocedure;
 SELECT 'private.read_deliveries_one_by_one(text,uuid[],timestamp with time zone[],integer[])'::regprocedure;
+SELECT 'private.read_event_alone(uuid,timestamp with time zone)'::regprocedure;
 SELECT 'private.read_horizon()'::regprocedure;
 SELECT 'private.readable_after(integer,xid8,bigint,integer,xid8,bigint,integer,xid8)'::regprocedure;
 SELECT 'private.refresh_event_type(text)'::regprocedure;

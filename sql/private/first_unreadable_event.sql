@@ -1,4 +1,5 @@
--- The first event after a position that cannot be read (its upcast fails), or NULL.
+-- The first event after a position that cannot be read (its upcast fails), or NULL: the
+-- events read one at a time (private.read_event_alone).
 
 CREATE OR REPLACE FUNCTION private.first_unreadable_event(
     in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer,
@@ -9,6 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_event record;
+    l_read record;
 BEGIN
     FOR l_event IN
         SELECT e.id, e.created_at FROM data.events AS e
@@ -20,14 +22,13 @@ BEGIN
         ORDER BY e.generation, e.transaction_id, e.global_position
         LIMIT in_limit
     LOOP
-        BEGIN
-            PERFORM u.event_data, u.metadata FROM private.events_upcast AS u
-            WHERE u.id = l_event.id AND u.created_at = l_event.created_at;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
+        l_read := private.read_event_alone(l_event.id, l_event.created_at);
+        IF l_read.error_sqlstate IS NOT NULL THEN
             event_id := l_event.id;
+            error_sqlstate := l_read.error_sqlstate;
+            error_message := l_read.error_message;
             RETURN;
-        END;
+        END IF;
     END LOOP;
 END;
 $$;

@@ -1,8 +1,8 @@
 -- The deliveries of events delivered again (rows of data.subscription_events leased in
--- this claim), read one by one: an event that cannot be read (its upcaster fails) is parked
--- with the error (its stream waits behind it; an admin replays it after fixing the upcaster,
--- or skips it), and later events of its stream in this claim go back to waiting. Only called
--- when reading them all at once failed.
+-- this claim), read one by one (private.read_event_alone): an event that cannot be read (its
+-- upcaster fails) is parked with the error (its stream waits behind it; an admin replays it
+-- after fixing the upcaster, or skips it), and later events of its stream in this claim go
+-- back to waiting. Only called when reading them all at once failed.
 
 CREATE OR REPLACE FUNCTION private.read_deliveries_one_by_one(
     in_subscription text, in_ids uuid[], in_created timestamptz[], in_attempts integer[])
@@ -15,8 +15,7 @@ DECLARE
     l_delivery private.subscription_delivery;
     l_blocked text[] := '{}';
     l_item record;
-    l_sqlstate text;
-    l_message text;
+    l_read record;
 BEGIN
     FOR l_item IN
         SELECT d.id, d.created_at, d.attempt, e.stream_type || '/' || e.stream_id::text AS stream
@@ -31,21 +30,19 @@ BEGIN
             WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
             CONTINUE;
         END IF;
-        BEGIN
-            SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
-                   u.created_at, l_item.attempt
-            INTO STRICT l_delivery
-            FROM private.events_upcast AS u
-            WHERE u.id = l_item.id AND u.created_at = l_item.created_at;
+        l_read := private.read_event_alone(l_item.id, l_item.created_at);
+        IF l_read.error_sqlstate IS NULL THEN
+            l_delivery := ROW((l_read.event).id, (l_read.event).stream_type, (l_read.event).stream_id,
+                              (l_read.event).version, (l_read.event).event_type, (l_read.event).event_data,
+                              (l_read.event).metadata, (l_read.event).created_at, l_item.attempt);
             l_result := l_result || l_delivery;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+        ELSE
             UPDATE data.subscription_events AS se
             SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = pg_catalog.clock_timestamp(),
-                last_error = pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000)
+                last_error = pg_catalog.left('unreadable: ' || l_read.error_sqlstate || ': ' || l_read.error_message, 2000)
             WHERE se.subscription_name = in_subscription AND se.event_id = l_item.id;
             l_blocked := l_blocked || l_item.stream;
-        END;
+        END IF;
     END LOOP;
     RETURN l_result;
 END;
