@@ -11,6 +11,8 @@ SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operatin
 -- the tests run every function, and plpgsql_check checks the PL/pgSQL ones.
 SET LOCAL check_function_bodies = off;
 
+\ir ../sql/drops.sql
+
 \ir ../sql/private/acts_for.sql
 \ir ../sql/private/announced_before_xid.sql
 \ir ../sql/private/calling_admin.sql
@@ -22,9 +24,11 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/check_limit.sql
 \ir ../sql/private/check_subscription_name.sql
 \ir ../sql/private/check_type_filter.sql
+\ir ../sql/private/conservative_horizon.sql
 \ir ../sql/private/count_events_after.sql
 \ir ../sql/private/create_event_partition.sql
 \ir ../sql/private/cron_jobs.sql
+\ir ../sql/private/cursor_position.sql
 \ir ../sql/private/drop_unused_invokers.sql
 \ir ../sql/private/expired_event_partition.sql
 \ir ../sql/private/extension_schema.sql
@@ -41,9 +45,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/json_schema_problem.sql
 \ir ../sql/private/lock_subscription.sql
 \ir ../sql/private/log_events.sql
-\ir ../sql/private/log_horizon.sql
-\ir ../sql/private/log_position.sql
-\ir ../sql/private/log_positions.sql
+\ir ../sql/private/log_refs.sql
 \ir ../sql/private/make_invoker.sql
 \ir ../sql/private/make_read_guard.sql
 \ir ../sql/private/mark_projection_failed.sql
@@ -136,7 +138,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/skip_parked.sql
 \ir ../sql/api/uuidv7.sql
 \ir ../sql/private/current_generation.sql
-\ir ../sql/private/events_upcast.sql
+\ir ../sql/private/events_as_read.sql
 \ir ../sql/api/append_lock_waits.sql
 \ir ../sql/api/parked_events.sql
 \ir ../sql/api/projection_status.sql

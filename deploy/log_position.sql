@@ -1,67 +1,8 @@
 -- Deploy eventstore:log_position to pg
--- requires: log_order
--- requires: event_removals
--- private.log_position: where an event is in the log order, for readers that page by the last
--- id they read. Made first by log_order; since v2.0.0 a change of its own, and an event
--- removed by api.purge_stream still has a position (data.removed_events): a reader whose
--- cursor is that event continues from there instead of failing with ZE004.
+-- Nothing to deploy. The change `code` renamed private.log_position(uuid), one event's place in the log, the cursor behind in_after_id, to
+-- private.cursor_position(uuid), and dropped the old name (sql/drops.sql). sqitch runs the verify script
+-- of a change's latest instance only: this instance exists so that `sqitch verify` checks the
+-- object by its new name.
 
 BEGIN;
-
-SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
-
--- The log position of an event, the cursor behind the seed's in_after_id / last_event_id.
--- NULL is the start of the log; an id that names no event is an error, not a restart. An
--- event of a retired month (its id's time falls in it, or within a day after: a
--- transaction's created_at is its start) is a position just before that month's first
--- event: the reader continues there, may see again events it read, and never misses one.
-CREATE OR REPLACE FUNCTION private.log_position(
-    in_event_id uuid,
-    OUT generation integer,
-    OUT transaction_id xid8,
-    OUT global_position bigint)
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF in_event_id IS NULL THEN
-        generation := 0;
-        transaction_id := '0'::xid8;
-        global_position := 0;
-        RETURN;
-    END IF;
-
-    SELECT e.generation, e.transaction_id, e.global_position
-    INTO generation, transaction_id, global_position
-    FROM data.events AS e
-    WHERE e.id = in_event_id;
-
-    IF NOT FOUND THEN
-        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
-        INTO generation, transaction_id, global_position
-        FROM data.retired_event_partitions AS r
-        WHERE r.first_generation IS NOT NULL
-          AND private.uuidv7_time(in_event_id) >= r.range_from
-          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
-        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
-        LIMIT 1;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        -- A removed event (api.purge_stream): where it was.
-        SELECT r.generation, r.transaction_id, r.global_position
-        INTO generation, transaction_id, global_position
-        FROM data.removed_events AS r
-        WHERE r.id = in_event_id;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        RAISE EXCEPTION 'no event has id %', in_event_id
-            USING ERRCODE = 'ZE004',
-                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
-    END IF;
-END;
-$$;
-
 COMMIT;

@@ -5,6 +5,630 @@
 BEGIN;
 
 SET LOCAL lock_timeout = '10s';
+SET LOCAL check_function_bodies = off;  -- a body may name an object a later change gives back
+
+CREATE OR REPLACE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer DEFAULT 100)
+ RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone, attempt integer)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+DECLARE
+    l_now timestamptz := pg_catalog.clock_timestamp();
+    l_subscription data.subscriptions;
+    l_ids uuid[] := '{}';
+    l_created timestamptz[] := '{}';
+    l_attempts integer[] := '{}';
+    l_room integer;
+    l_horizon record;
+    l_intake record;
+    l_last private.subscription_event_ref;
+    l_wait uuid[];
+    l_first private.subscription_event_ref[];
+    l_deliveries private.subscription_delivery[] := '{}';
+    l_has_rows boolean;
+    l_last_claim_at timestamptz;
+    l_role name := private.calling_role();
+    l_limit integer := in_limit;
+    l_cut_off bigint;
+    l_unread_error text;
+BEGIN
+    PERFORM private.check_subscription_name(in_consumer, 'in_consumer');
+    IF in_limit IS NULL OR in_limit NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'in_limit must be between 1 and 10000, got %', COALESCE(in_limit::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_subscription := private.lock_subscription(in_subscription);
+    IF l_subscription.consumer_role IS NOT NULL
+       AND NOT pg_catalog.pg_has_role(l_role, l_subscription.consumer_role, 'MEMBER')
+       AND NOT private.calling_admin() THEN
+        RAISE EXCEPTION 'role % may not claim from subscription %', l_role, pg_catalog.quote_literal(in_subscription)
+            USING ERRCODE = 'ZE017',
+                  HINT = 'The subscription is reserved for another consumer role (api.set_subscription_role).';
+    END IF;
+
+    -- 0. The read guard: how many claims before this one began reading and never ended (this
+    -- claim counts itself now, before it reads, and clears the count when it ends). After a
+    -- cut-off claim, read one event at a time; after more than max_attempts, park it unread.
+    l_cut_off := COALESCE(pg_catalog.nextval(l_subscription.read_guard) - 1, 0);
+    IF l_cut_off > 0 THEN
+        l_limit := 1;
+        IF l_cut_off > l_subscription.max_attempts THEN
+            l_unread_error := pg_catalog.format(
+                'unreadable: reading it was cut off %s times in a row (a cancel or statement_timeout)', l_cut_off);
+        END IF;
+    END IF;
+
+    -- 1. Expired leases are failed attempts: the event waits again, or is parked. First
+    -- deliveries become rows of their own; so do events delivered again.
+    WITH expired AS (
+        DELETE FROM data.subscription_leases AS l
+        WHERE l.subscription_name = in_subscription AND l.leased_until <= l_now
+        RETURNING l.consumer, l.events)
+    INSERT INTO data.subscription_events
+        (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+         stream_type, stream_id, version, attempts, last_error, parked_at)
+    SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+           r.stream_type, r.stream_id, r.version, 1,
+           pg_catalog.format('the lease of consumer %s expired (attempt 1)', pg_catalog.left(x.consumer, 200)),
+           CASE WHEN l_subscription.max_attempts <= 1 THEN l_now END
+    FROM expired AS x
+    CROSS JOIN LATERAL pg_catalog.unnest(x.events) AS r;
+
+    UPDATE data.subscription_events AS se
+    SET consumer = NULL, leased_at = NULL, leased_until = NULL,
+        last_error = pg_catalog.format('the lease of consumer %s expired (attempt %s)',
+                                       pg_catalog.left(se.consumer, 200), se.attempts),
+        parked_at = CASE WHEN se.attempts >= l_subscription.max_attempts THEN l_now END
+    WHERE se.subscription_name = in_subscription
+      AND se.consumer IS NOT NULL
+      AND se.leased_until <= l_now;
+
+    -- 2. Events waiting to be delivered (again) whose stream has nothing in flight or parked,
+    -- in log order; several of one stream go together, in version order.
+    l_has_rows := EXISTS (SELECT FROM data.subscription_events AS x WHERE x.subscription_name = in_subscription);
+    IF l_has_rows AND EXISTS (SELECT FROM data.subscription_events AS w
+                              WHERE w.subscription_name = in_subscription AND w.consumer IS NULL AND w.parked_at IS NULL) THEN
+        -- NOT IN over the busy streams: a hashed lookup (a join against them was planned as a
+        -- nested loop, quadratic in the events in flight when consumers fell behind).
+        WITH picked AS (
+            SELECT w.event_id
+            FROM data.subscription_events AS w
+            WHERE w.subscription_name = in_subscription
+              AND w.consumer IS NULL AND w.parked_at IS NULL
+              AND (w.stream_type, w.stream_id) NOT IN (
+                  SELECT b.stream_type, b.stream_id
+                  FROM data.subscription_events AS b
+                  WHERE b.subscription_name = in_subscription
+                    AND (b.consumer IS NOT NULL OR b.parked_at IS NOT NULL)
+                  UNION ALL
+                  SELECT r.stream_type, r.stream_id
+                  FROM data.subscription_leases AS l
+                  CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS r
+                  WHERE l.subscription_name = in_subscription)
+            ORDER BY w.generation, w.transaction_id, w.global_position
+            LIMIT l_limit),
+        leased AS (
+            UPDATE data.subscription_events AS se
+            SET consumer = in_consumer, leased_at = l_now, leased_until = l_now + l_subscription.lease,
+                attempts = se.attempts + 1, claimed_by = l_role
+            FROM picked AS p
+            WHERE se.subscription_name = in_subscription AND se.event_id = p.event_id
+            RETURNING se.event_id, se.event_created_at, se.attempts, se.generation, se.transaction_id, se.global_position)
+        SELECT COALESCE(pg_catalog.array_agg(l.event_id ORDER BY l.generation, l.transaction_id, l.global_position), '{}'),
+               COALESCE(pg_catalog.array_agg(l.event_created_at ORDER BY l.generation, l.transaction_id, l.global_position), '{}'),
+               COALESCE(pg_catalog.array_agg(l.attempts ORDER BY l.generation, l.transaction_id, l.global_position), '{}')
+        INTO l_ids, l_created, l_attempts
+        FROM leased AS l;
+
+        IF l_unread_error IS NOT NULL AND pg_catalog.cardinality(l_ids) > 0 THEN
+            -- Reading it was cut off too often: parked unread; this claim hands out nothing.
+            UPDATE data.subscription_events AS se
+            SET consumer = NULL, leased_at = NULL, leased_until = NULL, parked_at = l_now, last_error = l_unread_error
+            WHERE se.subscription_name = in_subscription AND se.event_id = ANY (l_ids);
+            l_limit := 0;
+            l_ids := '{}';
+        ELSE
+            BEGIN
+                l_deliveries := ARRAY(
+                    SELECT ROW(u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata,
+                               u.created_at, d.attempt)::private.subscription_delivery
+                    FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
+                         WITH ORDINALITY AS d(id, created_at, attempt, ord)
+                    JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                    ORDER BY d.ord);
+            EXCEPTION WHEN OTHERS THEN
+                l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
+            END;
+        END IF;
+    END IF;
+
+    -- 3. Room left: take new events in from the log. The horizon first, then (a later
+    -- statement, a later snapshot) the events before it.
+    l_room := l_limit - pg_catalog.cardinality(l_ids);
+    IF l_room > 0 THEN
+        l_horizon := private.read_horizon();
+        IF l_unread_error IS NULL THEN
+            l_intake := private.subscription_intake(l_subscription, l_room, l_horizon.generation, l_horizon.transaction_id);
+        ELSE
+            l_intake := private.subscription_intake_unread(l_subscription, l_room, l_horizon.generation,
+                                                           l_horizon.transaction_id, l_unread_error);
+        END IF;
+
+        -- The cursor: past the last event read; past everything before the horizon if the
+        -- read ended before the limit (all of it was read). Never backwards (the horizon of
+        -- a conservative read can be lower than an earlier one).
+        IF pg_catalog.cardinality(l_intake.refs) < l_room THEN
+            l_last := ROW(NULL, NULL, l_horizon.generation, l_horizon.transaction_id, -1, NULL, NULL, NULL);
+        ELSE
+            l_last := l_intake.refs[pg_catalog.cardinality(l_intake.refs)];
+        END IF;
+        UPDATE data.subscriptions AS s
+        SET generation = l_last.generation, transaction_id = l_last.transaction_id,
+            global_position = l_last.global_position
+        WHERE s.subscription_name = in_subscription
+          AND (s.generation, s.transaction_id, s.global_position)
+              < (l_last.generation, l_last.transaction_id, l_last.global_position);
+
+        IF pg_catalog.cardinality(l_intake.refs) > 0 THEN
+            -- Skipped events are never delivered (a reset may bring the cursor back to them).
+            IF EXISTS (SELECT FROM data.subscription_skips AS k WHERE k.subscription_name = in_subscription) THEN
+                l_intake.refs := ARRAY(
+                    SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_intake.refs) WITH ORDINALITY AS r
+                    WHERE NOT EXISTS (SELECT FROM data.subscription_skips AS k
+                                      WHERE k.subscription_name = in_subscription AND k.event_id = r.id)
+                    ORDER BY r.ordinality);
+            END IF;
+
+            -- An event waits if its stream is busy (an event of it in flight, waiting or
+            -- parked), or if it cannot be read or comes after one of its stream that cannot.
+            WITH fresh AS (
+                SELECT r.id, r.stream_type, r.stream_id, r.version
+                FROM pg_catalog.unnest(l_intake.refs) AS r),
+            unreadable AS (
+                SELECT f.stream_type, f.stream_id, min(f.version) AS version
+                FROM fresh AS f WHERE f.id = ANY (l_intake.unreadable_ids)
+                GROUP BY f.stream_type, f.stream_id)
+            SELECT COALESCE(pg_catalog.array_agg(f.id), '{}') INTO l_wait
+            FROM fresh AS f
+            WHERE (l_has_rows AND EXISTS (SELECT FROM data.subscription_events AS x
+                          WHERE x.subscription_name = in_subscription
+                            AND x.stream_type = f.stream_type AND x.stream_id = f.stream_id))
+               OR (f.stream_type, f.stream_id) IN (SELECT b.stream_type, b.stream_id  -- hashed
+                                                   FROM data.subscription_leases AS l
+                                                   CROSS JOIN LATERAL pg_catalog.unnest(l.events) AS b
+                                                   WHERE l.subscription_name = in_subscription)
+               OR (pg_catalog.cardinality(l_intake.unreadable_ids) > 0  -- rare: no scan per event otherwise
+                   AND EXISTS (SELECT FROM unreadable AS u
+                               WHERE u.stream_type = f.stream_type AND u.stream_id = f.stream_id
+                                 AND u.version <= f.version));
+
+            IF pg_catalog.cardinality(l_wait) > 0 THEN
+                INSERT INTO data.subscription_events
+                    (subscription_name, event_id, event_created_at, generation, transaction_id, global_position,
+                     stream_type, stream_id, version, attempts, last_error, parked_at)
+                SELECT in_subscription, r.id, r.created_at, r.generation, r.transaction_id, r.global_position,
+                       r.stream_type, r.stream_id, r.version, 0, u.error,
+                       CASE WHEN u.error IS NOT NULL THEN l_now END
+                FROM pg_catalog.unnest(l_intake.refs) AS r
+                LEFT JOIN ROWS FROM (pg_catalog.unnest(l_intake.unreadable_ids), pg_catalog.unnest(l_intake.unreadable_errors))
+                          AS u(id, error) ON u.id = r.id
+                WHERE r.id = ANY (l_wait);
+            END IF;
+
+            -- The rest: first deliveries to this consumer, one row for the lot.
+            l_first := ARRAY(
+                SELECT ROW(r.id, r.created_at, r.generation, r.transaction_id, r.global_position, r.stream_type, r.stream_id, r.version)::private.subscription_event_ref
+                    FROM pg_catalog.unnest(l_intake.refs) WITH ORDINALITY AS r
+                WHERE r.id <> ALL (l_wait)
+                ORDER BY r.ordinality);
+            IF pg_catalog.cardinality(l_first) > 0 THEN
+                INSERT INTO data.subscription_leases (subscription_name, consumer, leased_at, leased_until, events, claimed_by)
+                VALUES (in_subscription, in_consumer, l_now, l_now + l_subscription.lease, l_first, l_role);
+                l_deliveries := l_deliveries || ARRAY(
+                    SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                               e.created_at, 1)::private.subscription_delivery
+                    FROM pg_catalog.unnest(l_intake.events) WITH ORDINALITY AS e
+                    WHERE e.id <> ALL (l_wait)
+                      AND e.id IN (SELECT f.id FROM pg_catalog.unnest(l_first) AS f)
+                    ORDER BY e.ordinality);
+            END IF;
+        END IF;
+    END IF;
+
+    -- Membership: the time of the last claim, to a tenth of the lease (not a write per claim).
+    SELECT m.last_claim_at INTO l_last_claim_at
+    FROM data.subscription_consumers AS m
+    WHERE m.subscription_name = in_subscription AND m.consumer = in_consumer;
+    IF l_last_claim_at IS NULL OR l_last_claim_at < l_now - l_subscription.lease / 10 THEN
+        INSERT INTO data.subscription_consumers AS m (subscription_name, consumer, first_claim_at, last_claim_at)
+        VALUES (in_subscription, in_consumer, l_now, l_now)
+        ON CONFLICT (subscription_name, consumer) DO UPDATE SET last_claim_at = excluded.last_claim_at;
+        -- Members that stopped claiming long ago are forgotten.
+        DELETE FROM data.subscription_consumers AS m
+        WHERE m.subscription_name = in_subscription
+          AND m.last_claim_at < l_now - GREATEST(l_subscription.lease * 10, interval '1 hour');
+    END IF;
+
+    -- This claim ended: nothing cut off any more (not transactional either).
+    IF l_subscription.read_guard IS NOT NULL THEN
+        PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
+    END IF;
+    RETURN QUERY SELECT d.* FROM pg_catalog.unnest(l_deliveries) AS d;
+END;
+$function$;
+COMMENT ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) IS 'Up to in_limit events of the subscription, leased to in_consumer (a name the consumer
+chooses) until now + the subscription''s lease, payloads upcast: events delivered again first,
+then new ones, each in log order. attempt is 1 on the first delivery. No event is handed out
+while another event of its stream is in flight or parked; several of one stream come in
+version order. Call it in a transaction of its own (autocommit): claims of one subscription
+queue on its row. After a claim was cut off (a cancel, statement_timeout), claims hand out one
+event at a time; an event whose reading was cut off more than max_attempts times in a row is
+parked unread. Errors: ZE003 bad argument (in_limit 1..10000), ZE013 unknown subscription,
+ZE017 the subscription is reserved for another role.';
+REVOKE ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) FROM PUBLIC, eventstore_projector;
+GRANT EXECUTE ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) TO eventstore_projector;
+
+CREATE OR REPLACE FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid)
+ RETURNS TABLE(state jsonb, version integer, pending_events jsonb)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_snapshot record;
+    l_from_version integer := 0;
+    l_state jsonb := '{}';
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN QUERY SELECT l_state, 0, '[]'::jsonb;
+        RETURN;
+    END IF;
+
+    -- Try to load a snapshot (of the current reducer version)
+    SELECT s.version, s.state INTO l_snapshot
+    FROM data.snapshots AS s
+    WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+      AND private.snapshot_is_current(in_stream_type, s.reducer_version);
+
+    IF FOUND THEN
+        l_from_version := l_snapshot.version;
+        l_state := l_snapshot.state;
+    END IF;
+
+    -- Get events since snapshot
+    RETURN QUERY
+    SELECT
+        l_state,
+        l_from_version,
+        COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'version', e.version,
+            'event_type', e.event_type,
+            'event_data', e.event_data
+        ) ORDER BY e.version), '[]'::jsonb)
+    FROM private.events_upcast AS e
+    WHERE e.stream_type = in_stream_type
+      AND e.stream_id = in_stream_id
+      AND e.version > l_from_version;
+END;
+$function$;
+COMMENT ON FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) IS 'The latest usable snapshot of an aggregate (state {} and version 0 when there is none) and the
+events after it as a JSON array of {version, event_type, event_data}, for the application to
+fold. Snapshots of another reducer version than the registered one are not used.';
+REVOKE ALL ON FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.get_aggregate_state(in_stream_type text, in_stream_id uuid) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.get_all_events(in_after_id uuid DEFAULT NULL::uuid, in_limit integer DEFAULT 1000)
+ RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_after record := private.log_position(in_after_id);
+    l_horizon record;
+BEGIN
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
+    RETURN QUERY
+    SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
+           e.metadata, e.created_at
+    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                            private.check_limit(in_limit), NULL, NULL,
+                            l_horizon.generation, l_horizon.transaction_id) AS e;
+END;
+$function$;
+COMMENT ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) IS 'Every committed event after the event in_after_id (NULL = from the start), in log order,
+at most in_limit. Gap-free: paging with the last id returned yields every committed event
+exactly once, whatever order transactions commit in. An event is returned once every
+transaction that appended before it has ended (other transactions never hold it back); a
+transaction does not see its own events.
+Errors: ZE003 bad in_limit, ZE004 in_after_id names no event.';
+REVOKE ALL ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.get_all_events(in_after_id uuid, in_limit integer) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.get_causation_chain(in_event_id uuid)
+ RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+    l_seen uuid[];
+    l_level uuid[];
+    l_cause text;
+BEGIN
+    IF in_event_id IS NULL THEN
+        RAISE EXCEPTION 'in_event_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    SELECT e.metadata ->> 'causation_id' INTO l_cause FROM data.events AS e WHERE e.id = in_event_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no event has id %', in_event_id USING ERRCODE = 'ZE004';
+    END IF;
+    l_seen := ARRAY[in_event_id];
+
+    -- Up: each event names at most one cause. A causation_id that is not a UUID, or names no
+    -- event, ends the chain; so does one seen already (a cycle).
+    WHILE l_cause ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+          AND NOT l_cause::uuid = ANY (l_seen) LOOP
+        l_seen := l_seen || l_cause::uuid;
+        SELECT e.metadata ->> 'causation_id' INTO l_cause FROM data.events AS e WHERE e.id = l_cause::uuid;
+        IF NOT FOUND THEN
+            l_seen := l_seen[1:pg_catalog.cardinality(l_seen) - 1];
+            EXIT;
+        END IF;
+    END LOOP;
+
+    -- Down: the events naming any event of the level, level by level.
+    l_level := ARRAY[in_event_id];
+    LOOP
+        l_level := ARRAY(
+            SELECT d.id
+            FROM data.events AS d
+            WHERE d.metadata ? 'causation_id'
+              AND (d.metadata ->> 'causation_id') = ANY (ARRAY(SELECT x::text FROM pg_catalog.unnest(l_level) AS x))
+              AND NOT d.id = ANY (l_seen));
+        EXIT WHEN pg_catalog.cardinality(l_level) = 0;
+        l_seen := l_seen || l_level;
+    END LOOP;
+
+    RETURN QUERY
+    SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
+    FROM data.events AS r
+    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    WHERE r.id = ANY (l_seen)
+    ORDER BY r.generation, r.transaction_id, r.global_position;
+END;
+$function$;
+COMMENT ON FUNCTION api.get_causation_chain(in_event_id uuid) IS 'The event in_event_id, every event that led to it (its metadata.causation_id, and that event''s,
+...) and every event that followed from it (events whose causation_id names it, and theirs, ...),
+in log order (the columns of api.get_all_events). Errors: ZE003 NULL, ZE004 no such event.';
+REVOKE ALL ON FUNCTION api.get_causation_chain(in_event_id uuid) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.get_causation_chain(in_event_id uuid) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer DEFAULT 0, in_to_version integer DEFAULT NULL::integer)
+ RETURNS TABLE(id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_from_version IS NULL OR in_from_version < 0 THEN
+        RAISE EXCEPTION 'in_from_version must be 0 or more, got %', COALESCE(in_from_version::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_to_version < 0 THEN
+        RAISE EXCEPTION 'in_to_version must be NULL (to the end) or 0 or more, got %', in_to_version
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN;
+    END IF;
+
+    RETURN QUERY
+    SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
+    FROM private.events_upcast AS e
+    WHERE e.stream_type = in_stream_type
+      AND e.stream_id = in_stream_id
+      AND e.version > in_from_version
+      AND (in_to_version IS NULL OR e.version <= in_to_version)
+    ORDER BY e.version;
+END;
+$function$;
+COMMENT ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) IS 'Events of one stream after in_from_version (0 = all) up to in_to_version (NULL = to the end),
+in version order; none for a deleted stream. Errors: ZE003 NULL stream, negative versions.';
+REVOKE ALL ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.get_events(in_stream_type text, in_stream_id uuid, in_from_version integer, in_to_version integer) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.get_events_by_correlation(in_correlation_id text)
+ RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF in_correlation_id IS NULL OR in_correlation_id = '' THEN
+        RAISE EXCEPTION 'in_correlation_id must be a non-empty text' USING ERRCODE = 'ZE003';
+    END IF;
+    -- The index is over the stored metadata; payloads come upcast, as from every reader.
+    RETURN QUERY
+    SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
+    FROM data.events AS r
+    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    WHERE r.metadata ? 'correlation_id'
+      AND (r.metadata ->> 'correlation_id') = in_correlation_id
+    ORDER BY r.generation, r.transaction_id, r.global_position;
+END;
+$function$;
+COMMENT ON FUNCTION api.get_events_by_correlation(in_correlation_id text) IS 'Every committed event whose metadata.correlation_id is in_correlation_id, across streams, in
+log order (the columns of api.get_all_events). Errors: ZE003 NULL or empty id.';
+REVOKE ALL ON FUNCTION api.get_events_by_correlation(in_correlation_id text) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.get_events_by_correlation(in_correlation_id text) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid DEFAULT NULL::uuid, in_limit integer DEFAULT 1000)
+ RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_after record := private.log_position(in_after_id);
+    l_horizon record;
+BEGIN
+    -- A multi-dimensional array is refused (ZE003), not left to fail with 0A000.
+    IF in_event_types IS NULL OR pg_catalog.cardinality(in_event_types) = 0
+       OR pg_catalog.array_ndims(in_event_types) > 1
+       OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'in_event_types must be a non-empty one-dimensional array of event types without NULLs, got %',
+                COALESCE(in_event_types::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
+    RETURN QUERY
+    SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
+           e.metadata, e.created_at
+    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                            private.check_limit(in_limit), in_event_types, NULL,
+                            l_horizon.generation, l_horizon.transaction_id) AS e;
+END;
+$function$;
+COMMENT ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) IS 'Committed events whose type is in in_event_types, after the event in_after_id (NULL = from
+the start), in log order, at most in_limit; gap-free like api.get_all_events.
+Errors: ZE003 bad in_event_types or in_limit, ZE004 in_after_id names no event.';
+REVOKE ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid, in_limit integer) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer DEFAULT NULL::integer, in_as_of timestamp with time zone DEFAULT NULL::timestamp with time zone)
+ RETURNS TABLE(state jsonb, version integer)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_reducer record;
+    l_state jsonb := '{}';
+    l_version integer := 0;
+    l_to_version integer := in_as_of_version;
+    l_events data.events[];
+    l_read_snapshot pg_snapshot;
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type and in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_as_of_version < 0 THEN
+        RAISE EXCEPTION 'in_as_of_version must be NULL (now) or 0 or more, got %', in_as_of_version
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_as_of = 'infinity' OR in_as_of = '-infinity' THEN
+        RAISE EXCEPTION 'in_as_of must be a time, got %', in_as_of USING ERRCODE = 'ZE003';
+    END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN QUERY SELECT l_state, l_version;
+        RETURN;
+    END IF;
+    SELECT r.reducer_invoker AS reducer, r.reducer_version, r.snapshot_interval INTO l_reducer
+    FROM data.reducers AS r WHERE r.stream_type = in_stream_type;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no reducer is registered for stream type %', in_stream_type
+            USING ERRCODE = 'ZE010',
+                  HINT = 'Register one with api.register_reducer, or fold api.get_aggregate_state yourself.';
+    END IF;
+
+    -- As of a time: the last version appended by then (an event's created_at is the start of
+    -- its appending transaction). Both given: the earlier of the two.
+    IF in_as_of IS NOT NULL THEN
+        SELECT COALESCE(max(e.version), 0) INTO l_to_version
+        FROM data.events AS e
+        WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id
+          AND e.created_at <= in_as_of
+          AND (in_as_of_version IS NULL OR e.version <= in_as_of_version);
+    END IF;
+
+    SELECT s.state, s.version INTO l_state, l_version
+    FROM data.snapshots AS s
+    WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+      AND s.reducer_version = l_reducer.reducer_version
+      AND (l_to_version IS NULL OR s.version <= l_to_version);
+    l_state := COALESCE(l_state, '{}');
+    l_version := COALESCE(l_version, 0);
+
+    l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
+    SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
+    FROM private.events_upcast AS e
+    WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version
+      AND (l_to_version IS NULL OR e.version <= l_to_version);
+
+    IF l_events IS NOT NULL THEN
+        l_state := private.fold_events(l_reducer.reducer, l_state, l_events);
+        l_version := l_events[pg_catalog.cardinality(l_events)].version;
+        -- A load of the current state that had to fold a snapshot interval's worth of events
+        -- (no snapshot yet, or one of an older reducer version) leaves a current one behind,
+        -- unless this transaction is read-only (a standby). A load of the past never does.
+        IF l_to_version IS NULL
+           AND pg_catalog.cardinality(l_events) >= l_reducer.snapshot_interval
+           AND pg_catalog.current_setting('transaction_read_only') = 'off' THEN
+            CALL private.save_snapshot(in_stream_type, in_stream_id, l_version, l_state, l_read_snapshot);
+        END IF;
+    END IF;
+
+    RETURN QUERY SELECT l_state, l_version;
+END;
+$function$;
+COMMENT ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) IS 'The state of an aggregate and its version (state {} and version 0 for no events), folded by
+the registered reducer from the latest usable snapshot plus the events after it: now, or as of
+in_as_of_version (its state after that version; a version past the last is the current state)
+or as of in_as_of (after the events appended by transactions that started by then); both
+given: the earlier. A snapshot is used only when it is at or below that version. A load of
+the current state that folds a snapshot interval''s worth of events saves a snapshot.
+Errors: ZE003 NULL stream, negative version, infinite time; ZE010 no reducer registered.';
+REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_subscription data.subscriptions := private.lock_subscription(in_subscription);
+    l_position record;
+BEGIN
+    l_position := private.log_position(in_after_id);
+    -- Claims cut off at the old position say nothing about the new one.
+    PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
+    -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
+    -- consumer still holding a lease acknowledges nothing any more.
+    DELETE FROM data.subscription_events AS se WHERE se.subscription_name = in_subscription;
+    DELETE FROM data.subscription_leases AS l WHERE l.subscription_name = in_subscription;
+    UPDATE data.subscriptions AS s
+    SET generation = l_position.generation,
+        transaction_id = l_position.transaction_id,
+        global_position = l_position.global_position,
+        reset_at = pg_catalog.now(),
+        reset_by = private.calling_role()
+    WHERE s.subscription_name = in_subscription;
+END;
+$function$;
+COMMENT ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) IS 'Moves a subscription to just after the event in_after_id (NULL: the beginning of the log),
+back or forward. Everything it had in flight, waiting or parked is dropped; events after the
+new position are delivered (again), except skipped ones.
+Errors: ZE003 NULL name, ZE004 in_after_id names no event, ZE013 unknown subscription.';
+REVOKE ALL ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) FROM PUBLIC, eventstore_admin;
+GRANT EXECUTE ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) TO eventstore_admin;
 
 CREATE OR REPLACE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text)
  RETURNS record
@@ -37,6 +661,181 @@ END;
 $function$;
 COMMENT ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) IS NULL;
 REVOKE ALL ON FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_horizon_generation integer DEFAULT NULL::integer, in_horizon_transaction_id xid8 DEFAULT NULL::xid8)
+ RETURNS SETOF data.events
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+DECLARE
+    l_horizon_generation integer := in_horizon_generation;
+    l_horizon_transaction_id xid8 := in_horizon_transaction_id;
+BEGIN
+    IF l_horizon_generation IS NULL THEN
+        SELECT h.generation, h.transaction_id INTO l_horizon_generation, l_horizon_transaction_id
+        FROM private.log_horizon() AS h;
+    END IF;
+
+    RETURN QUERY
+    SELECT e.*
+    FROM private.events_upcast AS e
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                 in_after_generation, in_after_transaction_id, in_after_global_position,
+                                 l_horizon_generation, l_horizon_transaction_id)
+      AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+      AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+    ORDER BY e.generation, e.transaction_id, e.global_position
+    LIMIT in_limit;
+END;
+$function$;
+COMMENT ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'Events after a log position up to the horizon, in log order, filtered by event and stream types';
+REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8)
+ RETURNS record
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT CASE WHEN g.system_identifier = s.system_identifier THEN g.generation
+                ELSE COALESCE(g.generation, 0) + 1 END,
+           CASE WHEN g.system_identifier = s.system_identifier
+                THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+                ELSE '0'::xid8 END
+    FROM pg_catalog.pg_control_system() AS s
+    LEFT JOIN LATERAL (SELECT x.generation, x.system_identifier
+                       FROM data.store_generations AS x
+                       ORDER BY x.generation DESC LIMIT 1) AS g ON true;
+$function$;
+COMMENT ON FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) IS 'Exclusive upper bound (generation, transaction_id) of the events whole-log readers may see';
+REVOKE ALL ON FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint)
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF in_event_id IS NULL THEN
+        generation := 0;
+        transaction_id := '0'::xid8;
+        global_position := 0;
+        RETURN;
+    END IF;
+
+    SELECT e.generation, e.transaction_id, e.global_position
+    INTO generation, transaction_id, global_position
+    FROM data.events AS e
+    WHERE e.id = in_event_id;
+
+    IF NOT FOUND THEN
+        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
+        INTO generation, transaction_id, global_position
+        FROM data.retired_event_partitions AS r
+        WHERE r.first_generation IS NOT NULL
+          AND private.uuidv7_time(in_event_id) >= r.range_from
+          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
+        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
+        LIMIT 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        -- A removed event (api.purge_stream): where it was.
+        SELECT r.generation, r.transaction_id, r.global_position
+        INTO generation, transaction_id, global_position
+        FROM data.removed_events AS r
+        WHERE r.id = in_event_id;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        RAISE EXCEPTION 'no event has id %', in_event_id
+            USING ERRCODE = 'ZE004',
+                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
+    END IF;
+END;
+$function$;
+COMMENT ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
+REVOKE ALL ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8)
+ RETURNS TABLE(id uuid, created_at timestamp with time zone, generation integer, transaction_id xid8, global_position bigint, stream_type text, stream_id uuid, version integer)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+           e.stream_type, e.stream_id, e.version
+    FROM data.events AS e
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                 in_after_generation, in_after_transaction_id, in_after_global_position,
+                                 in_horizon_generation, in_horizon_transaction_id)
+      AND (in_event_types IS NULL OR e.event_type = ANY (in_event_types))
+      AND (in_stream_types IS NULL OR e.stream_type = ANY (in_stream_types))
+    ORDER BY e.generation, e.transaction_id, e.global_position
+    LIMIT in_limit;
+END;
+$function$;
+COMMENT ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS NULL;
+REVOKE ALL ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.maybe_create_snapshot(in_events data.events[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_target record;
+    l_snapshot record;
+    l_events data.events[];
+    l_read_snapshot pg_snapshot;
+BEGIN
+    FOR l_target IN
+        SELECT e.stream_type, e.stream_id, r.reducer_invoker AS reducer, r.reducer_version,
+               (max(e.version) / r.snapshot_interval) * r.snapshot_interval AS version
+        FROM pg_catalog.unnest(in_events) AS e
+        JOIN data.reducers AS r ON r.stream_type = e.stream_type
+        WHERE r.snapshot_interval IS NOT NULL
+        GROUP BY e.stream_type, e.stream_id, r.reducer_invoker, r.reducer_version, r.snapshot_interval
+        -- the batch carries the stream across a multiple of its interval
+        HAVING (max(e.version) / r.snapshot_interval) * r.snapshot_interval >= min(e.version)
+    LOOP
+        SELECT s.version, s.state INTO l_snapshot
+        FROM data.snapshots AS s
+        WHERE s.stream_type = l_target.stream_type AND s.stream_id = l_target.stream_id
+          AND s.reducer_version = l_target.reducer_version;
+        CONTINUE WHEN l_snapshot.version >= l_target.version;
+
+        BEGIN
+            l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
+            SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
+            FROM private.events_upcast AS e
+            WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
+              AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
+            CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
+                                       private.fold_events(l_target.reducer, COALESCE(l_snapshot.state, '{}'), l_events),
+                                       l_read_snapshot);
+        EXCEPTION WHEN OTHERS THEN
+            -- A writer may append what the reducer cannot fold: that stream gets no snapshot
+            -- (loading it fails the same way); every other stream still does.
+            IF pg_catalog.left(SQLSTATE, 2) IN ('40', '53', '57') THEN
+                RAISE;
+            END IF;
+            RAISE WARNING 'no snapshot of %/% at version %: % (%)', l_target.stream_type, l_target.stream_id,
+                l_target.version, SQLERRM, SQLSTATE;
+        END;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) IS 'Projection snapshots: saves the state of a stream at every multiple of its reducer''s snapshot interval';
+REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION private.projection_status()
  RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean, horizon_fallback text)
@@ -114,6 +913,157 @@ $function$;
 COMMENT ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) IS NULL;
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_safe record := private.log_horizon();
+    l_h bigint;
+    l_pids integer[];
+    l_prepared boolean;
+    l_oldest record;
+BEGIN
+    generation := l_safe.generation;
+    transaction_id := l_safe.transaction_id;
+    fallback := CASE WHEN l_safe.transaction_id = '0'::xid8 THEN 'no append in this cluster since the restore'
+                     WHEN pg_catalog.pg_is_in_recovery() THEN 'hot standby'
+                     WHEN pg_catalog.current_setting('transaction_isolation') <> 'read committed'
+                         THEN pg_catalog.current_setting('transaction_isolation') || ' transaction'
+                     WHEN pg_catalog.current_setting('transaction_read_only') = 'on' THEN 'read-only transaction' END;
+    IF fallback IS NOT NULL THEN
+        RETURN;
+    END IF;
+
+    -- 1. H: every transaction id assigned from now on is at least H.
+    l_h := pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint;
+    -- 2. Publish H before looking for appenders.
+    IF (SELECT s.last_value FROM data.read_horizon AS s) < l_h
+       AND NOT private.publish_read_horizon(l_h) THEN
+        fallback := 'publishing the horizon was contended';
+        RETURN;
+    END IF;
+    -- 3. The announced appenders of this database (a prepared one shows no pid)...
+    SELECT pg_catalog.array_agg(l.pid) FILTER (WHERE l.pid IS NOT NULL), bool_or(l.pid IS NULL)
+    INTO l_pids, l_prepared
+    FROM pg_catalog.pg_locks AS l
+    WHERE l.locktype = 'relation' AND l.relation = 'data.event_streams'::pg_catalog.regclass
+      AND l.mode = 'RowExclusiveLock'
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                        WHERE d.datname = pg_catalog.current_database());
+    -- ... and then their transaction ids, as they are now (pg_stat_activity shows an id from
+    -- the moment it is assigned; its lock in pg_locks comes a little later).
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
+    FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
+          FROM pg_catalog.pg_stat_activity AS a
+          WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
+          UNION ALL
+          SELECT NULL, p.gid, p.transaction
+          FROM pg_catalog.pg_prepared_xacts AS p
+          WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
+    ORDER BY 3
+    LIMIT 1;
+    -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
+    -- does not lower it: a transaction with an id below H that is not announced yet may still
+    -- pass its check against the published H, and must stay behind the horizon.)
+    transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
+    -- The oldest open appender is who readers wait for (as soon as anything newer commits).
+    holder_pid := l_oldest.pid;
+    holder_gid := l_oldest.gid;
+END;
+$function$;
+COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
+REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+    l_ref private.subscription_event_ref;
+    l_event data.events;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    unreadable_ids := '{}';
+    unreadable_errors := '{}';
+    BEGIN
+        -- The query of private.log_events, planned once (see the SET clauses above).
+        events := ARRAY(
+            SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
+            FROM private.events_upcast AS e
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         in_subscription.generation, in_subscription.transaction_id,
+                                         in_subscription.global_position,
+                                         in_horizon_generation, in_horizon_transaction_id)
+              AND (in_subscription.event_types IS NULL OR e.event_type = ANY (in_subscription.event_types))
+              AND (in_subscription.stream_types IS NULL OR e.stream_type = ANY (in_subscription.stream_types))
+            ORDER BY e.generation, e.transaction_id, e.global_position
+            LIMIT in_limit);
+        refs := ARRAY(
+            SELECT ROW(e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+                       e.stream_type, e.stream_id, e.version)::private.subscription_event_ref
+            FROM pg_catalog.unnest(events) WITH ORDINALITY AS e
+            ORDER BY e.ordinality);
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- an unreadable event among them: one by one
+    END;
+    -- Everything before the horizon was committed before the first read: this later
+    -- snapshot sees the same events.
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    FOREACH l_ref IN ARRAY refs LOOP
+        BEGIN
+            SELECT u.* INTO STRICT l_event
+            FROM private.events_upcast AS u
+            WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
+            events := events || l_event;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            unreadable_ids := unreadable_ids || l_ref.id;
+            unreadable_errors := unreadable_errors || pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000);
+        END;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) IS NULL;
+REVOKE ALL ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.subscription_intake_unread(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, in_error text, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    unreadable_ids := ARRAY(SELECT r.id FROM pg_catalog.unnest(refs) AS r);
+    unreadable_errors := pg_catalog.array_fill(in_error, ARRAY[pg_catalog.cardinality(refs)]);
+END;
+$function$;
+COMMENT ON FUNCTION private.subscription_intake_unread(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, in_error text, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) IS NULL;
+REVOKE ALL ON FUNCTION private.subscription_intake_unread(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, in_error text, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.subscription_status()
  RETURNS TABLE(subscription_name text, consumers integer, events_behind bigint, events_behind_exact boolean, in_flight bigint, waiting bigint, parked bigint, oldest_in_flight_age interval, last_claim_at timestamp with time zone, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, stream_types text[], event_types text[], max_attempts integer, lease interval, horizon_fallback text)
  LANGUAGE sql
@@ -169,9 +1119,55 @@ COMMENT ON FUNCTION private.subscription_status() IS NULL;
 REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC, eventstore_admin;
 GRANT EXECUTE ON FUNCTION private.subscription_status() TO eventstore_admin;
 
+CREATE OR REPLACE VIEW private.events_upcast AS
+ SELECT e.id,
+    e.stream_type,
+    e.stream_id,
+    e.version,
+    e.event_type,
+        CASE
+            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
+            CASE
+                WHEN (p.event_type IS NULL) THEN e.event_data
+                ELSE private.reveal_personal_data(e.event_data)
+            END, e.schema_version, t.current_version)
+            WHEN (p.event_type IS NULL) THEN e.event_data
+            ELSE private.reveal_personal_data(e.event_data)
+        END AS event_data,
+        CASE
+            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
+            ELSE e.metadata
+        END AS metadata,
+    e.created_at,
+    e.global_position,
+    e.transaction_id,
+    e.generation,
+    GREATEST(e.schema_version, t.current_version) AS schema_version
+   FROM ((data.events e
+     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
+     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
+COMMENT ON VIEW private.events_upcast IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
+COMMENT ON COLUMN private.events_upcast.id IS NULL;
+COMMENT ON COLUMN private.events_upcast.stream_type IS NULL;
+COMMENT ON COLUMN private.events_upcast.stream_id IS NULL;
+COMMENT ON COLUMN private.events_upcast.version IS NULL;
+COMMENT ON COLUMN private.events_upcast.event_type IS NULL;
+COMMENT ON COLUMN private.events_upcast.event_data IS NULL;
+COMMENT ON COLUMN private.events_upcast.metadata IS NULL;
+COMMENT ON COLUMN private.events_upcast.created_at IS NULL;
+COMMENT ON COLUMN private.events_upcast.global_position IS NULL;
+COMMENT ON COLUMN private.events_upcast.transaction_id IS NULL;
+COMMENT ON COLUMN private.events_upcast.generation IS NULL;
+COMMENT ON COLUMN private.events_upcast.schema_version IS NULL;
+REVOKE ALL ON TABLE private.events_upcast FROM PUBLIC;
+
+DROP VIEW private.events_as_read;
 DROP FUNCTION api.uuidv7();
+DROP FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8);
+DROP FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.extension_schema(in_extension name);
-DROP FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text);
+DROP FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8);
+DROP FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text);
 DROP FUNCTION private.status_horizon();
 
 COMMIT;

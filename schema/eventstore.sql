@@ -584,7 +584,7 @@ BEGIN
                                u.created_at, d.attempt)::private.subscription_delivery
                     FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
                          WITH ORDINALITY AS d(id, created_at, attempt, ord)
-                    JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                    JOIN private.events_as_read AS u ON u.id = d.id AND u.created_at = d.created_at
                     ORDER BY d.ord);
             EXCEPTION WHEN OTHERS THEN
                 l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);
@@ -999,7 +999,7 @@ BEGIN
             'event_type', e.event_type,
             'event_data', e.event_data
         ) ORDER BY e.version), '[]'::jsonb)
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > l_from_version;
@@ -1015,7 +1015,7 @@ CREATE FUNCTION api.get_all_events(in_after_id uuid DEFAULT NULL::uuid, in_limit
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    l_after record := private.log_position(in_after_id);
+    l_after record := private.cursor_position(in_after_id);
     l_horizon record;
 BEGIN
     -- The horizon, then (a later statement, a later snapshot) the events before it.
@@ -1083,7 +1083,7 @@ BEGIN
     RETURN QUERY
     SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
     FROM data.events AS r
-    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    JOIN private.events_as_read AS u ON u.id = r.id AND u.created_at = r.created_at
     WHERE r.id = ANY (l_seen)
     ORDER BY r.generation, r.transaction_id, r.global_position;
 END;
@@ -1116,7 +1116,7 @@ BEGIN
 
     RETURN QUERY
     SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > in_from_version
@@ -1140,7 +1140,7 @@ BEGIN
     RETURN QUERY
     SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
     FROM data.events AS r
-    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    JOIN private.events_as_read AS u ON u.id = r.id AND u.created_at = r.created_at
     WHERE r.metadata ? 'correlation_id'
       AND (r.metadata ->> 'correlation_id') = in_correlation_id
     ORDER BY r.generation, r.transaction_id, r.global_position;
@@ -1155,7 +1155,7 @@ CREATE FUNCTION api.get_events_by_type(in_event_types text[], in_after_id uuid D
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    l_after record := private.log_position(in_after_id);
+    l_after record := private.cursor_position(in_after_id);
     l_horizon record;
 BEGIN
     -- A multi-dimensional array is refused (ZE003), not left to fail with 0A000.
@@ -1254,7 +1254,7 @@ BEGIN
 
     l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
     SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version
       AND (l_to_version IS NULL OR e.version <= l_to_version);
 
@@ -1822,7 +1822,7 @@ DECLARE
     l_subscription data.subscriptions := private.lock_subscription(in_subscription);
     l_position record;
 BEGIN
-    l_position := private.log_position(in_after_id);
+    l_position := private.cursor_position(in_after_id);
     -- Claims cut off at the old position say nothing about the new one.
     PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
     -- What is in flight, waiting or parked goes: the cursor decides what comes next. A
@@ -2284,6 +2284,23 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN g.system_identifier = s.system_identifier THEN g.generation
+                ELSE COALESCE(g.generation, 0) + 1 END,
+           CASE WHEN g.system_identifier = s.system_identifier
+                THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+                ELSE '0'::xid8 END
+    FROM pg_catalog.pg_control_system() AS s
+    LEFT JOIN LATERAL (SELECT x.generation, x.system_identifier
+                       FROM data.store_generations AS x
+                       ORDER BY x.generation DESC LIMIT 1) AS g ON true;
+$$;
+
+COMMENT ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) IS 'The conservative horizon: every transaction of the cluster before it has ended (what readers fall back to where private.read_horizon cannot be computed)';
+
 CREATE FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2410,6 +2427,52 @@ CREATE FUNCTION private.cron_jobs(in_version integer[]) RETURNS TABLE(job_name t
 $_$;
 
 COMMENT ON FUNCTION private.cron_jobs(in_version integer[]) IS 'The bundle''s pg_cron jobs (name, schedule, command) for a pg_cron version: what cron_jobs schedules';
+
+CREATE FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_event_id IS NULL THEN
+        generation := 0;
+        transaction_id := '0'::xid8;
+        global_position := 0;
+        RETURN;
+    END IF;
+
+    SELECT e.generation, e.transaction_id, e.global_position
+    INTO generation, transaction_id, global_position
+    FROM data.events AS e
+    WHERE e.id = in_event_id;
+
+    IF NOT FOUND THEN
+        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
+        INTO generation, transaction_id, global_position
+        FROM data.retired_event_partitions AS r
+        WHERE r.first_generation IS NOT NULL
+          AND private.uuidv7_time(in_event_id) >= r.range_from
+          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
+        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
+        LIMIT 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        -- A removed event (api.purge_stream): where it was.
+        SELECT r.generation, r.transaction_id, r.global_position
+        INTO generation, transaction_id, global_position
+        FROM data.removed_events AS r
+        WHERE r.id = in_event_id;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        RAISE EXCEPTION 'no event has id %', in_event_id
+            USING ERRCODE = 'ZE004',
+                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Cursor position of an event id (the start of the log for NULL); ZE004 for an unknown id';
 
 CREATE FUNCTION private.drop_unused_invokers() RETURNS void
     LANGUAGE plpgsql
@@ -3005,12 +3068,12 @@ DECLARE
 BEGIN
     IF l_horizon_generation IS NULL THEN
         SELECT h.generation, h.transaction_id INTO l_horizon_generation, l_horizon_transaction_id
-        FROM private.log_horizon() AS h;
+        FROM private.conservative_horizon() AS h;
     END IF;
 
     RETURN QUERY
     SELECT e.*
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
                                  in_after_generation, in_after_transaction_id, in_after_global_position,
                                  l_horizon_generation, l_horizon_transaction_id)
@@ -3023,70 +3086,7 @@ $$;
 
 COMMENT ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'Events after a log position up to the horizon, in log order, filtered by event and stream types';
 
-CREATE FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) RETURNS record
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT CASE WHEN g.system_identifier = s.system_identifier THEN g.generation
-                ELSE COALESCE(g.generation, 0) + 1 END,
-           CASE WHEN g.system_identifier = s.system_identifier
-                THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-                ELSE '0'::xid8 END
-    FROM pg_catalog.pg_control_system() AS s
-    LEFT JOIN LATERAL (SELECT x.generation, x.system_identifier
-                       FROM data.store_generations AS x
-                       ORDER BY x.generation DESC LIMIT 1) AS g ON true;
-$$;
-
-COMMENT ON FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) IS 'Exclusive upper bound (generation, transaction_id) of the events whole-log readers may see';
-
-CREATE FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF in_event_id IS NULL THEN
-        generation := 0;
-        transaction_id := '0'::xid8;
-        global_position := 0;
-        RETURN;
-    END IF;
-
-    SELECT e.generation, e.transaction_id, e.global_position
-    INTO generation, transaction_id, global_position
-    FROM data.events AS e
-    WHERE e.id = in_event_id;
-
-    IF NOT FOUND THEN
-        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
-        INTO generation, transaction_id, global_position
-        FROM data.retired_event_partitions AS r
-        WHERE r.first_generation IS NOT NULL
-          AND private.uuidv7_time(in_event_id) >= r.range_from
-          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
-        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
-        LIMIT 1;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        -- A removed event (api.purge_stream): where it was.
-        SELECT r.generation, r.transaction_id, r.global_position
-        INTO generation, transaction_id, global_position
-        FROM data.removed_events AS r
-        WHERE r.id = in_event_id;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        RAISE EXCEPTION 'no event has id %', in_event_id
-            USING ERRCODE = 'ZE004',
-                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
-    END IF;
-END;
-$$;
-
-COMMENT ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
-
-CREATE FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(id uuid, created_at timestamp with time zone, generation integer, transaction_id xid8, global_position bigint, stream_type text, stream_id uuid, version integer)
+CREATE FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(id uuid, created_at timestamp with time zone, generation integer, transaction_id xid8, global_position bigint, stream_type text, stream_id uuid, version integer)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_sort TO 'off'
@@ -3233,7 +3233,7 @@ BEGIN
         BEGIN
             l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
             SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
-            FROM private.events_upcast AS e
+            FROM private.events_as_read AS e
             WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
               AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
             CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,
@@ -3562,9 +3562,9 @@ BEGIN
         END IF;
         l_read := private.read_event_alone(l_item.id, l_item.created_at);
         IF l_read.error_sqlstate IS NULL THEN
-            l_delivery := ROW((l_read.event).id, (l_read.event).stream_type, (l_read.event).stream_id,
-                              (l_read.event).version, (l_read.event).event_type, (l_read.event).event_data,
-                              (l_read.event).metadata, (l_read.event).created_at, l_item.attempt);
+            l_delivery := ROW(l_item.id, l_read.stream_type, l_read.stream_id, l_read.version,
+                              l_read.event_type, l_read.event_data, l_read.metadata, l_item.created_at,
+                              l_item.attempt);
             l_result := l_result || l_delivery;
         ELSE
             UPDATE data.subscription_events AS se
@@ -3578,122 +3578,30 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION private.reveal_personal_data(in_event_data jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-    SELECT CASE WHEN pg_catalog.jsonb_typeof(in_event_data) IS DISTINCT FROM 'object'
-                     OR NOT pg_catalog.jsonb_path_exists(in_event_data, '$.* ? (exists (@."$es_sealed"))')
-                THEN in_event_data
-                ELSE (SELECT pg_catalog.jsonb_object_agg(
-                                 f.key,
-                                 CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
-                                      THEN COALESCE(private.open_sealed(f.value -> '$es_sealed'), 'null'::jsonb)
-                                      ELSE f.value END)
-                      FROM pg_catalog.jsonb_each(in_event_data) AS f) END;
-$_$;
-
-COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten); O(size)';
-
-CREATE FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    l_data jsonb := in_event_data;
-    l_upcaster regprocedure;
-BEGIN
-    FOR l_version IN in_from_version .. in_to_version - 1 LOOP
-        SELECT u.upcaster_invoker INTO l_upcaster FROM data.event_upcasters AS u
-        WHERE u.event_type = in_event_type AND u.from_version = l_version;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no upcaster for % from version % to %', in_event_type, l_version, l_version + 1
-                USING ERRCODE = 'ZE010';
-        END IF;
-        EXECUTE pg_catalog.format('SELECT %s($1)',
-                                  private.invoker_call(l_upcaster, pg_catalog.format('the upcaster of %s from version %s',
-                                                                                    in_event_type, l_version)))
-            INTO l_data USING l_data;
-    END LOOP;
-    RETURN l_data;
-END;
-$_$;
-
-COMMENT ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) IS 'An event payload of in_from_version as of in_to_version, through the registered upcasters';
-
-CREATE TABLE data.event_types (
-    event_type text NOT NULL,
-    current_version integer NOT NULL,
-    CONSTRAINT event_types_current_version_check CHECK ((current_version > 0)),
-    CONSTRAINT event_types_event_type_check CHECK ((event_type <> ''::text))
-);
-
-COMMENT ON TABLE data.event_types IS 'Current payload version per versioned event type (its highest schema version or the end of its upcaster chain)';
-
-CREATE TABLE data.personal_data (
-    event_type text NOT NULL,
-    subject_path jsonpath NOT NULL,
-    fields text[] NOT NULL,
-    registered_by name NOT NULL,
-    registered_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
-    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
-);
-
-COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
-
-CREATE VIEW private.events_upcast AS
- SELECT e.id,
-    e.stream_type,
-    e.stream_id,
-    e.version,
-    e.event_type,
-        CASE
-            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
-            CASE
-                WHEN (p.event_type IS NULL) THEN e.event_data
-                ELSE private.reveal_personal_data(e.event_data)
-            END, e.schema_version, t.current_version)
-            WHEN (p.event_type IS NULL) THEN e.event_data
-            ELSE private.reveal_personal_data(e.event_data)
-        END AS event_data,
-        CASE
-            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
-            ELSE e.metadata
-        END AS metadata,
-    e.created_at,
-    e.global_position,
-    e.transaction_id,
-    e.generation,
-    GREATEST(e.schema_version, t.current_version) AS schema_version
-   FROM ((data.events e
-     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
-     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
-
-COMMENT ON VIEW private.events_upcast IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
-
-CREATE FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text) RETURNS record
+CREATE FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    SELECT u.* INTO STRICT event
-    FROM private.events_upcast AS u
+    SELECT u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata
+    INTO STRICT stream_type, stream_id, version, event_type, event_data, metadata
+    FROM private.events_as_read AS u
     WHERE u.id = in_id AND u.created_at = in_created_at;
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT;
-    event := NULL;
+    stream_type := NULL; stream_id := NULL; version := NULL;
+    event_type := NULL; event_data := NULL; metadata := NULL;
 END;
 $$;
 
-COMMENT ON FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text) IS 'One event as readers read it, or the SQLSTATE and message of why it cannot be read';
+COMMENT ON FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text) IS 'One event as readers read it, or the SQLSTATE and message of why it cannot be read';
 
 CREATE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    l_safe record := private.log_horizon();
+    l_safe record := private.conservative_horizon();
     l_h bigint;
     l_pids integer[];
     l_prepared boolean;
@@ -3944,6 +3852,23 @@ BEGIN
     PERFORM pg_catalog.set_config('eventstore.partition_maintenance', 'off', true);
 END;
 $$;
+
+CREATE FUNCTION private.reveal_personal_data(in_event_data jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(in_event_data) IS DISTINCT FROM 'object'
+                     OR NOT pg_catalog.jsonb_path_exists(in_event_data, '$.* ? (exists (@."$es_sealed"))')
+                THEN in_event_data
+                ELSE (SELECT pg_catalog.jsonb_object_agg(
+                                 f.key,
+                                 CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'object' AND f.value ? '$es_sealed'
+                                      THEN COALESCE(private.open_sealed(f.value -> '$es_sealed'), 'null'::jsonb)
+                                      ELSE f.value END)
+                      FROM pg_catalog.jsonb_each(in_event_data) AS f) END;
+$_$;
+
+COMMENT ON FUNCTION private.reveal_personal_data(in_event_data jsonb) IS 'An event payload with its sealed personal data opened (JSON null where the subject was forgotten); O(size)';
 
 CREATE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer) RETURNS integer
     LANGUAGE plpgsql
@@ -4364,7 +4289,7 @@ BEGIN
         events := ARRAY(
             SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
                        e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
-            FROM private.events_upcast AS e
+            FROM private.events_as_read AS e
             WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
                                          in_subscription.generation, in_subscription.transaction_id,
                                          in_subscription.global_position,
@@ -4387,7 +4312,7 @@ BEGIN
     refs := ARRAY(
         SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
                    p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
-        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+        FROM private.log_refs(in_subscription.generation, in_subscription.transaction_id,
                                    in_subscription.global_position, in_limit,
                                    in_subscription.event_types, in_subscription.stream_types,
                                    in_horizon_generation, in_horizon_transaction_id) AS p);
@@ -4395,7 +4320,7 @@ BEGIN
     FOREACH l_ref IN ARRAY refs LOOP
         BEGIN
             SELECT u.* INTO STRICT l_event
-            FROM private.events_upcast AS u
+            FROM private.events_as_read AS u
             WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
             events := events || l_event;
         EXCEPTION WHEN OTHERS THEN
@@ -4415,7 +4340,7 @@ BEGIN
     refs := ARRAY(
         SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
                    p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
-        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+        FROM private.log_refs(in_subscription.generation, in_subscription.transaction_id,
                                    in_subscription.global_position, in_limit,
                                    in_subscription.event_types, in_subscription.stream_types,
                                    in_horizon_generation, in_horizon_transaction_id) AS p);
@@ -4481,6 +4406,32 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+
+CREATE FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_data jsonb := in_event_data;
+    l_upcaster regprocedure;
+BEGIN
+    FOR l_version IN in_from_version .. in_to_version - 1 LOOP
+        SELECT u.upcaster_invoker INTO l_upcaster FROM data.event_upcasters AS u
+        WHERE u.event_type = in_event_type AND u.from_version = l_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no upcaster for % from version % to %', in_event_type, l_version, l_version + 1
+                USING ERRCODE = 'ZE010';
+        END IF;
+        EXECUTE pg_catalog.format('SELECT %s($1)',
+                                  private.invoker_call(l_upcaster, pg_catalog.format('the upcaster of %s from version %s',
+                                                                                    in_event_type, l_version)))
+            INTO l_data USING l_data;
+    END LOOP;
+    RETURN l_data;
+END;
+$_$;
+
+COMMENT ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) IS 'An event payload of in_from_version as of in_to_version, through the registered upcasters';
 
 CREATE FUNCTION private.uuidv7_time(in_id uuid) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE
@@ -4688,6 +4639,15 @@ COMMENT ON COLUMN data.event_streams.last_transaction_id IS 'Transaction of the 
 
 COMMENT ON COLUMN data.event_streams.deleted_at IS 'When api.delete_stream deleted the stream (NULL: not deleted)';
 
+CREATE TABLE data.event_types (
+    event_type text NOT NULL,
+    current_version integer NOT NULL,
+    CONSTRAINT event_types_current_version_check CHECK ((current_version > 0)),
+    CONSTRAINT event_types_event_type_check CHECK ((event_type <> ''::text))
+);
+
+COMMENT ON TABLE data.event_types IS 'Current payload version per versioned event type (its highest schema version or the end of its upcaster chain)';
+
 CREATE TABLE data.event_upcasters (
     event_type text NOT NULL,
     from_version integer NOT NULL,
@@ -4853,6 +4813,18 @@ COMMENT ON TABLE data.idempotency_keys IS 'Keys of api.append_events_idempotent,
 COMMENT ON COLUMN data.idempotency_keys.first_version IS 'Version of the first event the key appended';
 
 COMMENT ON COLUMN data.idempotency_keys.new_version IS 'Stream version after the append, returned to retries';
+
+CREATE TABLE data.personal_data (
+    event_type text NOT NULL,
+    subject_path jsonpath NOT NULL,
+    fields text[] NOT NULL,
+    registered_by name NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT personal_data_event_type_check CHECK ((event_type <> ''::text)),
+    CONSTRAINT personal_data_fields_check CHECK ((cardinality(fields) > 0))
+);
+
+COMMENT ON TABLE data.personal_data IS 'Event types whose fields are personal data: where the subject id is, which top-level fields are encrypted';
 
 CREATE TABLE data.projection_checkpoints (
     projection_name text NOT NULL,
@@ -5082,6 +5054,36 @@ CREATE VIEW private.current_generation AS
            FROM pg_control_system() c(pg_control_version, catalog_version_no, system_identifier, pg_control_last_modified)));
 
 COMMENT ON VIEW private.current_generation IS 'The generation this cluster writes; empty until its first write after a restore';
+
+CREATE VIEW private.events_as_read AS
+ SELECT e.id,
+    e.stream_type,
+    e.stream_id,
+    e.version,
+    e.event_type,
+        CASE
+            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
+            CASE
+                WHEN (p.event_type IS NULL) THEN e.event_data
+                ELSE private.reveal_personal_data(e.event_data)
+            END, e.schema_version, t.current_version)
+            WHEN (p.event_type IS NULL) THEN e.event_data
+            ELSE private.reveal_personal_data(e.event_data)
+        END AS event_data,
+        CASE
+            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
+            ELSE e.metadata
+        END AS metadata,
+    e.created_at,
+    e.global_position,
+    e.transaction_id,
+    e.generation,
+    GREATEST(e.schema_version, t.current_version) AS schema_version
+   FROM ((data.events e
+     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
+     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
+
+COMMENT ON VIEW private.events_as_read IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
 
 ALTER TABLE ONLY data.events ATTACH PARTITION data.events_YYYY_MM FOR VALUES FROM ('YYYY-MM-01 00:00:00+00') TO ('YYYY-MM-01 00:00:00+00');
 
@@ -5555,11 +5557,15 @@ REVOKE ALL ON FUNCTION private.check_subscription_name(in_name text, in_argument
 
 REVOKE ALL ON FUNCTION private.check_type_filter(in_types text[], in_argument text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.count_events_after(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT behind bigint, OUT held_back bigint, OUT exact boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.create_event_partition(in_month date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.cron_jobs(in_version integer[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.drop_unused_invokers() FROM PUBLIC;
 
@@ -5597,11 +5603,7 @@ REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.log_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.make_invoker(in_function regprocedure, in_kind text, in_registrant name, in_check boolean) FROM PUBLIC;
 
@@ -5640,11 +5642,7 @@ REVOKE ALL ON FUNCTION private.raise_unknown_subscription(in_name text) FROM PUB
 
 REVOKE ALL ON FUNCTION private.read_deliveries_one_by_one(in_subscription text, in_ids uuid[], in_created timestamp with time zone[], in_attempts integer[]) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION private.reveal_personal_data(in_event_data jsonb) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT event private.events_upcast, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
 
@@ -5667,6 +5665,8 @@ REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, i
 REVOKE ALL ON FUNCTION private.retention_cutoff(in_keep interval) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.retire_event_partition(in_partition text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.reveal_personal_data(in_event_data jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC;
 
@@ -5698,6 +5698,8 @@ REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.uuidv7_time(in_id uuid) FROM PUBLIC;
 

@@ -4,7 +4,7 @@ BEGIN;
 
 SELECT id, stream_type, stream_id, version, event_type, event_data, metadata, created_at,
        global_position, transaction_id, generation, schema_version
-FROM private.events_upcast WHERE false;
+FROM private.events_as_read WHERE false;
 
 DO $$
 BEGIN

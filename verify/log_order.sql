@@ -2,7 +2,7 @@
 
 BEGIN;
 
-SELECT 'private.log_horizon()'::pg_catalog.regprocedure,
+SELECT 'private.conservative_horizon()'::pg_catalog.regprocedure,
        'private.uuidv7_time(uuid)'::pg_catalog.regprocedure,
        'private.log_events(integer, xid8, bigint, integer, text[], text[], integer, xid8)'::pg_catalog.regprocedure,
        'private.check_limit(integer)'::pg_catalog.regprocedure,

@@ -2,12 +2,12 @@
 
 BEGIN;
 
-SELECT 'private.log_position(uuid)'::pg_catalog.regprocedure;
+SELECT 'private.cursor_position(uuid)'::pg_catalog.regprocedure;
 
 DO $$
 BEGIN
-    IF pg_catalog.has_function_privilege('public', 'private.log_position(uuid)', 'EXECUTE') THEN
-        RAISE EXCEPTION 'PUBLIC must not execute private.log_position';
+    IF pg_catalog.has_function_privilege('public', 'private.cursor_position(uuid)', 'EXECUTE') THEN
+        RAISE EXCEPTION 'PUBLIC must not execute private.cursor_position';
     END IF;
 END
 $$;

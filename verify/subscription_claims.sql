@@ -5,7 +5,7 @@ BEGIN;
 SELECT 'api.claim_events(text, text, integer)'::pg_catalog.regprocedure,
        'api.ack_events(text, text, uuid[])'::pg_catalog.regprocedure,
        'api.nack_event(text, text, uuid, text)'::pg_catalog.regprocedure,
-       'private.log_positions(integer, xid8, bigint, integer, text[], text[], integer, xid8)'::pg_catalog.regprocedure,
+       'private.log_refs(integer, xid8, bigint, integer, text[], text[], integer, xid8)'::pg_catalog.regprocedure,
        'private.subscription_delivery'::pg_catalog.regtype,
        'private.subscription_intake_unread(data.subscriptions, integer, integer, xid8, text)'::pg_catalog.regprocedure;
 

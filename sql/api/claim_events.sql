@@ -141,7 +141,7 @@ BEGIN
                                u.created_at, d.attempt)::private.subscription_delivery
                     FROM ROWS FROM (pg_catalog.unnest(l_ids), pg_catalog.unnest(l_created), pg_catalog.unnest(l_attempts))
                          WITH ORDINALITY AS d(id, created_at, attempt, ord)
-                    JOIN private.events_upcast AS u ON u.id = d.id AND u.created_at = d.created_at
+                    JOIN private.events_as_read AS u ON u.id = d.id AND u.created_at = d.created_at
                     ORDER BY d.ord);
             EXCEPTION WHEN OTHERS THEN
                 l_deliveries := private.read_deliveries_one_by_one(in_subscription, l_ids, l_created, l_attempts);

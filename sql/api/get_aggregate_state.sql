@@ -47,7 +47,7 @@ BEGIN
             'event_type', e.event_type,
             'event_data', e.event_data
         ) ORDER BY e.version), '[]'::jsonb)
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > l_from_version;

@@ -20,7 +20,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_after record := private.log_position(in_after_id);
+    l_after record := private.cursor_position(in_after_id);
     l_horizon record;
 BEGIN
     -- The horizon, then (a later statement, a later snapshot) the events before it.

@@ -62,7 +62,7 @@ BEGIN
     RETURN QUERY
     SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
     FROM data.events AS r
-    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    JOIN private.events_as_read AS u ON u.id = r.id AND u.created_at = r.created_at
     WHERE r.id = ANY (l_seen)
     ORDER BY r.generation, r.transaction_id, r.global_position;
 END;

@@ -39,7 +39,7 @@ BEGIN
 
     RETURN QUERY
     SELECT e.id, e.version, e.event_type, e.event_data, e.metadata, e.created_at
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE e.stream_type = in_stream_type
       AND e.stream_id = in_stream_id
       AND e.version > in_from_version

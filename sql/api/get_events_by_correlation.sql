@@ -24,7 +24,7 @@ BEGIN
     RETURN QUERY
     SELECT u.id, u.stream_type, u.stream_id, u.version, u.event_type, u.event_data, u.metadata, u.created_at
     FROM data.events AS r
-    JOIN private.events_upcast AS u ON u.id = r.id AND u.created_at = r.created_at
+    JOIN private.events_as_read AS u ON u.id = r.id AND u.created_at = r.created_at
     WHERE r.metadata ? 'correlation_id'
       AND (r.metadata ->> 'correlation_id') = in_correlation_id
     ORDER BY r.generation, r.transaction_id, r.global_position;

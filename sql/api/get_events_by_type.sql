@@ -21,7 +21,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_after record := private.log_position(in_after_id);
+    l_after record := private.cursor_position(in_after_id);
     l_horizon record;
 BEGIN
     -- A multi-dimensional array is refused (ZE003), not left to fail with 0A000.

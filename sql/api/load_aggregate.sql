@@ -59,7 +59,7 @@ BEGIN
 
     l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
     SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id AND e.version > l_version
       AND (l_to_version IS NULL OR e.version <= l_to_version);
 

@@ -8,7 +8,7 @@ DECLARE
     l_subscription data.subscriptions := private.lock_subscription(in_subscription);
     l_position record;
 BEGIN
-    l_position := private.log_position(in_after_id);
+    l_position := private.cursor_position(in_after_id);
     -- Claims cut off at the old position say nothing about the new one.
     PERFORM pg_catalog.setval(l_subscription.read_guard, 0);
     -- What is in flight, waiting or parked goes: the cursor decides what comes next. A

@@ -30,12 +30,12 @@ DECLARE
 BEGIN
     IF l_horizon_generation IS NULL THEN
         SELECT h.generation, h.transaction_id INTO l_horizon_generation, l_horizon_transaction_id
-        FROM private.log_horizon() AS h;
+        FROM private.conservative_horizon() AS h;
     END IF;
 
     RETURN QUERY
     SELECT e.*
-    FROM private.events_upcast AS e
+    FROM private.events_as_read AS e
     WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
                                  in_after_generation, in_after_transaction_id, in_after_global_position,
                                  l_horizon_generation, l_horizon_transaction_id)

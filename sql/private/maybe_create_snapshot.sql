@@ -33,7 +33,7 @@ BEGIN
         BEGIN
             l_read_snapshot := pg_catalog.pg_current_snapshot();  -- before the read (private.save_snapshot)
             SELECT pg_catalog.array_agg(ROW(e.*)::data.events ORDER BY e.version) INTO l_events
-            FROM private.events_upcast AS e
+            FROM private.events_as_read AS e
             WHERE e.stream_type = l_target.stream_type AND e.stream_id = l_target.stream_id
               AND e.version > COALESCE(l_snapshot.version, 0) AND e.version <= l_target.version;
             CALL private.save_snapshot(l_target.stream_type, l_target.stream_id, l_target.version,

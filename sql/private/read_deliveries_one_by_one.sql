@@ -32,9 +32,9 @@ BEGIN
         END IF;
         l_read := private.read_event_alone(l_item.id, l_item.created_at);
         IF l_read.error_sqlstate IS NULL THEN
-            l_delivery := ROW((l_read.event).id, (l_read.event).stream_type, (l_read.event).stream_id,
-                              (l_read.event).version, (l_read.event).event_type, (l_read.event).event_data,
-                              (l_read.event).metadata, (l_read.event).created_at, l_item.attempt);
+            l_delivery := ROW(l_item.id, l_read.stream_type, l_read.stream_id, l_read.version,
+                              l_read.event_type, l_read.event_data, l_read.metadata, l_item.created_at,
+                              l_item.attempt);
             l_result := l_result || l_delivery;
         ELSE
             UPDATE data.subscription_events AS se

@@ -9,7 +9,7 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l_safe record := private.log_horizon();
+    l_safe record := private.conservative_horizon();
     l_h bigint;
     l_pids integer[];
     l_prepared boolean;

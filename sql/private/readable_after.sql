@@ -1,7 +1,7 @@
 -- The store's gap-free read, as one predicate: the event at log position (generation,
 -- transaction_id, global_position) comes after a reader's cursor and is readable, i.e. before
 -- the read horizon (private.read_horizon): no transaction that could still commit an event
--- before it is open. Every reader of the whole log (private.log_events, private.log_positions,
+-- before it is open. Every reader of the whole log (private.log_events, private.log_refs,
 -- private.first_unreadable_event, private.subscription_intake, private.count_events_after, the
 -- projection runner) filters with it, and nothing else writes the comparison.
 --

@@ -30,7 +30,7 @@ BEGIN
         events := ARRAY(
             SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
                        e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
-            FROM private.events_upcast AS e
+            FROM private.events_as_read AS e
             WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
                                          in_subscription.generation, in_subscription.transaction_id,
                                          in_subscription.global_position,
@@ -53,7 +53,7 @@ BEGIN
     refs := ARRAY(
         SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
                    p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
-        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+        FROM private.log_refs(in_subscription.generation, in_subscription.transaction_id,
                                    in_subscription.global_position, in_limit,
                                    in_subscription.event_types, in_subscription.stream_types,
                                    in_horizon_generation, in_horizon_transaction_id) AS p);
@@ -61,7 +61,7 @@ BEGIN
     FOREACH l_ref IN ARRAY refs LOOP
         BEGIN
             SELECT u.* INTO STRICT l_event
-            FROM private.events_upcast AS u
+            FROM private.events_as_read AS u
             WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
             events := events || l_event;
         EXCEPTION WHEN OTHERS THEN

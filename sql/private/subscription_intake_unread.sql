@@ -14,7 +14,7 @@ BEGIN
     refs := ARRAY(
         SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
                    p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
-        FROM private.log_positions(in_subscription.generation, in_subscription.transaction_id,
+        FROM private.log_refs(in_subscription.generation, in_subscription.transaction_id,
                                    in_subscription.global_position, in_limit,
                                    in_subscription.event_types, in_subscription.stream_types,
                                    in_horizon_generation, in_horizon_transaction_id) AS p);

@@ -4,7 +4,7 @@ SELECT plan(13);
 
 SELECT has_function('private', 'upcast_event', ARRAY['text', 'jsonb', 'integer', 'integer']);
 SELECT has_function('api', 'register_upcaster', ARRAY['text', 'integer', 'regprocedure']);
-SELECT has_view('private', 'events_upcast', 'the upcasting view every reader reads');
+SELECT has_view('private', 'events_as_read', 'the upcasting view every reader reads');
 SELECT function_privs_are('api', 'register_upcaster', ARRAY['text', 'integer', 'regprocedure'], 'eventstore_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'register_upcaster', ARRAY['text', 'integer', 'regprocedure'], 'eventstore_writer', ARRAY[]::text[]);
 
@@ -30,7 +30,7 @@ SELECT is((SELECT event_data FROM api.get_events('Account', '018f0000-0000-7000-
           '{"first": "Ann", "last": "Lee", "currency": "EUR"}'::jsonb, 'the stored v1 event reads as v3');
 SELECT is((SELECT event_data FROM data.events WHERE event_type = 'Opened'), '{"name": "Ann Lee"}'::jsonb,
           'stored events are never rewritten');
-SELECT is((SELECT metadata FROM private.events_upcast WHERE event_type = 'Opened'), '{"version": 3}'::jsonb,
+SELECT is((SELECT metadata FROM private.events_as_read WHERE event_type = 'Opened'), '{"version": 3}'::jsonb,
           'metadata.version follows the payload');
 SELECT throws_ok($$SELECT private.upcast_event('Opened', '{}', 1, 5)$$, 'ZE010', 'no upcaster for Opened from version 3 to 4');
 

@@ -2,8 +2,8 @@
 BEGIN;
 SELECT plan(25);
 
-SELECT has_function('private', 'log_horizon', ARRAY[]::text[]);
-SELECT has_function('private', 'log_position', ARRAY['uuid']);
+SELECT has_function('private', 'conservative_horizon', ARRAY[]::text[]);
+SELECT has_function('private', 'cursor_position', ARRAY['uuid']);
 SELECT has_function('private', 'log_events', ARRAY['integer', 'xid8', 'bigint', 'integer', 'text[]', 'text[]', 'integer', 'xid8']);
 
 -- The horizon that waits only for appenders (docs/read-horizon.md); across sessions:
@@ -63,15 +63,15 @@ SELECT results_eq($$SELECT id FROM private.log_events(0, '0', 0, 100, ARRAY['Ord
                   ARRAY['018f0000-0000-7000-8000-00000000000a', '018f0000-0000-7000-8000-00000000000c']::uuid[],
                   'filtered by event and stream type');
 SELECT results_eq($$SELECT generation, transaction_id::text, global_position
-                    FROM private.log_position('018f0000-0000-7000-8000-00000000000b')$$,
+                    FROM private.cursor_position('018f0000-0000-7000-8000-00000000000b')$$,
                   $$VALUES (1, '3', 31::bigint)$$, 'an id maps to its position');
-SELECT throws_ok($$SELECT private.log_position('018f0000-0000-7000-8000-0000000000ff')$$, 'ZE004',
+SELECT throws_ok($$SELECT private.cursor_position('018f0000-0000-7000-8000-0000000000ff')$$, 'ZE004',
                  'no event has id 018f0000-0000-7000-8000-0000000000ff');
 
 -- After a restore into another cluster the stored generation is not ours: every stored
 -- event is final and visible; our first write starts the next generation.
 INSERT INTO data.store_generations (generation, system_identifier) VALUES (2, 42);
-SELECT results_eq($$SELECT generation, transaction_id::text FROM private.log_horizon()$$,
+SELECT results_eq($$SELECT generation, transaction_id::text FROM private.conservative_horizon()$$,
                   $$VALUES (3, '0')$$, 'horizon after a restore: everything stored');
 SELECT is((SELECT count(*)::integer FROM private.log_events(0, '0', 0, 100)), 5,
           'the events of this transaction too, being of an older generation');

@@ -1,9 +1,20 @@
--- The log position of an event, the cursor behind the API's in_after_id / last_event_id.
+-- Deploy eventstore:log_position to pg
+-- requires: log_order
+-- requires: event_removals
+-- private.log_position: where an event is in the log order, for readers that page by the last
+-- id they read. Made first by log_order; since v2.0.0 a change of its own, and an event
+-- removed by api.purge_stream still has a position (data.removed_events): a reader whose
+-- cursor is that event continues from there instead of failing with ZE004.
+
+BEGIN;
+
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+
+-- The log position of an event, the cursor behind the seed's in_after_id / last_event_id.
 -- NULL is the start of the log; an id that names no event is an error, not a restart. An
 -- event of a retired month (its id's time falls in it, or within a day after: a
 -- transaction's created_at is its start) is a position just before that month's first
 -- event: the reader continues there, may see again events it read, and never misses one.
-
 CREATE OR REPLACE FUNCTION private.log_position(
     in_event_id uuid,
     OUT generation integer,
@@ -53,5 +64,4 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Log position of an event id (the start of the log for NULL); ZE004 for an unknown id';
-REVOKE ALL ON FUNCTION private.log_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
+COMMIT;

@@ -1,9 +1,9 @@
--- (The type private.subscription_delivery is that of the first version of this change.)
+-- Refs of the events after a cursor position up to a horizon, in log order, optionally of
+-- some types only: where events are (id, created_at, their place in the log, their stream),
+-- not what they say (nothing upcast, nothing that can fail). The cursor position of one event
+-- is private.cursor_position.
 
--- Where events are, not what they say (nothing upcast, nothing that can fail): the events
--- after a log position up to the horizon, in log order, optionally of some types only.
-
-CREATE OR REPLACE FUNCTION private.log_positions(
+CREATE OR REPLACE FUNCTION private.log_refs(
     in_after_generation integer,
     in_after_transaction_id xid8,
     in_after_global_position bigint,
@@ -35,4 +35,4 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.log_positions(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;

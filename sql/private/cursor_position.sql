@@ -1,0 +1,58 @@
+-- The cursor position of an event, its place in the log (generation, transaction_id,
+-- global_position): the cursor behind the API's in_after_id / last_event_id.
+-- NULL is the start of the log; an id that names no event is an error, not a restart. An
+-- event of a retired month (its id's time falls in it, or within a day after: a
+-- transaction's created_at is its start) is a position just before that month's first
+-- event: the reader continues there, may see again events it read, and never misses one.
+
+CREATE OR REPLACE FUNCTION private.cursor_position(
+    in_event_id uuid,
+    OUT generation integer,
+    OUT transaction_id xid8,
+    OUT global_position bigint)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF in_event_id IS NULL THEN
+        generation := 0;
+        transaction_id := '0'::xid8;
+        global_position := 0;
+        RETURN;
+    END IF;
+
+    SELECT e.generation, e.transaction_id, e.global_position
+    INTO generation, transaction_id, global_position
+    FROM data.events AS e
+    WHERE e.id = in_event_id;
+
+    IF NOT FOUND THEN
+        SELECT r.first_generation, r.first_transaction_id, r.first_global_position - 1
+        INTO generation, transaction_id, global_position
+        FROM data.retired_event_partitions AS r
+        WHERE r.first_generation IS NOT NULL
+          AND private.uuidv7_time(in_event_id) >= r.range_from
+          AND private.uuidv7_time(in_event_id) < r.range_to + interval '1 day'
+        ORDER BY r.range_from  -- the earlier of two: read again rather than skip
+        LIMIT 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        -- A removed event (api.purge_stream): where it was.
+        SELECT r.generation, r.transaction_id, r.global_position
+        INTO generation, transaction_id, global_position
+        FROM data.removed_events AS r
+        WHERE r.id = in_event_id;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        RAISE EXCEPTION 'no event has id %', in_event_id
+            USING ERRCODE = 'ZE004',
+                  HINT = 'Pass the id of the last event you read, or NULL to read from the start.';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'Cursor position of an event id (the start of the log for NULL); ZE004 for an unknown id';
+REVOKE ALL ON FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
