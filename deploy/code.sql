@@ -45,6 +45,8 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/json_schema_problem.sql
 \ir ../sql/private/lock_subscription.sql
 \ir ../sql/private/log_events.sql
+\ir ../sql/private/log_number.sql
+\ir ../sql/private/log_number_position.sql
 \ir ../sql/private/log_refs.sql
 \ir ../sql/private/make_invoker.sql
 \ir ../sql/private/make_read_guard.sql
@@ -100,6 +102,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/ack_events.sql
 \ir ../sql/api/append_events.sql
 \ir ../sql/api/append_events_idempotent.sql
+\ir ../sql/api/append_versioned.sql
 \ir ../sql/api/apply_retention.sql
 \ir ../sql/api/apply_retention_step.sql
 \ir ../sql/api/claim_events.sql
@@ -116,12 +119,16 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/get_events_by_correlation.sql
 \ir ../sql/api/get_events_by_type.sql
 \ir ../sql/api/get_stream_version.sql
+\ir ../sql/api/last_log_number.sql
 \ir ../sql/api/load_aggregate.sql
 \ir ../sql/api/nack_event.sql
 \ir ../sql/api/pause_projection.sql
 \ir ../sql/api/purge_idempotency_keys.sql
 \ir ../sql/api/purge_stream.sql
+\ir ../sql/api/read_log.sql
+\ir ../sql/api/read_versioned.sql
 \ir ../sql/api/rebuild_projection.sql
+\ir ../sql/api/record_tracking.sql
 \ir ../sql/api/register_event_schema.sql
 \ir ../sql/api/register_personal_data.sql
 \ir ../sql/api/register_projection.sql
@@ -136,6 +143,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/set_retention.sql
 \ir ../sql/api/set_subscription_role.sql
 \ir ../sql/api/skip_parked.sql
+\ir ../sql/api/tracking_position.sql
 \ir ../sql/api/uuidv7.sql
 \ir ../sql/private/current_generation.sql
 \ir ../sql/private/events_as_read.sql

@@ -33,6 +33,8 @@ __all__ = [
     "StreamNotDeleted",
     "SubscriptionReserved",
     "SubscriptionStateError",
+    "TrackerOwned",
+    "TrackingNotAhead",
     "UnknownProjection",
     "UnknownSubscription",
     "WrongExpectedVersion",
@@ -179,6 +181,18 @@ class SubscriptionReserved(EventStoreError):
     sqlstate = "ZE017"
 
 
+class TrackingNotAhead(EventStoreError):
+    """ZE018: a tracking position not past the one recorded (the event was processed already)."""
+
+    sqlstate = "ZE018"
+
+
+class TrackerOwned(EventStoreError):
+    """ZE019: the tracker is recorded by another role."""
+
+    sqlstate = "ZE019"
+
+
 class AppendOrderConflict(EventStoreError):
     """40001: a newer transaction appended to the stream (or a reader read past this one) after
     this transaction took its id. Retrying the whole transaction succeeds."""
@@ -205,7 +219,8 @@ _BY_SQLSTATE: dict[str, type[EventStoreError]] = {
     for cls in (WrongExpectedVersion, MalformedEvents, InvalidArgument, NotFound, UnknownProjection,
                 SchemaViolation, IdempotencyKeyReused, AppendOnly, CommandRefused, InvalidRegistration,
                 ProjectionStateError, RebuildFailed, UnknownSubscription, SubscriptionStateError,
-                StreamDeleted, StreamNotDeleted, SubscriptionReserved, AppendOrderConflict,
+                StreamDeleted, StreamNotDeleted, SubscriptionReserved, TrackingNotAhead, TrackerOwned,
+                AppendOrderConflict,
                 LockNotAvailable, PermissionDenied)
     if cls.sqlstate is not None
 }

@@ -367,6 +367,128 @@ appends nothing, raises a NOTICE and returns the version the first call reached 
 io_new_version. Errors: those of api.append_events, ZE003 NULL key, ZE007 the key was used
 for another stream.';
 
+CREATE FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean DEFAULT false) RETURNS numeric[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_run record;
+    l_current integer;
+    l_last integer;
+    l_new integer;
+    l_numbers numeric[] := '{}';
+    l_run_numbers numeric[];
+    l_bad record;
+BEGIN
+    IF pg_catalog.jsonb_typeof(in_events) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(in_events) = 0 THEN
+        RAISE EXCEPTION 'in_events must be a non-empty JSON array of {stream_id, version, event_type, event_data, metadata}'
+            USING ERRCODE = 'ZE002';
+    END IF;
+    IF in_gaps IS NULL THEN
+        RAISE EXCEPTION 'in_gaps must be true or false' USING ERRCODE = 'ZE003';
+    END IF;
+    -- Every element names its stream (a UUID) and its version (an integer from 0).
+    SELECT e.ord, e.element INTO l_bad
+    FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
+    WHERE pg_catalog.jsonb_typeof(e.element) IS DISTINCT FROM 'object'
+       OR pg_catalog.jsonb_typeof(e.element -> 'stream_id') IS DISTINCT FROM 'string'
+       OR NOT (e.element ->> 'stream_id') ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+       OR pg_catalog.jsonb_typeof(e.element -> 'version') IS DISTINCT FROM 'number'
+       OR NOT (e.element ->> 'version') ~ '^[0-9]{1,10}$'
+       OR (e.element ->> 'version')::bigint > 2147483646
+    ORDER BY e.ord
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'event % of in_events needs a stream_id (a UUID) and a version (an integer from 0), got %',
+                l_bad.ord - 1, pg_catalog.left(l_bad.element::text, 200)
+            USING ERRCODE = 'ZE002',
+                  DETAIL = pg_catalog.jsonb_build_object('index', l_bad.ord - 1)::text;
+    END IF;
+
+    -- Runs of consecutive events of one stream, in the order given.
+    FOR l_run IN
+        WITH e AS (
+            SELECT (x.element ->> 'stream_id')::uuid AS stream_id, (x.element ->> 'version')::integer AS version,
+                   x.element, x.ord,
+                   x.ord - pg_catalog.row_number() OVER (PARTITION BY (x.element ->> 'stream_id')::uuid ORDER BY x.ord) AS run
+            FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS x(element, ord)
+        )
+        SELECT e.stream_id, pg_catalog.min(e.ord) AS first_ord,
+               pg_catalog.array_agg(e.version ORDER BY e.ord) AS versions,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'event_type', e.element -> 'event_type',
+                   'event_data', e.element -> 'event_data',
+                   'metadata', CASE WHEN pg_catalog.jsonb_typeof(e.element -> 'metadata') = 'object'
+                                    THEN e.element -> 'metadata' ELSE '{}'::jsonb END
+                               || pg_catalog.jsonb_build_object('originator_version', e.version))
+                   ORDER BY e.ord) AS events
+        FROM e
+        GROUP BY e.stream_id, e.run
+        ORDER BY pg_catalog.min(e.ord)
+    LOOP
+        -- Within the run: one version after the other (or, with gaps, each above the last).
+        IF EXISTS (SELECT FROM pg_catalog.unnest(l_run.versions) WITH ORDINALITY AS v(version, ord)
+                   WHERE v.ord > 1 AND v.version <= l_run.versions[v.ord - 1]) THEN
+            RAISE EXCEPTION 'in_events gives stream %/% the versions % : a version given twice or going back',
+                    in_stream_type, l_run.stream_id, l_run.versions
+                USING ERRCODE = 'ZE001',
+                      DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_run.stream_id,
+                                                             'versions', l_run.versions)::text;
+        END IF;
+        IF NOT in_gaps AND l_run.versions[pg_catalog.array_length(l_run.versions, 1)]
+                           - l_run.versions[1] <> pg_catalog.array_length(l_run.versions, 1) - 1 THEN
+            RAISE EXCEPTION 'the versions of stream % in in_events skip one: %', l_run.stream_id, l_run.versions
+                USING ERRCODE = 'ZE003';
+        END IF;
+        SELECT s.current_version INTO l_current
+        FROM data.event_streams AS s
+        WHERE s.stream_type = in_stream_type AND s.stream_id = l_run.stream_id;
+        l_current := COALESCE(l_current, 0);
+        IF l_current > 0 THEN
+            SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) INTO l_last
+            FROM data.events AS e
+            WHERE e.stream_type = in_stream_type AND e.stream_id = l_run.stream_id AND e.version = l_current;
+            IF l_run.versions[1] <= l_last THEN
+                RAISE EXCEPTION 'version % of stream %/% is taken: its last version is %',
+                        l_run.versions[1], in_stream_type, l_run.stream_id, l_last
+                    USING ERRCODE = 'ZE001',
+                          DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_run.stream_id,
+                                                                 'expected', l_run.versions[1] - 1, 'actual', l_last)::text;
+            END IF;
+            IF NOT in_gaps AND l_run.versions[1] <> l_last + 1 THEN
+                RAISE EXCEPTION 'version % of stream %/% would leave a gap: its last version is %',
+                        l_run.versions[1], in_stream_type, l_run.stream_id, l_last
+                    USING ERRCODE = 'ZE003';
+            END IF;
+        END IF;
+        l_new := NULL;
+        CALL api.append_events(in_stream_type, l_run.stream_id, l_current, l_run.events, l_new);
+        SELECT pg_catalog.array_agg(private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
+                                    ORDER BY e.version)
+        INTO l_run_numbers
+        FROM data.events AS e
+        WHERE e.created_at = pg_catalog.now()
+          AND e.stream_type = in_stream_type AND e.stream_id = l_run.stream_id
+          AND e.version > l_current AND e.version <= l_new;
+        -- Offsets past 2^32 would run into the next transaction's numbers.
+        IF l_run_numbers[pg_catalog.array_length(l_run_numbers, 1)]
+           - pg_catalog.div(l_run_numbers[1], 4294967296) * 4294967296 >= 4294967296 THEN
+            RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
+                USING ERRCODE = 'ZE003';
+        END IF;
+        l_numbers := l_numbers || l_run_numbers;
+    END LOOP;
+    RETURN l_numbers;
+END;
+$_$;
+
+COMMENT ON FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean) IS 'Appends in_events (a JSON array of {stream_id, version, event_type, event_data, metadata}) to streams
+of in_stream_type, each event at its own version (kept as metadata.originator_version), and
+returns their log numbers in the order given. A new stream starts at any version; then each
+event is the one after the stream''s last (in_gaps: any later one).
+Errors: ZE001 a version taken (or appended concurrently), ZE002 malformed in_events, ZE003 a
+gap without in_gaps or a bad argument, and those of api.append_events.';
+
 CREATE PROCEDURE api.apply_retention(IN in_batch_size integer DEFAULT 10000)
     LANGUAGE plpgsql
     AS $$
@@ -1200,6 +1322,32 @@ $$;
 
 COMMENT ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) IS 'Current version of a stream: 0 for a stream with no events. Errors: ZE003 a NULL argument';
 
+CREATE FUNCTION api.last_log_number(in_stream_types text[] DEFAULT NULL::text[]) RETURNS numeric
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_sort TO 'off'
+    AS $$
+DECLARE
+    l_stream_types text[] := private.check_type_filter(in_stream_types, 'in_stream_types');
+    l_horizon record;
+    l_number numeric;
+BEGIN
+    l_horizon := private.read_horizon();
+    SELECT private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
+    INTO l_number
+    FROM data.events AS e
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position, 0, '0'::xid8, 0,
+                                 l_horizon.generation, l_horizon.transaction_id)
+      AND (l_stream_types IS NULL OR e.stream_type = ANY (l_stream_types))
+    ORDER BY e.generation DESC, e.transaction_id DESC, e.global_position DESC
+    LIMIT 1;
+    RETURN l_number;
+END;
+$$;
+
+COMMENT ON FUNCTION api.last_log_number(in_stream_types text[]) IS 'The log number of the last event api.read_log can return now (of the given stream types; NULL = any), NULL if none.
+Errors: ZE003 bad type filter.';
+
 CREATE FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer DEFAULT NULL::integer, in_as_of timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(state jsonb, version integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1469,6 +1617,106 @@ data.event_removals. Returns the number of events removed. A reader whose cursor
 them continues from where it was. Errors: ZE003 NULL argument, ZE004 no such stream, ZE016
 the stream is not deleted (api.delete_stream first).';
 
+CREATE FUNCTION api.read_log(in_after numeric DEFAULT NULL::numeric, in_limit integer DEFAULT 1000, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[], in_up_to numeric DEFAULT NULL::numeric) RETURNS TABLE(log_number numeric, id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_after record := private.log_number_position(in_after);
+    l_limit integer := private.check_limit(in_limit);
+    l_stream_types text[] := private.check_type_filter(in_stream_types, 'in_stream_types');
+    l_event_types text[] := private.check_type_filter(in_event_types, 'in_event_types');
+    l_horizon record;
+BEGIN
+    IF in_up_to < 0 OR in_up_to <> pg_catalog.trunc(in_up_to) THEN
+        RAISE EXCEPTION 'in_up_to must be NULL (no bound) or a log number, got %', pg_catalog.left(in_up_to::text, 60)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
+    RETURN QUERY
+    SELECT n.log_number, e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
+           e.metadata, e.created_at
+    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                            l_limit, l_event_types, l_stream_types,
+                            l_horizon.generation, l_horizon.transaction_id) AS e
+    CROSS JOIN LATERAL (SELECT private.log_number(e.generation, e.transaction_id, e.global_position,
+                                                  e.created_at) AS log_number) AS n
+    WHERE in_up_to IS NULL OR n.log_number <= in_up_to
+    ORDER BY n.log_number;
+END;
+$$;
+
+COMMENT ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) IS 'Every committed event whose log number is greater than in_after (NULL = from the start) and at most
+in_up_to (NULL = no bound), in log order, at most in_limit, optionally of some stream and event
+types only. Gap-free, as api.get_all_events: paging with the last number returned yields every
+committed event exactly once. Log numbers grow strictly in log order, one transaction''s events
+forming one block; api.append_versioned returns them at append time.
+Errors: ZE003 bad in_limit, type filter or number.';
+
+CREATE FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer DEFAULT NULL::integer, in_up_to_version integer DEFAULT NULL::integer, in_descending boolean DEFAULT false, in_limit integer DEFAULT NULL::integer, in_gaps boolean DEFAULT false) RETURNS TABLE(version integer, event_type text, event_data jsonb, metadata jsonb, id uuid, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_shift integer := 0;  -- own version - store version (without gaps)
+    l_from integer := 1;
+    l_to integer := 2147483647;
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL OR in_descending IS NULL OR in_gaps IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type, in_stream_id, in_descending and in_gaps must not be NULL'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_limit IS NOT NULL THEN
+        PERFORM private.check_limit(in_limit);
+    END IF;
+    IF private.stream_is_deleted(in_stream_type, in_stream_id) THEN
+        RETURN;
+    END IF;
+    IF NOT in_gaps THEN
+        SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) - e.version INTO l_shift
+        FROM data.events AS e
+        WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id
+        ORDER BY e.version
+        LIMIT 1;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        l_from := GREATEST(COALESCE(in_after_version::bigint - l_shift + 1, 1), 1)::integer;
+        l_to := LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647)::integer;
+    END IF;
+
+    IF in_descending THEN
+        RETURN QUERY
+        SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
+               u.metadata, u.id, u.created_at
+        FROM private.events_as_read AS u
+        WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
+          AND u.version >= l_from AND u.version <= l_to
+          AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
+          AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
+        ORDER BY u.version DESC
+        LIMIT in_limit;
+    ELSE
+        RETURN QUERY
+        SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
+               u.metadata, u.id, u.created_at
+        FROM private.events_as_read AS u
+        WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
+          AND u.version >= l_from AND u.version <= l_to
+          AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
+          AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
+        ORDER BY u.version
+        LIMIT in_limit;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean) IS 'Events of a stream appended with api.append_versioned whose own version is after in_after_version and
+at most in_up_to_version (NULL = no bound), in version order (in_descending: backwards), at most
+in_limit (NULL = all); version is the event''s own version. None for a deleted stream.
+Errors: ZE003 NULL arguments or a bad limit.';
+
 CREATE PROCEDURE api.rebuild_projection(IN in_projection_name text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1499,6 +1747,52 @@ COMMENT ON PROCEDURE api.rebuild_projection(IN in_projection_name text) IS 'Rebu
 the old state to the rebuilt one at commit. Waits for a batch in progress; scheduled runs
 that start meanwhile do nothing. Errors: ZE005 unknown projection, ZE010 no reset handler,
 ZE012 the handler failed (nothing changed). For very large logs see api.reset_projection.';
+
+CREATE FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_role name := private.calling_role();
+    l_recorded data.tracking;
+BEGIN
+    IF in_tracker IS NULL OR in_tracker = '' OR pg_catalog.char_length(in_tracker) > 200
+       OR in_upstream IS NULL OR in_upstream = '' OR pg_catalog.char_length(in_upstream) > 200 THEN
+        RAISE EXCEPTION 'in_tracker and in_upstream must be non-empty texts of at most 200 characters'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_position IS NULL OR in_position < 0 OR in_position <> pg_catalog.trunc(in_position) THEN
+        RAISE EXCEPTION 'in_position must be an integer from 0, got %', COALESCE(pg_catalog.left(in_position::text, 60), 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+
+    INSERT INTO data.tracking AS t (tracker, upstream, position, owner)
+    VALUES (in_tracker, in_upstream, in_position, l_role)
+    ON CONFLICT (tracker, upstream) DO UPDATE
+        SET position = excluded.position, recorded_at = pg_catalog.now()
+        WHERE t.position < excluded.position AND (t.owner = excluded.owner OR private.calling_admin())
+    RETURNING t.* INTO l_recorded;
+    IF l_recorded.tracker IS NOT NULL THEN
+        RETURN;
+    END IF;
+    -- The row is there and locked by the statement above: why it stayed.
+    SELECT t.* INTO l_recorded FROM data.tracking AS t WHERE t.tracker = in_tracker AND t.upstream = in_upstream;
+    IF l_recorded.owner <> l_role AND NOT private.calling_admin() THEN
+        RAISE EXCEPTION 'tracker % of % is recorded by another role', in_tracker, in_upstream
+            USING ERRCODE = 'ZE019',
+                  HINT = 'A tracker is moved by the role that first recorded it, or by an admin.';
+    END IF;
+    RAISE EXCEPTION 'tracker % has processed % up to %: position % is not past it', in_tracker, in_upstream,
+            l_recorded.position, in_position
+        USING ERRCODE = 'ZE018',
+              DETAIL = pg_catalog.jsonb_build_object('tracker', in_tracker, 'upstream', in_upstream,
+                                                     'position', l_recorded.position, 'given', in_position)::text;
+END;
+$$;
+
+COMMENT ON FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) IS 'Records, in the caller''s transaction, that in_tracker has processed in_upstream up to in_position.
+Errors: ZE003 bad argument, ZE018 the position is not past the recorded one, ZE019 the tracker
+is another role''s.';
 
 CREATE FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2008,6 +2302,15 @@ $$;
 
 COMMENT ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) IS 'Steps past a parked event: it is recorded in data.subscription_skips, never delivered again
 (resets included), and the later events of its stream flow on. Errors: as api.replay_parked.';
+
+CREATE FUNCTION api.tracking_position(in_tracker text, in_upstream text) RETURNS numeric
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.position FROM data.tracking AS t WHERE t.tracker = in_tracker AND t.upstream = in_upstream;
+$$;
+
+COMMENT ON FUNCTION api.tracking_position(in_tracker text, in_upstream text) IS 'The position in_tracker has recorded for in_upstream (api.record_tracking), NULL if none';
 
 CREATE FUNCTION api.uuidv7() RETURNS uuid
     LANGUAGE sql SECURITY DEFINER
@@ -3085,6 +3388,63 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'Events after a log position up to the horizon, in log order, filtered by event and stream types';
+
+CREATE TABLE data.removed_events (
+    id uuid NOT NULL,
+    generation integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    global_position bigint NOT NULL,
+    removal_id bigint NOT NULL
+);
+
+COMMENT ON TABLE data.removed_events IS 'Where each removed event was in the log order: a cursor on it continues from there';
+
+CREATE FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) RETURNS numeric
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN ((((((((in_generation - 1))::numeric * '18446744073709551616'::numeric) + ((in_transaction_id)::text)::numeric) * ('4294967296'::bigint)::numeric) + (in_global_position)::numeric) + (1)::numeric) - (LEAST((SELECT min(e.global_position) AS min FROM data.events e WHERE ((e.created_at = log_number.in_created_at) AND (e.generation = log_number.in_generation) AND (e.transaction_id = log_number.in_transaction_id))), (SELECT min(r.global_position) AS min FROM data.removed_events r WHERE ((r.generation = log_number.in_generation) AND (r.transaction_id = log_number.in_transaction_id)))))::numeric);
+
+COMMENT ON FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) IS 'The log number of the event at a log position: strictly increasing in log order, one block per transaction, never changing';
+
+CREATE FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_block numeric;
+    l_offset bigint;
+    l_generation integer;
+    l_transaction_id xid8;
+    l_first bigint;
+BEGIN
+    IF in_number IS NULL OR in_number = 0 THEN
+        generation := 0;
+        transaction_id := '0'::xid8;
+        global_position := 0;
+        RETURN;
+    END IF;
+    IF in_number < 0 OR in_number <> pg_catalog.trunc(in_number)
+       OR in_number >= 2147483647::numeric * 18446744073709551616 * 4294967296 THEN
+        RAISE EXCEPTION 'a log number must be NULL or an integer from 0 to 2^127, got %', pg_catalog.left(in_number::text, 60)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_block := pg_catalog.div(in_number, 4294967296);
+    l_offset := pg_catalog.mod(in_number, 4294967296)::bigint;
+    l_generation := (pg_catalog.div(l_block, 18446744073709551616) + 1)::integer;
+    l_transaction_id := pg_catalog.mod(l_block, 18446744073709551616)::text::xid8;
+    SELECT LEAST((SELECT pg_catalog.min(e.global_position) FROM data.events AS e
+                  WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id),
+                 (SELECT pg_catalog.min(r.global_position) FROM data.removed_events AS r
+                  WHERE r.generation = l_generation AND r.transaction_id = l_transaction_id))
+    INTO l_first;
+    generation := l_generation;
+    transaction_id := l_transaction_id;
+    global_position := CASE WHEN l_first IS NOT NULL THEN l_first + l_offset - 1
+                            WHEN l_offset = 0 THEN 0
+                            ELSE 9223372036854775807 END;
+END;
+$$;
+
+COMMENT ON FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'The cursor position of a log number (the start of the log for NULL or 0); ZE003 for anything but an integer in range';
 
 CREATE FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(id uuid, created_at timestamp with time zone, generation integer, transaction_id xid8, global_position bigint, stream_type text, stream_id uuid, version integer)
     LANGUAGE plpgsql STABLE
@@ -4920,16 +5280,6 @@ COMMENT ON COLUMN data.reducers.reducer_invoker IS 'What runs: registered.* call
 
 COMMENT ON COLUMN data.reducers.registered_by IS 'The role whose rights the reducer runs with';
 
-CREATE TABLE data.removed_events (
-    id uuid NOT NULL,
-    generation integer NOT NULL,
-    transaction_id xid8 NOT NULL,
-    global_position bigint NOT NULL,
-    removal_id bigint NOT NULL
-);
-
-COMMENT ON TABLE data.removed_events IS 'Where each removed event was in the log order: a cursor on it continues from there';
-
 CREATE TABLE data.retention_policies (
     stream_type text NOT NULL,
     keep interval NOT NULL,
@@ -5042,6 +5392,19 @@ CREATE TABLE data.subscription_skips (
 );
 
 COMMENT ON TABLE data.subscription_skips IS 'Parked events an admin stepped past (api.skip_parked); never delivered again, resets included';
+
+CREATE TABLE data.tracking (
+    tracker text NOT NULL,
+    upstream text NOT NULL,
+    "position" numeric NOT NULL,
+    owner name NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tracking_position_check CHECK ((("position" >= (0)::numeric) AND ("position" = trunc("position")))),
+    CONSTRAINT tracking_tracker_check CHECK (((tracker <> ''::text) AND (char_length(tracker) <= 200))),
+    CONSTRAINT tracking_upstream_check CHECK (((upstream <> ''::text) AND (char_length(upstream) <= 200)))
+);
+
+COMMENT ON TABLE data.tracking IS 'How far each consumer (tracker) has processed each log it follows (upstream): a log number that only grows, moved by its owner role';
 
 CREATE VIEW private.current_generation AS
  SELECT g.generation
@@ -5190,6 +5553,9 @@ ALTER TABLE ONLY data.subscription_skips
 ALTER TABLE ONLY data.subscriptions
     ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (subscription_name);
 
+ALTER TABLE ONLY data.tracking
+    ADD CONSTRAINT tracking_pkey PRIMARY KEY (tracker, upstream);
+
 CREATE INDEX event_removals_transaction_idx ON data.event_removals USING btree (transaction_id);
 
 CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
@@ -5265,6 +5631,8 @@ CREATE INDEX events_default_generation_transaction_id_global_position_idx ON dat
 CREATE INDEX events_default_stream_type_stream_id_version_idx ON data.events_default USING btree (stream_type, stream_id, version);
 
 CREATE INDEX idempotency_keys_created_idx ON data.idempotency_keys USING btree (created_at);
+
+CREATE INDEX removed_events_log_idx ON data.removed_events USING btree (generation, transaction_id, global_position);
 
 CREATE INDEX removed_events_removal_idx ON data.removed_events USING btree (removal_id);
 
@@ -5424,6 +5792,9 @@ GRANT ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id
 REVOKE ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
 
+REVOKE ALL ON FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean) TO eventstore_writer;
+
 REVOKE ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) TO eventstore_admin;
 
@@ -5472,6 +5843,9 @@ GRANT ALL ON FUNCTION api.get_events_by_type(in_event_types text[], in_after_id 
 REVOKE ALL ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id uuid) TO eventstore_reader;
 
+REVOKE ALL ON FUNCTION api.last_log_number(in_stream_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.last_log_number(in_stream_types text[]) TO eventstore_reader;
+
 REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) TO eventstore_reader;
 
@@ -5487,8 +5861,18 @@ GRANT ALL ON FUNCTION api.purge_idempotency_keys(in_older_than interval) TO even
 REVOKE ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) TO eventstore_reader;
+
+REVOKE ALL ON FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean) TO eventstore_reader;
+
 REVOKE ALL ON PROCEDURE api.rebuild_projection(IN in_projection_name text) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.rebuild_projection(IN in_projection_name text) TO eventstore_projector;
+
+REVOKE ALL ON FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) TO eventstore_writer;
+GRANT ALL ON FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) TO eventstore_projector;
 
 REVOKE ALL ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) TO eventstore_admin;
@@ -5531,6 +5915,9 @@ GRANT ALL ON FUNCTION api.set_subscription_role(in_subscription text, in_role na
 
 REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.tracking_position(in_tracker text, in_upstream text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.tracking_position(in_tracker text, in_upstream text) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.uuidv7() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.uuidv7() TO eventstore_reader;
@@ -5602,6 +5989,10 @@ REVOKE ALL ON FUNCTION private.json_schema_problem(in_schema jsonb, in_path text
 REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 

@@ -2,7 +2,7 @@
 -- The rules every object of the store's code keeps; each object's behaviour is tested in the
 -- file of the change that made it.
 BEGIN;
-SELECT plan(20);
+SELECT plan(34);
 
 -- SECURITY DEFINER runs as the owner: its search_path is pinned to pg_catalog first.
 SELECT is_empty($$
@@ -97,6 +97,37 @@ SELECT results_eq($$SELECT count(*)::integer FROM private.status_horizon()$$, $$
 SELECT is(pg_catalog.substr(api.uuidv7()::text, 15, 1), '7', 'api.uuidv7 gives a version-7 UUID');
 SELECT function_privs_are('api', 'uuidv7', ARRAY[]::text[], 'eventstore_reader', ARRAY['EXECUTE'],
                           'readers (and so writers) may make ids');
+
+-- Log numbers (private.log_number): appended with api.append_versioned, read with api.read_log.
+SELECT function_privs_are('api', 'append_versioned', ARRAY['text', 'jsonb', 'boolean'], 'eventstore_writer', ARRAY['EXECUTE']);
+SELECT function_privs_are('api', 'append_versioned', ARRAY['text', 'jsonb', 'boolean'], 'eventstore_reader', ARRAY[]::text[]);
+SELECT function_privs_are('api', 'read_log', ARRAY['numeric', 'integer', 'text[]', 'text[]', 'numeric'], 'eventstore_reader', ARRAY['EXECUTE']);
+SELECT function_privs_are('api', 'read_versioned', ARRAY['text', 'uuid', 'integer', 'integer', 'boolean', 'integer', 'boolean'], 'eventstore_reader', ARRAY['EXECUTE']);
+CREATE TEMP TABLE tap_numbers AS
+SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 1, "event_type": "A", "event_data": {}},
+                                        {"stream_id": "018f0000-0000-7000-8000-0000000000a2", "version": 0, "event_type": "B", "event_data": {}},
+                                        {"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 2, "event_type": "C", "event_data": {}}]') AS n;
+SELECT is((SELECT n[2] - n[1] FROM tap_numbers) + (SELECT n[3] - n[2] FROM tap_numbers), 2::numeric,
+          'one transaction''s events: one number after the other, in the order given');
+SELECT is((SELECT pg_catalog.array_agg(p.transaction_id = pg_catalog.pg_current_xact_id())::text
+           FROM tap_numbers, pg_catalog.unnest(n) AS x(v), private.log_number_position(x.v) AS p), '{t,t,t}',
+          'a number names its transaction');
+SELECT is((SELECT pg_catalog.array_agg(private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
+                                       ORDER BY e.global_position)
+           FROM data.events AS e WHERE e.stream_type = 'TapApp'), (SELECT n FROM tap_numbers),
+          'the numbers returned are the events'' log numbers');
+SELECT results_eq($$SELECT version, event_type FROM api.read_versioned('TapApp', '018f0000-0000-7000-8000-0000000000a1', 1)$$,
+                  $$VALUES (2, 'C')$$, 'read by its own versions');
+SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 2, "event_type": "D", "event_data": {}}]')$$,
+                 'ZE001', NULL, 'a version taken');
+SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 4, "event_type": "D", "event_data": {}}]')$$,
+                 'ZE003', NULL, 'a gap, unless asked for');
+SELECT lives_ok($$SELECT api.append_versioned('TapApp.snapshots', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 4, "event_type": "S", "event_data": {}}, {"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 9, "event_type": "S", "event_data": {}}]', true)$$,
+                'gaps when asked for (snapshots)');
+SELECT results_eq($$SELECT version FROM api.read_versioned('TapApp.snapshots', '018f0000-0000-7000-8000-0000000000a1', NULL, 8, true, 1, true)$$,
+                  $$VALUES (4)$$, 'the last one up to a version');
+SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "nope", "version": 1}]')$$, 'ZE002');
+SELECT throws_ok($$SELECT * FROM api.read_log(-1)$$, 'ZE003', NULL, 'a log number is not negative');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,0 +1,442 @@
+"""eventsourcing applications on the event store: ``PERSISTENCE_MODULE=eventstore.eventsourcing``.
+
+A persistence module for the Python library `eventsourcing` (9.5): its :class:`Factory` makes
+the aggregate, application, tracking and process recorders, configured by the same variables
+as eventsourcing's own PostgreSQL module (``POSTGRES_DBNAME``, ``POSTGRES_HOST``,
+``POSTGRES_PORT``, ``POSTGRES_USER``, ``POSTGRES_PASSWORD``, the pool settings). The role needs
+``eventstore_writer`` (and ``eventstore_projector`` for process applications); everything goes
+through the store's ``api`` (docs/eventsourcing.md has the whole mapping):
+
+- An application's events are a stream type named for the application; an aggregate is a
+  stream (its UUID; a string id maps to a UUIDv5 and is kept in ``metadata.originator_id``);
+  the topic is the event type; ``originator_version`` is kept in
+  ``metadata.originator_version`` (``api.append_versioned``: a stream may start at any version,
+  the store's own versions still count from 1). Snapshots are the stream type
+  ``<application>.snapshots`` (versions with gaps).
+- ``event_data`` is the JSON object eventsourcing's JSON transcoder wrote, so projections,
+  subscriptions, upcasters, crypto-shredding and SQL see it; any other state (a cipher, a
+  compressor, not a JSON object) is kept as ``{"base64": ...}`` with
+  ``metadata.state_encoding = "base64"`` and comes back byte for byte.
+- Notification ids are the store's log numbers (``api.read_log``): strictly increasing in the
+  gap-free log order, one block per transaction, known at insert, never skipping an event of a
+  transaction that commits late. They are not contiguous across transactions.
+- Tracking records (``api.record_tracking``) are written in the transaction of the events;
+  a position only grows.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    DatabaseError,
+    DataError,
+    InfrastructureFactory,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    ListenNotifySubscription,
+    Notification,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProcessRecorder,
+    ProgrammingError,
+    StoredEvent,
+    Subscription,
+    Tracking,
+    TrackingRecorder,
+)
+from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
+from psycopg.conninfo import make_conninfo
+from psycopg.types.string import TextLoader
+from psycopg_pool import ConnectionPool
+
+__all__ = [
+    "ORIGINATOR_ID_NAMESPACE",
+    "Datastore",
+    "EventStoreAggregateRecorder",
+    "EventStoreApplicationRecorder",
+    "EventStoreProcessRecorder",
+    "EventStoreSubscription",
+    "EventStoreTrackingRecorder",
+    "Factory",
+]
+
+# String originator ids name the stream uuid5(ORIGINATOR_ID_NAMESPACE, id).
+ORIGINATOR_ID_NAMESPACE = uuid.UUID("5f0a8e44-6d0c-5b7e-9a53-2f4c1de0b7a1")
+# The channel the store's "notifications" projection announces readable events on.
+CHANNEL = "eventstore_events"
+
+_INTEGRITY = {"ZE001", "ZE015", "ZE018"}
+_DATA = {"ZE002", "ZE003", "ZE006"}
+_OPERATIONAL = {"40001", "40P01", "55P03", "57014"}
+# JSON text that jsonb would not give back as the same value: NUL, surrogate escapes.
+_NOT_JSONB = re.compile(r"\\u0000|\\u[dD][89a-fA-F]")
+
+
+def translated(error: psycopg.Error) -> PersistenceError:
+    """eventsourcing's exception for a psycopg error: a version or tracking position taken is
+    IntegrityError, bad input DataError, what a retry can cure OperationalError."""
+    state = error.sqlstate or ""
+    cls: type[PersistenceError]
+    if state in _INTEGRITY or isinstance(error, psycopg.errors.IntegrityError):
+        cls = IntegrityError
+    elif state in _DATA or isinstance(error, psycopg.DataError):
+        cls = DataError
+    elif state in _OPERATIONAL or isinstance(error, psycopg.OperationalError):
+        cls = OperationalError
+    elif isinstance(error, psycopg.ProgrammingError) or state == "ZE019":
+        cls = ProgrammingError
+    elif isinstance(error, psycopg.InternalError):
+        cls = InternalError
+    elif isinstance(error, psycopg.NotSupportedError):
+        cls = NotSupportedError
+    elif isinstance(error, psycopg.InterfaceError):
+        cls = InterfaceError
+    else:
+        cls = DatabaseError
+    return cls(str(error))
+
+
+class Datastore:
+    """A psycopg_pool pool whose connections read jsonb as text (the state is JSON text already)."""
+
+    def __init__(self, conninfo: str, *, pool_size: int = 5, max_overflow: int = 10, max_waiting: int = 0,
+                 connect_timeout: float = 30.0, conn_max_age: float | None = None, pre_ping: bool = False,
+                 lock_timeout: int = 0, idle_in_transaction_session_timeout: float = 5.0) -> None:
+        self.conninfo = conninfo
+        self._settings = (f"SET lock_timeout = '{int(lock_timeout)}s'; SET idle_in_transaction_session_timeout = "
+                          f"'{int(idle_in_transaction_session_timeout * 1000)}ms'")
+        self.pool: ConnectionPool = ConnectionPool(
+            conninfo, kwargs={"autocommit": True}, min_size=pool_size, max_size=pool_size + max_overflow,
+            max_waiting=max_waiting, timeout=connect_timeout, max_lifetime=conn_max_age or 3600.0,
+            check=ConnectionPool.check_connection if pre_ping else None, configure=self._configure,
+            open=True, name="eventstore.eventsourcing")
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        conn.adapters.register_loader("jsonb", TextLoader)
+        conn.execute(self._settings)
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in a transaction, committed at the end; psycopg errors translated."""
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as error:
+            raise translated(error) from error
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in autocommit (each statement its own transaction); errors translated."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except psycopg.Error as error:
+            raise translated(error) from error
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+# -- events as the store keeps them ------------------------------------------------------------
+
+class _NotExact(Exception):
+    pass
+
+
+def _exact_float(text: str) -> float:
+    """A float jsonb gives back as the same float (numeric keeps what it is given, but writes
+    large integral values without an exponent, which JSON then reads as an int)."""
+    value = float(text)
+    if not math.isfinite(value) or (value == 0 and text.startswith("-")) or (value.is_integer() and abs(value) >= 1e15):
+        raise _NotExact
+    return value
+
+
+def _refuse_constant(text: str) -> Any:
+    raise _NotExact
+
+
+def json_object_text(state: bytes) -> str | None:
+    """The state as JSON text if it is a JSON object jsonb keeps exactly, else None."""
+    if not state.startswith(b"{"):
+        return None
+    try:
+        text = state.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _NOT_JSONB.search(text):
+        return None
+    try:
+        value = json.loads(text, parse_float=_exact_float, parse_constant=_refuse_constant)
+    except (ValueError, _NotExact):
+        return None
+    return text if isinstance(value, dict) else None
+
+
+def stream_id_of(originator_id: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(originator_id, uuid.UUID):
+        return originator_id
+    return uuid.uuid5(ORIGINATOR_ID_NAMESPACE, originator_id)
+
+
+def event_json(event: StoredEvent) -> str:
+    """One element of api.append_versioned's in_events."""
+    metadata: dict[str, Any] = {}
+    if isinstance(event.originator_id, str):
+        metadata["originator_id"] = event.originator_id
+    data = json_object_text(event.state)
+    if data is None:
+        data = json.dumps({"base64": base64.b64encode(event.state).decode("ascii")})
+        metadata["state_encoding"] = "base64"
+    return (f'{{"stream_id":"{stream_id_of(event.originator_id)}","version":{int(event.originator_version)},'
+            f'"event_type":{json.dumps(event.topic)},"event_data":{data},"metadata":{json.dumps(metadata)}}}')
+
+
+def state_of(data: str, metadata: dict[str, Any]) -> bytes:
+    if metadata.get("state_encoding") == "base64":
+        return base64.b64decode(json.loads(data)["base64"])
+    return data.encode("utf-8")
+
+
+# -- recorders ---------------------------------------------------------------------------------
+
+class EventStoreAggregateRecorder(AggregateRecorder):
+    """Events (or snapshots, ``gaps=True``) of one stream type, through api.append_versioned and
+    api.read_versioned."""
+
+    def __init__(self, datastore: Datastore, stream_type: str, *, gaps: bool = False) -> None:
+        self.datastore = datastore
+        self.stream_type = stream_type
+        self.gaps = gaps
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._insert(stored_events, kwargs.get("tracking"))
+        return None
+
+    def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
+        payload = "[" + ",".join(event_json(e) for e in stored_events) + "]" if stored_events else None
+        with self.datastore.transaction() as conn:
+            numbers: list[int] = []
+            if payload is not None:
+                row = conn.execute("SELECT api.append_versioned(%s, %s::jsonb, %s)",
+                                   (self.stream_type, payload, self.gaps)).fetchone()
+                assert row is not None
+                numbers = [int(n) for n in row[0]]
+            if tracking is not None:
+                self._record_tracking(conn, tracking)
+        return numbers
+
+    def _record_tracking(self, conn: psycopg.Connection[Any], tracking: Tracking) -> None:
+        raise ProgrammingError(f"{type(self).__name__} records no tracking")
+
+    def select_events(self, originator_id: uuid.UUID | str, *, gt: int | None = None, lte: int | None = None,
+                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
+        with self.datastore.connection() as conn:
+            rows = conn.execute(
+                "SELECT version, event_type, event_data, metadata FROM api.read_versioned(%s, %s, %s, %s, %s, %s, %s)",
+                (self.stream_type, stream_id_of(originator_id), gt, lte, desc, limit, self.gaps)).fetchall()
+        return [StoredEvent(originator_id=originator_id, originator_version=version, topic=topic,
+                            state=state_of(data, json.loads(metadata)))
+                for version, topic, data, metadata in rows]
+
+
+class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationRecorder):
+    """An application's events with notification ids: the store's log numbers."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return self._insert(stored_events, kwargs.get("tracking"))
+
+    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
+                             topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Notification]:
+        after = None if start is None else (start - 1 if inclusive_of_start else start)
+        with self.datastore.connection() as conn:
+            rows = conn.execute(
+                "SELECT log_number, stream_id, version, event_type, event_data, metadata"
+                " FROM api.read_log(%s, %s, ARRAY[%s], %s, %s)",
+                (after if after is None or after > 0 else None, limit, self.stream_type,
+                 list(topics) or None, stop)).fetchall()
+        notifications = []
+        for number, stream_id, version, topic, data, metadata_text in rows:
+            metadata = json.loads(metadata_text)
+            notifications.append(Notification(
+                id=int(number), originator_id=metadata.get("originator_id", stream_id),
+                originator_version=metadata.get("originator_version", version), topic=topic,
+                state=state_of(data, metadata)))
+        return notifications
+
+    def max_notification_id(self) -> int | None:
+        with self.datastore.connection() as conn:
+            row = conn.execute("SELECT api.last_log_number(ARRAY[%s])", (self.stream_type,)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        return EventStoreSubscription(self, gt=gt, topics=topics)
+
+
+class EventStoreTrackingRecorder(TrackingRecorder):
+    """How far an application (the tracker) has processed each upstream application's log."""
+
+    def __init__(self, datastore: Datastore, tracker: str) -> None:
+        self.datastore = datastore
+        self.tracker = tracker
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.datastore.transaction() as conn:
+            self._record_tracking(conn, tracking)
+
+    def _record_tracking(self, conn: psycopg.Connection[Any], tracking: Tracking) -> None:
+        conn.execute("SELECT api.record_tracking(%s, %s, %s)",
+                     (self.tracker, tracking.application_name, tracking.notification_id))
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.datastore.connection() as conn:
+            row = conn.execute("SELECT api.tracking_position(%s, %s)", (self.tracker, application_name)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+
+class EventStoreProcessRecorder(EventStoreTrackingRecorder, EventStoreApplicationRecorder, ProcessRecorder):
+    """Events and the tracking record of what they were made from, in one transaction (the
+    events first: an append is then the transaction's first write, and never has to retry for
+    the log order)."""
+
+    def __init__(self, datastore: Datastore, stream_type: str, tracker: str) -> None:
+        EventStoreApplicationRecorder.__init__(self, datastore, stream_type)
+        self.tracker = tracker
+
+
+class EventStoreSubscription(ListenNotifySubscription[EventStoreApplicationRecorder]):
+    """History, then new events as they become readable: woken by the store's notifications
+    (LISTEN eventstore_events, sent where the projections run), and polling every
+    ``poll_interval`` seconds where they do not."""
+
+    poll_interval = 0.1
+
+    def __init__(self, recorder: EventStoreApplicationRecorder, gt: int | None = None,
+                 topics: Sequence[str] = ()) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._listen_thread = threading.Thread(target=self._listen, daemon=True)
+        self._listen_thread.start()
+
+    def __exit__(self, *args: object, **kwargs: Any) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._listen_thread.join()
+
+    def _listen(self) -> None:
+        try:
+            with psycopg.connect(self._recorder.datastore.conninfo, autocommit=True) as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                while not self._has_been_stopped and not self._thread_error:
+                    for _ in conn.notifies(timeout=self.poll_interval, stop_after=1):
+                        break
+                    self._has_been_notified.set()
+        except BaseException as error:  # noqa: BLE001 (handed to the iterating thread)
+            if self._thread_error is None:
+                self._thread_error = translated(error) if isinstance(error, psycopg.Error) else error
+            self.stop()
+
+
+# -- the factory -------------------------------------------------------------------------------
+
+class Factory(InfrastructureFactory[EventStoreTrackingRecorder]):
+    """Recorders on the event store, configured as eventsourcing's PostgreSQL module is."""
+
+    POSTGRES_DBNAME = "POSTGRES_DBNAME"
+    POSTGRES_HOST = "POSTGRES_HOST"
+    POSTGRES_PORT = "POSTGRES_PORT"
+    POSTGRES_USER = "POSTGRES_USER"
+    POSTGRES_PASSWORD = "POSTGRES_PASSWORD"
+    POSTGRES_GET_PASSWORD_TOPIC = "POSTGRES_GET_PASSWORD_TOPIC"
+    POSTGRES_CONNECT_TIMEOUT = "POSTGRES_CONNECT_TIMEOUT"
+    POSTGRES_CONN_MAX_AGE = "POSTGRES_CONN_MAX_AGE"
+    POSTGRES_PRE_PING = "POSTGRES_PRE_PING"
+    POSTGRES_MAX_WAITING = "POSTGRES_MAX_WAITING"
+    POSTGRES_LOCK_TIMEOUT = "POSTGRES_LOCK_TIMEOUT"
+    POSTGRES_POOL_SIZE = "POSTGRES_POOL_SIZE"
+    POSTGRES_MAX_OVERFLOW = "POSTGRES_MAX_OVERFLOW"
+    POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT = "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"
+
+    aggregate_recorder_class = EventStoreAggregateRecorder
+    application_recorder_class = EventStoreApplicationRecorder
+    tracking_recorder_class = EventStoreTrackingRecorder
+    process_recorder_class = EventStoreProcessRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        dbname = self.env.get(self.POSTGRES_DBNAME)
+        host = self.env.get(self.POSTGRES_HOST)
+        user = self.env.get(self.POSTGRES_USER)
+        for name, value in ((self.POSTGRES_DBNAME, dbname), (self.POSTGRES_HOST, host), (self.POSTGRES_USER, user)):
+            if not value:
+                raise OSError(f"eventstore.eventsourcing needs the environment variable '{name}'")
+        topic = self.env.get(self.POSTGRES_GET_PASSWORD_TOPIC)
+        password = resolve_topic(topic)() if topic else (self.env.get(self.POSTGRES_PASSWORD) or "")
+        conninfo = make_conninfo(dbname=dbname, host=host, port=self.env.get(self.POSTGRES_PORT) or "5432",
+                                 user=user, password=password or None,
+                                 connect_timeout=str(int(self._number(self.POSTGRES_CONNECT_TIMEOUT, 30))))
+        self.datastore = Datastore(
+            conninfo,
+            pool_size=int(self._number(self.POSTGRES_POOL_SIZE, 5)),
+            max_overflow=int(self._number(self.POSTGRES_MAX_OVERFLOW, 10)),
+            max_waiting=int(self._number(self.POSTGRES_MAX_WAITING, 0)),
+            connect_timeout=self._number(self.POSTGRES_CONNECT_TIMEOUT, 30),
+            conn_max_age=self._number(self.POSTGRES_CONN_MAX_AGE, 0) or None,
+            pre_ping=strtobool(self.env.get(self.POSTGRES_PRE_PING) or "no"),
+            lock_timeout=int(self._number(self.POSTGRES_LOCK_TIMEOUT, 0)),
+            idle_in_transaction_session_timeout=self._number(self.POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT, 5))
+
+    def _number(self, name: str, default: float) -> float:
+        value = self.env.get(name)
+        if not value:
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise OSError(f"environment variable '{name}' must be a number, got {value!r}") from None
+
+    @property
+    def application_name(self) -> str:
+        """The stream type of the application's events (its name)."""
+        return self.env.name or "eventsourcing"
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        if purpose == "events":
+            return self.aggregate_recorder_class(self.datastore, self.application_name)
+        return self.aggregate_recorder_class(self.datastore, f"{self.application_name}.{purpose}", gaps=True)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)
+        cls = resolve_topic(topic) if topic else self.application_recorder_class
+        return cls(self.datastore, self.application_name)
+
+    def tracking_recorder(self, tracking_recorder_class: type[EventStoreTrackingRecorder] | None = None
+                          ) -> EventStoreTrackingRecorder:
+        if tracking_recorder_class is None:
+            topic = self.env.get(self.TRACKING_RECORDER_TOPIC)
+            tracking_recorder_class = resolve_topic(topic) if topic else self.tracking_recorder_class
+        assert tracking_recorder_class is not None
+        return tracking_recorder_class(self.datastore, self.application_name)
+
+    def process_recorder(self) -> ProcessRecorder:
+        topic = self.env.get(self.PROCESS_RECORDER_TOPIC)
+        cls = resolve_topic(topic) if topic else self.process_recorder_class
+        return cls(self.datastore, self.application_name, self.application_name)
+
+    def close(self) -> None:
+        self.datastore.close()

@@ -1,0 +1,9 @@
+-- Revert eventstore:tracking from pg
+
+BEGIN;
+
+SET LOCAL lock_timeout = '10s';
+
+DROP TABLE data.tracking;
+
+COMMIT;

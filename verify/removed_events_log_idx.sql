@@ -1,0 +1,9 @@
+-- Verify eventstore:removed_events_log_idx on pg
+
+BEGIN;
+
+SELECT 1 / pg_catalog.count(*)
+FROM pg_catalog.pg_index AS i
+WHERE i.indexrelid = 'data.removed_events_log_idx'::pg_catalog.regclass AND i.indisvalid;
+
+ROLLBACK;
