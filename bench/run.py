@@ -10,7 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import aggregates, append_throughput, client, projection_latency, projection_rebuild, scaling, subscriptions
+from bench import (
+    aggregates,
+    append_throughput,
+    client,
+    eventsourcing_recorders,
+    projection_latency,
+    projection_rebuild,
+    scaling,
+    subscriptions,
+)
 from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
@@ -21,6 +30,7 @@ WORKLOADS = {
     "subscriptions": (subscriptions.SETUP, subscriptions.run),
     "scaling": (scaling.SETUP, scaling.run),
     "client": (client.SETUP, client.run),
+    "eventsourcing": (eventsourcing_recorders.SETUP, eventsourcing_recorders.run),
 }
 
 

@@ -46,6 +46,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/lock_subscription.sql
 \ir ../sql/private/log_events.sql
 \ir ../sql/private/log_number.sql
+\ir ../sql/private/log_number_base.sql
 \ir ../sql/private/log_number_position.sql
 \ir ../sql/private/log_refs.sql
 \ir ../sql/private/make_invoker.sql

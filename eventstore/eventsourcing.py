@@ -195,16 +195,29 @@ def stream_id_of(originator_id: uuid.UUID | str) -> uuid.UUID:
 
 
 def event_json(event: StoredEvent) -> str:
-    """One element of api.append_versioned's in_events."""
-    metadata: dict[str, Any] = {}
+    """One event as api.append_events takes it, its version in metadata.originator_version."""
+    metadata = f'{{"originator_version":{int(event.originator_version)}'
     if isinstance(event.originator_id, str):
-        metadata["originator_id"] = event.originator_id
+        metadata += f',"originator_id":{json.dumps(event.originator_id)}'
     data = json_object_text(event.state)
     if data is None:
-        data = json.dumps({"base64": base64.b64encode(event.state).decode("ascii")})
-        metadata["state_encoding"] = "base64"
-    return (f'{{"stream_id":"{stream_id_of(event.originator_id)}","version":{int(event.originator_version)},'
-            f'"event_type":{json.dumps(event.topic)},"event_data":{data},"metadata":{json.dumps(metadata)}}}')
+        data = f'{{"base64":"{base64.b64encode(event.state).decode("ascii")}"}}'
+        metadata += ',"state_encoding":"base64"'
+    return f'{{"event_type":{json.dumps(event.topic)},"event_data":{data},"metadata":{metadata}}}}}'
+
+
+def streams_json(events: Sequence[StoredEvent]) -> str:
+    """api.append_versioned's in_streams: runs of consecutive events of one stream, in order."""
+    runs: list[str] = []
+    i = 0
+    while i < len(events):
+        j = i + 1
+        while j < len(events) and events[j].originator_id == events[i].originator_id:
+            j += 1
+        runs.append(f'{{"stream_id":"{stream_id_of(events[i].originator_id)}","events":['
+                    + ",".join(event_json(e) for e in events[i:j]) + "]}")
+        i = j
+    return "[" + ",".join(runs) + "]"
 
 
 def state_of(data: str, metadata: dict[str, Any]) -> bytes:
@@ -229,7 +242,7 @@ class EventStoreAggregateRecorder(AggregateRecorder):
         return None
 
     def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
-        payload = "[" + ",".join(event_json(e) for e in stored_events) + "]" if stored_events else None
+        payload = streams_json(stored_events) if stored_events else None
         with self.datastore.transaction() as conn:
             numbers: list[int] = []
             if payload is not None:

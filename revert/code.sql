@@ -1162,7 +1162,7 @@ COMMENT ON COLUMN private.events_upcast.schema_version IS NULL;
 REVOKE ALL ON TABLE private.events_upcast FROM PUBLIC;
 
 DROP VIEW private.events_as_read;
-DROP FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean);
+DROP FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean);
 DROP FUNCTION api.last_log_number(in_stream_types text[]);
 DROP FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric);
 DROP FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean);
@@ -1173,6 +1173,7 @@ DROP FUNCTION private.conservative_horizon(OUT generation integer, OUT transacti
 DROP FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.extension_schema(in_extension name);
 DROP FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone);
+DROP FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone);
 DROP FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8);
 DROP FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text);

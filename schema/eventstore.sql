@@ -367,126 +367,117 @@ appends nothing, raises a NOTICE and returns the version the first call reached 
 io_new_version. Errors: those of api.append_events, ZE003 NULL key, ZE007 the key was used
 for another stream.';
 
-CREATE FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean DEFAULT false) RETURNS numeric[]
+CREATE FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean DEFAULT false) RETURNS numeric[]
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     l_run record;
+    l_stream_id uuid;
+    l_versions integer[];
+    l_count integer;
     l_current integer;
     l_last integer;
     l_new integer;
-    l_numbers numeric[] := '{}';
-    l_run_numbers numeric[];
-    l_bad record;
+    l_generation integer;
+    l_positions bigint[] := '{}';
+    l_run_positions bigint[];
+    l_base numeric;
 BEGIN
-    IF pg_catalog.jsonb_typeof(in_events) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(in_events) = 0 THEN
-        RAISE EXCEPTION 'in_events must be a non-empty JSON array of {stream_id, version, event_type, event_data, metadata}'
+    IF pg_catalog.jsonb_typeof(in_streams) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(in_streams) = 0 THEN
+        RAISE EXCEPTION 'in_streams must be a non-empty JSON array of {stream_id, events}'
             USING ERRCODE = 'ZE002';
     END IF;
     IF in_gaps IS NULL THEN
         RAISE EXCEPTION 'in_gaps must be true or false' USING ERRCODE = 'ZE003';
     END IF;
-    -- Every element names its stream (a UUID) and its version (an integer from 0).
-    SELECT e.ord, e.element INTO l_bad
-    FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
-    WHERE pg_catalog.jsonb_typeof(e.element) IS DISTINCT FROM 'object'
-       OR pg_catalog.jsonb_typeof(e.element -> 'stream_id') IS DISTINCT FROM 'string'
-       OR NOT (e.element ->> 'stream_id') ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
-       OR pg_catalog.jsonb_typeof(e.element -> 'version') IS DISTINCT FROM 'number'
-       OR NOT (e.element ->> 'version') ~ '^[0-9]{1,10}$'
-       OR (e.element ->> 'version')::bigint > 2147483646
-    ORDER BY e.ord
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'event % of in_events needs a stream_id (a UUID) and a version (an integer from 0), got %',
-                l_bad.ord - 1, pg_catalog.left(l_bad.element::text, 200)
-            USING ERRCODE = 'ZE002',
-                  DETAIL = pg_catalog.jsonb_build_object('index', l_bad.ord - 1)::text;
-    END IF;
 
-    -- Runs of consecutive events of one stream, in the order given.
     FOR l_run IN
-        WITH e AS (
-            SELECT (x.element ->> 'stream_id')::uuid AS stream_id, (x.element ->> 'version')::integer AS version,
-                   x.element, x.ord,
-                   x.ord - pg_catalog.row_number() OVER (PARTITION BY (x.element ->> 'stream_id')::uuid ORDER BY x.ord) AS run
-            FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS x(element, ord)
-        )
-        SELECT e.stream_id, pg_catalog.min(e.ord) AS first_ord,
-               pg_catalog.array_agg(e.version ORDER BY e.ord) AS versions,
-               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                   'event_type', e.element -> 'event_type',
-                   'event_data', e.element -> 'event_data',
-                   'metadata', CASE WHEN pg_catalog.jsonb_typeof(e.element -> 'metadata') = 'object'
-                                    THEN e.element -> 'metadata' ELSE '{}'::jsonb END
-                               || pg_catalog.jsonb_build_object('originator_version', e.version))
-                   ORDER BY e.ord) AS events
-        FROM e
-        GROUP BY e.stream_id, e.run
-        ORDER BY pg_catalog.min(e.ord)
+        SELECT s.element, s.ord FROM pg_catalog.jsonb_array_elements(in_streams) WITH ORDINALITY AS s(element, ord)
     LOOP
-        -- Within the run: one version after the other (or, with gaps, each above the last).
-        IF EXISTS (SELECT FROM pg_catalog.unnest(l_run.versions) WITH ORDINALITY AS v(version, ord)
-                   WHERE v.ord > 1 AND v.version <= l_run.versions[v.ord - 1]) THEN
-            RAISE EXCEPTION 'in_events gives stream %/% the versions % : a version given twice or going back',
-                    in_stream_type, l_run.stream_id, l_run.versions
-                USING ERRCODE = 'ZE001',
-                      DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_run.stream_id,
-                                                             'versions', l_run.versions)::text;
+        -- Its stream, and the versions its events carry: a UUID, integers from 0.
+        BEGIN
+            l_stream_id := (l_run.element ->> 'stream_id')::uuid;
+            SELECT pg_catalog.array_agg((x.event -> 'metadata' ->> 'originator_version')::integer ORDER BY x.ord)
+            INTO l_versions
+            FROM pg_catalog.jsonb_array_elements(l_run.element -> 'events') WITH ORDINALITY AS x(event, ord);
+        EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_parameter_value THEN
+            l_versions := NULL;
+        END;
+        l_count := pg_catalog.array_length(l_versions, 1);
+        IF l_stream_id IS NULL OR l_count IS NULL OR pg_catalog.array_position(l_versions, NULL) IS NOT NULL
+           OR l_versions[1] < 0 OR l_versions[l_count] > 2147483646 THEN
+            RAISE EXCEPTION 'stream % of in_streams needs a stream_id (a UUID) and events each with a metadata.originator_version (an integer from 0)',
+                    l_run.ord - 1
+                USING ERRCODE = 'ZE002',
+                      DETAIL = pg_catalog.jsonb_build_object('index', l_run.ord - 1)::text;
         END IF;
-        IF NOT in_gaps AND l_run.versions[pg_catalog.array_length(l_run.versions, 1)]
-                           - l_run.versions[1] <> pg_catalog.array_length(l_run.versions, 1) - 1 THEN
-            RAISE EXCEPTION 'the versions of stream % in in_events skip one: %', l_run.stream_id, l_run.versions
+        -- One version after the other (with gaps: each above the one before).
+        IF EXISTS (SELECT FROM pg_catalog.generate_subscripts(l_versions, 1) AS i
+                   WHERE i > 1 AND l_versions[i] <= l_versions[i - 1]) THEN
+            RAISE EXCEPTION 'in_streams gives stream %/% the versions %: a version given twice or going back',
+                    in_stream_type, l_stream_id, l_versions
+                USING ERRCODE = 'ZE001',
+                      DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_stream_id,
+                                                             'versions', l_versions)::text;
+        END IF;
+        IF NOT in_gaps AND l_versions[l_count] - l_versions[1] <> l_count - 1 THEN
+            RAISE EXCEPTION 'the versions of stream % in in_streams skip one: %', l_stream_id, l_versions
                 USING ERRCODE = 'ZE003';
         END IF;
+
+        -- The stream's own last version: the next must come after it.
         SELECT s.current_version INTO l_current
         FROM data.event_streams AS s
-        WHERE s.stream_type = in_stream_type AND s.stream_id = l_run.stream_id;
+        WHERE s.stream_type = in_stream_type AND s.stream_id = l_stream_id;
         l_current := COALESCE(l_current, 0);
         IF l_current > 0 THEN
             SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) INTO l_last
             FROM data.events AS e
-            WHERE e.stream_type = in_stream_type AND e.stream_id = l_run.stream_id AND e.version = l_current;
-            IF l_run.versions[1] <= l_last THEN
+            WHERE e.stream_type = in_stream_type AND e.stream_id = l_stream_id AND e.version = l_current;
+            IF l_versions[1] <= l_last THEN
                 RAISE EXCEPTION 'version % of stream %/% is taken: its last version is %',
-                        l_run.versions[1], in_stream_type, l_run.stream_id, l_last
+                        l_versions[1], in_stream_type, l_stream_id, l_last
                     USING ERRCODE = 'ZE001',
-                          DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_run.stream_id,
-                                                                 'expected', l_run.versions[1] - 1, 'actual', l_last)::text;
+                          DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_stream_id,
+                                                                 'expected', l_versions[1] - 1, 'actual', l_last)::text;
             END IF;
-            IF NOT in_gaps AND l_run.versions[1] <> l_last + 1 THEN
+            IF NOT in_gaps AND l_versions[1] <> l_last + 1 THEN
                 RAISE EXCEPTION 'version % of stream %/% would leave a gap: its last version is %',
-                        l_run.versions[1], in_stream_type, l_run.stream_id, l_last
+                        l_versions[1], in_stream_type, l_stream_id, l_last
                     USING ERRCODE = 'ZE003';
             END IF;
         END IF;
+
         l_new := NULL;
-        CALL api.append_events(in_stream_type, l_run.stream_id, l_current, l_run.events, l_new);
-        SELECT pg_catalog.array_agg(private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
-                                    ORDER BY e.version)
-        INTO l_run_numbers
+        CALL api.append_events(in_stream_type, l_stream_id, l_current, l_run.element -> 'events', l_new);
+        SELECT pg_catalog.array_agg(e.global_position ORDER BY e.version), pg_catalog.min(e.generation)
+        INTO l_run_positions, l_generation
         FROM data.events AS e
         WHERE e.created_at = pg_catalog.now()
-          AND e.stream_type = in_stream_type AND e.stream_id = l_run.stream_id
+          AND e.stream_type = in_stream_type AND e.stream_id = l_stream_id
           AND e.version > l_current AND e.version <= l_new;
-        -- Offsets past 2^32 would run into the next transaction's numbers.
-        IF l_run_numbers[pg_catalog.array_length(l_run_numbers, 1)]
-           - pg_catalog.div(l_run_numbers[1], 4294967296) * 4294967296 >= 4294967296 THEN
-            RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
-                USING ERRCODE = 'ZE003';
-        END IF;
-        l_numbers := l_numbers || l_run_numbers;
+        l_positions := l_positions || l_run_positions;
     END LOOP;
-    RETURN l_numbers;
-END;
-$_$;
 
-COMMENT ON FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean) IS 'Appends in_events (a JSON array of {stream_id, version, event_type, event_data, metadata}) to streams
-of in_stream_type, each event at its own version (kept as metadata.originator_version), and
-returns their log numbers in the order given. A new stream starts at any version; then each
+    -- Every event of the call is this transaction's: one base for all their numbers.
+    l_base := private.log_number_base(l_generation, pg_catalog.pg_current_xact_id(), pg_catalog.now());
+    IF l_base + l_positions[pg_catalog.array_length(l_positions, 1)]
+       - pg_catalog.div(l_base + l_positions[1], 4294967296) * 4294967296 >= 4294967296 THEN
+        -- Offsets past 2^32 would run into the next transaction's numbers.
+        RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN ARRAY(SELECT l_base + p.position FROM pg_catalog.unnest(l_positions) WITH ORDINALITY AS p(position, ord)
+                 ORDER BY p.ord);
+END;
+$$;
+
+COMMENT ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) IS 'Appends to streams of in_stream_type: in_streams is a JSON array of {stream_id, events}, events as
+api.append_events takes them, each with its own version in metadata.originator_version. Returns
+the events'' log numbers in the order given. A new stream starts at any version; then each
 event is the one after the stream''s last (in_gaps: any later one).
-Errors: ZE001 a version taken (or appended concurrently), ZE002 malformed in_events, ZE003 a
+Errors: ZE001 a version taken (or appended concurrently), ZE002 malformed in_streams, ZE003 a
 gap without in_gaps or a bad argument, and those of api.append_events.';
 
 CREATE PROCEDURE api.apply_retention(IN in_batch_size integer DEFAULT 10000)
@@ -1635,15 +1626,21 @@ BEGIN
     -- The horizon, then (a later statement, a later snapshot) the events before it.
     l_horizon := private.read_horizon();
     RETURN QUERY
-    SELECT n.log_number, e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
-           e.metadata, e.created_at
-    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                            l_limit, l_event_types, l_stream_types,
-                            l_horizon.generation, l_horizon.transaction_id) AS e
-    CROSS JOIN LATERAL (SELECT private.log_number(e.generation, e.transaction_id, e.global_position,
-                                                  e.created_at) AS log_number) AS n
-    WHERE in_up_to IS NULL OR n.log_number <= in_up_to
-    ORDER BY n.log_number;
+    WITH page AS MATERIALIZED (
+        SELECT e.* FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                                           l_limit, l_event_types, l_stream_types,
+                                           l_horizon.generation, l_horizon.transaction_id) AS e
+    ), blocks AS (  -- a transaction's base once, not once per event
+        SELECT b.generation, b.transaction_id,
+               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
+        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
+    )
+    SELECT k.base + p.global_position, p.id, p.stream_type, p.stream_id, p.version, p.event_type, p.event_data,
+           p.metadata, p.created_at
+    FROM page AS p
+    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
+    WHERE in_up_to IS NULL OR k.base + p.global_position <= in_up_to
+    ORDER BY p.generation, p.transaction_id, p.global_position;
 END;
 $$;
 
@@ -3389,21 +3386,32 @@ $$;
 
 COMMENT ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'Events after a log position up to the horizon, in log order, filtered by event and stream types';
 
-CREATE TABLE data.removed_events (
-    id uuid NOT NULL,
-    generation integer NOT NULL,
-    transaction_id xid8 NOT NULL,
-    global_position bigint NOT NULL,
-    removal_id bigint NOT NULL
-);
-
-COMMENT ON TABLE data.removed_events IS 'Where each removed event was in the log order: a cursor on it continues from there';
-
 CREATE FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) RETURNS numeric
     LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN ((((((((in_generation - 1))::numeric * '18446744073709551616'::numeric) + ((in_transaction_id)::text)::numeric) * ('4294967296'::bigint)::numeric) + (in_global_position)::numeric) + (1)::numeric) - (LEAST((SELECT min(e.global_position) AS min FROM data.events e WHERE ((e.created_at = log_number.in_created_at) AND (e.generation = log_number.in_generation) AND (e.transaction_id = log_number.in_transaction_id))), (SELECT min(r.global_position) AS min FROM data.removed_events r WHERE ((r.generation = log_number.in_generation) AND (r.transaction_id = log_number.in_transaction_id)))))::numeric);
+    AS $$ SELECT private.log_number_base(in_generation, in_transaction_id, in_created_at) + in_global_position $$;
 
 COMMENT ON FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) IS 'The log number of the event at a log position: strictly increasing in log order, one block per transaction, never changing';
+
+CREATE FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) RETURNS numeric
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_first bigint;
+    l_removed bigint;
+BEGIN
+    SELECT pg_catalog.min(e.global_position) INTO l_first
+    FROM data.events AS e
+    WHERE e.created_at = in_created_at AND e.generation = in_generation AND e.transaction_id = in_transaction_id;
+    SELECT pg_catalog.min(r.global_position) INTO l_removed
+    FROM data.removed_events AS r
+    WHERE r.generation = in_generation AND r.transaction_id = in_transaction_id;
+    RETURN ((in_generation - 1)::numeric * 18446744073709551616 + in_transaction_id::text::numeric) * 4294967296 + 1
+           - LEAST(l_first, l_removed);
+END;
+$$;
+
+COMMENT ON FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) IS 'The base of a transaction''s log numbers: an event''s number is it plus the event''s global position';
 
 CREATE FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) RETURNS record
     LANGUAGE plpgsql STABLE
@@ -5280,6 +5288,16 @@ COMMENT ON COLUMN data.reducers.reducer_invoker IS 'What runs: registered.* call
 
 COMMENT ON COLUMN data.reducers.registered_by IS 'The role whose rights the reducer runs with';
 
+CREATE TABLE data.removed_events (
+    id uuid NOT NULL,
+    generation integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    global_position bigint NOT NULL,
+    removal_id bigint NOT NULL
+);
+
+COMMENT ON TABLE data.removed_events IS 'Where each removed event was in the log order: a cursor on it continues from there';
+
 CREATE TABLE data.retention_policies (
     stream_type text NOT NULL,
     keep interval NOT NULL,
@@ -5792,8 +5810,8 @@ GRANT ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id
 REVOKE ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
 
-REVOKE ALL ON FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.append_versioned(in_stream_type text, in_events jsonb, in_gaps boolean) TO eventstore_writer;
+REVOKE ALL ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) TO eventstore_writer;
 
 REVOKE ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) TO eventstore_admin;
@@ -5991,6 +6009,8 @@ REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
 

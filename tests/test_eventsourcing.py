@@ -334,7 +334,8 @@ class TestLateCommit(OnTheStore):
         with psycopg.connect(self.conninfo) as late:
             (late_ids,) = late.execute(
                 "SELECT api.append_versioned('TestApp', %s::jsonb)",
-                ('[{"stream_id": "%s", "version": 1, "event_type": "late", "event_data": {}}]' % uuid.uuid4(),)
+                ('[{"stream_id": "%s", "events": [{"event_type": "late", "event_data": {}, '
+                 '"metadata": {"originator_version": 1}}]}]' % uuid.uuid4(),)
             ).fetchone()
             early = recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "early", b"{}")])
             assert early is not None

@@ -139,6 +139,7 @@ SELECT 'private.json_schema_problem(jsonb,text)'::regprocedure;
 SELECT 'private.lock_subscription(text)'::regprocedure;
 SELECT 'private.log_events(integer,xid8,bigint,integer,text[],text[],integer,xid8)'::regprocedure;
 SELECT 'private.log_number(integer,xid8,bigint,timestamp with time zone)'::regprocedure;
+SELECT 'private.log_number_base(integer,xid8,timestamp with time zone)'::regprocedure;
 SELECT 'private.log_number_position(numeric)'::regprocedure;
 SELECT 'private.log_refs(integer,xid8,bigint,integer,text[],text[],integer,xid8)'::regprocedure;
 SELECT 'private.make_invoker(regprocedure,text,name,boolean)'::regprocedure;

@@ -39,15 +39,21 @@ BEGIN
     -- The horizon, then (a later statement, a later snapshot) the events before it.
     l_horizon := private.read_horizon();
     RETURN QUERY
-    SELECT n.log_number, e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
-           e.metadata, e.created_at
-    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                            l_limit, l_event_types, l_stream_types,
-                            l_horizon.generation, l_horizon.transaction_id) AS e
-    CROSS JOIN LATERAL (SELECT private.log_number(e.generation, e.transaction_id, e.global_position,
-                                                  e.created_at) AS log_number) AS n
-    WHERE in_up_to IS NULL OR n.log_number <= in_up_to
-    ORDER BY n.log_number;
+    WITH page AS MATERIALIZED (
+        SELECT e.* FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                                           l_limit, l_event_types, l_stream_types,
+                                           l_horizon.generation, l_horizon.transaction_id) AS e
+    ), blocks AS (  -- a transaction's base once, not once per event
+        SELECT b.generation, b.transaction_id,
+               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
+        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
+    )
+    SELECT k.base + p.global_position, p.id, p.stream_type, p.stream_id, p.version, p.event_type, p.event_data,
+           p.metadata, p.created_at
+    FROM page AS p
+    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
+    WHERE in_up_to IS NULL OR k.base + p.global_position <= in_up_to
+    ORDER BY p.generation, p.transaction_id, p.global_position;
 END;
 $$;
 

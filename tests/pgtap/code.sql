@@ -104,9 +104,9 @@ SELECT function_privs_are('api', 'append_versioned', ARRAY['text', 'jsonb', 'boo
 SELECT function_privs_are('api', 'read_log', ARRAY['numeric', 'integer', 'text[]', 'text[]', 'numeric'], 'eventstore_reader', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'read_versioned', ARRAY['text', 'uuid', 'integer', 'integer', 'boolean', 'integer', 'boolean'], 'eventstore_reader', ARRAY['EXECUTE']);
 CREATE TEMP TABLE tap_numbers AS
-SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 1, "event_type": "A", "event_data": {}},
-                                        {"stream_id": "018f0000-0000-7000-8000-0000000000a2", "version": 0, "event_type": "B", "event_data": {}},
-                                        {"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 2, "event_type": "C", "event_data": {}}]') AS n;
+SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "events": [{"event_type": "A", "event_data": {}, "metadata": {"originator_version": 1}}]},
+                                        {"stream_id": "018f0000-0000-7000-8000-0000000000a2", "events": [{"event_type": "B", "event_data": {}, "metadata": {"originator_version": 0}}]},
+                                        {"stream_id": "018f0000-0000-7000-8000-0000000000a1", "events": [{"event_type": "C", "event_data": {}, "metadata": {"originator_version": 2}}]}]') AS n;
 SELECT is((SELECT n[2] - n[1] FROM tap_numbers) + (SELECT n[3] - n[2] FROM tap_numbers), 2::numeric,
           'one transaction''s events: one number after the other, in the order given');
 SELECT is((SELECT pg_catalog.array_agg(p.transaction_id = pg_catalog.pg_current_xact_id())::text
@@ -118,15 +118,15 @@ SELECT is((SELECT pg_catalog.array_agg(private.log_number(e.generation, e.transa
           'the numbers returned are the events'' log numbers');
 SELECT results_eq($$SELECT version, event_type FROM api.read_versioned('TapApp', '018f0000-0000-7000-8000-0000000000a1', 1)$$,
                   $$VALUES (2, 'C')$$, 'read by its own versions');
-SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 2, "event_type": "D", "event_data": {}}]')$$,
+SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "events": [{"event_type": "D", "event_data": {}, "metadata": {"originator_version": 2}}]}]')$$,
                  'ZE001', NULL, 'a version taken');
-SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 4, "event_type": "D", "event_data": {}}]')$$,
+SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "events": [{"event_type": "D", "event_data": {}, "metadata": {"originator_version": 4}}]}]')$$,
                  'ZE003', NULL, 'a gap, unless asked for');
-SELECT lives_ok($$SELECT api.append_versioned('TapApp.snapshots', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 4, "event_type": "S", "event_data": {}}, {"stream_id": "018f0000-0000-7000-8000-0000000000a1", "version": 9, "event_type": "S", "event_data": {}}]', true)$$,
+SELECT lives_ok($$SELECT api.append_versioned('TapApp.snapshots', '[{"stream_id": "018f0000-0000-7000-8000-0000000000a1", "events": [{"event_type": "S", "event_data": {}, "metadata": {"originator_version": 4}}, {"event_type": "S", "event_data": {}, "metadata": {"originator_version": 9}}]}]', true)$$,
                 'gaps when asked for (snapshots)');
 SELECT results_eq($$SELECT version FROM api.read_versioned('TapApp.snapshots', '018f0000-0000-7000-8000-0000000000a1', NULL, 8, true, 1, true)$$,
                   $$VALUES (4)$$, 'the last one up to a version');
-SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "nope", "version": 1}]')$$, 'ZE002');
+SELECT throws_ok($$SELECT api.append_versioned('TapApp', '[{"stream_id": "nope", "events": [{"event_type": "E", "event_data": {}, "metadata": {"originator_version": 1}}]}]')$$, 'ZE002');
 SELECT throws_ok($$SELECT * FROM api.read_log(-1)$$, 'ZE003', NULL, 'a log number is not negative');
 
 SELECT * FROM finish();
