@@ -43,7 +43,7 @@ BEGIN
         SELECT e.* FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
                                            l_limit, l_event_types, l_stream_types,
                                            l_horizon.generation, l_horizon.transaction_id) AS e
-    ), blocks AS (  -- a transaction's base once, not once per event
+    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
         SELECT b.generation, b.transaction_id,
                private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
         FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
