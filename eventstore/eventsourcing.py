@@ -276,6 +276,8 @@ class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationReco
 
     def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
                              topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Notification]:
+        if limit <= 0:
+            return []
         after = None if start is None else (start - 1 if inclusive_of_start else start)
         with self.datastore.connection() as conn:
             rows = conn.execute(

@@ -329,6 +329,9 @@ TRIGGERS: dict[str, tuple[str, list[str]]] = {
                             f"CALL api.append_events('Del', '{DELETED}', NULL, '{E}', NULL)"]),
     "ZE016": ("es_admin", [f"SELECT api.purge_stream('Del', '{DELETED}')"]),
     "ZE017": ("es_projector", ["SELECT * FROM api.claim_events('reserved', 'c')"]),
+    "ZE018": ("es_writer", ["SELECT api.record_tracking('down', 'up', 2)", "SELECT api.record_tracking('down', 'up', 1)"]),
+    "ZE019": ("postgres", ["SET LOCAL ROLE es_writer", "SELECT api.record_tracking('down', 'up', 1)", "RESET ROLE",
+                           "SET LOCAL ROLE es_projector", "SELECT api.record_tracking('down', 'up', 2)"]),
     "42501": ("es_reader", [f"CALL api.append_events('T', gen_random_uuid(), 0, '{E}', NULL)"]),
 }
 
