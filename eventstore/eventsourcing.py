@@ -220,8 +220,9 @@ def streams_json(events: Sequence[StoredEvent]) -> str:
     return "[" + ",".join(runs) + "]"
 
 
-def state_of(data: str, metadata: dict[str, Any]) -> bytes:
-    if metadata.get("state_encoding") == "base64":
+def state_of(data: str, encoding: str | None) -> bytes:
+    """The state as eventsourcing wrote it, from event_data and metadata.state_encoding."""
+    if encoding == "base64":
         return base64.b64decode(json.loads(data)["base64"])
     return data.encode("utf-8")
 
@@ -261,11 +262,12 @@ class EventStoreAggregateRecorder(AggregateRecorder):
                       desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
         with self.datastore.connection() as conn:
             rows = conn.execute(
-                "SELECT version, event_type, event_data, metadata FROM api.read_versioned(%s, %s, %s, %s, %s, %s, %s)",
+                "SELECT version, event_type, event_data, metadata ->> 'state_encoding'"
+                " FROM api.read_versioned(%s, %s, %s, %s, %s, %s, %s)",
                 (self.stream_type, stream_id_of(originator_id), gt, lte, desc, limit, self.gaps)).fetchall()
         return [StoredEvent(originator_id=originator_id, originator_version=version, topic=topic,
-                            state=state_of(data, json.loads(metadata)))
-                for version, topic, data, metadata in rows]
+                            state=state_of(data, encoding))
+                for version, topic, data, encoding in rows]
 
 
 class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationRecorder):
@@ -281,18 +283,15 @@ class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationReco
         after = None if start is None else (start - 1 if inclusive_of_start else start)
         with self.datastore.connection() as conn:
             rows = conn.execute(
-                "SELECT log_number, stream_id, version, event_type, event_data, metadata"
-                " FROM api.read_log(%s, %s, ARRAY[%s], %s, %s)",
+                "SELECT log_number, stream_id, metadata ->> 'originator_id',"
+                " COALESCE((metadata ->> 'originator_version')::integer, version), event_type, event_data,"
+                " metadata ->> 'state_encoding' FROM api.read_log(%s, %s, ARRAY[%s], %s, %s)",
                 (after if after is None or after > 0 else None, limit, self.stream_type,
                  list(topics) or None, stop)).fetchall()
-        notifications = []
-        for number, stream_id, version, topic, data, metadata_text in rows:
-            metadata = json.loads(metadata_text)
-            notifications.append(Notification(
-                id=int(number), originator_id=metadata.get("originator_id", stream_id),
-                originator_version=metadata.get("originator_version", version), topic=topic,
-                state=state_of(data, metadata)))
-        return notifications
+        # A string originator id is kept in metadata.originator_id; a UUID is the stream id.
+        return [Notification(id=int(number), originator_id=stream_id if named is None else named,
+                             originator_version=version, topic=topic, state=state_of(data, encoding))
+                for number, stream_id, named, version, topic, data, encoding in rows]
 
     def max_notification_id(self) -> int | None:
         with self.datastore.connection() as conn:

@@ -181,6 +181,13 @@ class TestApplicationRecorder(OnTheStore, suite.ApplicationRecorderTestCase[Even
         self.assertEqual(ids_of(start=1, limit=10), [n1, n2, n3])
 
 
+class TestApplicationRecorderWithStringIds(TestApplicationRecorder):
+    """Notifications give a string originator id back as the string (kept in metadata)."""
+
+    def new_originator_id(self) -> str:
+        return str(uuid.uuid4())  # looks like a UUID, and must still come back as a str
+
+
 class TestNonInterleavingNotificationIds(OnTheStore, suite.NonInterleavingNotificationIDsBaseCase):
     def create_recorder(self) -> ApplicationRecorder:
         return EventStoreApplicationRecorder(self.datastore(), self.app)
