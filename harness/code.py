@@ -12,8 +12,9 @@ their own before it. At a release the include list is frozen into the text it in
 and those whose shape ``CREATE OR REPLACE`` cannot change (a function's result type, a view's
 columns), dropped ``IF EXISTS`` so that their files create them again. It is the one hand-written
 file of ``sql/`` that defines no object; it starts empty after each release (the frozen text
-keeps what it dropped), and the upgrade tests prove it complete: an upgraded database has the
-catalog of a fresh install.
+keeps what it dropped). The layout check proves it complete: a fresh install still runs the
+released changes that made the old objects, so one left behind is in the schema snapshot with no
+file defining it (tests/test_layout.py).
 
 ``revert/code.sql`` and ``verify/code.sql`` are generated from databases, never written by hand:
 the revert gives back, as the release before had them, exactly the objects whose definition,

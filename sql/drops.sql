@@ -2,8 +2,10 @@
 -- objects this code no longer has, and those whose shape CREATE OR REPLACE cannot change (a
 -- function's result type, a view's columns), which their files then create again. IF EXISTS:
 -- a database may never have had them. After a release this file starts empty again (the
--- released code text keeps what it dropped). The upgrade tests prove it complete: a database
--- upgraded from any release has the catalog of a fresh install.
+-- released code text keeps what it dropped). The layout check proves it complete: a fresh
+-- install still runs the released changes that made the old objects, so one left behind is in
+-- the schema snapshot with no file of sql/ defining it (tests/test_layout.py); and a database
+-- upgraded from any release has the catalog of a fresh install (tests/test_migrations.py).
 
 -- Its result was the row of private.events_upcast; now the columns its callers read.
 DROP FUNCTION IF EXISTS private.read_event_alone(uuid, timestamptz);
