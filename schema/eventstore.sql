@@ -1683,29 +1683,18 @@ BEGIN
         l_to := LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647)::integer;
     END IF;
 
-    IF in_descending THEN
-        RETURN QUERY
-        SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
-               u.metadata, u.id, u.created_at
-        FROM private.events_as_read AS u
-        WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
-          AND u.version >= l_from AND u.version <= l_to
-          AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
-          AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
-        ORDER BY u.version DESC
-        LIMIT in_limit;
-    ELSE
-        RETURN QUERY
-        SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
-               u.metadata, u.id, u.created_at
-        FROM private.events_as_read AS u
-        WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
-          AND u.version >= l_from AND u.version <= l_to
-          AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
-          AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
-        ORDER BY u.version
-        LIMIT in_limit;
-    END IF;
+    -- One query both ways: the rows come from the stream index in version order, so the sort
+    -- forwards finds them sorted, and backwards with a limit keeps the top few.
+    RETURN QUERY
+    SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
+           u.metadata, u.id, u.created_at
+    FROM private.events_as_read AS u
+    WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
+      AND u.version >= l_from AND u.version <= l_to
+      AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
+      AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
+    ORDER BY CASE WHEN in_descending THEN -u.version ELSE u.version END
+    LIMIT in_limit;
 END;
 $$;
 
@@ -3422,7 +3411,7 @@ DECLARE
     l_offset bigint;
     l_generation integer;
     l_transaction_id xid8;
-    l_first bigint;
+    l_base numeric;
 BEGIN
     IF in_number IS NULL OR in_number = 0 THEN
         generation := 0;
@@ -3439,14 +3428,14 @@ BEGIN
     l_offset := pg_catalog.mod(in_number, 4294967296)::bigint;
     l_generation := (pg_catalog.div(l_block, 18446744073709551616) + 1)::integer;
     l_transaction_id := pg_catalog.mod(l_block, 18446744073709551616)::text::xid8;
-    SELECT LEAST((SELECT pg_catalog.min(e.global_position) FROM data.events AS e
-                  WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id),
-                 (SELECT pg_catalog.min(r.global_position) FROM data.removed_events AS r
-                  WHERE r.generation = l_generation AND r.transaction_id = l_transaction_id))
-    INTO l_first;
+    -- The inverse of private.log_number: the number less its transaction's base.
+    l_base := private.log_number_base(l_generation, l_transaction_id,
+                                      (SELECT e.created_at FROM data.events AS e
+                                       WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
+                                       LIMIT 1));
     generation := l_generation;
     transaction_id := l_transaction_id;
-    global_position := CASE WHEN l_first IS NOT NULL THEN l_first + l_offset - 1
+    global_position := CASE WHEN l_base IS NOT NULL THEN (in_number - l_base)::bigint
                             WHEN l_offset = 0 THEN 0
                             ELSE 9223372036854775807 END;
 END;

@@ -55,29 +55,18 @@ BEGIN
         l_to := LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647)::integer;
     END IF;
 
-    IF in_descending THEN
-        RETURN QUERY
-        SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
-               u.metadata, u.id, u.created_at
-        FROM private.events_as_read AS u
-        WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
-          AND u.version >= l_from AND u.version <= l_to
-          AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
-          AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
-        ORDER BY u.version DESC
-        LIMIT in_limit;
-    ELSE
-        RETURN QUERY
-        SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
-               u.metadata, u.id, u.created_at
-        FROM private.events_as_read AS u
-        WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
-          AND u.version >= l_from AND u.version <= l_to
-          AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
-          AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
-        ORDER BY u.version
-        LIMIT in_limit;
-    END IF;
+    -- One query both ways: the rows come from the stream index in version order, so the sort
+    -- forwards finds them sorted, and backwards with a limit keeps the top few.
+    RETURN QUERY
+    SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
+           u.metadata, u.id, u.created_at
+    FROM private.events_as_read AS u
+    WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
+      AND u.version >= l_from AND u.version <= l_to
+      AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
+      AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
+    ORDER BY CASE WHEN in_descending THEN -u.version ELSE u.version END
+    LIMIT in_limit;
 END;
 $$;
 

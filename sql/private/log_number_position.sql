@@ -18,7 +18,7 @@ DECLARE
     l_offset bigint;
     l_generation integer;
     l_transaction_id xid8;
-    l_first bigint;
+    l_base numeric;
 BEGIN
     IF in_number IS NULL OR in_number = 0 THEN
         generation := 0;
@@ -35,14 +35,14 @@ BEGIN
     l_offset := pg_catalog.mod(in_number, 4294967296)::bigint;
     l_generation := (pg_catalog.div(l_block, 18446744073709551616) + 1)::integer;
     l_transaction_id := pg_catalog.mod(l_block, 18446744073709551616)::text::xid8;
-    SELECT LEAST((SELECT pg_catalog.min(e.global_position) FROM data.events AS e
-                  WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id),
-                 (SELECT pg_catalog.min(r.global_position) FROM data.removed_events AS r
-                  WHERE r.generation = l_generation AND r.transaction_id = l_transaction_id))
-    INTO l_first;
+    -- The inverse of private.log_number: the number less its transaction's base.
+    l_base := private.log_number_base(l_generation, l_transaction_id,
+                                      (SELECT e.created_at FROM data.events AS e
+                                       WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
+                                       LIMIT 1));
     generation := l_generation;
     transaction_id := l_transaction_id;
-    global_position := CASE WHEN l_first IS NOT NULL THEN l_first + l_offset - 1
+    global_position := CASE WHEN l_base IS NOT NULL THEN (in_number - l_base)::bigint
                             WHEN l_offset = 0 THEN 0
                             ELSE 9223372036854775807 END;
 END;
