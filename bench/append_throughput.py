@@ -14,6 +14,10 @@ against the same event type unregistered, in two copies of this tree's template.
 Then the same appends against the previous release (the last tag in sqitch.plan before the
 head, deployed into a second template) and against this tree: what the changes since that
 release cost on the append path, as a ratio measured in this run.
+
+And against v1.1.0, the first release, with the standard metadata of the README (user_id and
+correlation_id), 1 and 100 events per call: each release compared only with the one before
+it hid a drift that added up (issue 22), so every run measures the whole way back too.
 """
 
 from __future__ import annotations
@@ -42,6 +46,16 @@ END $$;
 """
 
 APPEND_NEW = f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{EVENT}]');\n"
+# The README's standard metadata; a batch carries one correlation id for all its events.
+STANDARD = ('{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, '
+            '"metadata": {"user_id": "u1", "correlation_id": "018f0000-0000-7000-8000-00000000c0de"}}')
+FIRST_RELEASE = "v1.1.0"
+
+
+def append_standard(events: int) -> str:
+    """A new stream per call, ``events`` events with the standard metadata (five arguments: the
+    INOUT version has no default in v1.1.0)."""
+    return f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{', '.join([STANDARD] * events)}]', NULL);\n"
 PLAIN = ("INSERT INTO bench.events_plain (stream_type, stream_id, version, event_type, event_data, metadata) "
          "VALUES ('Bench', gen_random_uuid(), 1, 'ThingHappened', '{\"n\": 1, \"text\": \"hello\"}', "
          "'{\"user_id\": \"u1\"}');\n")
@@ -124,4 +138,18 @@ def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -
                             measure(own_streams_script(plain=False), defines), f"@{release}", "HEAD")
     report(f"append_events HEAD/@{release}, new streams", new_release["ratio"], ">= 0.95")
     report(f"append_events HEAD/@{release}, own streams", own_release["ratio"], ">= 0.95")
-    return {"new": new, "own": own, "personal": pii, "new_release": new_release, "own_release": own_release}
+    results = {"new": new, "own": own, "personal": pii, "new_release": new_release, "own_release": own_release}
+
+    first = f"bench_template_{FIRST_RELEASE.replace('.', '_')}"
+    if release != FIRST_RELEASE:
+        cluster.create_database(first)
+        cluster.sqitch("deploy", "--to", f"@{FIRST_RELEASE}", dbname=first)
+    for events in (1, 100):
+        print(f" this tree against @{FIRST_RELEASE}, {events} event(s) per call with user_id and correlation_id, "
+              "calls/s:")
+        drift = alternate(rounds, measure(append_standard(events), on=first), measure(append_standard(events)),
+                          f"@{FIRST_RELEASE}", "HEAD")
+        report(f"append_events HEAD/@{FIRST_RELEASE}, {events} event(s) per call, standard metadata", drift["ratio"],
+               ">= 1.0 (issue 22)")
+        results[f"first_release_{events}"] = drift
+    return results
