@@ -374,3 +374,28 @@ class TestLateCommit(OnTheStore):
         after = recorder.select_notifications(start=seen[-1].id, limit=10, inclusive_of_start=False)
         assert [(n.topic, n.id) for n in after] == [("late", int(late_ids[0])), ("early", early[0])]
         assert recorder.max_notification_id() == early[0]
+
+
+def test_a_cipher_and_a_compressor_round_trip_the_bytes_exactly(db, postgres_env, monkeypatch):
+    """Encrypted, compressed state is no JSON object: it is kept as base64 and comes back byte
+    for byte (the application reads its aggregate back through the cipher)."""
+    from eventsourcing.cipher import AESCipher
+
+    monkeypatch.setattr(os, "environ", {**os.environ, "PERSISTENCE_MODULE": "eventstore.eventsourcing",
+                                        "CIPHER_KEY": AESCipher.create_key(16), "COMPRESSOR_TOPIC": "zlib",
+                                        **postgres_env})
+    app = suite_application.BankAccounts()
+    try:
+        account_id = app.open_account("Alice", "alice@example.com")
+        app.credit_account(account_id, Decimal("10.00"))
+        assert app.get_balance(account_id) == Decimal("10.00")
+        stored = app.recorder.select_events(account_id)
+    finally:
+        app.close()
+    rows = db.execute("SELECT event_data, metadata FROM api.get_events('BankAccounts', %s)", (account_id,))
+    assert [sorted(data) for data, _ in rows] == [["base64"], ["base64"]]
+    assert [meta["state_encoding"] for _, meta in rows] == ["base64", "base64"]
+    import base64
+
+    assert [base64.b64decode(data["base64"]) for data, _ in rows] == [e.state for e in stored]
+    assert b"Alice" not in b"".join(e.state for e in stored), "encrypted"
