@@ -13,6 +13,7 @@ import sys
 from bench import (
     aggregates,
     append_throughput,
+    append_variants,
     client,
     eventsourcing_recorders,
     projection_latency,
@@ -24,6 +25,7 @@ from bench.common import bench_cluster, deploy_template
 
 WORKLOADS = {
     "append": (append_throughput.SETUP, append_throughput.run),
+    "append-variants": (append_variants.SETUP, append_variants.run),
     "rebuild": (projection_rebuild.SETUP, projection_rebuild.run),
     "latency": (projection_latency.SETUP, projection_latency.run),
     "aggregates": (aggregates.SETUP, aggregates.run),
