@@ -16,19 +16,23 @@ eventsourcing's own PostgreSQL tests do."""
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from decimal import Decimal
 
+import psycopg
 import pytest
 from eventsourcing.application import Application
+from eventsourcing.cipher import AESCipher
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
 # Modules, not their classes: a test case imported by name would be collected and run itself.
 from eventsourcing.tests import application as suite_application
 from eventsourcing.tests import persistence as suite
-from eventsourcing.utils import Environment
+from eventsourcing.tests.domain import BankAccount
+from eventsourcing.utils import Environment, get_topic
 
 from eventstore.eventsourcing import (
     Datastore,
@@ -290,8 +294,6 @@ def test_an_applications_events_feed_the_stores_readers_projections_and_subscrip
     """An eventsourcing application's events are events of the store: its JSON in event_data, its
     topics as event types, the aggregate as the stream. SQL reads them, a projection keeps a read
     model of them, a subscription hands them out, and a snapshot is a stream of its own."""
-    from eventsourcing.tests.domain import BankAccount
-    from eventsourcing.utils import get_topic
 
     monkeypatch.setattr(os, "environ", {**os.environ, "PERSISTENCE_MODULE": "eventstore.eventsourcing",
                                         "IS_SNAPSHOTTING_ENABLED": "y", **postgres_env})
@@ -326,7 +328,8 @@ def test_an_applications_events_feed_the_stores_readers_projections_and_subscrip
     finally:
         app.close()
 
-    rows = db.execute("SELECT stream_type, stream_id, version, event_type, event_data, metadata FROM api.get_all_events()")
+    rows = db.execute("SELECT stream_type, stream_id, version, event_type, event_data, metadata "
+                      "FROM api.get_all_events()")
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         ("BankAccounts", account_id, 1, get_topic(BankAccount.Opened)),
         ("BankAccounts", account_id, 2, get_topic(BankAccount.TransactionAppended)),
@@ -351,8 +354,6 @@ class TestLateCommit(OnTheStore):
     def test_an_event_of_a_transaction_that_commits_late_is_never_skipped(self):
         """Notification ids follow the gap-free order: a transaction that took its id first and
         commits last holds later ones back, and a reader that paged on never skips its events."""
-        import psycopg
-
         recorder = EventStoreApplicationRecorder(self.datastore(), self.app)
         first = recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "before", b"{}")])
         assert first is not None
@@ -379,8 +380,6 @@ class TestLateCommit(OnTheStore):
 def test_a_cipher_and_a_compressor_round_trip_the_bytes_exactly(db, postgres_env, monkeypatch):
     """Encrypted, compressed state is no JSON object: it is kept as base64 and comes back byte
     for byte (the application reads its aggregate back through the cipher)."""
-    from eventsourcing.cipher import AESCipher
-
     monkeypatch.setattr(os, "environ", {**os.environ, "PERSISTENCE_MODULE": "eventstore.eventsourcing",
                                         "CIPHER_KEY": AESCipher.create_key(16), "COMPRESSOR_TOPIC": "zlib",
                                         **postgres_env})
@@ -395,7 +394,5 @@ def test_a_cipher_and_a_compressor_round_trip_the_bytes_exactly(db, postgres_env
     rows = db.execute("SELECT event_data, metadata FROM api.get_events('BankAccounts', %s)", (account_id,))
     assert [sorted(data) for data, _ in rows] == [["base64"], ["base64"]]
     assert [meta["state_encoding"] for _, meta in rows] == ["base64", "base64"]
-    import base64
-
     assert [base64.b64decode(data["base64"]) for data, _ in rows] == [e.state for e in stored]
     assert b"Alice" not in b"".join(e.state for e in stored), "encrypted"
