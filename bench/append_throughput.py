@@ -1,38 +1,52 @@
-"""Append throughput: api.append_events against a plain INSERT of the same rows.
+"""Append throughput, side by side in one run (issue 22).
 
-8 clients, 1 event per call. Two workloads:
-  new streams   each call appends version 1 of a new stream (expected version 0);
-  own streams   each client appends to 50 streams of its own with the version it holds
-                (expected version N, pgbench keeps it per client), round-robin.
-The baseline inserts the same rows into bench.events_plain, created LIKE data.events with
-the same defaults, constraints, indexes and monthly partitions, without the stream row.
+Every figure of a group is measured in the same rounds, in rotated order, each on a fresh
+clone of its template; a ratio is the median of the per-round ratios. The events carry the
+README's standard metadata (user_id and correlation_id; a batch carries one correlation id).
 
-Personal data: the same appends (new streams, a new data subject each) of an event type
-whose 2 fields are registered as personal data (sealed with the subject's key on append)
-against the same event type unregistered, in two copies of this tree's template.
+For 8 and for 32 clients, new streams (expected version 0, a new stream per call) and existing
+streams (each client appends to 50 streams of its own, round-robin, with the version it holds):
 
-Then the same appends against the previous release (the last tag in sqitch.plan before the
-head, deployed into a second template) and against this tree: what the changes since that
-release cost on the append path, as a ratio measured in this run.
+  1 event per call      plain INSERT of the event into a same-shaped copy of data.events
+                        (bench.events_plain: same defaults, constraints, indexes, partitions);
+                        the two-row ceiling: the least a concurrency-checked append writes, the
+                        stream row (same-shaped copy of data.event_streams, version checked)
+                        and the event, one statement; api.append_events on this tree, on the
+                        previous release and on v1.1.0 (the first release: each release compared
+                        only with the one before it hid a drift that added up); and message-db's
+                        write_message (installed from npm at run time, bench/message_db.py).
+  100 events per call   plain multi-row INSERT of the 100 rows; api.append_events on this tree,
+                        the previous release and v1.1.0.
 
-And against v1.1.0, the first release, with the standard metadata of the README (user_id and
-correlation_id), 1 and 100 events per call: each release compared only with the one before
-it hid a drift that added up (issue 22), so every run measures the whole way back too.
+Then what sealing personal data costs: the same appends of an event type whose 2 fields are
+registered as personal data, against the type unregistered.
 """
 
 from __future__ import annotations
 
-from bench.common import alternate, fresh_database, pgbench, report
+from bench import message_db
+from bench.common import alternate, fresh_database, pgbench, report, rotate
 from harness.cluster import REPO
 from harness.sqitch_plan import parse_plan, tags
 
+DATA = '{"n": 1, "text": "hello"}'
+METADATA = '{"user_id": "u1", "correlation_id": "018f0000-0000-7000-8000-00000000c0de"}'
+STANDARD = f'{{"event_type": "ThingHappened", "event_data": {DATA}, "metadata": {METADATA}}}'
+# The event of the older benches (aggregates): user_id only.
 EVENT = '{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, "metadata": {"user_id": "u1"}}'
+FIRST_RELEASE = "v1.1.0"
+OWN_STREAMS = 50
+IF, ELIF = "\\if", "\\elif"
+# generation is given, as the append gives it: the column default (private.writer_generation(),
+# a query) is what a first write after a restore runs, not what an insert pays.
+COLUMNS = "stream_type, stream_id, version, event_type, event_data, metadata, generation"
 
 SETUP = """
 CREATE SCHEMA IF NOT EXISTS bench;
 CREATE TABLE bench.events_plain (LIKE data.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)
     PARTITION BY RANGE (created_at);
 CREATE TABLE bench.events_plain_default PARTITION OF bench.events_plain DEFAULT;
+CREATE TABLE bench.streams_plain (LIKE data.event_streams INCLUDING ALL) WITH (fillfactor = 50);
 DO $$
 DECLARE l record;
 BEGIN
@@ -45,48 +59,90 @@ BEGIN
 END $$;
 """
 
-APPEND_NEW = f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{EVENT}]');\n"
-# The README's standard metadata; a batch carries one correlation id for all its events.
-STANDARD = ('{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, '
-            '"metadata": {"user_id": "u1", "correlation_id": "018f0000-0000-7000-8000-00000000c0de"}}')
-FIRST_RELEASE = "v1.1.0"
-
 
 def append_standard(events: int) -> str:
     """A new stream per call, ``events`` events with the standard metadata (five arguments: the
     INOUT version has no default in v1.1.0)."""
     return f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{', '.join([STANDARD] * events)}]', NULL);\n"
-PLAIN = ("INSERT INTO bench.events_plain (stream_type, stream_id, version, event_type, event_data, metadata) "
-         "VALUES ('Bench', gen_random_uuid(), 1, 'ThingHappened', '{\"n\": 1, \"text\": \"hello\"}', "
-         "'{\"user_id\": \"u1\"}');\n")
-# A new stream and a new data subject per call; 2 of its fields are personal data where registered.
+
+
+def plain_rows(events: int, stream: str, first: str) -> str:
+    """A multi-row INSERT of ``events`` events of one stream, versions first, first + 1, ..."""
+    rows = ", ".join(f"({k}, 'ThingHappened', '{DATA}'::jsonb, '{METADATA}'::jsonb)" for k in range(events))
+    return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, v.d, v.m, 1 "
+            f"FROM (SELECT {stream} AS id) AS s, (VALUES {rows}) AS v(k, t, d, m);")
+
+
+def two_row(stream: str, expected: str) -> str:
+    """The stream row, created or moved on from the expected version, and the event."""
+    return ("WITH s AS (INSERT INTO bench.streams_plain AS s (stream_type, stream_id, current_version, "
+            f"last_generation, last_transaction_id) VALUES ('Bench', {stream}, {expected} + 1, 1, pg_current_xact_id()) "
+            "ON CONFLICT (stream_type, stream_id) DO UPDATE SET current_version = s.current_version + 1, "
+            f"updated_at = now(), last_transaction_id = excluded.last_transaction_id WHERE s.current_version = {expected} "
+            f"RETURNING s.stream_id, s.current_version) INSERT INTO bench.events_plain ({COLUMNS}) "
+            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', '{DATA}', '{METADATA}', 1 FROM s;")
+
+
+def message_db_write(stream: str, expected: str) -> str:
+    """write_message: its positions start at 0, so its expected version is ours - 1 (-1: new)."""
+    return (f"SELECT message_store.write_message(gen_random_uuid()::text, 'bench-' || ({stream})::text, "
+            f"'ThingHappened', '{DATA}', '{METADATA}', {expected} - 1);")
+
+
+def new_streams(kind: str, events: int) -> str:
+    """One call of ``kind`` to a new stream."""
+    if kind == "append":
+        return append_standard(events)
+    if kind == "plain":
+        return plain_rows(events, "gen_random_uuid()", "1") + "\n"
+    if kind == "two-row":
+        return two_row("gen_random_uuid()", "0") + "\n"
+    return message_db_write("gen_random_uuid()", "0") + "\n"
+
+
+def own_streams(kind: str, events: int = 1, event: str = STANDARD) -> str:
+    """Round-robin over the client's 50 streams, each call at the version the client holds
+    (pgbench keeps them in v0..v49; it has no arrays, so one \\if branch per stream)."""
+    batch = f"[{', '.join([event] * events)}]"
+    lines = ["\\set k mod(:i, 50)", "\\set i :i + 1"]
+    for k in range(OWN_STREAMS):
+        stream = f"md5(:client_id || '-{k}-' || :run)::uuid"
+        lines.append(f"{IF if k == 0 else ELIF} :k = {k}")
+        if kind == "append":
+            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, '{batch}', NULL) \\gset g_")
+            lines.append(f"\\set v{k} :g_io_new_version")
+            continue
+        if kind == "plain":
+            lines.append(plain_rows(events, stream, f":v{k} + 1"))
+        elif kind == "two-row":
+            lines.append(two_row(stream, f":v{k}"))
+        else:
+            lines.append(message_db_write(stream, f":v{k}"))
+        lines.append(f"\\set v{k} :v{k} + {events}")
+    lines.append("\\endif")
+    return "\n".join(lines) + "\n"
+
+
+def own_streams_script(plain: bool) -> str:
+    """The older benches' own-streams appends (user_id only), or the plain INSERT of the same rows."""
+    if plain:
+        lines = ["\\set k mod(:i, 50)", "\\set i :i + 1"]
+        for k in range(OWN_STREAMS):
+            lines.append(f"{IF if k == 0 else ELIF} :k = {k}")
+            lines.append(f"INSERT INTO bench.events_plain ({COLUMNS}) VALUES ('Bench', "
+                         f"md5(:client_id || '-{k}-' || :run)::uuid, :v{k} + 1, 'ThingHappened', '{DATA}', "
+                         "'{\"user_id\": \"u1\"}', 1);")
+            lines.append(f"\\set v{k} :v{k} + 1")
+        lines.append("\\endif")
+        return "\n".join(lines) + "\n"
+    return own_streams("append", 1, EVENT)
+
+
+DEFINES = {"i": "0", "run": "1", **{f"v{k}": "0" for k in range(OWN_STREAMS)}}
 APPEND_PERSON = ("CALL api.append_events('Person', gen_random_uuid(), 0, jsonb_build_array(jsonb_build_object("
                  "'event_type', 'PersonNamed', 'event_data', jsonb_build_object('person_id', gen_random_uuid(), "
                  "'name', 'Ann Example', 'email', 'ann@example.org', 'plan', 'gold'))));\n")
 REGISTER_PERSON = "SELECT api.register_personal_data('PersonNamed', '$.person_id', ARRAY['name', 'email'])"
-# Own streams: 50 per client, visited round-robin; pgbench keeps each one's version in v0..v49.
-OWN_STREAMS = 50
-
-
-def own_streams_script(plain: bool) -> str:
-    """Round-robin over the client's streams. The append passes the version it holds; the
-    plain baseline inserts the very same rows (same stream ids, next version)."""
-    lines = ["\\set k mod(:i, 50)", "\\set i :i + 1"]
-    # pgbench has no arrays: one \if branch per stream slot.
-    for k in range(OWN_STREAMS):
-        kw = "\\if" if k == 0 else "\\elif"
-        stream = f"md5(:client_id || '-{k}-' || :run)::uuid"
-        lines.append(f"{kw} :k = {k}")
-        if plain:
-            lines.append("INSERT INTO bench.events_plain (stream_type, stream_id, version, event_type, event_data, "
-                         f"metadata) VALUES ('Bench', {stream}, :v{k} + 1, 'ThingHappened', "
-                         "'{\"n\": 1, \"text\": \"hello\"}', '{\"user_id\": \"u1\"}');")
-            lines.append(f"\\set v{k} :v{k} + 1")
-        else:
-            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, '[{EVENT}]', NULL) \\gset g_")
-            lines.append(f"\\set v{k} :g_io_new_version")
-    lines.append("\\endif")
-    return "\n".join(lines) + "\n"
 
 
 def previous_release() -> str | None:
@@ -99,57 +155,63 @@ def previous_release() -> str | None:
     return released[-1][0] if released else None
 
 
-def run(cluster, template, rounds: int, seconds: float, clients: int = 8, **_) -> dict:
-    def measure(script, defines=None, on=template):
-        def go():
+def run(cluster, template, rounds: int, seconds: float, client_counts: str = "8,32", **_) -> dict:
+    def measure(script: str, on: str, n: int, defines=None, options: str = ""):
+        def go() -> float:
             with fresh_database(cluster, on) as db:
-                return pgbench(cluster, db, script, clients, seconds, defines)
+                return pgbench(cluster, db, script, n, seconds, defines, options)
         return go
 
-    print(f"append throughput: {clients} clients, 1 event per call, {rounds} rounds of {seconds:.0f}s")
-    print(" new streams (expected version 0), appends/s:")
-    new = alternate(rounds, measure(PLAIN), measure(APPEND_NEW), "plain INSERT", "append_events")
-    defines = {"i": "0", "run": "1", **{f"v{k}": "0" for k in range(OWN_STREAMS)}}
-    print(" own streams (expected version N), appends/s:")
-    own = alternate(rounds, measure(own_streams_script(plain=True), defines),
-                    measure(own_streams_script(plain=False), defines), "plain INSERT", "append_events")
+    releases = {}
+    for release in dict.fromkeys(r for r in (previous_release(), FIRST_RELEASE) if r):
+        db = f"bench_template_{release.replace('.', '_')}"
+        cluster.create_database(db)
+        cluster.sqitch("deploy", "--to", f"@{release}", dbname=db)
+        releases[release] = db
+    mdb = "bench_template_message_db"
+    why_not = message_db.install(cluster, mdb)
+    print(f"message-db: {'skipped, ' + why_not if why_not else 'installed from npm (' + message_db.PACKAGE + ')'}")
+
+    results: dict = {}
+    for n in (int(c) for c in client_counts.split(",")):
+        for existing in (False, True):
+            where = "existing streams (expected version N)" if existing else "new streams (expected version 0)"
+
+            def script(kind: str, events: int) -> str:
+                return own_streams(kind, events) if existing else new_streams(kind, events)  # noqa: B023
+            defines = DEFINES if existing else None
+            for events in (1, 100):
+                group = {"plain": measure(script("plain", events), template, n, defines)}
+                if events == 1:
+                    group["two-row"] = measure(script("two-row", 1), template, n, defines)
+                group["HEAD"] = measure(script("append", events), template, n, defines)
+                for release, db in releases.items():
+                    group[f"@{release}"] = measure(script("append", events), db, n, defines)
+                if events == 1 and not why_not:
+                    group["message-db"] = measure(script("message-db", 1), mdb, n, defines, message_db.OPTIONS)
+                print(f" {n} clients, {where}, {events} event(s) per call, calls/s:", flush=True)
+                r = rotate(rounds, group)
+                label = f"{n} clients, {'existing' if existing else 'new'} streams, {events} event(s)"
+                ratio = r["ratio"]
+                if events == 1:
+                    report(f"append_events/two-row ceiling, {label}", ratio("HEAD", "two-row"), ">= 0.9")
+                    report(f"two-row ceiling/plain INSERT, {label}", ratio("two-row", "plain"), "reported")
+                    if "message-db" in group:
+                        report(f"append_events/message-db, {label}", ratio("HEAD", "message-db"), ">= 2")
+                else:
+                    report(f"append_events/plain INSERT, {label}", ratio("HEAD", "plain"), ">= 0.8")
+                for release in releases:
+                    report(f"append_events HEAD/@{release}, {label}", ratio("HEAD", f"@{release}"),
+                           ">= 1.0" if release == FIRST_RELEASE else ">= 0.95")
+                results[(n, existing, events)] = r
+
     personal = f"{template}_personal"
     cluster.create_database(personal, template=template)
     cluster.execute(personal, REGISTER_PERSON)
     print(" personal data: 2 fields sealed vs none (same event), new streams and subjects, appends/s:")
-    pii = alternate(rounds, measure(APPEND_PERSON), measure(APPEND_PERSON, on=personal), "no personal data",
-                    "2 fields sealed")
+    pii = alternate(rounds, measure(APPEND_PERSON, template, 8), measure(APPEND_PERSON, personal, 8),
+                    "no personal data", "2 fields sealed")
     cluster.drop_database(personal)
-    report("append_events/plain INSERT, new streams", new["ratio"], ">= 0.7")
-    report("append_events/plain INSERT, own streams", own["ratio"], ">= 0.7")
-    print(f"       appends/s (medians): plain {new['a']:.0f}, new streams {new['b']:.0f}, own streams {own['b']:.0f}")
     report("append_events with 2 personal data fields/without", pii["ratio"], "reported (the cost of sealing)")
-
-    release = previous_release()
-    if release is None:
-        return {"new": new, "own": own, "personal": pii}
-    before = f"bench_template_{release.replace('.', '_')}"
-    cluster.create_database(before)
-    cluster.sqitch("deploy", "--to", f"@{release}", dbname=before)
-    print(f" this tree against @{release} (before), new streams, appends/s:")
-    new_release = alternate(rounds, measure(APPEND_NEW, on=before), measure(APPEND_NEW), f"@{release}", "HEAD")
-    print(f" this tree against @{release} (before), own streams, appends/s:")
-    own_release = alternate(rounds, measure(own_streams_script(plain=False), defines, on=before),
-                            measure(own_streams_script(plain=False), defines), f"@{release}", "HEAD")
-    report(f"append_events HEAD/@{release}, new streams", new_release["ratio"], ">= 0.95")
-    report(f"append_events HEAD/@{release}, own streams", own_release["ratio"], ">= 0.95")
-    results = {"new": new, "own": own, "personal": pii, "new_release": new_release, "own_release": own_release}
-
-    first = f"bench_template_{FIRST_RELEASE.replace('.', '_')}"
-    if release != FIRST_RELEASE:
-        cluster.create_database(first)
-        cluster.sqitch("deploy", "--to", f"@{FIRST_RELEASE}", dbname=first)
-    for events in (1, 100):
-        print(f" this tree against @{FIRST_RELEASE}, {events} event(s) per call with user_id and correlation_id, "
-              "calls/s:")
-        drift = alternate(rounds, measure(append_standard(events), on=first), measure(append_standard(events)),
-                          f"@{FIRST_RELEASE}", "HEAD")
-        report(f"append_events HEAD/@{FIRST_RELEASE}, {events} event(s) per call, standard metadata", drift["ratio"],
-               ">= 1.0 (issue 22)")
-        results[f"first_release_{events}"] = drift
+    results["personal"] = pii
     return results

@@ -52,8 +52,10 @@ def fresh_database(cluster: Cluster, template: str = TEMPLATE):
 
 
 def pgbench(cluster: Cluster, dbname: str, script: str, clients: int, seconds: float,
-            defines: dict[str, str] | None = None) -> float:
-    """Run one pgbench script; returns transactions per second."""
+            defines: dict[str, str] | None = None, options: str = "") -> float:
+    """Run one pgbench script; returns transactions per second. ``options``: the sessions'
+    PGOPTIONS (a search_path a foreign schema relies on; a clone of a database does not keep
+    ALTER DATABASE ... SET)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
         path = f.name
@@ -62,7 +64,8 @@ def pgbench(cluster: Cluster, dbname: str, script: str, clients: int, seconds: f
     for k, v in (defines or {}).items():
         cmd += ["-D", f"{k}={v}"]
     cmd.append(dbname)
-    r = subprocess.run(cmd, env=cluster.env(), capture_output=True, text=True)
+    env = {**cluster.env(), **({"PGOPTIONS": options} if options else {})}
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     Path(path).unlink()
     m = re.search(r"^tps = ([0-9.]+)", r.stdout, re.M)
     failed = re.search(r"number of failed transactions: (\d+)", r.stdout)
@@ -89,6 +92,23 @@ def alternate(rounds: int, measure_a, measure_b, label_a: str, label_b: str) -> 
         "ratio": statistics.median(r[2] for r in rows),
         "ratios": [r[2] for r in rows],
     }
+
+
+def rotate(rounds: int, measures: dict) -> dict:
+    """Measure every configuration of a group in each round, the order rotated from round to
+    round; ``ratio(a, b)`` is the median over rounds of a/b measured in the same round."""
+    labels = list(measures)
+    rows = []
+    for i in range(rounds):
+        order = labels[i % len(labels):] + labels[:i % len(labels)]
+        got = {label: measures[label]() for label in order}
+        rows.append(got)
+        print(f"  round {i + 1}: " + "   ".join(f"{label} {got[label]:.0f}" for label in labels), flush=True)
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(r[a] / r[b] for r in rows)
+    return {"median": {label: statistics.median(r[label] for r in rows) for label in labels}, "ratio": ratio,
+            "rows": rows}
 
 
 def report(name: str, value: float, target: str, unit: str = "") -> None:

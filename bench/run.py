@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10, help="seconds per measurement (default 10)")
     p.add_argument("--scale", type=float, default=1.0, help="scale the data sizes (smoke runs use 0.01)")
     p.add_argument("--duration", type=float, default=130, help="seconds of steady load for latency (default 130)")
+    p.add_argument("--clients", default="8,32", help="client counts of the append comparison (default 8,32)")
     args = p.parse_args(argv)
 
     setup = "\n".join(WORKLOADS[w][0] for w in args.workloads)
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in args.workloads:
             print(f"\n== {w} ==", flush=True)
             WORKLOADS[w][1](cluster, template, rounds=args.rounds, seconds=args.seconds, scale=args.scale,
-                            duration=args.duration)
+                            duration=args.duration, client_counts=args.clients)
     return 0
 
 

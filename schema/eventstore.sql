@@ -138,6 +138,7 @@ DECLARE
     l_generation integer;
     l_xid xid8;
     l_lock text;
+    l_base text;
     -- Does any event type have personal data? Then each event's type is looked up (and its
     -- fields sealed); a store that registers none pays nothing more.
     l_personal boolean := EXISTS (SELECT FROM data.personal_data);
@@ -248,10 +249,16 @@ BEGIN
            OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
     ELSE
+        -- A batch's ids come from one private.uuidv7() (2 us a call, a tenth of a batched
+        -- event's cost): its time and first 38 random bits, then the event's ordinal in the
+        -- last 24 bits, so they are version-7 ids in the batch's order. 24 bits outnumber the
+        -- events a jsonb array (at most 255 MB) can hold.
+        l_base := pg_catalog.left(private.uuidv7()::text, 30);
         INSERT INTO data.events
-            (stream_type, stream_id, version, event_type, event_data, metadata,
+            (id, stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
-        SELECT in_stream_type,
+        SELECT (l_base || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid,
+               in_stream_type,
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
@@ -5569,13 +5576,13 @@ CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->
 
 CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
-CREATE INDEX events_correlation_idx ON ONLY data.events USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+CREATE INDEX events_correlation_idx ON ONLY data.events USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
-CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
-CREATE INDEX events_created_idx ON ONLY data.events USING btree (created_at);
+CREATE INDEX events_created_idx ON ONLY data.events USING brin (created_at) WITH (autosummarize='on');
 
-CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
+CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_type_idx ON ONLY data.events USING btree (event_type, generation, transaction_id, global_position);
 
@@ -5591,21 +5598,9 @@ CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYY
 
 CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
-CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
-CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
-
-CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
-
-CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
-
-CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
-
-CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
-
-CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
-
-CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
+CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
 
@@ -5615,9 +5610,21 @@ CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYY
 
 CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
-CREATE INDEX events_YYYY_MM_correlation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
-CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING btree (created_at);
+CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
+
+CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
+
+CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
+
+CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
 
@@ -5627,9 +5634,9 @@ CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYY
 
 CREATE INDEX events_default_causation_idx ON data.events_default USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
 
-CREATE INDEX events_default_correlation_idx ON data.events_default USING btree (((metadata ->> 'correlation_id'::text)), generation, transaction_id, global_position) WHERE (metadata ? 'correlation_id'::text);
+CREATE INDEX events_default_correlation_key ON data.events_default USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
-CREATE INDEX events_default_created_at_idx ON data.events_default USING btree (created_at);
+CREATE INDEX events_default_created_brin ON data.events_default USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_default_event_type_generation_transaction_id_global__idx ON data.events_default USING btree (event_type, generation, transaction_id, global_position);
 
@@ -5659,23 +5666,9 @@ CREATE INDEX subscription_leases_consumer_idx ON data.subscription_leases USING 
 
 ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
 
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
 
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
-
-ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
-
-ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
-
-ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
-
-ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
-
-ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
-
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
-
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
 
@@ -5687,9 +5680,9 @@ ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_t
 
 ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
 
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
 
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
 
@@ -5701,9 +5694,23 @@ ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_t
 
 ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
 
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_idx;
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
 
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
+
+ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
+
+ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
+
+ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
+
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
 
@@ -5715,9 +5722,9 @@ ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_t
 
 ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_default_causation_idx;
 
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_default_correlation_idx;
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_default_correlation_key;
 
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_default_created_at_idx;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_default_created_brin;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_default_event_type_generation_transaction_id_global__idx;
 

@@ -17,6 +17,7 @@ DECLARE
     l_generation integer;
     l_xid xid8;
     l_lock text;
+    l_base text;
     -- Does any event type have personal data? Then each event's type is looked up (and its
     -- fields sealed); a store that registers none pays nothing more.
     l_personal boolean := EXISTS (SELECT FROM data.personal_data);
@@ -127,10 +128,16 @@ BEGIN
            OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
                                          e.event_data, 1);
     ELSE
+        -- A batch's ids come from one private.uuidv7() (2 us a call, a tenth of a batched
+        -- event's cost): its time and first 38 random bits, then the event's ordinal in the
+        -- last 24 bits, so they are version-7 ids in the batch's order. 24 bits outnumber the
+        -- events a jsonb array (at most 255 MB) can hold.
+        l_base := pg_catalog.left(private.uuidv7()::text, 30);
         INSERT INTO data.events
-            (stream_type, stream_id, version, event_type, event_data, metadata,
+            (id, stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
-        SELECT in_stream_type,
+        SELECT (l_base || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid,
+               in_stream_type,
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
