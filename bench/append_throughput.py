@@ -30,7 +30,10 @@ from harness.cluster import REPO
 from harness.sqitch_plan import parse_plan, tags
 
 DATA = '{"n": 1, "text": "hello"}'
-METADATA = '{"user_id": "u1", "correlation_id": "018f0000-0000-7000-8000-00000000c0de"}'
+# A correlation id per call (one business transaction; a batch's events share it), put in by
+# the server: with_cid() in every contender's statement alike. (One id for every call would
+# put every insert of the correlation index on one leaf page.)
+METADATA = '{"user_id": "u1", "correlation_id": "@cid@"}'
 STANDARD = f'{{"event_type": "ThingHappened", "event_data": {DATA}, "metadata": {METADATA}}}'
 # The event of the older benches (aggregates): user_id only.
 EVENT = '{"event_type": "ThingHappened", "event_data": {"n": 1, "text": "hello"}, "metadata": {"user_id": "u1"}}'
@@ -60,17 +63,23 @@ END $$;
 """
 
 
+def with_cid(literal: str) -> str:
+    """A jsonb literal with a new correlation id in place of @cid@."""
+    return f"pg_catalog.replace('{literal}', '@cid@', gen_random_uuid()::text)::jsonb"
+
+
 def append_standard(events: int) -> str:
     """A new stream per call, ``events`` events with the standard metadata (five arguments: the
     INOUT version has no default in v1.1.0)."""
-    return f"CALL api.append_events('Bench', gen_random_uuid(), 0, '[{', '.join([STANDARD] * events)}]', NULL);\n"
+    batch = "[" + ", ".join([STANDARD] * events) + "]"
+    return f"CALL api.append_events('Bench', gen_random_uuid(), 0, {with_cid(batch)}, NULL);\n"
 
 
 def plain_rows(events: int, stream: str, first: str) -> str:
     """A multi-row INSERT of ``events`` events of one stream, versions first, first + 1, ..."""
-    rows = ", ".join(f"({k}, 'ThingHappened', '{DATA}'::jsonb, '{METADATA}'::jsonb)" for k in range(events))
-    return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, v.d, v.m, 1 "
-            f"FROM (SELECT {stream} AS id) AS s, (VALUES {rows}) AS v(k, t, d, m);")
+    rows = ", ".join(f"({k}, 'ThingHappened', '{DATA}'::jsonb)" for k in range(events))
+    return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, v.d, s.m, 1 "
+            f"FROM (SELECT {stream} AS id, {with_cid(METADATA)} AS m) AS s, (VALUES {rows}) AS v(k, t, d);")
 
 
 def two_row(stream: str, expected: str) -> str:
@@ -80,13 +89,13 @@ def two_row(stream: str, expected: str) -> str:
             "ON CONFLICT (stream_type, stream_id) DO UPDATE SET current_version = s.current_version + 1, "
             f"updated_at = now(), last_transaction_id = excluded.last_transaction_id WHERE s.current_version = {expected} "
             f"RETURNING s.stream_id, s.current_version) INSERT INTO bench.events_plain ({COLUMNS}) "
-            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', '{DATA}', '{METADATA}', 1 FROM s;")
+            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', '{DATA}', {with_cid(METADATA)}, 1 FROM s;")
 
 
 def message_db_write(stream: str, expected: str) -> str:
     """write_message: its positions start at 0, so its expected version is ours - 1 (-1: new)."""
     return (f"SELECT message_store.write_message(gen_random_uuid()::text, 'bench-' || ({stream})::text, "
-            f"'ThingHappened', '{DATA}', '{METADATA}', {expected} - 1);")
+            f"'ThingHappened', '{DATA}', {with_cid(METADATA)}, {expected} - 1);")
 
 
 def new_streams(kind: str, events: int) -> str:
@@ -109,7 +118,7 @@ def own_streams(kind: str, events: int = 1, event: str = STANDARD) -> str:
         stream = f"md5(:client_id || '-{k}-' || :run)::uuid"
         lines.append(f"{IF if k == 0 else ELIF} :k = {k}")
         if kind == "append":
-            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, '{batch}', NULL) \\gset g_")
+            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, {with_cid(batch)}, NULL) \\gset g_")
             lines.append(f"\\set v{k} :g_io_new_version")
             continue
         if kind == "plain":

@@ -24,6 +24,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/check_limit.sql
 \ir ../sql/private/check_subscription_name.sql
 \ir ../sql/private/check_type_filter.sql
+\ir ../sql/private/confirm_generation.sql
 \ir ../sql/private/conservative_horizon.sql
 \ir ../sql/private/count_events_after.sql
 \ir ../sql/private/create_event_partition.sql

@@ -789,6 +789,31 @@ Errors: ZE003 NULL name, ZE004 in_after_id names no event, ZE013 unknown subscri
 REVOKE ALL ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) FROM PUBLIC, eventstore_admin;
 GRANT EXECUTE ON FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid) TO eventstore_admin;
 
+CREATE OR REPLACE FUNCTION private.announced_before_xid()
+ RETURNS boolean
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_key text := pg_catalog.current_setting('eventstore.idempotency_key', true);
+BEGIN
+    IF EXISTS (SELECT FROM data.events AS e
+               JOIN private.current_generation AS g ON g.generation = e.generation
+               WHERE e.transaction_id = pg_catalog.pg_current_xact_id()) THEN
+        RETURN true;
+    END IF;
+    IF l_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN EXISTS (SELECT FROM data.idempotency_keys AS k
+                       WHERE k.idempotency_key = l_key::uuid
+                         AND k.xmin::text = (pg_catalog.pg_current_xact_id()::xid)::text);
+    END IF;
+    RETURN false;
+END;
+$function$;
+COMMENT ON FUNCTION private.announced_before_xid() IS 'Was this transaction announced to whole-log readers before it had its id? (its events, or its idempotency key)';
+REVOKE ALL ON FUNCTION private.announced_before_xid() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.first_unreadable_event(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8, OUT event_id uuid, OUT error_sqlstate text, OUT error_message text)
  RETURNS record
  LANGUAGE plpgsql
@@ -1278,6 +1303,46 @@ COMMENT ON FUNCTION private.subscription_status() IS NULL;
 REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC, eventstore_admin;
 GRANT EXECUTE ON FUNCTION private.subscription_status() TO eventstore_admin;
 
+CREATE OR REPLACE FUNCTION private.writer_generation()
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    l_system_identifier bigint := (SELECT s.system_identifier FROM pg_catalog.pg_control_system() AS s);
+    l_row record;
+BEGIN
+    LOOP
+        SELECT g.generation, g.system_identifier INTO l_row
+        FROM data.store_generations AS g
+        ORDER BY g.generation DESC
+        LIMIT 1;
+
+        IF FOUND AND l_row.system_identifier = l_system_identifier THEN
+            RETURN l_row.generation;
+        END IF;
+
+        INSERT INTO data.store_generations (generation, system_identifier)
+        VALUES (COALESCE(l_row.generation, 0) + 1, l_system_identifier)
+        ON CONFLICT (generation) DO NOTHING;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.writer_generation() IS 'Generation of events written now; starts a new one on the first write in a new cluster';
+REVOKE ALL ON FUNCTION private.writer_generation() FROM PUBLIC;
+
+CREATE OR REPLACE VIEW private.current_generation AS
+ SELECT g.generation
+   FROM ( SELECT x.generation,
+            x.system_identifier
+           FROM data.store_generations x
+          ORDER BY x.generation DESC
+         LIMIT 1) g
+  WHERE (g.system_identifier = ( SELECT c.system_identifier
+           FROM pg_control_system() c(pg_control_version, catalog_version_no, system_identifier, pg_control_last_modified)));
+COMMENT ON VIEW private.current_generation IS 'The generation this cluster writes; empty until its first write after a restore';
+COMMENT ON COLUMN private.current_generation.generation IS NULL;
+REVOKE ALL ON TABLE private.current_generation FROM PUBLIC;
+
 CREATE OR REPLACE VIEW private.events_upcast AS
  SELECT e.id,
     e.stream_type,
@@ -1328,6 +1393,7 @@ DROP FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_afte
 DROP FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric);
 DROP FUNCTION api.tracking_position(in_tracker text, in_upstream text);
 DROP FUNCTION api.uuidv7();
+DROP FUNCTION private.confirm_generation(in_generation integer, in_system_identifier bigint);
 DROP FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8);
 DROP FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.extension_schema(in_extension name);

@@ -139,9 +139,6 @@ DECLARE
     l_xid xid8;
     l_lock text;
     l_base text;
-    -- Does any event type have personal data? Then each event's type is looked up (and its
-    -- fields sealed); a store that registers none pays nothing more.
-    l_personal boolean := EXISTS (SELECT FROM data.personal_data);
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
@@ -227,6 +224,8 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- Events of a type with personal data have those fields sealed: the EXISTS is asked once
+    -- per statement (an initplan), and a store that registers none pays nothing more.
     -- One event is the common append: VALUES spares the set-returning function scan
     -- (measured 5% of an append). A batch goes in with one set-based INSERT ... SELECT.
     -- Both write an event at its metadata.version, else at the current version of its type
@@ -237,7 +236,8 @@ BEGIN
             (stream_type, stream_id, version, event_type, event_data, metadata,
              transaction_id, generation, schema_version)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type,
-               CASE WHEN l_personal THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
+               CASE WHEN EXISTS (SELECT FROM data.personal_data)
+                    THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
                     ELSE e.event_data END,
                e.metadata,
                l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
@@ -262,7 +262,7 @@ BEGIN
                in_stream_id,
                l_version - l_count + e.ord::integer,
                e.element ->> 'event_type',
-               CASE WHEN l_personal
+               CASE WHEN EXISTS (SELECT FROM data.personal_data)
                     THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
                     ELSE e.element -> 'event_data' END,
                COALESCE(e.element -> 'metadata', '{}'::jsonb),
@@ -2327,7 +2327,7 @@ CREATE FUNCTION private.acts_for(in_registrant name, in_role oid) RETURNS boolea
 $$;
 
 CREATE FUNCTION private.announced_before_xid() RETURNS boolean
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
@@ -2579,6 +2579,24 @@ BEGIN
     RETURN in_types;
 END;
 $$;
+
+CREATE FUNCTION private.confirm_generation(in_generation integer, in_system_identifier bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF in_system_identifier IS DISTINCT FROM (SELECT c.system_identifier FROM pg_catalog.pg_control_system() AS c) THEN
+        RETURN false;
+    END IF;
+    UPDATE data.store_generations AS g
+    SET server_started_at = pg_catalog.pg_postmaster_start_time()
+    WHERE g.generation = (SELECT x.generation FROM data.store_generations AS x
+                          WHERE x.generation = in_generation
+                          FOR UPDATE SKIP LOCKED);
+    RETURN true;
+END;
+$$;
+
+COMMENT ON FUNCTION private.confirm_generation(in_generation integer, in_system_identifier bigint) IS 'Is this generation this cluster''s (by its system identifier)? Stamps it with the server''s start time if so';
 
 CREATE FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) RETURNS record
     LANGUAGE sql STABLE
@@ -2907,8 +2925,8 @@ BEGIN
             RETURN l_row.generation;
         END IF;
 
-        INSERT INTO data.store_generations (generation, system_identifier)
-        VALUES (COALESCE(l_row.generation, 0) + 1, l_system_identifier)
+        INSERT INTO data.store_generations (generation, system_identifier, server_started_at)
+        VALUES (COALESCE(l_row.generation, 0) + 1, l_system_identifier, pg_catalog.pg_postmaster_start_time())
         ON CONFLICT (generation) DO NOTHING;
     END LOOP;
 END;
@@ -5334,12 +5352,15 @@ CREATE TABLE data.store_generations (
     generation integer NOT NULL,
     system_identifier bigint NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
+    server_started_at timestamp with time zone,
     CONSTRAINT store_generations_generation_check CHECK ((generation > 0))
 );
 
 COMMENT ON TABLE data.store_generations IS 'One row per cluster lifetime that wrote events; the newest row is the current generation';
 
 COMMENT ON COLUMN data.store_generations.system_identifier IS 'pg_control_system().system_identifier of the cluster that wrote this generation';
+
+COMMENT ON COLUMN data.store_generations.server_started_at IS 'Start time of the server that last confirmed, by its system identifier, that it writes this generation';
 
 CREATE TABLE data.subject_keys (
     key_id uuid DEFAULT private.uuidv7() NOT NULL,
@@ -5423,12 +5444,12 @@ COMMENT ON TABLE data.tracking IS 'How far each consumer (tracker) has processed
 CREATE VIEW private.current_generation AS
  SELECT g.generation
    FROM ( SELECT x.generation,
-            x.system_identifier
+            x.system_identifier,
+            x.server_started_at
            FROM data.store_generations x
           ORDER BY x.generation DESC
          LIMIT 1) g
-  WHERE (g.system_identifier = ( SELECT c.system_identifier
-           FROM pg_control_system() c(pg_control_version, catalog_version_no, system_identifier, pg_control_last_modified)));
+  WHERE ((g.server_started_at = pg_postmaster_start_time()) OR private.confirm_generation(g.generation, g.system_identifier));
 
 COMMENT ON VIEW private.current_generation IS 'The generation this cluster writes; empty until its first write after a restore';
 
@@ -5957,6 +5978,8 @@ REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_subscription_name(in_name text, in_argument text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_type_filter(in_types text[], in_argument text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.confirm_generation(in_generation integer, in_system_identifier bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
 

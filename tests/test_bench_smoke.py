@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from bench.append_throughput import previous_release
-
+from bench.append_throughput import FIRST_RELEASE, previous_release
 from harness.cluster import REPO
 
 
@@ -16,20 +15,26 @@ from harness.cluster import REPO
 def test_benchmarks_run_and_print_their_ratios():
     r = subprocess.run([sys.executable, "-m", "bench.run", "append", "rebuild", "aggregates", "subscriptions",
                         "eventsourcing",
-                        "--rounds", "1", "--seconds", "1",
+                        "--rounds", "1", "--seconds", "1", "--clients", "8",
                         "--scale", "0.002"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     results = [line for line in r.stdout.splitlines() if line.startswith("RESULT")]
-    release = previous_release()  # the append path against the release before HEAD
-    against_release = [] if release is None else [f"RESULT append_events HEAD/@{release}, new streams",
-                                                  f"RESULT append_events HEAD/@{release}, own streams"]
+    releases = list(dict.fromkeys(x for x in (previous_release(), FIRST_RELEASE) if x))
+    message_db = "message-db: installed" in r.stdout  # skipped (and said so) where npm is missing
+    append = []
+    for streams in ("new", "existing"):
+        for events in (1, 100):
+            label = f"8 clients, {streams} streams, {events} event(s)"
+            if events == 1:
+                append += [f"RESULT append_events/two-row ceiling, {label}",
+                           f"RESULT two-row ceiling/plain INSERT, {label}"]
+                append += [f"RESULT append_events/message-db, {label}"] if message_db else []
+            else:
+                append += [f"RESULT append_events/plain INSERT, {label}"]
+            append += [f"RESULT append_events HEAD/@{release}, {label}" for release in releases]
     assert [line.split(" = ")[0] for line in results] == [
-        "RESULT append_events/plain INSERT, new streams",
-        "RESULT append_events/plain INSERT, own streams",
+        *append,
         "RESULT append_events with 2 personal data fields/without",
-        *against_release,
-        "RESULT append_events HEAD/@v1.1.0, 1 event(s) per call, standard metadata",
-        "RESULT append_events HEAD/@v1.1.0, 100 event(s) per call, standard metadata",
         "RESULT rebuild/set-based statement, events per second",
         "RESULT load 10,000-event aggregate / 100-event aggregate",
         "RESULT append throughput, automatic snapshots on / off",

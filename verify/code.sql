@@ -115,6 +115,7 @@ SELECT 'private.check_interval(interval,text,interval,interval)'::regprocedure;
 SELECT 'private.check_limit(integer)'::regprocedure;
 SELECT 'private.check_subscription_name(text,text)'::regprocedure;
 SELECT 'private.check_type_filter(text[],text)'::regprocedure;
+SELECT 'private.confirm_generation(integer,bigint)'::regprocedure;
 SELECT 'private.conservative_horizon()'::regprocedure;
 SELECT 'private.count_events_after(integer,xid8,bigint,text[],text[],integer,xid8)'::regprocedure;
 SELECT 'private.create_event_partition(date)'::regprocedure;

@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION private.announced_before_xid()
 RETURNS boolean
 LANGUAGE plpgsql
-STABLE
+VOLATILE  -- private.current_generation may stamp the generation (it writes)
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

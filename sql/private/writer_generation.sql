@@ -21,8 +21,8 @@ BEGIN
             RETURN l_row.generation;
         END IF;
 
-        INSERT INTO data.store_generations (generation, system_identifier)
-        VALUES (COALESCE(l_row.generation, 0) + 1, l_system_identifier)
+        INSERT INTO data.store_generations (generation, system_identifier, server_started_at)
+        VALUES (COALESCE(l_row.generation, 0) + 1, l_system_identifier, pg_catalog.pg_postmaster_start_time())
         ON CONFLICT (generation) DO NOTHING;
     END LOOP;
 END;
