@@ -5,12 +5,12 @@
 SET lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
 
 -- events_created_idx: build the new one beside it as data.events_created_btree (its partitions' indexes end in
--- _created_btree), then swap; nothing while events_created_idx is a B-tree already.
+-- _created_at_idx), then swap; nothing while events_created_idx is a B-tree already.
 SELECT pg_catalog.format('DROP INDEX CONCURRENTLY %s', i.indexrelid::pg_catalog.regclass)
 FROM pg_catalog.pg_inherits AS h
 JOIN pg_catalog.pg_index AS i ON i.indrelid = h.inhrelid
 JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
-WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND NOT i.indisvalid AND c.relname LIKE '%\_created\_btree'
+WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND NOT i.indisvalid AND c.relname LIKE '%\_created\_at\_idx'
 \gexec
 
 SELECT 'CREATE INDEX IF NOT EXISTS events_created_btree ON ONLY data.events (created_at)'
@@ -18,7 +18,7 @@ WHERE (SELECT a.amname FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_am AS a 
 \gexec
 
 SELECT pg_catalog.format('CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %s (created_at)',
-                         c.relname || '_created_btree', c.oid::pg_catalog.regclass)
+                         c.relname || '_created_at_idx', c.oid::pg_catalog.regclass)
 FROM pg_catalog.pg_inherits AS h JOIN pg_catalog.pg_class AS c ON c.oid = h.inhrelid
 WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND pg_catalog.to_regclass('data.events_created_btree') IS NOT NULL
 ORDER BY c.relname
@@ -29,7 +29,7 @@ FROM pg_catalog.pg_inherits AS h
 JOIN pg_catalog.pg_class AS c ON c.oid = h.inhrelid
 JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident(n.nspname) || '.'
-                                                  || pg_catalog.quote_ident(c.relname || '_created_btree')) AS index) AS x
+                                                  || pg_catalog.quote_ident(c.relname || '_created_at_idx')) AS index) AS x
 WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND pg_catalog.to_regclass('data.events_created_btree') IS NOT NULL
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits AS ih WHERE ih.inhrelid = x.index)
 ORDER BY c.relname
@@ -49,12 +49,12 @@ $$;
 COMMIT;
 
 -- events_correlation_idx: build the new one beside it as data.events_correlation_logged (its partitions' indexes end in
--- _correlation_logged), then swap; nothing while events_correlation_idx is on the id and the log position already.
+-- _correlation_idx), then swap; nothing while events_correlation_idx is on the id and the log position already.
 SELECT pg_catalog.format('DROP INDEX CONCURRENTLY %s', i.indexrelid::pg_catalog.regclass)
 FROM pg_catalog.pg_inherits AS h
 JOIN pg_catalog.pg_index AS i ON i.indrelid = h.inhrelid
 JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
-WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND NOT i.indisvalid AND c.relname LIKE '%\_correlation\_logged'
+WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND NOT i.indisvalid AND c.relname LIKE '%\_correlation\_idx'
 \gexec
 
 SELECT 'CREATE INDEX IF NOT EXISTS events_correlation_logged ON ONLY data.events ((metadata ->> ''correlation_id''), generation, transaction_id, global_position) WHERE metadata ? ''correlation_id'''
@@ -62,7 +62,7 @@ WHERE (SELECT i.indnkeyatts FROM pg_catalog.pg_index AS i WHERE i.indexrelid = '
 \gexec
 
 SELECT pg_catalog.format('CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %s ((metadata ->> ''correlation_id''), generation, transaction_id, global_position) WHERE metadata ? ''correlation_id''',
-                         c.relname || '_correlation_logged', c.oid::pg_catalog.regclass)
+                         c.relname || '_correlation_idx', c.oid::pg_catalog.regclass)
 FROM pg_catalog.pg_inherits AS h JOIN pg_catalog.pg_class AS c ON c.oid = h.inhrelid
 WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND pg_catalog.to_regclass('data.events_correlation_logged') IS NOT NULL
 ORDER BY c.relname
@@ -73,7 +73,7 @@ FROM pg_catalog.pg_inherits AS h
 JOIN pg_catalog.pg_class AS c ON c.oid = h.inhrelid
 JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident(n.nspname) || '.'
-                                                  || pg_catalog.quote_ident(c.relname || '_correlation_logged')) AS index) AS x
+                                                  || pg_catalog.quote_ident(c.relname || '_correlation_idx')) AS index) AS x
 WHERE h.inhparent = 'data.events'::pg_catalog.regclass AND pg_catalog.to_regclass('data.events_correlation_logged') IS NOT NULL
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits AS ih WHERE ih.inhrelid = x.index)
 ORDER BY c.relname
