@@ -2,7 +2,9 @@
 
 Every figure of a group is measured in the same rounds, in rotated order, each on a fresh
 clone of its template; a ratio is the median of the per-round ratios. The events carry the
-README's standard metadata (user_id and correlation_id; a batch carries one correlation id).
+README's standard metadata (user_id and a correlation id per call, which a batch's events
+share). Every contender parses its events' JSON in each call, as it would a client's
+parameters (pgbench prepares the statements: a JSON constant would be parsed once).
 
 For 8 and for 32 clients, new streams (expected version 0, a new stream per call) and existing
 streams (each client appends to 50 streams of its own, round-robin, with the version it holds):
@@ -75,11 +77,20 @@ def append_standard(events: int) -> str:
     return f"CALL api.append_events('Bench', gen_random_uuid(), 0, {with_cid(batch)}, NULL);\n"
 
 
+def parsed(text: str, cid: str) -> str:
+    """JSON text (an SQL expression) parsed in each call, as a client's parameter would be (a
+    constant would be parsed once, when pgbench prepares the statement), with the call's
+    correlation id in it."""
+    return f"pg_catalog.replace({text}, '@cid@', {cid})::jsonb"
+
+
 def plain_rows(events: int, stream: str, first: str) -> str:
-    """A multi-row INSERT of ``events`` events of one stream, versions first, first + 1, ..."""
-    rows = ", ".join(f"({k}, 'ThingHappened', '{DATA}'::jsonb)" for k in range(events))
-    return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, v.d, s.m, 1 "
-            f"FROM (SELECT {stream} AS id, {with_cid(METADATA)} AS m) AS s, (VALUES {rows}) AS v(k, t, d);")
+    """A multi-row INSERT of ``events`` events of one stream, versions first, first + 1, ...;
+    each row's JSON parsed in the call, as the append's is."""
+    rows = ", ".join(f"({k}, 'ThingHappened', '{DATA}')" for k in range(events))
+    return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, "
+            f"{parsed('v.d', 's.cid')}, {parsed(repr(METADATA), 's.cid')}, 1 "
+            f"FROM (SELECT {stream} AS id, gen_random_uuid()::text AS cid) AS s, (VALUES {rows}) AS v(k, t, d);")
 
 
 def two_row(stream: str, expected: str) -> str:
@@ -89,13 +100,15 @@ def two_row(stream: str, expected: str) -> str:
             "ON CONFLICT (stream_type, stream_id) DO UPDATE SET current_version = s.current_version + 1, "
             f"updated_at = now(), last_transaction_id = excluded.last_transaction_id WHERE s.current_version = {expected} "
             f"RETURNING s.stream_id, s.current_version) INSERT INTO bench.events_plain ({COLUMNS}) "
-            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', '{DATA}', {with_cid(METADATA)}, 1 FROM s;")
+            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', {parsed(repr(DATA), 'c.cid')}, "
+            f"{parsed(repr(METADATA), 'c.cid')}, 1 FROM s, (SELECT gen_random_uuid()::text AS cid) AS c;")
 
 
 def message_db_write(stream: str, expected: str) -> str:
     """write_message: its positions start at 0, so its expected version is ours - 1 (-1: new)."""
     return (f"SELECT message_store.write_message(gen_random_uuid()::text, 'bench-' || ({stream})::text, "
-            f"'ThingHappened', '{DATA}', {with_cid(METADATA)}, {expected} - 1);")
+            f"'ThingHappened', {parsed(repr(DATA), 'c.cid')}, {parsed(repr(METADATA), 'c.cid')}, {expected} - 1) "
+            "FROM (SELECT gen_random_uuid()::text AS cid) AS c;")
 
 
 def new_streams(kind: str, events: int) -> str:
