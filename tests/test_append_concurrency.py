@@ -142,3 +142,40 @@ def test_one_transaction_appends_to_many_streams(db):
         conn.commit()
     assert held == 1
     assert db.scalar("SELECT count(*) FROM data.events WHERE stream_type = 'Import'") == 1000
+
+
+def test_an_append_does_not_wait_for_another_that_is_stamping_the_generation(db):
+    """After a server start the first append confirms the generation by its system identifier
+    and stamps it (private.confirm_generation), holding the row until it commits. Appends in
+    the meantime neither wait for it nor write another generation."""
+    db.execute("UPDATE data.store_generations SET server_started_at = NULL")  # as after a restart
+    generation = db.scalar("SELECT max(generation) FROM data.store_generations")
+    with db.connect("es_writer", autocommit=False) as first, db.connect("es_writer") as other:
+        append(first, "Order", uuid.uuid4(), 0, [event("OrderCreated")])  # stamps; still open
+        assert db.scalar("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                         "WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' "
+                         "AND a.usename = 'es_writer'") >= 1
+        other.execute("SET lock_timeout = '2s'")  # a wait on the stamping row would fail with 55P03
+        stream = uuid.uuid4()
+        append(other, "Order", stream, 0, [event("OrderCreated")])
+        assert db.scalar("SELECT generation FROM data.events WHERE stream_id = %s", (stream,)) == generation
+        first.commit()
+    assert db.scalar("SELECT server_started_at = pg_postmaster_start_time() FROM data.store_generations "
+                     "WHERE generation = %s", (generation,)), "the first append's stamp stays"
+    assert db.scalar("SELECT max(generation) FROM data.store_generations") == generation
+
+
+def test_a_repeatable_read_append_after_another_stamped_the_generation_is_not_refused(db):
+    """A REPEATABLE READ appender whose snapshot predates the stamp reads the identifier and
+    leaves the stamp alone (updating the row would be a 40001)."""
+    db.execute("UPDATE data.store_generations SET server_started_at = NULL")
+    with db.connect("es_writer", autocommit=False) as rr:
+        rr.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        rr.execute("SELECT 1 FROM api.get_events('Order', %s)", (uuid.uuid4(),))  # its snapshot, before the stamp
+        with db.connect("es_writer") as other:
+            append(other, "Order", uuid.uuid4(), 0, [event("OrderCreated")])  # stamps, commits
+        stream = uuid.uuid4()
+        append(rr, "Order", stream, 0, [event("OrderCreated")])
+        rr.commit()
+    assert db.scalar("SELECT generation FROM data.events WHERE stream_id = %s", (stream,)) == \
+        db.scalar("SELECT max(generation) FROM data.store_generations")

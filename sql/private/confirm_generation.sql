@@ -14,11 +14,15 @@ BEGIN
     IF in_system_identifier IS DISTINCT FROM (SELECT c.system_identifier FROM pg_catalog.pg_control_system() AS c) THEN
         RETURN false;
     END IF;
-    UPDATE data.store_generations AS g
-    SET server_started_at = pg_catalog.pg_postmaster_start_time()
-    WHERE g.generation = (SELECT x.generation FROM data.store_generations AS x
-                          WHERE x.generation = in_generation
-                          FOR UPDATE SKIP LOCKED);
+    -- Only in READ COMMITTED: a REPEATABLE READ appender would get 40001 updating a row that
+    -- another appender stamped since its snapshot. It reads the identifier; the next one stamps.
+    IF pg_catalog.current_setting('transaction_isolation') = 'read committed' THEN
+        UPDATE data.store_generations AS g
+        SET server_started_at = pg_catalog.pg_postmaster_start_time()
+        WHERE g.generation = (SELECT x.generation FROM data.store_generations AS x
+                              WHERE x.generation = in_generation
+                              FOR UPDATE SKIP LOCKED);
+    END IF;
     RETURN true;
 END;
 $$;
