@@ -80,7 +80,7 @@ def snapshot_overhead(cluster, template, rounds: int, seconds: float, clients: i
                 worker = threading.Thread(target=lambda: cluster.execute(
                     db, f"CALL private.projection_worker({seconds + 1})"))
                 worker.start()
-                tps = pgbench(cluster, db, own_streams_script(plain=False), clients, seconds, defines)
+                tps = pgbench(cluster, db, own_streams_script(), clients, seconds, defines)
                 worker.join()
                 made = cluster.execute(db, "SELECT count(*) FROM data.snapshots")[0][0]
                 print(f"    (snapshots {'on' if snapshots_on else 'off'}: {made} snapshots taken)", flush=True)

@@ -33,7 +33,7 @@ from harness.sqitch_plan import parse_plan, tags
 
 DATA = '{"n": 1, "text": "hello"}'
 # A correlation id per call (one business transaction; a batch's events share it), put in by
-# the server: with_cid() in every contender's statement alike. (One id for every call would
+# the server: parsed() in every contender's statement alike. (One id for every call would
 # put every insert of the correlation index on one leaf page.)
 METADATA = '{"user_id": "u1", "correlation_id": "@cid@"}'
 STANDARD = f'{{"event_type": "ThingHappened", "event_data": {DATA}, "metadata": {METADATA}}}'
@@ -65,31 +65,31 @@ END $$;
 """
 
 
-def with_cid(literal: str) -> str:
-    """A jsonb literal with a new correlation id in place of @cid@."""
-    return f"pg_catalog.replace('{literal}', '@cid@', gen_random_uuid()::text)::jsonb"
+def literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parsed(text: str, cid: str = "gen_random_uuid()::text") -> str:
+    """JSON text (an SQL expression) parsed in each call, as a client's parameter would be (a
+    constant would be parsed once, when pgbench prepares the statement), with the call's
+    correlation id (an SQL expression; a new one by default) in place of @cid@."""
+    return f"pg_catalog.replace({text}, '@cid@', {cid})::jsonb"
 
 
 def append_standard(events: int) -> str:
     """A new stream per call, ``events`` events with the standard metadata (five arguments: the
     INOUT version has no default in v1.1.0)."""
     batch = "[" + ", ".join([STANDARD] * events) + "]"
-    return f"CALL api.append_events('Bench', gen_random_uuid(), 0, {with_cid(batch)}, NULL);\n"
-
-
-def parsed(text: str, cid: str) -> str:
-    """JSON text (an SQL expression) parsed in each call, as a client's parameter would be (a
-    constant would be parsed once, when pgbench prepares the statement), with the call's
-    correlation id in it."""
-    return f"pg_catalog.replace({text}, '@cid@', {cid})::jsonb"
+    return f"CALL api.append_events('Bench', gen_random_uuid(), 0, {parsed(literal(batch))}, NULL);\n"
 
 
 def plain_rows(events: int, stream: str, first: str) -> str:
     """A multi-row INSERT of ``events`` events of one stream, versions first, first + 1, ...;
     each row's JSON parsed in the call, as the append's is."""
-    rows = ", ".join(f"({k}, 'ThingHappened', '{DATA}')" for k in range(events))
+    rows = ", ".join(f"({k}, 'ThingHappened', {literal(DATA)})" for k in range(events))
     return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, "
-            f"{parsed('v.d', 's.cid')}, {parsed(repr(METADATA), 's.cid')}, 1 "
+            f"{parsed('v.d', 's.cid')}, {parsed(literal(METADATA), 's.cid')}, 1 "
             f"FROM (SELECT {stream} AS id, gen_random_uuid()::text AS cid) AS s, (VALUES {rows}) AS v(k, t, d);")
 
 
@@ -100,14 +100,14 @@ def two_row(stream: str, expected: str) -> str:
             "ON CONFLICT (stream_type, stream_id) DO UPDATE SET current_version = s.current_version + 1, "
             f"updated_at = now(), last_transaction_id = excluded.last_transaction_id WHERE s.current_version = {expected} "
             f"RETURNING s.stream_id, s.current_version) INSERT INTO bench.events_plain ({COLUMNS}) "
-            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', {parsed(repr(DATA), 'c.cid')}, "
-            f"{parsed(repr(METADATA), 'c.cid')}, 1 FROM s, (SELECT gen_random_uuid()::text AS cid) AS c;")
+            f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', {parsed(literal(DATA), 'c.cid')}, "
+            f"{parsed(literal(METADATA), 'c.cid')}, 1 FROM s, (SELECT gen_random_uuid()::text AS cid) AS c;")
 
 
 def message_db_write(stream: str, expected: str) -> str:
     """write_message: its positions start at 0, so its expected version is ours - 1 (-1: new)."""
     return (f"SELECT message_store.write_message(gen_random_uuid()::text, 'bench-' || ({stream})::text, "
-            f"'ThingHappened', {parsed(repr(DATA), 'c.cid')}, {parsed(repr(METADATA), 'c.cid')}, {expected} - 1) "
+            f"'ThingHappened', {parsed(literal(DATA), 'c.cid')}, {parsed(literal(METADATA), 'c.cid')}, {expected} - 1) "
             "FROM (SELECT gen_random_uuid()::text AS cid) AS c;")
 
 
@@ -131,7 +131,7 @@ def own_streams(kind: str, events: int = 1, event: str = STANDARD) -> str:
         stream = f"md5(:client_id || '-{k}-' || :run)::uuid"
         lines.append(f"{IF if k == 0 else ELIF} :k = {k}")
         if kind == "append":
-            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, {with_cid(batch)}, NULL) \\gset g_")
+            lines.append(f"CALL api.append_events('Bench', {stream}, :v{k}, {parsed(literal(batch))}, NULL) \\gset g_")
             lines.append(f"\\set v{k} :g_io_new_version")
             continue
         if kind == "plain":
@@ -145,18 +145,8 @@ def own_streams(kind: str, events: int = 1, event: str = STANDARD) -> str:
     return "\n".join(lines) + "\n"
 
 
-def own_streams_script(plain: bool) -> str:
-    """The older benches' own-streams appends (user_id only), or the plain INSERT of the same rows."""
-    if plain:
-        lines = ["\\set k mod(:i, 50)", "\\set i :i + 1"]
-        for k in range(OWN_STREAMS):
-            lines.append(f"{IF if k == 0 else ELIF} :k = {k}")
-            lines.append(f"INSERT INTO bench.events_plain ({COLUMNS}) VALUES ('Bench', "
-                         f"md5(:client_id || '-{k}-' || :run)::uuid, :v{k} + 1, 'ThingHappened', '{DATA}', "
-                         "'{\"user_id\": \"u1\"}', 1);")
-            lines.append(f"\\set v{k} :v{k} + 1")
-        lines.append("\\endif")
-        return "\n".join(lines) + "\n"
+def own_streams_script() -> str:
+    """The older benches' own-streams appends (the event with user_id only)."""
     return own_streams("append", 1, EVENT)
 
 
