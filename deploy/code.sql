@@ -22,6 +22,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/check_event_schema.sql
 \ir ../sql/private/check_interval.sql
 \ir ../sql/private/check_limit.sql
+\ir ../sql/private/check_projection_handlers.sql
 \ir ../sql/private/check_subscription_name.sql
 \ir ../sql/private/check_type_filter.sql
 \ir ../sql/private/confirm_generation.sql
@@ -44,6 +45,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/json_path_member.sql
 \ir ../sql/private/json_schema_error.sql
 \ir ../sql/private/json_schema_problem.sql
+\ir ../sql/private/lock_projection_versions.sql
 \ir ../sql/private/lock_subscription.sql
 \ir ../sql/private/log_events.sql
 \ir ../sql/private/log_number.sql
@@ -60,12 +62,15 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/open_sealed.sql
 \ir ../sql/private/open_value.sql
 \ir ../sql/private/parked_event.sql
+\ir ../sql/private/projection_acted_until.sql
 \ir ../sql/private/projection_status.sql
 \ir ../sql/private/projection_worker.sql
+\ir ../sql/private/promotion_max_lag.sql
 \ir ../sql/private/publish_read_horizon.sql
 \ir ../sql/private/raise_append_conflict.sql
 \ir ../sql/private/raise_if_locked.sql
 \ir ../sql/private/raise_unknown_projection.sql
+\ir ../sql/private/raise_unknown_projection_version.sql
 \ir ../sql/private/raise_unknown_subscription.sql
 \ir ../sql/private/read_deliveries_one_by_one.sql
 \ir ../sql/private/read_event_alone.sql
@@ -111,6 +116,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/create_subscription.sql
 \ir ../sql/api/delete_stream.sql
 \ir ../sql/api/detach_event_partitions.sql
+\ir ../sql/api/drop_projection_version.sql
 \ir ../sql/api/drop_subscription.sql
 \ir ../sql/api/ensure_event_partitions.sql
 \ir ../sql/api/forget_subject.sql
@@ -125,6 +131,9 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/load_aggregate.sql
 \ir ../sql/api/nack_event.sql
 \ir ../sql/api/pause_projection.sql
+\ir ../sql/api/projection_live_version.sql
+\ir ../sql/api/projection_replaying.sql
+\ir ../sql/api/promote_projection.sql
 \ir ../sql/api/purge_idempotency_keys.sql
 \ir ../sql/api/purge_stream.sql
 \ir ../sql/api/read_log.sql
@@ -134,6 +143,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/register_event_schema.sql
 \ir ../sql/api/register_personal_data.sql
 \ir ../sql/api/register_projection.sql
+\ir ../sql/api/register_projection_version.sql
 \ir ../sql/api/register_reducer.sql
 \ir ../sql/api/register_upcaster.sql
 \ir ../sql/api/replay_parked.sql

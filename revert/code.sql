@@ -7,6 +7,7 @@ BEGIN;
 SET LOCAL lock_timeout = '10s';
 SET LOCAL check_function_bodies = off;  -- a body may name an object a later change gives back
 
+DROP FUNCTION private.projection_status();
 CREATE OR REPLACE PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -756,6 +757,82 @@ Errors: ZE003 NULL stream, negative version, infinite time; ZE010 no reducer reg
 REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) FROM PUBLIC, eventstore_reader;
 GRANT EXECUTE ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) TO eventstore_reader;
 
+CREATE OR REPLACE FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure DEFAULT NULL::regprocedure, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_batch_size integer DEFAULT 500)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_registrant name := private.calling_role();
+    l_handler_invoker regprocedure;
+    l_reset_invoker regprocedure;
+BEGIN
+    IF in_projection_name IS NULL OR in_projection_name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'in_projection_name must be lowercase letters, digits and _ starting with a letter, got %',
+                COALESCE(pg_catalog.quote_literal(in_projection_name), 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_batch_size IS NULL OR in_batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'in_batch_size must be between 1 and 100000, got %', COALESCE(in_batch_size::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_handler IS NULL OR NOT EXISTS (
+        SELECT FROM pg_catalog.pg_proc AS f
+        WHERE f.oid = in_handler AND f.prokind = 'f' AND f.pronargs = 1
+          AND f.proargtypes[0] = 'data.events[]'::pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'projection handler % must be a function taking (data.events[])', COALESCE(in_handler::text, 'NULL')
+            USING ERRCODE = 'ZE010',
+                  HINT = 'CREATE FUNCTION my_handler(in_events data.events[]) RETURNS void ...';
+    END IF;
+    IF in_reset_handler IS NOT NULL AND NOT EXISTS (
+        SELECT FROM pg_catalog.pg_proc AS f
+        WHERE f.oid = in_reset_handler AND f.prokind = 'f' AND f.pronargs = 0) THEN
+        RAISE EXCEPTION 'reset handler % must be a function without arguments', in_reset_handler
+            USING ERRCODE = 'ZE010';
+    END IF;
+    IF pg_catalog.array_ndims(in_event_types) > 1 OR pg_catalog.array_ndims(in_stream_types) > 1
+       OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL
+       OR pg_catalog.array_position(in_stream_types, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'in_event_types and in_stream_types must be one-dimensional arrays without NULLs'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_handler_invoker := private.make_invoker(in_handler, 'handler', l_registrant);
+    IF in_reset_handler IS NOT NULL THEN
+        l_reset_invoker := private.make_invoker(in_reset_handler, 'reset', l_registrant);
+    END IF;
+
+    INSERT INTO data.projections AS p
+        (projection_name, handler, reset_handler, event_types, stream_types, batch_size,
+         handler_invoker, reset_handler_invoker, registered_by)
+    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size,
+            l_handler_invoker, l_reset_invoker, l_registrant)
+    ON CONFLICT (projection_name) DO UPDATE
+        SET handler = excluded.handler,
+            reset_handler = excluded.reset_handler,
+            event_types = excluded.event_types,
+            stream_types = excluded.stream_types,
+            batch_size = excluded.batch_size,
+            handler_invoker = excluded.handler_invoker,
+            reset_handler_invoker = excluded.reset_handler_invoker,
+            registered_by = excluded.registered_by;
+    PERFORM private.drop_unused_invokers();
+
+    INSERT INTO data.projection_checkpoints (projection_name)
+    VALUES (in_projection_name)
+    ON CONFLICT (projection_name) DO NOTHING;
+END;
+$function$;
+COMMENT ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) IS 'Registers (or redefines, keeping its position) a projection: in_handler(data.events[]) applies
+a batch of events in log order; in_reset_handler() empties the read model for rebuilds;
+in_event_types / in_stream_types restrict what it is given (NULL: everything). A new
+projection starts at the beginning of the log. The handlers run with the rights of the
+role that registers them. Errors: ZE003 bad name, batch size or filter, ZE010 handler of
+the wrong shape, or one that could run with rights its registrant does not have (a
+temporary function, one owned by another role, or in a schema others can create in).';
+REVOKE ALL ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) FROM PUBLIC, eventstore_admin;
+GRANT EXECUTE ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) TO eventstore_admin;
+
 CREATE OR REPLACE FUNCTION api.reset_subscription(in_subscription text, in_after_id uuid)
  RETURNS void
  LANGUAGE plpgsql
@@ -1021,6 +1098,32 @@ $function$;
 COMMENT ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) IS 'Projection snapshots: saves the state of a stream at every multiple of its reducer''s snapshot interval';
 REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION private.notify_events(in_events data.events[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_stream record;
+BEGIN
+    FOR l_stream IN
+        SELECT e.stream_type, e.stream_id, max(e.version) AS version
+        FROM pg_catalog.unnest(in_events) WITH ORDINALITY AS e
+        GROUP BY e.stream_type, e.stream_id
+        ORDER BY min(e.ordinality)
+    LOOP
+        PERFORM pg_catalog.pg_notify('eventstore_events', CASE
+            WHEN pg_catalog.octet_length(l_stream.stream_type) <= 7000
+            THEN pg_catalog.json_build_object('stream_type', l_stream.stream_type, 'stream_id', l_stream.stream_id,
+                                              'version', l_stream.version)::text
+            ELSE pg_catalog.json_build_object('stream_type', NULL, 'stream_id', l_stream.stream_id,
+                                              'version', l_stream.version)::text END);
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.notify_events(in_events data.events[]) IS 'Projection notifications: NOTIFY eventstore_events {stream_type, stream_id, version} per stream, in log order';
+REVOKE ALL ON FUNCTION private.notify_events(in_events data.events[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.projection_status()
  RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean, horizon_fallback text)
  LANGUAGE sql
@@ -1160,6 +1263,234 @@ END;
 $function$;
 COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.reset_projection_state(in_projection_name text, in_status text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_reset regprocedure;
+BEGIN
+    SELECT p.reset_handler_invoker INTO l_reset FROM data.projections AS p
+    WHERE p.projection_name = in_projection_name;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection(in_projection_name);
+    END IF;
+    IF l_reset IS NULL THEN
+        RAISE EXCEPTION 'projection % has no reset handler: it cannot be rebuilt', in_projection_name
+            USING ERRCODE = 'ZE010',
+                  HINT = 'Register it again with in_reset_handler.';
+    END IF;
+
+    -- Wait for a batch in progress to commit (the checkpoint row is the projection's
+    -- lock); a run that starts while this transaction holds it does nothing.
+    PERFORM FROM data.projection_checkpoints AS c WHERE c.projection_name = in_projection_name FOR UPDATE;
+    EXECUTE pg_catalog.format('SELECT %s()',
+                              private.invoker_call(l_reset, 'the reset handler of projection ' || in_projection_name));
+    UPDATE data.projection_checkpoints AS c
+    SET last_event_id = NULL, last_processed = pg_catalog.now(), status = in_status,
+        error_message = NULL, generation = 0, transaction_id = '0', global_position = 0,
+        failed_event_id = NULL, failed_at = NULL, events_applied = 0
+    WHERE c.projection_name = in_projection_name;
+END;
+$function$;
+COMMENT ON FUNCTION private.reset_projection_state(in_projection_name text, in_status text) IS NULL;
+REVOKE ALL ON FUNCTION private.reset_projection_state(in_projection_name text, in_status text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer DEFAULT NULL::integer)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    -- A batch stops once its payloads pass this many bytes (stored size; one event at least).
+    co_batch_bytes constant bigint := 16 * 1024 * 1024;
+    l_p record;
+    l_c record;
+    l_horizon record;
+    l_fetched data.events[];
+    l_events data.events[];
+    l_skips uuid[];
+    l_count integer;
+    l_fetched_count integer := 0;
+    l_read_count integer := 0;
+    l_limit integer;
+    l_applied integer := 0;
+    l_call text;
+    l_failed data.events;
+    l_sqlstate text;
+    l_message text;
+    l_last data.events;
+    l_event data.events;
+    l_unreadable record;
+BEGIN
+    -- A look without a lock first: a caught-up projection takes no lock, hence no
+    -- transaction id (which would move the horizon every poll).
+    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size,
+           c.status, c.generation, c.transaction_id, c.global_position
+    INTO l_p
+    FROM data.projections AS p
+    JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
+    WHERE p.projection_name = in_projection_name;
+
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection(in_projection_name);
+    END IF;
+    IF l_p.status NOT IN ('running', 'rebuilding') THEN
+        RETURN 0;
+    END IF;
+    -- One horizon for the read and for the checkpoint: when fewer events than the limit
+    -- come back, everything before this horizon has been examined.
+    l_horizon := private.read_horizon();  -- the statements below read with later snapshots
+    IF l_p.status = 'running' AND NOT EXISTS (
+            SELECT FROM data.events AS e
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         l_p.generation, l_p.transaction_id, l_p.global_position,
+                                         l_horizon.generation, l_horizon.transaction_id)) THEN
+        RETURN 0;  -- nothing new at all
+    END IF;
+
+    -- The checkpoint row is the projection's lock; a run that holds it does the work.
+    SELECT c.status, c.generation, c.transaction_id, c.global_position INTO l_c
+    FROM data.projection_checkpoints AS c
+    WHERE c.projection_name = in_projection_name
+    FOR NO KEY UPDATE SKIP LOCKED;
+    IF NOT FOUND OR l_c.status NOT IN ('running', 'rebuilding') THEN
+        RETURN 0;
+    END IF;
+
+    l_limit := COALESCE(in_batch_size, l_p.batch_size);
+    l_skips := ARRAY(SELECT s.event_id FROM data.projection_skips AS s
+                     WHERE s.projection_name = in_projection_name);
+    IF pg_catalog.cardinality(l_p.event_types) = 0 OR pg_catalog.cardinality(l_p.stream_types) = 0 THEN
+        l_count := 0;  -- follows nothing (yet)
+    ELSE
+        FOR l_attempt IN 1 .. 2 LOOP
+            BEGIN
+                -- l_read_count: what the read returned; l_fetched: the part within the bytes.
+                SELECT pg_catalog.array_agg(b.e ORDER BY b.ord) FILTER (WHERE COALESCE(b.bytes_before, 0) < co_batch_bytes),
+                       count(*)
+                INTO l_fetched, l_read_count
+                FROM (SELECT e, pg_catalog.row_number() OVER () AS ord,
+                             sum(pg_catalog.pg_column_size(e.event_data) + pg_catalog.pg_column_size(e.metadata))
+                                 OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS bytes_before
+                      FROM private.log_events(l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
+                                              l_p.event_types, l_p.stream_types,
+                                              l_horizon.generation, l_horizon.transaction_id) AS e) AS b;
+                EXIT;
+            EXCEPTION WHEN program_limit_exceeded OR out_of_memory THEN
+                -- Payloads that compress well can still be too big together: one at a time.
+                IF l_attempt = 2 THEN
+                    RAISE;
+                END IF;
+                l_limit := 1;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+                IF pg_catalog.left(l_sqlstate, 2) IN ('40', '53', '57') THEN
+                    RAISE;
+                END IF;
+                -- An event no reader can read (its upcaster fails): the projection cannot
+                -- get past it. Name it, so that it can be fixed or skipped.
+                l_unreadable := private.first_unreadable_event(
+                    l_c.generation, l_c.transaction_id, l_c.global_position, l_limit,
+                    l_p.event_types, l_p.stream_types, l_horizon.generation, l_horizon.transaction_id);
+                PERFORM private.mark_projection_failed(
+                    in_projection_name, COALESCE(l_unreadable.error_sqlstate, l_sqlstate),
+                    'reading the log: ' || COALESCE(l_unreadable.error_message, l_message), l_unreadable.event_id);
+                RETURN 0;
+            END;
+        END LOOP;
+        l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
+        IF pg_catalog.cardinality(l_skips) > 0 THEN
+            l_events := '{}';
+            FOREACH l_event IN ARRAY COALESCE(l_fetched, '{}') LOOP
+                IF l_event.id <> ALL (l_skips) THEN
+                    l_events := l_events || l_event;
+                END IF;
+            END LOOP;
+        ELSE
+            l_events := l_fetched;
+        END IF;
+        l_count := COALESCE(pg_catalog.cardinality(l_events), 0);
+    END IF;
+
+    IF l_count > 0 THEN
+        l_call := pg_catalog.format('SELECT %s($1)',
+                      private.invoker_call(l_p.handler_invoker, 'the handler of projection ' || in_projection_name));
+        BEGIN
+            EXECUTE l_call USING l_events;
+            l_applied := l_count;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            -- Errors of the transaction, not of an event (deadlock, serialization, resources,
+            -- cancel): not the projection's fault; the batch is retried by the next run.
+            IF pg_catalog.left(l_sqlstate, 2) IN ('40', '53', '57') THEN
+                RAISE;
+            END IF;
+            -- Find the event the handler fails on: the batch again, one event at a time,
+            -- keeping the events before it.
+            FOR l_i IN 1 .. l_count LOOP
+                BEGIN
+                    EXECUTE l_call USING ARRAY[l_events[l_i]];
+                    l_applied := l_i;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+                    l_failed := l_events[l_i];
+                    EXIT;
+                END;
+            END LOOP;
+            IF l_failed IS NULL THEN
+                -- Every event passes alone but not the batch: a handler whose batch logic
+                -- differs from its per-event logic. Blame the first event of the batch.
+                l_applied := 0;
+                l_failed := l_events[1];
+            END IF;
+        END;
+    END IF;
+
+    IF l_failed IS NOT NULL THEN
+        PERFORM private.mark_projection_failed(in_projection_name, l_sqlstate, l_message, l_failed.id);
+    END IF;
+
+    -- The checkpoint moves past what was applied, and past skipped events when the whole
+    -- batch went through.
+    IF l_applied > 0 OR (l_failed IS NULL AND l_fetched_count > 0) THEN
+        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_fetched_count] ELSE l_events[l_applied] END;
+        UPDATE data.projection_checkpoints AS c
+        SET last_event_id = l_last.id,
+            last_processed = pg_catalog.now(),
+            generation = l_last.generation,
+            transaction_id = l_last.transaction_id,
+            global_position = l_last.global_position,
+            events_applied = c.events_applied + l_applied
+        WHERE c.projection_name = in_projection_name;
+    END IF;
+
+    -- Caught up only if the read returned less than asked and the bytes cut nothing.
+    IF l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count THEN
+        -- Caught up: move past the events the filters skipped, so they are not examined
+        -- again, and a projection rebuilt in the background is running again. Only when
+        -- there is something to move past: an idle poll writes nothing (a write takes a
+        -- transaction id, which moves the horizon, which made every idle poll write).
+        UPDATE data.projection_checkpoints AS c
+        SET generation = l_horizon.generation,
+            transaction_id = l_horizon.transaction_id,
+            global_position = -1,
+            status = 'running'
+        WHERE c.projection_name = in_projection_name
+          AND (c.status = 'rebuilding'
+               OR EXISTS (SELECT FROM data.events AS e
+                          WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                                       c.generation, c.transaction_id, c.global_position,
+                                                       l_horizon.generation, l_horizon.transaction_id)));
+    END IF;
+
+    RETURN l_applied;
+END;
+$function$;
+COMMENT ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) IS 'Applies the next batch of one projection with its checkpoint, in the caller''s transaction';
+REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[])
  RETURNS record
@@ -1303,6 +1634,22 @@ COMMENT ON FUNCTION private.subscription_status() IS NULL;
 REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC, eventstore_admin;
 GRANT EXECUTE ON FUNCTION private.subscription_status() TO eventstore_admin;
 
+CREATE OR REPLACE FUNCTION private.sync_snapshot_projection()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    UPDATE data.projections AS p
+    SET stream_types = ARRAY(SELECT r.stream_type FROM data.reducers AS r
+                             WHERE r.snapshot_interval IS NOT NULL ORDER BY r.stream_type)
+    WHERE p.projection_name = 'snapshots';
+    RETURN NULL;
+END;
+$function$;
+COMMENT ON FUNCTION private.sync_snapshot_projection() IS NULL;
+REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.writer_generation()
  RETURNS integer
  LANGUAGE plpgsql
@@ -1329,6 +1676,52 @@ END;
 $function$;
 COMMENT ON FUNCTION private.writer_generation() IS 'Generation of events written now; starts a new one on the first write in a new cluster';
 REVOKE ALL ON FUNCTION private.writer_generation() FROM PUBLIC;
+
+DROP VIEW api.projection_status;
+CREATE OR REPLACE VIEW api.projection_status AS
+ SELECT s.projection_name,
+    s.status,
+    s.last_event_id,
+    s.last_processed,
+    s.events_applied,
+    s.events_behind,
+    s.events_held_back,
+    s.oldest_xact_pid,
+    s.oldest_xact_database,
+    s.oldest_xact_user,
+    s.oldest_xact_age,
+    s.oldest_xact_query,
+    s.error_message,
+    s.failed_event_id,
+    s.failed_at,
+    s.events_behind_exact,
+    s.horizon_fallback
+   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact, horizon_fallback);
+COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
+(events_behind), committed events an open appending transaction still holds back
+(events_held_back), the appending transaction holding the horizon (pid, database, user, age,
+and its query for those who may see it; a prepared transaction shows pid NULL), last error.
+Its cost does not grow with the lag: the counts are exact up to 10,000 events
+(events_behind_exact) and estimated beyond.';
+COMMENT ON COLUMN api.projection_status.projection_name IS NULL;
+COMMENT ON COLUMN api.projection_status.status IS NULL;
+COMMENT ON COLUMN api.projection_status.last_event_id IS NULL;
+COMMENT ON COLUMN api.projection_status.last_processed IS NULL;
+COMMENT ON COLUMN api.projection_status.events_applied IS NULL;
+COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet: exact up to 10,000, estimated beyond (events_behind_exact)';
+COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
+COMMENT ON COLUMN api.projection_status.oldest_xact_pid IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_database IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_user IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_age IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_query IS NULL;
+COMMENT ON COLUMN api.projection_status.error_message IS NULL;
+COMMENT ON COLUMN api.projection_status.failed_event_id IS NULL;
+COMMENT ON COLUMN api.projection_status.failed_at IS NULL;
+COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
+COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
+REVOKE ALL ON TABLE api.projection_status FROM PUBLIC, eventstore_reader;
+GRANT SELECT ON TABLE api.projection_status TO eventstore_reader;
 
 CREATE OR REPLACE VIEW private.current_generation AS
  SELECT g.generation
@@ -1387,20 +1780,30 @@ REVOKE ALL ON TABLE private.events_upcast FROM PUBLIC;
 
 DROP VIEW private.events_as_read;
 DROP FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean);
+DROP FUNCTION api.drop_projection_version(in_projection_name text, in_version integer);
 DROP FUNCTION api.last_log_number(in_stream_types text[]);
+DROP FUNCTION api.projection_live_version(in_projection_name text);
+DROP FUNCTION api.projection_replaying();
+DROP FUNCTION api.promote_projection(in_projection_name text, in_version integer);
 DROP FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric);
 DROP FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean);
 DROP FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric);
+DROP FUNCTION api.register_projection_version(in_projection_name text, in_version integer, in_handler regprocedure, in_reset_handler regprocedure);
 DROP FUNCTION api.tracking_position(in_tracker text, in_upstream text);
 DROP FUNCTION api.uuidv7();
+DROP FUNCTION private.check_projection_handlers(in_handler regprocedure, in_reset_handler regprocedure);
 DROP FUNCTION private.confirm_generation(in_generation integer, in_system_identifier bigint);
 DROP FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8);
 DROP FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.extension_schema(in_extension name);
+DROP FUNCTION private.lock_projection_versions(in_projection_name text);
 DROP FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone);
 DROP FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone);
 DROP FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8);
+DROP FUNCTION private.projection_acted_until(in_projection_name text, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
+DROP FUNCTION private.promotion_max_lag();
+DROP FUNCTION private.raise_unknown_projection_version(in_projection_name text, in_version integer);
 DROP FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text);
 DROP FUNCTION private.status_horizon();
 

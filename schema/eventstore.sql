@@ -967,6 +967,32 @@ COMMENT ON PROCEDURE api.detach_event_partitions(IN in_before date) IS 'Retentio
 recorded in data.retired_event_partitions). Waits at most 200 ms at a time for its lock,
 retrying for about a minute (then 55P03). Errors: ZE003 in_before NULL or in this month.';
 
+CREATE FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_name text;
+BEGIN
+    PERFORM private.lock_projection_versions(in_projection_name);
+    SELECT p.projection_name INTO l_name FROM data.projections AS p
+    WHERE p.version_of = in_projection_name AND p.version = in_version;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection_version(in_projection_name, in_version);
+    END IF;
+    IF l_name = in_projection_name THEN
+        RAISE EXCEPTION 'version % of projection % is live: it cannot be dropped', in_version, in_projection_name
+            USING ERRCODE = 'ZE011',
+                  HINT = 'Promote another version first (api.promote_projection).';
+    END IF;
+    DELETE FROM data.projections AS p WHERE p.projection_name = l_name;
+    PERFORM private.drop_unused_invokers();
+END;
+$$;
+
+COMMENT ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) IS 'Removes a version of a projection that is not live (registration, checkpoint, skips); drop its
+read model afterwards. Errors: ZE005 unknown projection or version, ZE011 the version is live.';
+
 CREATE FUNCTION api.drop_subscription(in_name text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1543,6 +1569,142 @@ $$;
 
 COMMENT ON FUNCTION api.pause_projection(in_projection_name text) IS 'Stops running a projection until api.resume_projection. Errors: ZE005 unknown, ZE011 not running';
 
+CREATE FUNCTION api.projection_live_version(in_projection_name text) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_version integer;
+BEGIN
+    SELECT p.version INTO l_version FROM data.projections AS p WHERE p.projection_name = in_projection_name;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection(in_projection_name);
+    END IF;
+    RETURN l_version;
+END;
+$$;
+
+COMMENT ON FUNCTION api.projection_live_version(in_projection_name text) IS 'The live version of a projection (1 until another is promoted): filter each arm of a view over
+its versions'' read models with it (README: Changing a projection without downtime).
+Errors: ZE005 unknown projection.';
+
+CREATE FUNCTION api.projection_replaying() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE(pg_catalog.current_setting('eventstore.projection_replaying', true), '') = 'on';
+$$;
+
+COMMENT ON FUNCTION api.projection_replaying() IS 'True inside a projection handler call that replays events the projection has acted on already
+(a version that is not live, a promoted one that was behind, a reset or rebuilt projection):
+update the read model, send nothing again. False elsewhere.';
+
+CREATE FUNCTION api.promote_projection(in_projection_name text, in_version integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_bound bigint;
+    l_live data.projections;
+    l_new data.projections;
+    l_c data.projection_checkpoints;
+    l_acted record;
+    l_lag bigint;
+    l_before record;
+BEGIN
+    l_bound := private.promotion_max_lag();
+    PERFORM private.lock_projection_versions(in_projection_name);
+    SELECT p.* INTO l_live FROM data.projections AS p WHERE p.projection_name = in_projection_name;
+    SELECT p.* INTO l_new FROM data.projections AS p
+    WHERE p.version_of = in_projection_name AND p.version = in_version;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection_version(in_projection_name, in_version);
+    END IF;
+    IF l_new.projection_name = in_projection_name THEN
+        RETURN;  -- live already
+    END IF;
+    SELECT c.* INTO l_c FROM data.projection_checkpoints AS c WHERE c.projection_name = l_new.projection_name;
+    IF l_c.status NOT IN ('running', 'rebuilding') THEN
+        RAISE EXCEPTION 'version % of projection % is %: it cannot be promoted', in_version, in_projection_name,
+                l_c.status
+            USING ERRCODE = 'ZE011',
+                  DETAIL = COALESCE('It failed on event ' || l_c.failed_event_id::text || ': ' || l_c.error_message, ''),
+                  HINT = pg_catalog.format('Resume it (api.resume_projection(%L)) and let it catch up first.',
+                                           l_new.projection_name);
+    END IF;
+
+    -- How far behind the live version it is, counted up to the bound.
+    SELECT a.* INTO l_acted FROM private.projection_acted_until(in_projection_name) AS a;
+    SELECT count(*) INTO l_lag
+    FROM (SELECT FROM data.events AS e
+          WHERE (e.generation, e.transaction_id, e.global_position) > (l_c.generation, l_c.transaction_id, l_c.global_position)
+            AND (e.generation, e.transaction_id, e.global_position)
+                <= (l_acted.generation, l_acted.transaction_id, l_acted.global_position)
+            AND (l_new.event_types IS NULL OR e.event_type = ANY (l_new.event_types))
+            AND (l_new.stream_types IS NULL OR e.stream_type = ANY (l_new.stream_types))
+          LIMIT l_bound + 1) AS behind;
+    IF l_lag > l_bound THEN
+        RAISE EXCEPTION 'version % of projection % is more than % events behind the live version: it cannot be promoted yet',
+                in_version, in_projection_name, l_bound
+            USING ERRCODE = 'ZE011',
+                  HINT = 'Let the projection runner catch it up (api.projection_status: ready_to_promote), or raise eventstore.promotion_max_lag.';
+    END IF;
+
+    -- The rest of the catch-up, here: the live version's checkpoint is locked, so it stays put.
+    LOOP
+        SELECT c.generation, c.transaction_id, c.global_position INTO l_before
+        FROM data.projection_checkpoints AS c WHERE c.projection_name = l_new.projection_name;
+        PERFORM private.run_projection_batch(l_new.projection_name, NULL);
+        SELECT c.* INTO l_c FROM data.projection_checkpoints AS c WHERE c.projection_name = l_new.projection_name;
+        IF l_c.status = 'failed' THEN
+            RAISE EXCEPTION 'version % of projection % failed on event % while catching up: %', in_version,
+                    in_projection_name, l_c.failed_event_id, l_c.error_message
+                USING ERRCODE = 'ZE012',
+                      HINT = 'Nothing was changed. Fix its handler, resume it and promote again.';
+        END IF;
+        EXIT WHEN (l_c.generation, l_c.transaction_id, l_c.global_position)
+                  >= (l_acted.generation, l_acted.transaction_id, l_acted.global_position)
+               OR (l_c.generation, l_c.transaction_id, l_c.global_position)
+                  = (l_before.generation, l_before.transaction_id, l_before.global_position);
+    END LOOP;
+    IF (l_c.generation, l_c.transaction_id, l_c.global_position)
+       < (l_acted.generation, l_acted.transaction_id, l_acted.global_position) THEN
+        RAISE EXCEPTION 'version % of projection % could not catch up with the live version', in_version,
+                in_projection_name
+            USING ERRCODE = 'ZE011',
+                  HINT = 'An appending transaction may hold the log back (api.projection_status): try again.';
+    END IF;
+
+    -- The swap: the old live version takes its versioned name and stops, the new one takes the
+    -- name and knows what the old one acted on (it replays nothing of it with side effects).
+    UPDATE data.projections AS p
+    SET projection_name = in_projection_name || '@' || p.version::text
+    WHERE p.projection_name = in_projection_name;
+    UPDATE data.projections AS p
+    SET projection_name = in_projection_name,
+        replay_generation = l_acted.generation,
+        replay_transaction_id = l_acted.transaction_id,
+        replay_global_position = l_acted.global_position
+    WHERE p.projection_name = l_new.projection_name;
+    UPDATE data.projection_checkpoints AS c
+    SET status = 'paused'
+    WHERE c.projection_name = l_live.version_of || '@' || l_live.version::text
+      AND c.status IN ('running', 'rebuilding');
+    UPDATE data.projection_checkpoints AS c
+    SET status = 'running'
+    WHERE c.projection_name = in_projection_name;
+END;
+$$;
+
+COMMENT ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) IS 'Makes version in_version of a projection the live one, in one transaction: it catches up the
+rest (at most eventstore.promotion_max_lag events behind the live version, 1000 when unset)
+and takes the projection''s name; the version that was live stops (paused, as name@version,
+its read model kept until the application drops it) and can be resumed and promoted back.
+Readers choosing their read model by api.projection_live_version switch at their next
+snapshot. Promoting the live version does nothing. Errors: ZE003 a bad
+eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
+failed or paused, or too far behind, ZE012 it failed while catching up (nothing changed).';
+
 CREATE FUNCTION api.purge_idempotency_keys(in_older_than interval DEFAULT '30 days'::interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1899,20 +2061,7 @@ BEGIN
         RAISE EXCEPTION 'in_batch_size must be between 1 and 100000, got %', COALESCE(in_batch_size::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
-    IF in_handler IS NULL OR NOT EXISTS (
-        SELECT FROM pg_catalog.pg_proc AS f
-        WHERE f.oid = in_handler AND f.prokind = 'f' AND f.pronargs = 1
-          AND f.proargtypes[0] = 'data.events[]'::pg_catalog.regtype) THEN
-        RAISE EXCEPTION 'projection handler % must be a function taking (data.events[])', COALESCE(in_handler::text, 'NULL')
-            USING ERRCODE = 'ZE010',
-                  HINT = 'CREATE FUNCTION my_handler(in_events data.events[]) RETURNS void ...';
-    END IF;
-    IF in_reset_handler IS NOT NULL AND NOT EXISTS (
-        SELECT FROM pg_catalog.pg_proc AS f
-        WHERE f.oid = in_reset_handler AND f.prokind = 'f' AND f.pronargs = 0) THEN
-        RAISE EXCEPTION 'reset handler % must be a function without arguments', in_reset_handler
-            USING ERRCODE = 'ZE010';
-    END IF;
+    PERFORM private.check_projection_handlers(in_handler, in_reset_handler);
     IF pg_catalog.array_ndims(in_event_types) > 1 OR pg_catalog.array_ndims(in_stream_types) > 1
        OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL
        OR pg_catalog.array_position(in_stream_types, NULL) IS NOT NULL THEN
@@ -1925,10 +2074,10 @@ BEGIN
     END IF;
 
     INSERT INTO data.projections AS p
-        (projection_name, handler, reset_handler, event_types, stream_types, batch_size,
+        (projection_name, version_of, handler, reset_handler, event_types, stream_types, batch_size,
          handler_invoker, reset_handler_invoker, registered_by)
-    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size,
-            l_handler_invoker, l_reset_invoker, l_registrant)
+    VALUES (in_projection_name, in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types,
+            in_batch_size, l_handler_invoker, l_reset_invoker, l_registrant)
     ON CONFLICT (projection_name) DO UPDATE
         SET handler = excluded.handler,
             reset_handler = excluded.reset_handler,
@@ -1938,6 +2087,10 @@ BEGIN
             handler_invoker = excluded.handler_invoker,
             reset_handler_invoker = excluded.reset_handler_invoker,
             registered_by = excluded.registered_by;
+    -- Its other versions follow the same events.
+    UPDATE data.projections AS p
+    SET event_types = in_event_types, stream_types = in_stream_types, batch_size = in_batch_size
+    WHERE p.version_of = in_projection_name AND p.projection_name <> in_projection_name;
     PERFORM private.drop_unused_invokers();
 
     INSERT INTO data.projection_checkpoints (projection_name)
@@ -1949,10 +2102,65 @@ $_$;
 COMMENT ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) IS 'Registers (or redefines, keeping its position) a projection: in_handler(data.events[]) applies
 a batch of events in log order; in_reset_handler() empties the read model for rebuilds;
 in_event_types / in_stream_types restrict what it is given (NULL: everything). A new
-projection starts at the beginning of the log. The handlers run with the rights of the
+projection starts at the beginning of the log and is its version 1; redefining one redefines
+its live version, and its other versions follow the new filters. The handlers run with the rights of the
 role that registers them. Errors: ZE003 bad name, batch size or filter, ZE010 handler of
 the wrong shape, or one that could run with rights its registrant does not have (a
 temporary function, one owned by another role, or in a schema others can create in).';
+
+CREATE FUNCTION api.register_projection_version(in_projection_name text, in_version integer, in_handler regprocedure, in_reset_handler regprocedure DEFAULT NULL::regprocedure) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_registrant name := private.calling_role();
+    l_live data.projections;
+    l_name text;
+    l_handler_invoker regprocedure;
+    l_reset_invoker regprocedure;
+BEGIN
+    IF in_version IS NULL OR in_version NOT BETWEEN 1 AND 999999999 THEN
+        RAISE EXCEPTION 'in_version must be between 1 and 999999999, got %', COALESCE(in_version::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    PERFORM private.check_projection_handlers(in_handler, in_reset_handler);
+    PERFORM private.lock_projection_versions(in_projection_name);
+    SELECT p.* INTO l_live FROM data.projections AS p WHERE p.projection_name = in_projection_name;
+
+    l_handler_invoker := private.make_invoker(in_handler, 'handler', l_registrant);
+    IF in_reset_handler IS NOT NULL THEN
+        l_reset_invoker := private.make_invoker(in_reset_handler, 'reset', l_registrant);
+    END IF;
+    -- A version registered already is redefined, keeping its position (as register_projection).
+    l_name := CASE WHEN in_version = l_live.version THEN in_projection_name
+                   ELSE in_projection_name || '@' || in_version::text END;
+    INSERT INTO data.projections AS p
+        (projection_name, version_of, version, handler, reset_handler, event_types, stream_types, batch_size,
+         handler_invoker, reset_handler_invoker, registered_by)
+    VALUES (l_name, in_projection_name, in_version, in_handler, in_reset_handler, l_live.event_types,
+            l_live.stream_types, l_live.batch_size, l_handler_invoker, l_reset_invoker, l_registrant)
+    ON CONFLICT (projection_name) DO UPDATE
+        SET handler = excluded.handler,
+            reset_handler = excluded.reset_handler,
+            handler_invoker = excluded.handler_invoker,
+            reset_handler_invoker = excluded.reset_handler_invoker,
+            registered_by = excluded.registered_by;
+    PERFORM private.drop_unused_invokers();
+
+    -- From the beginning of the log, status rebuilding until it has caught up with the live one.
+    INSERT INTO data.projection_checkpoints (projection_name, status)
+    VALUES (l_name, 'rebuilding')
+    ON CONFLICT (projection_name) DO NOTHING;
+END;
+$$;
+
+COMMENT ON FUNCTION api.register_projection_version(in_projection_name text, in_version integer, in_handler regprocedure, in_reset_handler regprocedure) IS 'Registers version in_version of a projection (or redefines it, keeping its position): in_handler
+applies events to a read model of its own, from the beginning of the log, caught up by the
+projection runner while the live version goes on serving; it runs as name@version (pause,
+resume, reset take that name) and never goes past what the live version has acted on. Its
+handler runs with api.projection_replaying() true. Same event and stream types and batch size
+as the live version. api.promote_projection makes it live. Errors: ZE003 bad version, ZE005
+unknown projection, ZE010 handler of the wrong shape or rights (as api.register_projection).';
 
 CREATE FUNCTION api.register_reducer(in_stream_type text, in_reducer regprocedure, in_reducer_version integer, in_snapshot_interval integer DEFAULT 100) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2548,6 +2756,28 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.check_limit(in_limit integer) IS 'Returns in_limit if positive, else raises ZE003';
+
+CREATE FUNCTION private.check_projection_handlers(in_handler regprocedure, in_reset_handler regprocedure) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_handler IS NULL OR NOT EXISTS (
+        SELECT FROM pg_catalog.pg_proc AS f
+        WHERE f.oid = in_handler AND f.prokind = 'f' AND f.pronargs = 1
+          AND f.proargtypes[0] = 'data.events[]'::pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'projection handler % must be a function taking (data.events[])', COALESCE(in_handler::text, 'NULL')
+            USING ERRCODE = 'ZE010',
+                  HINT = 'CREATE FUNCTION my_handler(in_events data.events[]) RETURNS void ...';
+    END IF;
+    IF in_reset_handler IS NOT NULL AND NOT EXISTS (
+        SELECT FROM pg_catalog.pg_proc AS f
+        WHERE f.oid = in_reset_handler AND f.prokind = 'f' AND f.pronargs = 0) THEN
+        RAISE EXCEPTION 'reset handler % must be a function without arguments', in_reset_handler
+            USING ERRCODE = 'ZE010';
+    END IF;
+END;
+$$;
 
 CREATE FUNCTION private.check_subscription_name(in_name text, in_argument text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -3325,6 +3555,26 @@ BEGIN
 END;
 $_$;
 
+CREATE FUNCTION private.lock_projection_versions(in_projection_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM FROM data.projection_checkpoints AS c
+    WHERE c.projection_name IN (SELECT p.projection_name FROM data.projections AS p
+                                WHERE p.version_of = in_projection_name)
+    ORDER BY c.projection_name
+    FOR UPDATE;
+    PERFORM FROM data.projections AS p
+    WHERE p.version_of = in_projection_name
+    ORDER BY p.projection_name
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection(in_projection_name);
+    END IF;
+END;
+$$;
+
 CREATE TABLE data.subscriptions (
     subscription_name text NOT NULL,
     stream_types text[],
@@ -3652,6 +3902,9 @@ CREATE FUNCTION private.notify_events(in_events data.events[]) RETURNS void
 DECLARE
     l_stream record;
 BEGIN
+    IF api.projection_replaying() THEN
+        RETURN;  -- sent when the log first reached these events
+    END IF;
     FOR l_stream IN
         SELECT e.stream_type, e.stream_id, max(e.version) AS version
         FROM pg_catalog.unnest(in_events) WITH ORDINALITY AS e
@@ -3765,21 +4018,56 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean, horizon_fallback text)
+CREATE FUNCTION private.projection_acted_until(in_projection_name text, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN (c.generation, c.transaction_id, c.global_position)
+                     >= (p.replay_generation, p.replay_transaction_id, p.replay_global_position)
+                THEN c.generation ELSE p.replay_generation END,
+           CASE WHEN (c.generation, c.transaction_id, c.global_position)
+                     >= (p.replay_generation, p.replay_transaction_id, p.replay_global_position)
+                THEN c.transaction_id ELSE p.replay_transaction_id END,
+           CASE WHEN (c.generation, c.transaction_id, c.global_position)
+                     >= (p.replay_generation, p.replay_transaction_id, p.replay_global_position)
+                THEN c.global_position ELSE p.replay_global_position END
+    FROM data.projections AS p
+    JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
+    WHERE p.projection_name = in_projection_name;
+$$;
+
+COMMENT ON FUNCTION private.projection_acted_until(in_projection_name text, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'The log position up to which the live version of a projection has acted (checkpoint or replay mark, the later)';
+
+CREATE FUNCTION private.projection_status() RETURNS TABLE(projection_name text, status text, last_event_id uuid, last_processed timestamp with time zone, events_applied bigint, events_behind bigint, events_held_back bigint, oldest_xact_pid integer, oldest_xact_database text, oldest_xact_user text, oldest_xact_age interval, oldest_xact_query text, error_message text, failed_event_id uuid, failed_at timestamp with time zone, events_behind_exact boolean, horizon_fallback text, version_of text, version integer, live boolean, events_behind_live bigint, ready_to_promote boolean)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT p.projection_name, c.status, c.last_event_id, c.last_processed, c.events_applied,
-           counts.behind, counts.held_back,
-           h.pid, h.database, h.username, h.age, h.query,
-           c.error_message, c.failed_event_id, c.failed_at, counts.exact, h.fallback
-    FROM data.projections AS p
-    JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
-    CROSS JOIN private.status_horizon() AS h
-    CROSS JOIN LATERAL private.count_events_after(c.generation, c.transaction_id, c.global_position,
-                                                  p.event_types, p.stream_types,
-                                                  h.generation, h.transaction_id) AS counts
-    ORDER BY p.projection_name;
+    WITH v AS (
+        SELECT p.projection_name, p.version_of, p.version, p.projection_name = p.version_of AS live,
+               c.status, c.last_event_id, c.last_processed, c.events_applied,
+               c.error_message, c.failed_event_id, c.failed_at,
+               counts.behind, counts.held_back, counts.exact,
+               h.pid, h.database, h.username, h.age, h.query, h.fallback
+        FROM data.projections AS p
+        JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
+        CROSS JOIN private.status_horizon() AS h
+        CROSS JOIN LATERAL private.count_events_after(c.generation, c.transaction_id, c.global_position,
+                                                      p.event_types, p.stream_types,
+                                                      h.generation, h.transaction_id) AS counts
+    )
+    -- A version that is not live is behind the live one by the difference of their lags (it
+    -- never passes the live one): ready once that is within eventstore.promotion_max_lag.
+    SELECT v.projection_name, v.status, v.last_event_id, v.last_processed, v.events_applied,
+           v.behind, v.held_back,
+           v.pid, v.database, v.username, v.age, v.query,
+           v.error_message, v.failed_event_id, v.failed_at, v.exact, v.fallback,
+           v.version_of, v.version, v.live,
+           GREATEST(v.behind - l.behind, 0),
+           NOT v.live AND v.status IN ('running', 'rebuilding')
+               AND GREATEST(v.behind - l.behind, 0) <= private.promotion_max_lag()
+    FROM v
+    JOIN v AS l ON l.projection_name = v.version_of
+    ORDER BY v.version_of, v.live DESC, v.version;
 $$;
 
 CREATE PROCEDURE private.projection_worker(IN in_seconds numeric DEFAULT 55)
@@ -3816,6 +4104,24 @@ END;
 $$;
 
 COMMENT ON PROCEDURE private.projection_worker(IN in_seconds numeric) IS 'Runs every projection batch after batch, committing each, for in_seconds (pg_cron job)';
+
+CREATE FUNCTION private.promotion_max_lag() RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_setting text := pg_catalog.btrim(COALESCE(pg_catalog.current_setting('eventstore.promotion_max_lag', true), ''));
+BEGIN
+    IF l_setting = '' THEN
+        RETURN 1000;
+    ELSIF l_setting ~ '^[0-9]{1,12}$' THEN
+        RETURN l_setting::bigint;
+    END IF;
+    RAISE EXCEPTION 'eventstore.promotion_max_lag must be a number of events (0 or more), got %',
+            pg_catalog.quote_literal(l_setting)
+        USING ERRCODE = 'ZE003';
+END;
+$_$;
 
 CREATE FUNCTION private.publish_read_horizon(in_horizon bigint) RETURNS boolean
     LANGUAGE plpgsql
@@ -3903,6 +4209,21 @@ BEGIN
               HINT = 'Registered: ' || COALESCE((SELECT pg_catalog.string_agg(p.projection_name, ', '
                                                         ORDER BY p.projection_name)
                                                  FROM data.projections AS p), 'none');
+END;
+$$;
+
+CREATE FUNCTION private.raise_unknown_projection_version(in_projection_name text, in_version integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'projection % has no version %', in_projection_name, COALESCE(in_version::text, 'NULL')
+        USING ERRCODE = 'ZE005',
+              HINT = 'Its versions: ' || (SELECT pg_catalog.string_agg(
+                                                     p.version::text || CASE WHEN p.projection_name = p.version_of
+                                                                             THEN ' (live)' ELSE '' END,
+                                                     ', ' ORDER BY p.version)
+                                          FROM data.projections AS p WHERE p.version_of = in_projection_name);
 END;
 $$;
 
@@ -4186,6 +4507,12 @@ BEGIN
     -- Wait for a batch in progress to commit (the checkpoint row is the projection's
     -- lock); a run that starts while this transaction holds it does nothing.
     PERFORM FROM data.projection_checkpoints AS c WHERE c.projection_name = in_projection_name FOR UPDATE;
+    -- What it has acted on stays acted on: the runner replays it (api.projection_replaying()).
+    UPDATE data.projections AS p
+    SET replay_generation = a.generation, replay_transaction_id = a.transaction_id,
+        replay_global_position = a.global_position
+    FROM private.projection_acted_until(in_projection_name) AS a
+    WHERE p.projection_name = in_projection_name;
     EXECUTE pg_catalog.format('SELECT %s()',
                               private.invoker_call(l_reset, 'the reset handler of projection ' || in_projection_name));
     UPDATE data.projection_checkpoints AS c
@@ -4281,11 +4608,17 @@ DECLARE
     l_last data.events;
     l_event data.events;
     l_unreadable record;
+    l_cap record;          -- a version that is not live: how far the live one has acted
+    l_mark record;         -- events at or below it are replays
+    l_kept integer := 0;   -- the fetched events within the cap and on one side of the mark
+    l_live boolean;
+    l_capped boolean := false;
+    l_replaying boolean := false;
+    l_target record;
 BEGIN
     -- A look without a lock first: a caught-up projection takes no lock, hence no
     -- transaction id (which would move the horizon every poll).
-    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size,
-           c.status, c.generation, c.transaction_id, c.global_position
+    SELECT p.version_of, c.status, c.generation, c.transaction_id, c.global_position
     INTO l_p
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
@@ -4296,6 +4629,12 @@ BEGIN
     END IF;
     IF l_p.status NOT IN ('running', 'rebuilding') THEN
         RETURN 0;
+    END IF;
+    IF l_p.version_of <> in_projection_name AND l_p.status = 'running' AND (
+            SELECT (a.generation, a.transaction_id, a.global_position)
+                   <= (l_p.generation, l_p.transaction_id, l_p.global_position)
+            FROM private.projection_acted_until(l_p.version_of) AS a) THEN
+        RETURN 0;  -- a version that is not live, as far as the live one
     END IF;
     -- One horizon for the read and for the checkpoint: when fewer events than the limit
     -- come back, everything before this horizon has been examined.
@@ -4315,6 +4654,23 @@ BEGIN
     FOR NO KEY UPDATE SKIP LOCKED;
     IF NOT FOUND OR l_c.status NOT IN ('running', 'rebuilding') THEN
         RETURN 0;
+    END IF;
+    -- Read with the lock held: a promotion renames rows only with their checkpoints locked.
+    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size, p.version_of,
+           p.replay_generation, p.replay_transaction_id, p.replay_global_position
+    INTO l_p
+    FROM data.projections AS p
+    WHERE p.projection_name = in_projection_name;
+    l_live := l_p.version_of = in_projection_name;
+    IF NOT l_live THEN
+        SELECT a.generation, a.transaction_id, a.global_position INTO l_cap
+        FROM private.projection_acted_until(l_p.version_of) AS a;
+        l_mark := l_cap;
+    ELSE
+        SELECT l_p.replay_generation AS generation, l_p.replay_transaction_id AS transaction_id,
+               l_p.replay_global_position AS global_position
+        INTO l_mark;
+        l_cap := l_mark;  -- not used for the live version (assigned: PL/pgSQL reads every field of a condition)
     END IF;
 
     l_limit := COALESCE(in_batch_size, l_p.batch_size);
@@ -4359,20 +4715,47 @@ BEGIN
             END;
         END LOOP;
         l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
-        IF pg_catalog.cardinality(l_skips) > 0 THEN
-            l_events := '{}';
-            FOREACH l_event IN ARRAY COALESCE(l_fetched, '{}') LOOP
-                IF l_event.id <> ALL (l_skips) THEN
-                    l_events := l_events || l_event;
-                END IF;
+        l_kept := l_fetched_count;
+        -- Not live: only what the live version has acted on (the events come in log order).
+        IF NOT l_live AND l_kept > 0
+           AND ((l_fetched[l_kept]).generation, (l_fetched[l_kept]).transaction_id, (l_fetched[l_kept]).global_position)
+               > (l_cap.generation, l_cap.transaction_id, l_cap.global_position) THEN
+            l_kept := 0;
+            WHILE l_kept < l_fetched_count
+                  AND ((l_fetched[l_kept + 1]).generation, (l_fetched[l_kept + 1]).transaction_id,
+                       (l_fetched[l_kept + 1]).global_position)
+                      <= (l_cap.generation, l_cap.transaction_id, l_cap.global_position) LOOP
+                l_kept := l_kept + 1;
             END LOOP;
-        ELSE
-            l_events := l_fetched;
+            l_capped := true;
         END IF;
+        -- Replays (at or below the mark) and the rest go in batches of their own.
+        l_replaying := l_kept > 0
+            AND ((l_fetched[1]).generation, (l_fetched[1]).transaction_id, (l_fetched[1]).global_position)
+                <= (l_mark.generation, l_mark.transaction_id, l_mark.global_position);
+        IF l_replaying AND l_live
+           AND ((l_fetched[l_kept]).generation, (l_fetched[l_kept]).transaction_id, (l_fetched[l_kept]).global_position)
+               > (l_mark.generation, l_mark.transaction_id, l_mark.global_position) THEN
+            l_kept := 1;
+            WHILE ((l_fetched[l_kept + 1]).generation, (l_fetched[l_kept + 1]).transaction_id,
+                   (l_fetched[l_kept + 1]).global_position)
+                  <= (l_mark.generation, l_mark.transaction_id, l_mark.global_position) LOOP
+                l_kept := l_kept + 1;
+            END LOOP;
+        END IF;
+        l_events := '{}';
+        FOR l_i IN 1 .. l_kept LOOP
+            IF pg_catalog.cardinality(l_skips) = 0 OR (l_fetched[l_i]).id <> ALL (l_skips) THEN
+                l_events := l_events || l_fetched[l_i];
+            END IF;
+        END LOOP;
         l_count := COALESCE(pg_catalog.cardinality(l_events), 0);
     END IF;
 
     IF l_count > 0 THEN
+        -- Set before every call, so that nobody else's setting can turn side effects off.
+        PERFORM pg_catalog.set_config('eventstore.projection_replaying',
+                                      CASE WHEN l_replaying THEN 'on' ELSE 'off' END, true);
         l_call := pg_catalog.format('SELECT %s($1)',
                       private.invoker_call(l_p.handler_invoker, 'the handler of projection ' || in_projection_name));
         BEGIN
@@ -4404,6 +4787,7 @@ BEGIN
                 l_failed := l_events[1];
             END IF;
         END;
+        PERFORM pg_catalog.set_config('eventstore.projection_replaying', 'off', true);
     END IF;
 
     IF l_failed IS NOT NULL THEN
@@ -4412,8 +4796,8 @@ BEGIN
 
     -- The checkpoint moves past what was applied, and past skipped events when the whole
     -- batch went through.
-    IF l_applied > 0 OR (l_failed IS NULL AND l_fetched_count > 0) THEN
-        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_fetched_count] ELSE l_events[l_applied] END;
+    IF l_applied > 0 OR (l_failed IS NULL AND l_kept > 0) THEN
+        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_kept] ELSE l_events[l_applied] END;
         UPDATE data.projection_checkpoints AS c
         SET last_event_id = l_last.id,
             last_processed = pg_catalog.now(),
@@ -4424,8 +4808,28 @@ BEGIN
         WHERE c.projection_name = in_projection_name;
     END IF;
 
+    -- A version that is not live has caught up with the live one when the cap cut the batch,
+    -- or when it caught up with the horizon: it moves to the earlier of the two.
+    IF NOT l_live AND l_failed IS NULL
+       AND (l_capped OR (l_read_count < l_limit AND l_fetched_count = l_read_count)) THEN
+        SELECT t.* INTO l_target
+        FROM (VALUES (l_cap.generation, l_cap.transaction_id, l_cap.global_position),
+                     (l_horizon.generation, l_horizon.transaction_id, -1::bigint))
+             AS t (generation, transaction_id, global_position)
+        ORDER BY t.generation, t.transaction_id, t.global_position
+        LIMIT 1;
+        UPDATE data.projection_checkpoints AS c
+        SET generation = l_target.generation,
+            transaction_id = l_target.transaction_id,
+            global_position = l_target.global_position,
+            status = 'running'
+        WHERE c.projection_name = in_projection_name
+          AND (c.status = 'rebuilding'
+               OR (c.generation, c.transaction_id, c.global_position)
+                  < (l_target.generation, l_target.transaction_id, l_target.global_position));
     -- Caught up only if the read returned less than asked and the bytes cut nothing.
-    IF l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count THEN
+    ELSIF l_live AND l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count
+          AND l_kept = l_fetched_count THEN
         -- Caught up: move past the events the filters skipped, so they are not examined
         -- again, and a projection rebuilt in the background is running again. Only when
         -- there is something to move past: an idle poll writes nothing (a write takes a
@@ -4788,7 +5192,7 @@ BEGIN
     UPDATE data.projections AS p
     SET stream_types = ARRAY(SELECT r.stream_type FROM data.reducers AS r
                              WHERE r.snapshot_interval IS NOT NULL ORDER BY r.stream_type)
-    WHERE p.projection_name = 'snapshots';
+    WHERE p.version_of = 'snapshots';
     RETURN NULL;
 END;
 $$;
@@ -4914,15 +5318,22 @@ CREATE VIEW api.projection_status AS
     s.failed_event_id,
     s.failed_at,
     s.events_behind_exact,
-    s.horizon_fallback
-   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact, horizon_fallback);
+    s.horizon_fallback,
+    s.version_of,
+    s.version,
+    s.live,
+    s.events_behind_live,
+    s.ready_to_promote
+   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact, horizon_fallback, version_of, version, live, events_behind_live, ready_to_promote);
 
 COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
 (events_behind), committed events an open appending transaction still holds back
 (events_held_back), the appending transaction holding the horizon (pid, database, user, age,
 and its query for those who may see it; a prepared transaction shows pid NULL), last error.
 Its cost does not grow with the lag: the counts are exact up to 10,000 events
-(events_behind_exact) and estimated beyond.';
+(events_behind_exact) and estimated beyond. One row per version of a projection: the live
+one holds the name, another is name@version (version_of, version, live), with how far it is
+behind the live one and whether it may be promoted now.';
 
 COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet: exact up to 10,000, estimated beyond (events_behind_exact)';
 
@@ -4931,6 +5342,14 @@ COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events no
 COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
 
 COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
+
+COMMENT ON COLUMN api.projection_status.version_of IS 'The projection this row is a version of';
+
+COMMENT ON COLUMN api.projection_status.live IS 'The version readers see (api.projection_live_version)';
+
+COMMENT ON COLUMN api.projection_status.events_behind_live IS 'Events the live version has applied and this version not yet (0 for the live one)';
+
+COMMENT ON COLUMN api.projection_status.ready_to_promote IS 'Not live, running, and within eventstore.promotion_max_lag events of the live version: api.promote_projection will take it';
 
 CREATE VIEW api.subscription_status AS
  SELECT s.subscription_name,
@@ -5257,11 +5676,20 @@ CREATE TABLE data.projections (
     handler_invoker regprocedure,
     reset_handler_invoker regprocedure,
     registered_by name,
+    version_of text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    replay_generation integer DEFAULT 0 NOT NULL,
+    replay_transaction_id xid8 DEFAULT '0'::xid8 NOT NULL,
+    replay_global_position bigint DEFAULT 0 NOT NULL,
     CONSTRAINT projections_batch_size_check CHECK (((batch_size >= 1) AND (batch_size <= 100000))),
-    CONSTRAINT projections_projection_name_check CHECK ((projection_name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+    CONSTRAINT projections_projection_name_check CHECK ((projection_name ~ '^[a-z][a-z0-9_]{0,62}(@[1-9][0-9]{0,8})?$'::text)),
+    CONSTRAINT projections_version_check CHECK ((version > 0)),
+    CONSTRAINT projections_version_name_check CHECK (((projection_name = version_of) OR (projection_name = ((version_of || '@'::text) || (version)::text))))
 );
 
 COMMENT ON TABLE data.projections IS 'Registered projections: handler, reset handler, filters';
+
+COMMENT ON COLUMN data.projections.projection_name IS 'The live version: the projection''s name; another version: name@version';
 
 COMMENT ON COLUMN data.projections.handler IS 'FUNCTION (data.events[]) RETURNS void applying a batch in log order';
 
@@ -5272,6 +5700,12 @@ COMMENT ON COLUMN data.projections.handler_invoker IS 'What runs: registered.* c
 COMMENT ON COLUMN data.projections.reset_handler_invoker IS 'What runs: registered.* calling reset_handler as registered_by';
 
 COMMENT ON COLUMN data.projections.registered_by IS 'The role whose rights the handlers run with';
+
+COMMENT ON COLUMN data.projections.version_of IS 'The projection this row is a version of (its name)';
+
+COMMENT ON COLUMN data.projections.version IS 'The version number (the first registration is 1)';
+
+COMMENT ON COLUMN data.projections.replay_generation IS 'Replay mark (with replay_transaction_id, replay_global_position): events at or below it were acted on by an earlier live version or before a reset';
 
 CREATE UNLOGGED SEQUENCE data.read_horizon
     START WITH 0
@@ -5550,6 +5984,9 @@ ALTER TABLE ONLY data.projection_skips
 ALTER TABLE ONLY data.projections
     ADD CONSTRAINT projections_pkey PRIMARY KEY (projection_name);
 
+ALTER TABLE ONLY data.projections
+    ADD CONSTRAINT projections_version_key UNIQUE (version_of, version);
+
 ALTER TABLE ONLY data.reducers
     ADD CONSTRAINT reducers_pkey PRIMARY KEY (stream_type);
 
@@ -5798,10 +6235,10 @@ ALTER TABLE data.events ENABLE ALWAYS TRIGGER events_refuse_update_delete;
 CREATE TRIGGER reducers_sync_snapshot_projection AFTER INSERT OR DELETE OR UPDATE ON data.reducers FOR EACH STATEMENT EXECUTE FUNCTION private.sync_snapshot_projection();
 
 ALTER TABLE ONLY data.projection_checkpoints
-    ADD CONSTRAINT projection_checkpoints_projection_name_fkey FOREIGN KEY (projection_name) REFERENCES data.projections(projection_name) ON DELETE CASCADE;
+    ADD CONSTRAINT projection_checkpoints_projection_name_fkey FOREIGN KEY (projection_name) REFERENCES data.projections(projection_name) ON UPDATE CASCADE ON DELETE CASCADE;
 
 ALTER TABLE ONLY data.projection_skips
-    ADD CONSTRAINT projection_skips_projection_name_fkey FOREIGN KEY (projection_name) REFERENCES data.projections(projection_name) ON DELETE CASCADE;
+    ADD CONSTRAINT projection_skips_projection_name_fkey FOREIGN KEY (projection_name) REFERENCES data.projections(projection_name) ON UPDATE CASCADE ON DELETE CASCADE;
 
 ALTER TABLE ONLY data.removed_events
     ADD CONSTRAINT removed_events_removal_id_fkey FOREIGN KEY (removal_id) REFERENCES data.event_removals(removal_id);
@@ -5852,6 +6289,9 @@ GRANT ALL ON FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, 
 REVOKE ALL ON PROCEDURE api.detach_event_partitions(IN in_before date) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.detach_event_partitions(IN in_before date) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.drop_subscription(in_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.drop_subscription(in_name text) TO eventstore_admin;
 
@@ -5894,6 +6334,15 @@ GRANT ALL ON FUNCTION api.nack_event(in_subscription text, in_consumer text, in_
 REVOKE ALL ON FUNCTION api.pause_projection(in_projection_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.pause_projection(in_projection_name text) TO eventstore_projector;
 
+REVOKE ALL ON FUNCTION api.projection_live_version(in_projection_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.projection_live_version(in_projection_name text) TO eventstore_reader;
+
+REVOKE ALL ON FUNCTION api.projection_replaying() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.projection_replaying() TO eventstore_reader;
+
+REVOKE ALL ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.purge_idempotency_keys(in_older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.purge_idempotency_keys(in_older_than interval) TO eventstore_admin;
 
@@ -5921,6 +6370,9 @@ GRANT ALL ON FUNCTION api.register_personal_data(in_event_type text, in_subject_
 
 REVOKE ALL ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) TO eventstore_admin;
+
+REVOKE ALL ON FUNCTION api.register_projection_version(in_projection_name text, in_version integer, in_handler regprocedure, in_reset_handler regprocedure) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.register_projection_version(in_projection_name text, in_version integer, in_handler regprocedure, in_reset_handler regprocedure) TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION api.register_reducer(in_stream_type text, in_reducer regprocedure, in_reducer_version integer, in_snapshot_interval integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.register_reducer(in_stream_type text, in_reducer regprocedure, in_reducer_version integer, in_snapshot_interval integer) TO eventstore_admin;
@@ -5979,6 +6431,8 @@ REVOKE ALL ON FUNCTION private.check_interval(in_value interval, in_argument tex
 
 REVOKE ALL ON FUNCTION private.check_limit(in_limit integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.check_projection_handlers(in_handler regprocedure, in_reset_handler regprocedure) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.check_subscription_name(in_name text, in_argument text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.check_type_filter(in_types text[], in_argument text) FROM PUBLIC;
@@ -6027,6 +6481,8 @@ REVOKE ALL ON FUNCTION private.json_schema_error(in_schema jsonb, in_value jsonb
 
 REVOKE ALL ON FUNCTION private.json_schema_problem(in_schema jsonb, in_path text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.lock_projection_versions(in_projection_name text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
@@ -6059,10 +6515,14 @@ REVOKE ALL ON FUNCTION private.open_value(in_sealed text, in_key bytea) FROM PUB
 
 REVOKE ALL ON FUNCTION private.parked_event(in_subscription text, in_event_id uuid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.projection_acted_until(in_projection_name text, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.projection_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.projection_status() TO eventstore_reader;
 
 REVOKE ALL ON PROCEDURE private.projection_worker(IN in_seconds numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.promotion_max_lag() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.publish_read_horizon(in_horizon bigint) FROM PUBLIC;
 
@@ -6071,6 +6531,8 @@ REVOKE ALL ON FUNCTION private.raise_append_conflict(in_stream_type text, in_str
 REVOKE ALL ON FUNCTION private.raise_if_locked(in_table regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_unknown_projection(in_projection_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.raise_unknown_projection_version(in_projection_name text, in_version integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.raise_unknown_subscription(in_name text) FROM PUBLIC;
 

@@ -16,3 +16,6 @@ DROP VIEW IF EXISTS private.events_upcast;
 DROP FUNCTION IF EXISTS private.log_horizon();
 DROP FUNCTION IF EXISTS private.log_position(uuid);
 DROP FUNCTION IF EXISTS private.log_positions(integer, xid8, bigint, integer, text[], text[], integer, xid8);
+-- api.projection_status and its function show each version of a projection (new columns).
+DROP VIEW IF EXISTS api.projection_status;
+DROP FUNCTION IF EXISTS private.projection_status();

@@ -1,4 +1,5 @@
--- Registering, pausing, resuming and rebuilding projections. Handlers run
+-- Registering a projection (its first registration is its version 1, live; redefining it
+-- redefines the live version). Handlers run
 -- with their registrant's rights (invokers, change registered_code); a skipped event stays
 -- skipped through rebuilds and resets; the projection's lock is its checkpoint row.
 
@@ -28,20 +29,7 @@ BEGIN
         RAISE EXCEPTION 'in_batch_size must be between 1 and 100000, got %', COALESCE(in_batch_size::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
-    IF in_handler IS NULL OR NOT EXISTS (
-        SELECT FROM pg_catalog.pg_proc AS f
-        WHERE f.oid = in_handler AND f.prokind = 'f' AND f.pronargs = 1
-          AND f.proargtypes[0] = 'data.events[]'::pg_catalog.regtype) THEN
-        RAISE EXCEPTION 'projection handler % must be a function taking (data.events[])', COALESCE(in_handler::text, 'NULL')
-            USING ERRCODE = 'ZE010',
-                  HINT = 'CREATE FUNCTION my_handler(in_events data.events[]) RETURNS void ...';
-    END IF;
-    IF in_reset_handler IS NOT NULL AND NOT EXISTS (
-        SELECT FROM pg_catalog.pg_proc AS f
-        WHERE f.oid = in_reset_handler AND f.prokind = 'f' AND f.pronargs = 0) THEN
-        RAISE EXCEPTION 'reset handler % must be a function without arguments', in_reset_handler
-            USING ERRCODE = 'ZE010';
-    END IF;
+    PERFORM private.check_projection_handlers(in_handler, in_reset_handler);
     IF pg_catalog.array_ndims(in_event_types) > 1 OR pg_catalog.array_ndims(in_stream_types) > 1
        OR pg_catalog.array_position(in_event_types, NULL) IS NOT NULL
        OR pg_catalog.array_position(in_stream_types, NULL) IS NOT NULL THEN
@@ -54,10 +42,10 @@ BEGIN
     END IF;
 
     INSERT INTO data.projections AS p
-        (projection_name, handler, reset_handler, event_types, stream_types, batch_size,
+        (projection_name, version_of, handler, reset_handler, event_types, stream_types, batch_size,
          handler_invoker, reset_handler_invoker, registered_by)
-    VALUES (in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types, in_batch_size,
-            l_handler_invoker, l_reset_invoker, l_registrant)
+    VALUES (in_projection_name, in_projection_name, in_handler, in_reset_handler, in_event_types, in_stream_types,
+            in_batch_size, l_handler_invoker, l_reset_invoker, l_registrant)
     ON CONFLICT (projection_name) DO UPDATE
         SET handler = excluded.handler,
             reset_handler = excluded.reset_handler,
@@ -67,6 +55,10 @@ BEGIN
             handler_invoker = excluded.handler_invoker,
             reset_handler_invoker = excluded.reset_handler_invoker,
             registered_by = excluded.registered_by;
+    -- Its other versions follow the same events.
+    UPDATE data.projections AS p
+    SET event_types = in_event_types, stream_types = in_stream_types, batch_size = in_batch_size
+    WHERE p.version_of = in_projection_name AND p.projection_name <> in_projection_name;
     PERFORM private.drop_unused_invokers();
 
     INSERT INTO data.projection_checkpoints (projection_name)
@@ -78,7 +70,8 @@ $$;
 COMMENT ON FUNCTION api.register_projection(in_projection_name text, in_handler regprocedure, in_reset_handler regprocedure, in_event_types text[], in_stream_types text[], in_batch_size integer) IS 'Registers (or redefines, keeping its position) a projection: in_handler(data.events[]) applies
 a batch of events in log order; in_reset_handler() empties the read model for rebuilds;
 in_event_types / in_stream_types restrict what it is given (NULL: everything). A new
-projection starts at the beginning of the log. The handlers run with the rights of the
+projection starts at the beginning of the log and is its version 1; redefining one redefines
+its live version, and its other versions follow the new filters. The handlers run with the rights of the
 role that registers them. Errors: ZE003 bad name, batch size or filter, ZE010 handler of
 the wrong shape, or one that could run with rights its registrant does not have (a
 temporary function, one owned by another role, or in a schema others can create in).';

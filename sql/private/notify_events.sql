@@ -8,7 +8,8 @@
 --     holds the event back), in log order, one per stream and batch.
 -- The cost: it comes up to one worker poll (0.2 s) after the commit, and only where the
 -- projections run (pg_cron, or api.run_projections). api.pause_projection('notifications')
--- turns it off. A notification PostgreSQL cannot send (a payload past its
+-- turns it off. Replayed events (a rebuild, a version that is not live) are not sent
+-- again. A notification PostgreSQL cannot send (a payload past its
 -- 8000 bytes) is sent without the stream type, never failing the projection.
 
 CREATE OR REPLACE FUNCTION private.notify_events(in_events data.events[])
@@ -19,6 +20,9 @@ AS $$
 DECLARE
     l_stream record;
 BEGIN
+    IF api.projection_replaying() THEN
+        RETURN;  -- sent when the log first reached these events
+    END IF;
     FOR l_stream IN
         SELECT e.stream_type, e.stream_id, max(e.version) AS version
         FROM pg_catalog.unnest(in_events) WITH ORDINALITY AS e

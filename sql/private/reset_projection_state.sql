@@ -1,5 +1,6 @@
 -- Empties the read model and moves the checkpoint to the start, once any batch in
--- progress has committed (the blocking lock); shared by the two rebuilds below.
+-- progress has committed (the blocking lock); shared by the two rebuilds. The replay mark
+-- keeps how far the projection had acted, so that its handler sends nothing again.
 
 CREATE OR REPLACE FUNCTION private.reset_projection_state(in_projection_name text, in_status text)
 RETURNS void
@@ -23,6 +24,12 @@ BEGIN
     -- Wait for a batch in progress to commit (the checkpoint row is the projection's
     -- lock); a run that starts while this transaction holds it does nothing.
     PERFORM FROM data.projection_checkpoints AS c WHERE c.projection_name = in_projection_name FOR UPDATE;
+    -- What it has acted on stays acted on: the runner replays it (api.projection_replaying()).
+    UPDATE data.projections AS p
+    SET replay_generation = a.generation, replay_transaction_id = a.transaction_id,
+        replay_global_position = a.global_position
+    FROM private.projection_acted_until(in_projection_name) AS a
+    WHERE p.projection_name = in_projection_name;
     EXECUTE pg_catalog.format('SELECT %s()',
                               private.invoker_call(l_reset, 'the reset handler of projection ' || in_projection_name));
     UPDATE data.projection_checkpoints AS c

@@ -1,5 +1,8 @@
 -- Applies the next batch of one projection in the caller's transaction; returns the number
 -- of events applied (0: caught up, not running, or another run holds the projection).
+-- A version that is not live (its name is name@N) goes no further than the live version has
+-- acted (private.projection_acted_until); events at or below a replay mark are applied apart
+-- from the others, with api.projection_replaying() true, so that a handler sends nothing twice.
 
 CREATE OR REPLACE FUNCTION private.run_projection_batch(
     in_projection_name text,
@@ -29,11 +32,17 @@ DECLARE
     l_last data.events;
     l_event data.events;
     l_unreadable record;
+    l_cap record;          -- a version that is not live: how far the live one has acted
+    l_mark record;         -- events at or below it are replays
+    l_kept integer := 0;   -- the fetched events within the cap and on one side of the mark
+    l_live boolean;
+    l_capped boolean := false;
+    l_replaying boolean := false;
+    l_target record;
 BEGIN
     -- A look without a lock first: a caught-up projection takes no lock, hence no
     -- transaction id (which would move the horizon every poll).
-    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size,
-           c.status, c.generation, c.transaction_id, c.global_position
+    SELECT p.version_of, c.status, c.generation, c.transaction_id, c.global_position
     INTO l_p
     FROM data.projections AS p
     JOIN data.projection_checkpoints AS c ON c.projection_name = p.projection_name
@@ -44,6 +53,12 @@ BEGIN
     END IF;
     IF l_p.status NOT IN ('running', 'rebuilding') THEN
         RETURN 0;
+    END IF;
+    IF l_p.version_of <> in_projection_name AND l_p.status = 'running' AND (
+            SELECT (a.generation, a.transaction_id, a.global_position)
+                   <= (l_p.generation, l_p.transaction_id, l_p.global_position)
+            FROM private.projection_acted_until(l_p.version_of) AS a) THEN
+        RETURN 0;  -- a version that is not live, as far as the live one
     END IF;
     -- One horizon for the read and for the checkpoint: when fewer events than the limit
     -- come back, everything before this horizon has been examined.
@@ -63,6 +78,23 @@ BEGIN
     FOR NO KEY UPDATE SKIP LOCKED;
     IF NOT FOUND OR l_c.status NOT IN ('running', 'rebuilding') THEN
         RETURN 0;
+    END IF;
+    -- Read with the lock held: a promotion renames rows only with their checkpoints locked.
+    SELECT p.handler_invoker, p.event_types, p.stream_types, p.batch_size, p.version_of,
+           p.replay_generation, p.replay_transaction_id, p.replay_global_position
+    INTO l_p
+    FROM data.projections AS p
+    WHERE p.projection_name = in_projection_name;
+    l_live := l_p.version_of = in_projection_name;
+    IF NOT l_live THEN
+        SELECT a.generation, a.transaction_id, a.global_position INTO l_cap
+        FROM private.projection_acted_until(l_p.version_of) AS a;
+        l_mark := l_cap;
+    ELSE
+        SELECT l_p.replay_generation AS generation, l_p.replay_transaction_id AS transaction_id,
+               l_p.replay_global_position AS global_position
+        INTO l_mark;
+        l_cap := l_mark;  -- not used for the live version (assigned: PL/pgSQL reads every field of a condition)
     END IF;
 
     l_limit := COALESCE(in_batch_size, l_p.batch_size);
@@ -107,20 +139,47 @@ BEGIN
             END;
         END LOOP;
         l_fetched_count := COALESCE(pg_catalog.cardinality(l_fetched), 0);
-        IF pg_catalog.cardinality(l_skips) > 0 THEN
-            l_events := '{}';
-            FOREACH l_event IN ARRAY COALESCE(l_fetched, '{}') LOOP
-                IF l_event.id <> ALL (l_skips) THEN
-                    l_events := l_events || l_event;
-                END IF;
+        l_kept := l_fetched_count;
+        -- Not live: only what the live version has acted on (the events come in log order).
+        IF NOT l_live AND l_kept > 0
+           AND ((l_fetched[l_kept]).generation, (l_fetched[l_kept]).transaction_id, (l_fetched[l_kept]).global_position)
+               > (l_cap.generation, l_cap.transaction_id, l_cap.global_position) THEN
+            l_kept := 0;
+            WHILE l_kept < l_fetched_count
+                  AND ((l_fetched[l_kept + 1]).generation, (l_fetched[l_kept + 1]).transaction_id,
+                       (l_fetched[l_kept + 1]).global_position)
+                      <= (l_cap.generation, l_cap.transaction_id, l_cap.global_position) LOOP
+                l_kept := l_kept + 1;
             END LOOP;
-        ELSE
-            l_events := l_fetched;
+            l_capped := true;
         END IF;
+        -- Replays (at or below the mark) and the rest go in batches of their own.
+        l_replaying := l_kept > 0
+            AND ((l_fetched[1]).generation, (l_fetched[1]).transaction_id, (l_fetched[1]).global_position)
+                <= (l_mark.generation, l_mark.transaction_id, l_mark.global_position);
+        IF l_replaying AND l_live
+           AND ((l_fetched[l_kept]).generation, (l_fetched[l_kept]).transaction_id, (l_fetched[l_kept]).global_position)
+               > (l_mark.generation, l_mark.transaction_id, l_mark.global_position) THEN
+            l_kept := 1;
+            WHILE ((l_fetched[l_kept + 1]).generation, (l_fetched[l_kept + 1]).transaction_id,
+                   (l_fetched[l_kept + 1]).global_position)
+                  <= (l_mark.generation, l_mark.transaction_id, l_mark.global_position) LOOP
+                l_kept := l_kept + 1;
+            END LOOP;
+        END IF;
+        l_events := '{}';
+        FOR l_i IN 1 .. l_kept LOOP
+            IF pg_catalog.cardinality(l_skips) = 0 OR (l_fetched[l_i]).id <> ALL (l_skips) THEN
+                l_events := l_events || l_fetched[l_i];
+            END IF;
+        END LOOP;
         l_count := COALESCE(pg_catalog.cardinality(l_events), 0);
     END IF;
 
     IF l_count > 0 THEN
+        -- Set before every call, so that nobody else's setting can turn side effects off.
+        PERFORM pg_catalog.set_config('eventstore.projection_replaying',
+                                      CASE WHEN l_replaying THEN 'on' ELSE 'off' END, true);
         l_call := pg_catalog.format('SELECT %s($1)',
                       private.invoker_call(l_p.handler_invoker, 'the handler of projection ' || in_projection_name));
         BEGIN
@@ -152,6 +211,7 @@ BEGIN
                 l_failed := l_events[1];
             END IF;
         END;
+        PERFORM pg_catalog.set_config('eventstore.projection_replaying', 'off', true);
     END IF;
 
     IF l_failed IS NOT NULL THEN
@@ -160,8 +220,8 @@ BEGIN
 
     -- The checkpoint moves past what was applied, and past skipped events when the whole
     -- batch went through.
-    IF l_applied > 0 OR (l_failed IS NULL AND l_fetched_count > 0) THEN
-        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_fetched_count] ELSE l_events[l_applied] END;
+    IF l_applied > 0 OR (l_failed IS NULL AND l_kept > 0) THEN
+        l_last := CASE WHEN l_failed IS NULL THEN l_fetched[l_kept] ELSE l_events[l_applied] END;
         UPDATE data.projection_checkpoints AS c
         SET last_event_id = l_last.id,
             last_processed = pg_catalog.now(),
@@ -172,8 +232,28 @@ BEGIN
         WHERE c.projection_name = in_projection_name;
     END IF;
 
+    -- A version that is not live has caught up with the live one when the cap cut the batch,
+    -- or when it caught up with the horizon: it moves to the earlier of the two.
+    IF NOT l_live AND l_failed IS NULL
+       AND (l_capped OR (l_read_count < l_limit AND l_fetched_count = l_read_count)) THEN
+        SELECT t.* INTO l_target
+        FROM (VALUES (l_cap.generation, l_cap.transaction_id, l_cap.global_position),
+                     (l_horizon.generation, l_horizon.transaction_id, -1::bigint))
+             AS t (generation, transaction_id, global_position)
+        ORDER BY t.generation, t.transaction_id, t.global_position
+        LIMIT 1;
+        UPDATE data.projection_checkpoints AS c
+        SET generation = l_target.generation,
+            transaction_id = l_target.transaction_id,
+            global_position = l_target.global_position,
+            status = 'running'
+        WHERE c.projection_name = in_projection_name
+          AND (c.status = 'rebuilding'
+               OR (c.generation, c.transaction_id, c.global_position)
+                  < (l_target.generation, l_target.transaction_id, l_target.global_position));
     -- Caught up only if the read returned less than asked and the bytes cut nothing.
-    IF l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count THEN
+    ELSIF l_live AND l_failed IS NULL AND l_read_count < l_limit AND l_fetched_count = l_read_count
+          AND l_kept = l_fetched_count THEN
         -- Caught up: move past the events the filters skipped, so they are not examined
         -- again, and a projection rebuilt in the background is running again. Only when
         -- there is something to move past: an idle poll writes nothing (a write takes a

@@ -1,4 +1,5 @@
--- The projection follows exactly the stream types that have a snapshot interval.
+-- The projection (every version of it) follows exactly the stream types that have a snapshot
+-- interval.
 
 CREATE OR REPLACE FUNCTION private.sync_snapshot_projection()
 RETURNS trigger
@@ -9,7 +10,7 @@ BEGIN
     UPDATE data.projections AS p
     SET stream_types = ARRAY(SELECT r.stream_type FROM data.reducers AS r
                              WHERE r.snapshot_interval IS NOT NULL ORDER BY r.stream_type)
-    WHERE p.projection_name = 'snapshots';
+    WHERE p.version_of = 'snapshots';
     RETURN NULL;
 END;
 $$;
