@@ -200,12 +200,16 @@ def revert_text(before: dict[str, dict], after: dict[str, dict], tag: str) -> st
     views = {before[t]["signature"] for t in before if before[t]["kind"] == "VIEW"}
     def uses_view(obj: dict) -> bool:
         return obj["kind"] != "VIEW" and any(re.search(rf"\b{re.escape(v)}\b", obj["result"] or "") for v in views)
-    for target in sorted(t for t in changed if t in after and before[t]["result"] != after[t]["result"]):
+    # A view whose columns this code changed goes first: it may be built on such a function.
+    reshaped = sorted(t for t in changed if before[t]["kind"] == "VIEW" and t in after
+                      and before[t]["columns"] != after[t]["columns"])
+    for target in reshaped:
+        lines.append(f"DROP VIEW {target};")
+    for target in sorted(t for t in changed if t in after and before[t]["result"] != after[t]["result"]
+                         and t not in reshaped):
         lines.append(f"DROP {before[target]['kind']} {target};")
     for target in sorted(changed, key=lambda t: (uses_view(before[t]), before[t]["kind"] == "VIEW", t)):
         old, new = before[target], after.get(target)
-        if old["kind"] == "VIEW" and new is not None and old["columns"] != new["columns"]:
-            lines.append(f"DROP VIEW {target};")
         lines += _define(old, new)
         lines.append("")
     # Last, once nothing the release had refers to them: views first (they may use functions).

@@ -7,6 +7,7 @@ BEGIN;
 SET LOCAL lock_timeout = '10s';
 SET LOCAL check_function_bodies = off;  -- a body may name an object a later change gives back
 
+DROP VIEW api.projection_status;
 DROP FUNCTION private.projection_status();
 CREATE OR REPLACE PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer)
  LANGUAGE plpgsql
@@ -1677,7 +1678,6 @@ $function$;
 COMMENT ON FUNCTION private.writer_generation() IS 'Generation of events written now; starts a new one on the first write in a new cluster';
 REVOKE ALL ON FUNCTION private.writer_generation() FROM PUBLIC;
 
-DROP VIEW api.projection_status;
 CREATE OR REPLACE VIEW api.projection_status AS
  SELECT s.projection_name,
     s.status,
