@@ -10,32 +10,10 @@ import uuid
 
 import pytest
 
+from harness.tally_versions import REGISTER_V2
+from harness.tally_versions import V2_SQL as V2
 from tests.helpers import (close_tally, mark, open_tally, oracle_model, raises_sqlstate,
                            run_projections_until_idle)
-
-# Version 2 of the fixture domain's projection "tallies": the same logic writing a table of its
-# own (so both versions can be compared with the oracle), and the view readers query, which
-# shows the live version's table. The view is the stable name: a promotion switches it.
-V2 = """
-CREATE TABLE tally.tallies_v2 (LIKE tally.tallies INCLUDING ALL);
-DO $$
-BEGIN
-    EXECUTE replace(replace(pg_get_functiondef('tally.apply_events(data.events[])'::regprocedure),
-                            'tally.tallies', 'tally.tallies_v2'),
-                    'FUNCTION tally.apply_events(', 'FUNCTION tally.apply_events_v2(');
-END
-$$;
-CREATE FUNCTION tally.reset_v2() RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp
-AS 'DELETE FROM tally.tallies_v2';
-CREATE VIEW tally.tallies_read AS
-SELECT 1 AS version, t.* FROM tally.tallies AS t WHERE api.projection_live_version('tallies') = 1
-UNION ALL
-SELECT 2, t.* FROM tally.tallies_v2 AS t WHERE api.projection_live_version('tallies') = 2;
-GRANT SELECT ON tally.tallies_read, tally.tallies_v2 TO eventstore_reader;
-"""
-
-REGISTER_V2 = ("SELECT api.register_projection_version('tallies', 2, 'tally.apply_events_v2(data.events[])', "
-               "'tally.reset_v2()')")
 
 
 def model(db, table: str) -> list[tuple]:
@@ -142,7 +120,7 @@ def test_promotion_while_writers_append_and_readers_read(db):
     assert set(versions[:first_v2]) == {1} and set(versions[first_v2:]) == {2}, "v1, then v2 only"
     assert all(r[1] == 2 for r in reads if r[0] > promoted_at[0]), "after the promotion every read is v2"
     # Tallies are only added and counts only grow: a read of a partial v2 would show fewer.
-    for before, after in zip(reads, reads[1:]):
+    for before, after in zip(reads, reads[1:], strict=False):
         assert after[2] >= before[2] and after[3] >= before[3], f"a read went back: {before} -> {after}"
 
     # Neither version applied an event twice or missed one: v2 (live) is the oracle, and v1,

@@ -1,9 +1,10 @@
 -- Deploy orders:get_customer_orders to pg
 -- requires: order_summaries
+-- requires: order_summaries_v2
 -- requires: eventstore:log_order
 -- requires: eventstore:roles
 -- requires: eventstore:code
--- A customer's orders from the read model.
+-- A customer's orders from the read model (its live version: data.order_summaries_live).
 
 BEGIN;
 
@@ -42,7 +43,7 @@ BEGIN
 
     RETURN QUERY
     SELECT s.order_id, s.status, s.total_items, s.total_amount, s.created_at
-    FROM data.order_summaries AS s
+    FROM data.order_summaries_live AS s
     WHERE s.customer_id = in_customer_id
       AND (in_status IS NULL OR s.status = in_status)
     ORDER BY s.created_at DESC
