@@ -167,12 +167,15 @@ BEGIN
                 l_kept := l_kept + 1;
             END LOOP;
         END IF;
-        l_events := '{}';
-        FOR l_i IN 1 .. l_kept LOOP
-            IF pg_catalog.cardinality(l_skips) = 0 OR (l_fetched[l_i]).id <> ALL (l_skips) THEN
-                l_events := l_events || l_fetched[l_i];
-            END IF;
-        END LOOP;
+        l_events := CASE WHEN l_kept = l_fetched_count THEN l_fetched ELSE l_fetched[1:l_kept] END;
+        IF pg_catalog.cardinality(l_skips) > 0 THEN
+            l_events := '{}';
+            FOR l_i IN 1 .. l_kept LOOP
+                IF (l_fetched[l_i]).id <> ALL (l_skips) THEN
+                    l_events := l_events || l_fetched[l_i];
+                END IF;
+            END LOOP;
+        END IF;
         l_count := COALESCE(pg_catalog.cardinality(l_events), 0);
     END IF;
 
