@@ -974,6 +974,9 @@ CREATE FUNCTION api.drop_projection_version(in_projection_name text, in_version 
 DECLARE
     l_name text;
 BEGIN
+    IF in_version IS NULL THEN
+        RAISE EXCEPTION 'in_version must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
     PERFORM private.lock_projection_versions(in_projection_name);
     SELECT p.projection_name INTO l_name FROM data.projections AS p
     WHERE p.version_of = in_projection_name AND p.version = in_version;
@@ -991,7 +994,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) IS 'Removes a version of a projection that is not live (registration, checkpoint, skips); drop its
-read model afterwards. Errors: ZE005 unknown projection or version, ZE011 the version is live.';
+read model afterwards. Errors: ZE003 a NULL version, ZE005 unknown projection or version, ZE011 the version is live.';
 
 CREATE FUNCTION api.drop_subscription(in_name text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1613,6 +1616,9 @@ DECLARE
     l_before record;
 BEGIN
     l_bound := private.promotion_max_lag();
+    IF in_version IS NULL THEN
+        RAISE EXCEPTION 'in_version must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
     PERFORM private.lock_projection_versions(in_projection_name);
     SELECT p.* INTO l_live FROM data.projections AS p WHERE p.projection_name = in_projection_name;
     SELECT p.* INTO l_new FROM data.projections AS p
@@ -1701,8 +1707,8 @@ rest (at most eventstore.promotion_max_lag events behind the live version, 1000 
 and takes the projection''s name; the version that was live stops (paused, as name@version,
 its read model kept until the application drops it) and can be resumed and promoted back.
 Readers choosing their read model by api.projection_live_version switch at their next
-snapshot. Promoting the live version does nothing. Errors: ZE003 a bad
-eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
+snapshot. Promoting the live version does nothing. Errors: ZE003 a NULL version or
+a bad eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
 failed or paused, or too far behind, ZE012 it failed while catching up (nothing changed).';
 
 CREATE FUNCTION api.purge_idempotency_keys(in_older_than interval DEFAULT '30 days'::interval) RETURNS bigint
@@ -2067,6 +2073,10 @@ BEGIN
        OR pg_catalog.array_position(in_stream_types, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'in_event_types and in_stream_types must be one-dimensional arrays without NULLs'
             USING ERRCODE = 'ZE003';
+    END IF;
+    IF EXISTS (SELECT FROM data.projections AS p WHERE p.version_of = in_projection_name) THEN
+        -- Redefining: not while a promotion moves the name to another version.
+        PERFORM private.lock_projection_versions(in_projection_name);
     END IF;
     l_handler_invoker := private.make_invoker(in_handler, 'handler', l_registrant);
     IF in_reset_handler IS NOT NULL THEN

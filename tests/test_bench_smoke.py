@@ -37,7 +37,7 @@ def test_benchmarks_run_and_print_their_ratios():
         *append,
         "RESULT append_events with 2 personal data fields/without",
         "RESULT rebuild/set-based statement, events per second",
-        "RESULT version 2 catch-up beside the live version/api.rebuild_projection, events per second",
+        "RESULT version 2 catch-up beside the live version/api.rebuild_projection, same load, events per second",
         "RESULT read-model query p99 during the build/before it",
         "RESULT longest read during the promotion",
         "RESULT load 10,000-event aggregate / 100-event aggregate",

@@ -11,6 +11,9 @@ AS $$
 DECLARE
     l_name text;
 BEGIN
+    IF in_version IS NULL THEN
+        RAISE EXCEPTION 'in_version must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
     PERFORM private.lock_projection_versions(in_projection_name);
     SELECT p.projection_name INTO l_name FROM data.projections AS p
     WHERE p.version_of = in_projection_name AND p.version = in_version;
@@ -28,6 +31,6 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) IS 'Removes a version of a projection that is not live (registration, checkpoint, skips); drop its
-read model afterwards. Errors: ZE005 unknown projection or version, ZE011 the version is live.';
+read model afterwards. Errors: ZE003 a NULL version, ZE005 unknown projection or version, ZE011 the version is live.';
 REVOKE ALL ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.drop_projection_version(in_projection_name text, in_version integer) TO eventstore_admin;

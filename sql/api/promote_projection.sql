@@ -20,6 +20,9 @@ DECLARE
     l_before record;
 BEGIN
     l_bound := private.promotion_max_lag();
+    IF in_version IS NULL THEN
+        RAISE EXCEPTION 'in_version must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
     PERFORM private.lock_projection_versions(in_projection_name);
     SELECT p.* INTO l_live FROM data.projections AS p WHERE p.projection_name = in_projection_name;
     SELECT p.* INTO l_new FROM data.projections AS p
@@ -108,8 +111,8 @@ rest (at most eventstore.promotion_max_lag events behind the live version, 1000 
 and takes the projection''s name; the version that was live stops (paused, as name@version,
 its read model kept until the application drops it) and can be resumed and promoted back.
 Readers choosing their read model by api.projection_live_version switch at their next
-snapshot. Promoting the live version does nothing. Errors: ZE003 a bad
-eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
+snapshot. Promoting the live version does nothing. Errors: ZE003 a NULL version or
+a bad eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
 failed or paused, or too far behind, ZE012 it failed while catching up (nothing changed).';
 REVOKE ALL ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) TO eventstore_admin;

@@ -36,6 +36,10 @@ BEGIN
         RAISE EXCEPTION 'in_event_types and in_stream_types must be one-dimensional arrays without NULLs'
             USING ERRCODE = 'ZE003';
     END IF;
+    IF EXISTS (SELECT FROM data.projections AS p WHERE p.version_of = in_projection_name) THEN
+        -- Redefining: not while a promotion moves the name to another version.
+        PERFORM private.lock_projection_versions(in_projection_name);
+    END IF;
     l_handler_invoker := private.make_invoker(in_handler, 'handler', l_registrant);
     IF in_reset_handler IS NOT NULL THEN
         l_reset_invoker := private.make_invoker(in_reset_handler, 'reset', l_registrant);

@@ -1,6 +1,6 @@
 -- pgTAP: change projection_versions (and the versions' functions of change code)
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 
 -- Shapes
 SELECT has_column('data'::name, 'projections'::name, 'version_of'::name, 'the projection a row is a version of');
@@ -65,6 +65,8 @@ SELECT throws_ok($$SELECT api.register_projection_version('tapv', 0, 'public.tap
 SELECT throws_ok($$SELECT api.register_projection_version('tapv', 2, 'public.tap_takes_text(text)')$$,
                  'ZE010', NULL, 'a handler of the wrong shape');
 SELECT throws_ok($$SELECT api.promote_projection('tapv', 2)$$, 'ZE005', NULL, 'promoting a version not registered');
+SELECT throws_ok($$SELECT api.promote_projection('tapv', NULL)$$, 'ZE003', NULL, 'promoting a NULL version');
+SELECT throws_ok($$SELECT api.drop_projection_version('tapv', NULL)$$, 'ZE003', NULL, 'dropping a NULL version');
 SELECT throws_ok($$SELECT api.projection_live_version('nope')$$, 'ZE005', NULL, 'the live version of no projection');
 SELECT is(api.projection_replaying(), false, 'not replaying outside a handler');
 
