@@ -14,7 +14,7 @@ its class of :mod:`eventstore.errors`.
 """
 
 from eventstore import errors
-from eventstore._types import ANY, NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent
+from eventstore._types import ANY, NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent
 from eventstore.aio import AsyncEventStore
 from eventstore.client import EventStore
 from eventstore.consumer import AsyncConsumer, Consumer
@@ -47,6 +47,7 @@ __all__ = [
     "MalformedEvents",
     "NewEvent",
     "NotFound",
+    "ProjectionVersion",
     "RecordedEvent",
     "SchemaViolation",
     "StreamDeleted",

@@ -34,6 +34,10 @@ CLAIM = ("SELECT id, stream_type, stream_id, version, event_type, event_data, me
 ACK = "SELECT api.ack_events(%s, %s, %s)"
 NACK = "SELECT api.nack_event(%s, %s, %s, %s)"
 RUN_PROJECTIONS = "SELECT api.run_projections()"
+PROJECTION_VERSIONS = """SELECT projection_name, version_of, version, live, status, events_behind,
+                                events_behind_live, ready_to_promote, error_message
+                         FROM api.projection_status WHERE %s::text IS NULL OR version_of = %s"""
+PROMOTE = "SELECT api.promote_projection(%s, %s)"
 CHANNEL = "eventstore_events"
 LISTEN = f"LISTEN {CHANNEL}"
 

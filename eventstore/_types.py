@@ -67,3 +67,21 @@ class RecordedEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     attempt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionVersion:
+    """One version of a projection, as ``api.projection_status`` shows it. ``name`` is what the
+    runner and the admin functions take: the projection's name for the live version,
+    ``name@version`` for another. ``events_behind_live``: events the live version has applied
+    and this one not yet; ``ready_to_promote``: ``promote_projection`` would take it now."""
+
+    name: str
+    version_of: str
+    version: int
+    live: bool
+    status: str
+    events_behind: int
+    events_behind_live: int
+    ready_to_promote: bool
+    error_message: str | None = None

@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore import _sql
-from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent, expected_sql
+from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.client import _FIRST_WAIT, CONNECTION_KWARGS, listen_conninfo, pool_kwargs, translated
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
 
@@ -186,6 +186,15 @@ class AsyncEventStore:
     async def run_projections(self, *, conn: psycopg.AsyncConnection[Any] | None = None) -> int:
         applied: int = (await self._rows(_sql.RUN_PROJECTIONS, (), conn))[0][0]
         return applied
+
+    async def projection_versions(self, projection: str | None = None, *,
+                                  conn: psycopg.AsyncConnection[Any] | None = None) -> list[ProjectionVersion]:
+        rows = await self._rows(_sql.PROJECTION_VERSIONS, (projection, projection), conn)
+        return [ProjectionVersion(*r) for r in rows]
+
+    async def promote_projection(self, projection: str, version: int, *,
+                                 conn: psycopg.AsyncConnection[Any] | None = None) -> None:
+        await self._rows(_sql.PROMOTE, (projection, version), conn)
 
     async def claim(self, subscription: str, consumer: str, limit: int = 100, *,
                     conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:

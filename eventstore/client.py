@@ -13,7 +13,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from eventstore import _sql
-from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, RecordedEvent, expected_sql
+from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
 
 S = TypeVar("S")
@@ -239,6 +239,19 @@ class EventStore:
         """Runs every projection once (what pg_cron's worker does); returns events applied."""
         applied: int = self._rows(_sql.RUN_PROJECTIONS, (), conn)[0][0]
         return applied
+
+    def projection_versions(self, projection: str | None = None, *,
+                            conn: psycopg.Connection[Any] | None = None) -> list[ProjectionVersion]:
+        """Every version of ``projection`` (of every projection when None), the live one first."""
+        return [ProjectionVersion(*r) for r in self._rows(_sql.PROJECTION_VERSIONS, (projection, projection), conn)]
+
+    def promote_projection(self, projection: str, version: int, *,
+                           conn: psycopg.Connection[Any] | None = None) -> None:
+        """Makes ``version`` the live version of ``projection`` in one transaction (an admin's
+        call; README "Changing a projection without downtime"). ProjectionStateError (ZE011)
+        when it is failed, paused or too far behind; RebuildFailed (ZE012) when it fails
+        catching up."""
+        self._rows(_sql.PROMOTE, (projection, version), conn)
 
     def claim(self, subscription: str, consumer: str, limit: int = 100, *,
               conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:

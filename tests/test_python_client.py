@@ -181,6 +181,29 @@ def test_load_and_forensics(db):
         store.close()
 
 
+def test_projection_versions_and_promotion(db):
+    from harness.tally_versions import REGISTER_V2, V2_SQL
+
+    db.execute(V2_SQL)
+    db.execute(REGISTER_V2)
+    admin = store_as(db, "es_admin")
+    try:
+        versions = admin.projection_versions("tallies")
+        assert [(v.name, v.version, v.live, v.status) for v in versions] == [
+            ("tallies", 1, True, "running"), ("tallies@2", 2, False, "rebuilding")]
+        assert {v.version_of for v in admin.projection_versions()} >= {"tallies", "notifications"}
+        with pytest.raises(es.errors.UnknownProjection):
+            admin.promote_projection("tallies", 3)
+        admin.run_projections()
+        admin.promote_projection("tallies", 2)
+        assert [(v.name, v.live, v.status) for v in admin.projection_versions("tallies")] == [
+            ("tallies", True, "running"), ("tallies@1", False, "paused")]
+        with pytest.raises(es.errors.ProjectionStateError):
+            admin.promote_projection("tallies", 1)
+    finally:
+        admin.close()
+
+
 # -- asyncio, mirrored -----------------------------------------------------------------------
 
 def test_the_async_client_mirrors_the_sync_one(db):
