@@ -1616,6 +1616,11 @@ DECLARE
     l_before record;
 BEGIN
     l_bound := private.promotion_max_lag();
+    IF l_bound IS NULL THEN
+        RAISE EXCEPTION 'eventstore.promotion_max_lag must be a number of events (0 or more), got %',
+                pg_catalog.quote_literal(pg_catalog.current_setting('eventstore.promotion_max_lag'))
+            USING ERRCODE = 'ZE003';
+    END IF;
     IF in_version IS NULL THEN
         RAISE EXCEPTION 'in_version must not be NULL' USING ERRCODE = 'ZE003';
     END IF;
@@ -4127,9 +4132,7 @@ BEGIN
     ELSIF l_setting ~ '^[0-9]{1,12}$' THEN
         RETURN l_setting::bigint;
     END IF;
-    RAISE EXCEPTION 'eventstore.promotion_max_lag must be a number of events (0 or more), got %',
-            pg_catalog.quote_literal(l_setting)
-        USING ERRCODE = 'ZE003';
+    RETURN NULL;
 END;
 $_$;
 
@@ -5362,7 +5365,7 @@ COMMENT ON COLUMN api.projection_status.live IS 'The version readers see (api.pr
 
 COMMENT ON COLUMN api.projection_status.events_behind_live IS 'Events the live version has applied and this version not yet (0 for the live one)';
 
-COMMENT ON COLUMN api.projection_status.ready_to_promote IS 'Not live, running, and within eventstore.promotion_max_lag events of the live version: api.promote_projection will take it';
+COMMENT ON COLUMN api.projection_status.ready_to_promote IS 'Not live, running, and within eventstore.promotion_max_lag events of the live version: api.promote_projection will take it (NULL when that setting is not a count)';
 
 CREATE VIEW api.subscription_status AS
  SELECT s.subscription_name,

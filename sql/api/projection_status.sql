@@ -21,5 +21,5 @@ COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-
 COMMENT ON COLUMN api.projection_status.version_of IS 'The projection this row is a version of';
 COMMENT ON COLUMN api.projection_status.live IS 'The version readers see (api.projection_live_version)';
 COMMENT ON COLUMN api.projection_status.events_behind_live IS 'Events the live version has applied and this version not yet (0 for the live one)';
-COMMENT ON COLUMN api.projection_status.ready_to_promote IS 'Not live, running, and within eventstore.promotion_max_lag events of the live version: api.promote_projection will take it';
+COMMENT ON COLUMN api.projection_status.ready_to_promote IS 'Not live, running, and within eventstore.promotion_max_lag events of the live version: api.promote_projection will take it (NULL when that setting is not a count)';
 GRANT SELECT ON TABLE api.projection_status TO eventstore_reader;

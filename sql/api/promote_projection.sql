@@ -20,6 +20,11 @@ DECLARE
     l_before record;
 BEGIN
     l_bound := private.promotion_max_lag();
+    IF l_bound IS NULL THEN
+        RAISE EXCEPTION 'eventstore.promotion_max_lag must be a number of events (0 or more), got %',
+                pg_catalog.quote_literal(pg_catalog.current_setting('eventstore.promotion_max_lag'))
+            USING ERRCODE = 'ZE003';
+    END IF;
     IF in_version IS NULL THEN
         RAISE EXCEPTION 'in_version must not be NULL' USING ERRCODE = 'ZE003';
     END IF;

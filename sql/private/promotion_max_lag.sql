@@ -1,6 +1,8 @@
 -- How many events a version may be behind the live one and still be promoted (its promotion
 -- applies them): the setting eventstore.promotion_max_lag (ALTER DATABASE/ROLE ... SET, or
--- SET in the session), 1000 when unset. ZE003 for anything but a count.
+-- SET in the session), 1000 when unset, NULL when it is not a count. Each caller decides what
+-- NULL means: api.promote_projection refuses it (ZE003), api.projection_status shows
+-- ready_to_promote NULL (a bad setting must not break the status view).
 
 CREATE OR REPLACE FUNCTION private.promotion_max_lag()
 RETURNS bigint
@@ -16,9 +18,7 @@ BEGIN
     ELSIF l_setting ~ '^[0-9]{1,12}$' THEN
         RETURN l_setting::bigint;
     END IF;
-    RAISE EXCEPTION 'eventstore.promotion_max_lag must be a number of events (0 or more), got %',
-            pg_catalog.quote_literal(l_setting)
-        USING ERRCODE = 'ZE003';
+    RETURN NULL;
 END;
 $$;
 

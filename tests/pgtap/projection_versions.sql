@@ -1,6 +1,6 @@
 -- pgTAP: change projection_versions (and the versions' functions of change code)
 BEGIN;
-SELECT plan(49);
+SELECT plan(50);
 
 -- Shapes
 SELECT has_column('data'::name, 'projections'::name, 'version_of'::name, 'the projection a row is a version of');
@@ -84,6 +84,8 @@ SELECT is(api.run_projection('tapv@2'), 0, 'and waits for v1');
 
 SET LOCAL eventstore.promotion_max_lag = 'lots';
 SELECT throws_ok($$SELECT api.promote_projection('tapv', 2)$$, 'ZE003', NULL, 'a bound that is not a count');
+SELECT is((SELECT ready_to_promote FROM api.projection_status WHERE projection_name = 'tapv@2'), NULL,
+          'the status view still answers: ready unknown');
 SET LOCAL eventstore.promotion_max_lag = 0;
 SELECT is(api.run_projection('tapv', 4), 4, 'v1 goes on');
 SELECT throws_ok($$SELECT api.promote_projection('tapv', 2)$$, 'ZE011', NULL, 'v2 is 4 events behind, the bound 0');
