@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from typing import Any
 
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "deploy":
         print(deploy(args.conninfo, to=args.to, without_sqitch=args.without_sqitch), end="")
         return 0
+    # What a consumer says of itself (a lost connection, a lease that ran out) goes to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with EventStore.connect(args.conninfo, max_size=2, prepared_statements=not args.transaction_pooling) as store:
         Consumer(store, args.subscription, _load(args.handler), consumer_id=args.consumer_id, batch=args.batch,
                  transactional=not args.not_transactional, idle_wait=args.idle_wait,

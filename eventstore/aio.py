@@ -14,8 +14,17 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore import _sql
+from eventstore._retry import Backoff, connection_lost
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
-from eventstore.client import _FIRST_WAIT, CONNECTION_KWARGS, listen_conninfo, pool_kwargs, translated
+from eventstore.client import (
+    _FIRST_WAIT,
+    CONNECTION_KWARGS,
+    _follow_back,
+    _follow_lost,
+    listen_conninfo,
+    pool_kwargs,
+    translated,
+)
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
 
 S = TypeVar("S")
@@ -148,9 +157,25 @@ class AsyncEventStore:
                      page_size: int = 1000, poll_interval: float = 1.0) -> AsyncIterator[RecordedEvent]:
         listener = await _listener(self.conninfo)
         wait = _FIRST_WAIT
+        backoff = Backoff()
         try:
             while True:
-                page = await self.read_all(after=after, event_types=event_types, limit=page_size)
+                try:
+                    page = await self.read_all(after=after, event_types=event_types, limit=page_size)
+                except Exception as error:
+                    if not connection_lost(error):
+                        raise
+                    if listener is not None:
+                        with contextlib.suppress(psycopg.Error):
+                            await listener.close()
+                        listener = None
+                    await asyncio.sleep(_follow_lost(error, backoff))
+                    with contextlib.suppress(Exception):
+                        await self.pool.check()
+                    continue
+                if backoff.failures:
+                    _follow_back(backoff)
+                    listener = await _listener(self.conninfo)
                 for event in page:
                     yield event
                 if page:
@@ -160,9 +185,14 @@ class AsyncEventStore:
                 wait = _FIRST_WAIT if page else min(wait * 2, poll_interval)
                 if listener is None:
                     await asyncio.sleep(wait)
-                else:
+                    continue
+                try:
                     async for _ in listener.notifies(timeout=wait, stop_after=1):
                         pass
+                except psycopg.Error:
+                    await listener.close()
+                    listener = None
+                    backoff.failures = max(backoff.failures, 1)
         finally:
             if listener is not None:
                 await listener.close()

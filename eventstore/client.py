@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -13,10 +14,13 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from eventstore import _sql
+from eventstore._retry import Backoff, connection_lost
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
 
 S = TypeVar("S")
+
+log = logging.getLogger("eventstore.client")
 
 # Every connection the client opens is autocommit (each call is a transaction of its own unless
 # the caller hands one in). Its own side connections (LISTEN) prepare nothing.
@@ -196,12 +200,30 @@ class EventStore:
         """Every event after ``after``, then each new one as it becomes readable, for ever (a
         catch-up subscription): page to the end, then wait for a notification (LISTEN, on a
         connection of its own) or a poll: 10 ms after a page with events, doubling up to
-        ``poll_interval`` seconds while nothing comes."""
+        ``poll_interval`` seconds while nothing comes. A lost connection is logged and waited
+        out (backing off from 0.1 s to 10 s); it goes on after the last event it yielded, so
+        nothing is missed or yielded twice."""
         listener = _listener(self.conninfo)
         wait = _FIRST_WAIT
+        backoff = Backoff()
         try:
             while True:
-                page = self.read_all(after=after, event_types=event_types, limit=page_size)
+                try:
+                    page = self.read_all(after=after, event_types=event_types, limit=page_size)
+                except Exception as error:
+                    if not connection_lost(error):
+                        raise
+                    if listener is not None:
+                        with contextlib.suppress(psycopg.Error):
+                            listener.close()
+                        listener = None
+                    time.sleep(_follow_lost(error, backoff))
+                    with contextlib.suppress(Exception):
+                        self.pool.check()  # the pool's connections to the lost server go
+                    continue
+                if backoff.failures:
+                    _follow_back(backoff)
+                    listener = _listener(self.conninfo)
                 yield from page
                 if page:
                     after = page[-1].id
@@ -211,9 +233,14 @@ class EventStore:
                 wait = _FIRST_WAIT if page else min(wait * 2, poll_interval)
                 if listener is None:
                     time.sleep(wait)
-                else:
+                    continue
+                try:
                     for _ in listener.notifies(timeout=wait, stop_after=1):
                         pass
+                except psycopg.Error:
+                    listener.close()
+                    listener = None  # polls until the next read finds the server again
+                    backoff.failures = max(backoff.failures, 1)
         finally:
             if listener is not None:
                 listener.close()
@@ -266,6 +293,19 @@ class EventStore:
              conn: psycopg.Connection[Any] | None = None) -> bool:
         given_back: bool = self._rows(_sql.NACK, (subscription, consumer, event_id, error), conn)[0][0]
         return given_back
+
+
+def _follow_lost(error: BaseException, backoff: Backoff) -> float:
+    """Logs a lost connection of follow(); returns how long to wait."""
+    delay = backoff.next()
+    log.warning("follow(): lost its connection (%s: %s); trying again in %.1f s (attempt %d)",
+                type(error).__name__, str(error).strip(), delay, backoff.failures)
+    return delay
+
+
+def _follow_back(backoff: Backoff) -> None:
+    log.warning("follow(): connected again after %d failed attempts", backoff.failures)
+    backoff.reset()
 
 
 def _listener(conninfo: str | None) -> psycopg.Connection[Any] | None:
