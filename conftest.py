@@ -20,7 +20,7 @@ pytest_plugins = ["eventstore.pytest_plugin"]
 
 @pytest.fixture(scope="session")
 def cluster():
-    c = throwaway_cluster("eventstore-test-")
+    c = throwaway_cluster("eventstore-test-", outlive=bool(os.environ.get("EVENTSTORE_KEEP_CLUSTER")))
     yield c
     if os.environ.get("EVENTSTORE_KEEP_CLUSTER"):
         print(f"\nkept the test cluster: {c.conninfo(CRON_DATABASE)}")

@@ -61,6 +61,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/oldest_transaction_pid.sql
 \ir ../sql/private/open_sealed.sql
 \ir ../sql/private/open_value.sql
+\ir ../sql/private/own_version.sql
 \ir ../sql/private/parked_event.sql
 \ir ../sql/private/projection_acted_until.sql
 \ir ../sql/private/projection_status.sql
@@ -154,6 +155,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/run_projections.sql
 \ir ../sql/api/set_retention.sql
 \ir ../sql/api/set_subscription_role.sql
+\ir ../sql/api/set_tracker_role.sql
 \ir ../sql/api/skip_parked.sql
 \ir ../sql/api/tracking_position.sql
 \ir ../sql/api/uuidv7.sql

@@ -29,6 +29,7 @@ __all__ = [
     "ProjectionStateError",
     "RebuildFailed",
     "SchemaViolation",
+    "SnapshotRefused",
     "StreamDeleted",
     "StreamNotDeleted",
     "SubscriptionReserved",
@@ -188,9 +189,15 @@ class TrackingNotAhead(EventStoreError):
 
 
 class TrackerOwned(EventStoreError):
-    """ZE019: the tracker is recorded by another role."""
+    """ZE019: the tracker is another role's (reserved for it by an admin, or first recorded by it)."""
 
     sqlstate = "ZE019"
+
+
+class SnapshotRefused(EventStoreError):
+    """ZE020: no snapshot saved by hand for a stream a key of which was (or is being) destroyed."""
+
+    sqlstate = "ZE020"
 
 
 class AppendOrderConflict(EventStoreError):
@@ -219,7 +226,7 @@ _BY_SQLSTATE: dict[str, type[EventStoreError]] = {
     for cls in (WrongExpectedVersion, MalformedEvents, InvalidArgument, NotFound, UnknownProjection,
                 SchemaViolation, IdempotencyKeyReused, AppendOnly, CommandRefused, InvalidRegistration,
                 ProjectionStateError, RebuildFailed, UnknownSubscription, SubscriptionStateError,
-                StreamDeleted, StreamNotDeleted, SubscriptionReserved, TrackingNotAhead, TrackerOwned,
+                StreamDeleted, StreamNotDeleted, SubscriptionReserved, TrackingNotAhead, TrackerOwned, SnapshotRefused,
                 AppendOrderConflict,
                 LockNotAvailable, PermissionDenied)
     if cls.sqlstate is not None

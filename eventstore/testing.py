@@ -19,6 +19,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -31,7 +32,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from eventstore import bundle
 
-__all__ = ["Server", "clone", "deploy_template", "drop", "free_port", "pg_bindir"]
+__all__ = ["Server", "clone", "deploy_template", "drop", "free_port", "pg_bindir", "remove_with_this_process"]
 
 
 def pg_bindir() -> Path:
@@ -63,6 +64,33 @@ def free_port(start: int = 56000) -> int:
     raise RuntimeError("no free port")
 
 
+# The guard of a throwaway cluster: a process of its own that waits for the end of its standard
+# input, a pipe whose other end only the process that made the cluster holds. However that
+# process ends (SIGTERM from a cancelled CI job, SIGKILL, a crash), the pipe closes with it, and
+# the guard stops the cluster and removes its directory.
+_GUARD = """
+import os, shutil, subprocess, sys
+sys.stdin.buffer.read()
+pg_ctl, data, base = sys.argv[1:4]
+as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+if os.path.isdir(data):
+    subprocess.run([*as_postgres, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True)
+shutil.rmtree(base, ignore_errors=True)
+"""
+
+_guards: list[subprocess.Popen[bytes]] = []  # their pipes stay open while this process lives
+
+
+def remove_with_this_process(data_dir: Path, base_dir: Path) -> None:
+    """Stops the cluster in ``data_dir`` and removes ``base_dir`` when this process ends, however
+    it ends (a guard process waits on a pipe this process holds). A cluster already stopped and
+    removed by then is left as it is."""
+    guard = subprocess.Popen([sys.executable, "-c", _GUARD, str(pg_bindir() / "pg_ctl"), str(data_dir), str(base_dir)],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)  # not in the group a terminal's ^C or a job's kill reaches
+    _guards.append(guard)
+
+
 class Server:
     """A PostgreSQL server for tests: ``Server(conninfo)`` uses yours, ``Server.throwaway()``
     makes one. ``conninfo(dbname, user)`` connects to a database of it."""
@@ -90,6 +118,7 @@ class Server:
         conf = "".join(f"{k} = {v}\n" for k, v in options.items())
         subprocess.run([*as_postgres, "sh", "-c", f"cat >> '{data}/postgresql.conf'"], input=conf.encode(),
                        check=True)
+        remove_with_this_process(data, base)
         subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"),
                         "-w", "-t", "60", "start"], check=True, capture_output=True)
         return cls(make_conninfo(host=str(base), port=port, user="postgres", dbname="postgres"), base_dir=base)

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 
 # One way to find the server binaries and a free port, the package's (a test server of its own).
-from eventstore.testing import free_port, pg_bindir  # noqa: F401 - re-exported for harness modules
+from eventstore.testing import free_port, pg_bindir, remove_with_this_process  # noqa: F401 - re-exported
 
 REPO = Path(__file__).resolve().parent.parent
 # sqitch projects: the core bundle and the Order example that builds on it.
@@ -206,12 +206,15 @@ class Cluster:
 
 
 def throwaway_cluster(prefix: str, port_from: int = 55432, extra_settings: dict[str, str] | None = None,
-                      cron_database: bool = True) -> Cluster:
+                      cron_database: bool = True, outlive: bool = False) -> Cluster:
     """The one way a throwaway cluster is made (tests, benchmarks, schema snapshot): a fresh
     temporary directory, initdb with the event store's settings, started and ready, with
-    pg_cron's database unless told otherwise. The caller destroys it."""
+    pg_cron's database unless told otherwise. The caller destroys it; unless told to outlive this
+    process, it is stopped and removed when the process ends, however it ends."""
     c = Cluster(tempfile.mkdtemp(prefix=prefix), free_port(port_from), extra_settings)
     c.init()
+    if not outlive:  # removed when this process ends, even if it is killed (a cancelled CI job)
+        remove_with_this_process(c.data_dir, c.base_dir)
     c.start()
     try:
         c.wait_ready()

@@ -1789,6 +1789,7 @@ DROP FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types t
 DROP FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean);
 DROP FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric);
 DROP FUNCTION api.register_projection_version(in_projection_name text, in_version integer, in_handler regprocedure, in_reset_handler regprocedure);
+DROP FUNCTION api.set_tracker_role(in_tracker text, in_role name);
 DROP FUNCTION api.tracking_position(in_tracker text, in_upstream text);
 DROP FUNCTION api.uuidv7();
 DROP FUNCTION private.check_projection_handlers(in_handler regprocedure, in_reset_handler regprocedure);
@@ -1801,10 +1802,12 @@ DROP FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, 
 DROP FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone);
 DROP FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.log_refs(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8);
+DROP FUNCTION private.own_version(in_metadata jsonb, in_version integer);
 DROP FUNCTION private.projection_acted_until(in_projection_name text, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.promotion_max_lag();
 DROP FUNCTION private.raise_unknown_projection_version(in_projection_name text, in_version integer);
 DROP FUNCTION private.read_event_alone(in_id uuid, in_created_at timestamp with time zone, OUT stream_type text, OUT stream_id uuid, OUT version integer, OUT event_type text, OUT event_data jsonb, OUT metadata jsonb, OUT error_sqlstate text, OUT error_message text);
+DROP PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb);
 DROP FUNCTION private.status_horizon();
 
 COMMIT;

@@ -439,7 +439,7 @@ BEGIN
         WHERE s.stream_type = in_stream_type AND s.stream_id = l_stream_id;
         l_current := COALESCE(l_current, 0);
         IF l_current > 0 THEN
-            SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) INTO l_last
+            SELECT private.own_version(e.metadata, e.version) INTO l_last
             FROM data.events AS e
             WHERE e.stream_type = in_stream_type AND e.stream_id = l_stream_id AND e.version = l_current;
             IF l_versions[1] <= l_last THEN
@@ -1635,12 +1635,19 @@ BEGIN
         RETURN;  -- live already
     END IF;
     SELECT c.* INTO l_c FROM data.projection_checkpoints AS c WHERE c.projection_name = l_new.projection_name;
+    IF l_c.status = 'paused' THEN
+        -- A version that was live before (a rollback is one call): it runs again from where it
+        -- stopped, caught up below like any other (all undone if the promotion fails).
+        UPDATE data.projection_checkpoints AS c SET status = 'running'
+        WHERE c.projection_name = l_new.projection_name;
+        l_c.status := 'running';
+    END IF;
     IF l_c.status NOT IN ('running', 'rebuilding') THEN
         RAISE EXCEPTION 'version % of projection % is %: it cannot be promoted', in_version, in_projection_name,
                 l_c.status
             USING ERRCODE = 'ZE011',
                   DETAIL = COALESCE('It failed on event ' || l_c.failed_event_id::text || ': ' || l_c.error_message, ''),
-                  HINT = pg_catalog.format('Resume it (api.resume_projection(%L)) and let it catch up first.',
+                  HINT = pg_catalog.format('Fix its handler, resume it (api.resume_projection(%L)) and let it catch up first.',
                                            l_new.projection_name);
     END IF;
 
@@ -1710,11 +1717,11 @@ $$;
 COMMENT ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) IS 'Makes version in_version of a projection the live one, in one transaction: it catches up the
 rest (at most eventstore.promotion_max_lag events behind the live version, 1000 when unset)
 and takes the projection''s name; the version that was live stops (paused, as name@version,
-its read model kept until the application drops it) and can be resumed and promoted back.
+its read model kept until the application drops it) and can be promoted back in one call.
 Readers choosing their read model by api.projection_live_version switch at their next
 snapshot. Promoting the live version does nothing. Errors: ZE003 a NULL version or
 a bad eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
-failed or paused, or too far behind, ZE012 it failed while catching up (nothing changed).';
+failed, or too far behind, ZE012 it failed while catching up (nothing changed).';
 
 CREATE FUNCTION api.purge_idempotency_keys(in_older_than interval DEFAULT '30 days'::interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1851,7 +1858,7 @@ BEGIN
         RETURN;
     END IF;
     IF NOT in_gaps THEN
-        SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) - e.version INTO l_shift
+        SELECT private.own_version(e.metadata, e.version) - e.version INTO l_shift
         FROM data.events AS e
         WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id
         ORDER BY e.version
@@ -1859,20 +1866,21 @@ BEGIN
         IF NOT FOUND THEN
             RETURN;
         END IF;
-        l_from := GREATEST(COALESCE(in_after_version::bigint - l_shift + 1, 1), 1)::integer;
-        l_to := LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647)::integer;
+        -- Bounds outside the integer range read everything or nothing (never 22003).
+        l_from := LEAST(GREATEST(COALESCE(in_after_version::bigint - l_shift + 1, 1), 1), 2147483647)::integer;
+        l_to := GREATEST(LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647), 0)::integer;
     END IF;
 
     -- One query both ways: the rows come from the stream index in version order, so the sort
     -- forwards finds them sorted, and backwards with a limit keeps the top few.
     RETURN QUERY
-    SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
+    SELECT private.own_version(u.metadata, u.version), u.event_type, u.event_data,
            u.metadata, u.id, u.created_at
     FROM private.events_as_read AS u
     WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
       AND u.version >= l_from AND u.version <= l_to
-      AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
-      AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
+      AND (NOT in_gaps OR in_after_version IS NULL OR private.own_version(u.metadata, u.version) > in_after_version)
+      AND (NOT in_gaps OR in_up_to_version IS NULL OR private.own_version(u.metadata, u.version) <= in_up_to_version)
     ORDER BY CASE WHEN in_descending THEN -u.version ELSE u.version END
     LIMIT in_limit;
 END;
@@ -1920,33 +1928,50 @@ CREATE FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_positi
     AS $$
 DECLARE
     l_role name := private.calling_role();
+    l_reserved name;
     l_recorded data.tracking;
+    l_ceiling numeric;
 BEGIN
     IF in_tracker IS NULL OR in_tracker = '' OR pg_catalog.char_length(in_tracker) > 200
        OR in_upstream IS NULL OR in_upstream = '' OR pg_catalog.char_length(in_upstream) > 200 THEN
         RAISE EXCEPTION 'in_tracker and in_upstream must be non-empty texts of at most 200 characters'
             USING ERRCODE = 'ZE003';
     END IF;
-    IF in_position IS NULL OR in_position < 0 OR in_position <> pg_catalog.trunc(in_position) THEN
-        RAISE EXCEPTION 'in_position must be an integer from 0, got %', COALESCE(pg_catalog.left(in_position::text, 60), 'NULL')
+    SELECT (COALESCE(pg_catalog.max(g.generation), 1) + 1)::numeric * 79228162514264337593543950336  -- 2^96
+    INTO l_ceiling
+    FROM data.store_generations AS g;
+    IF in_position IS NULL OR in_position = 'NaN'::numeric OR in_position < 0 OR in_position >= l_ceiling
+       OR in_position <> pg_catalog.trunc(in_position) THEN
+        RAISE EXCEPTION 'in_position must be an integer from 0 that a log of this store can reach (below %), got %',
+                l_ceiling, COALESCE(pg_catalog.left(in_position::text, 60), 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
 
+    SELECT r.consumer_role INTO l_reserved FROM data.tracker_roles AS r WHERE r.tracker = in_tracker;
+    IF l_reserved IS NOT NULL AND NOT private.calling_admin()
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r  -- a role dropped since: nobody's
+                       WHERE r.rolname = l_reserved AND pg_catalog.pg_has_role(l_role, r.oid, 'MEMBER')) THEN
+        RAISE EXCEPTION 'tracker % is reserved for role %', in_tracker, l_reserved
+            USING ERRCODE = 'ZE019',
+                  HINT = 'An admin reserves a tracker for a role with api.set_tracker_role.';
+    END IF;
+
     INSERT INTO data.tracking AS t (tracker, upstream, position, owner)
-    VALUES (in_tracker, in_upstream, in_position, l_role)
+    VALUES (in_tracker, in_upstream, in_position, COALESCE(l_reserved, l_role))
     ON CONFLICT (tracker, upstream) DO UPDATE
         SET position = excluded.position, recorded_at = pg_catalog.now()
-        WHERE t.position < excluded.position AND (t.owner = excluded.owner OR private.calling_admin())
+        WHERE t.position < excluded.position
+          AND (l_reserved IS NOT NULL OR t.owner = excluded.owner OR private.calling_admin())
     RETURNING t.* INTO l_recorded;
     IF l_recorded.tracker IS NOT NULL THEN
         RETURN;
     END IF;
     -- The row is there and locked by the statement above: why it stayed.
     SELECT t.* INTO l_recorded FROM data.tracking AS t WHERE t.tracker = in_tracker AND t.upstream = in_upstream;
-    IF l_recorded.owner <> l_role AND NOT private.calling_admin() THEN
+    IF l_reserved IS NULL AND l_recorded.owner <> l_role AND NOT private.calling_admin() THEN
         RAISE EXCEPTION 'tracker % of % is recorded by another role', in_tracker, in_upstream
             USING ERRCODE = 'ZE019',
-                  HINT = 'A tracker is moved by the role that first recorded it, or by an admin.';
+                  HINT = 'A tracker is moved by the role an admin reserved it for (api.set_tracker_role), else by the role that first recorded it.';
     END IF;
     RAISE EXCEPTION 'tracker % has processed % up to %: position % is not past it', in_tracker, in_upstream,
             l_recorded.position, in_position
@@ -1956,9 +1981,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) IS 'Records, in the caller''s transaction, that in_tracker has processed in_upstream up to in_position.
-Errors: ZE003 bad argument, ZE018 the position is not past the recorded one, ZE019 the tracker
-is another role''s.';
+COMMENT ON FUNCTION api.record_tracking(in_tracker text, in_upstream text, in_position numeric) IS 'Records, in the caller''s transaction, that in_tracker has processed in_upstream up to in_position
+(an integer from 0 that a log of this store can reach). The tracker is moved by members of the
+role an admin reserved it for (api.set_tracker_role), else by the role that first recorded it,
+and by admins. Errors: ZE003 bad argument, ZE018 the position is not past the recorded one,
+ZE019 the tracker is another role''s.';
 
 CREATE FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2497,6 +2524,41 @@ COMMENT ON FUNCTION api.set_subscription_role(in_subscription text, in_role name
 any other role gets ZE017), or opens it to every eventstore_projector again (NULL, the default).
 Acknowledgements and nacks always come from the role that claimed, whatever the reservation.
 Errors: ZE003 a role that is not a consumer, ZE013 unknown subscription.';
+
+CREATE FUNCTION api.set_tracker_role(in_tracker text, in_role name) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_tracker IS NULL OR in_tracker = '' OR pg_catalog.char_length(in_tracker) > 200 THEN
+        RAISE EXCEPTION 'in_tracker must be a non-empty text of at most 200 characters'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_role IS NULL THEN
+        DELETE FROM data.tracker_roles AS r WHERE r.tracker = in_tracker;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r
+                   WHERE r.rolname = in_role
+                     AND (pg_catalog.pg_has_role(r.oid, 'eventstore_writer', 'MEMBER')
+                          OR pg_catalog.pg_has_role(r.oid, 'eventstore_projector', 'MEMBER'))) THEN
+        RAISE EXCEPTION 'in_role must be NULL or a role that may record tracking (a member of eventstore_writer or eventstore_projector), got %',
+                pg_catalog.quote_literal(in_role)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    INSERT INTO data.tracker_roles AS r (tracker, consumer_role) VALUES (in_tracker, in_role)
+    ON CONFLICT (tracker) DO UPDATE SET consumer_role = excluded.consumer_role;
+    DELETE FROM data.tracking AS t
+    WHERE t.tracker = in_tracker AND t.owner <> in_role
+      AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r  -- an owner dropped since: not a member
+                      WHERE r.rolname = t.owner AND pg_catalog.pg_has_role(r.oid, in_role, 'MEMBER'));
+    UPDATE data.tracking AS t SET owner = in_role WHERE t.tracker = in_tracker AND t.owner <> in_role;
+END;
+$$;
+
+COMMENT ON FUNCTION api.set_tracker_role(in_tracker text, in_role name) IS 'Reserves a tracker for one role (members of it and admins record it; any other role gets ZE019),
+deleting what roles outside it recorded under that name; NULL lifts the reservation.
+Errors: ZE003 a bad name or a role that cannot record tracking.';
 
 CREATE FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3988,6 +4050,20 @@ CREATE FUNCTION private.open_value(in_sealed text, in_key bytea) RETURNS jsonb
 
 COMMENT ON FUNCTION private.open_value(in_sealed text, in_key bytea) IS 'The JSON value private.seal_value sealed';
 
+CREATE FUNCTION private.own_version(in_metadata jsonb, in_version integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    -- Nested, so that not even the planner's folding of a constant casts a text that is no number.
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(in_metadata -> 'originator_version') IN ('number', 'string')
+                     AND (in_metadata ->> 'originator_version') OPERATOR(pg_catalog.~) '^-?[0-9]{1,10}$'
+                THEN CASE WHEN (in_metadata ->> 'originator_version')::bigint BETWEEN -2147483648 AND 2147483647
+                          THEN (in_metadata ->> 'originator_version')::integer
+                          ELSE in_version END
+                ELSE in_version END;
+$_$;
+
+COMMENT ON FUNCTION private.own_version(in_metadata jsonb, in_version integer) IS 'An event''s own version (metadata.originator_version, an integer), else its store version';
+
 CREATE TABLE data.subscription_events (
     subscription_name text NOT NULL,
     event_id uuid NOT NULL,
@@ -4916,6 +4992,40 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) IS 'Runs a maintenance statement, retrying with backoff while its short lock waits time out (55P03 at last)';
+
+CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_id IS NULL OR in_version IS NULL OR in_version < 1 OR in_state IS NULL THEN
+        RAISE EXCEPTION 'in_stream_type, in_stream_id and in_state must not be NULL, in_version must be at least 1'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    BEGIN
+        PERFORM FROM data.subject_keys AS k
+        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+        FOR KEY SHARE OF k NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION 'no snapshot of stream %/% is saved: a key of its personal data is being destroyed',
+                in_stream_type, in_stream_id
+            USING ERRCODE = 'ZE020',
+                  HINT = 'A snapshot of it is saved by api.load_aggregate, which knows when it read the events.';
+    END;
+    IF EXISTS (SELECT FROM data.subject_streams AS s
+               JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
+               WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id) THEN
+        RAISE EXCEPTION 'no snapshot of stream %/% is saved: a key of its personal data was destroyed, and a state computed by hand may still hold what it sealed',
+                in_stream_type, in_stream_id
+            USING ERRCODE = 'ZE020',
+                  HINT = 'A snapshot of it is saved by api.load_aggregate, which knows when it read the events.';
+    END IF;
+    CALL private.save_snapshot(in_stream_type, in_stream_id, in_version, in_state, pg_catalog.pg_current_snapshot());
+END;
+$$;
+
+COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) IS 'Saves the state of an aggregate at a version (computed by hand); refuses (ZE020) for a stream with a destroyed key';
 
 CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot)
     LANGUAGE plpgsql
@@ -5882,6 +5992,14 @@ CREATE TABLE data.subscription_skips (
 
 COMMENT ON TABLE data.subscription_skips IS 'Parked events an admin stepped past (api.skip_parked); never delivered again, resets included';
 
+CREATE TABLE data.tracker_roles (
+    tracker text NOT NULL,
+    consumer_role name NOT NULL,
+    CONSTRAINT tracker_roles_tracker_check CHECK (((tracker <> ''::text) AND (char_length(tracker) <= 200)))
+);
+
+COMMENT ON TABLE data.tracker_roles IS 'Trackers reserved for a role by an admin (api.set_tracker_role): only members of consumer_role (and admins) record them';
+
 CREATE TABLE data.tracking (
     tracker text NOT NULL,
     upstream text NOT NULL,
@@ -6044,6 +6162,9 @@ ALTER TABLE ONLY data.subscription_skips
 
 ALTER TABLE ONLY data.subscriptions
     ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (subscription_name);
+
+ALTER TABLE ONLY data.tracker_roles
+    ADD CONSTRAINT tracker_roles_pkey PRIMARY KEY (tracker);
 
 ALTER TABLE ONLY data.tracking
     ADD CONSTRAINT tracking_pkey PRIMARY KEY (tracker, upstream);
@@ -6420,6 +6541,9 @@ GRANT ALL ON FUNCTION api.set_retention(in_stream_type text, in_keep interval) T
 REVOKE ALL ON FUNCTION api.set_subscription_role(in_subscription text, in_role name) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_subscription_role(in_subscription text, in_role name) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.set_tracker_role(in_tracker text, in_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_tracker_role(in_tracker text, in_role name) TO eventstore_admin;
+
 REVOKE ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.skip_parked(in_subscription text, in_event_id uuid) TO eventstore_admin;
 
@@ -6529,6 +6653,8 @@ REVOKE ALL ON FUNCTION private.open_sealed(in_sealed jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.open_value(in_sealed text, in_key bytea) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.own_version(in_metadata jsonb, in_version integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.parked_event(in_subscription text, in_event_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.projection_acted_until(in_projection_name text, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
@@ -6585,6 +6711,8 @@ REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_
 REVOKE ALL ON FUNCTION private.run_projection_guarded(in_projection_name text, in_batch_size integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.run_with_lock_retries(in_sql text, in_what text) FROM PUBLIC;
+
+REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb) FROM PUBLIC;
 
 REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) FROM PUBLIC;
 

@@ -67,5 +67,5 @@ def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     assert {"eventstore/_bundle/sqitch.plan", "eventstore/_bundle/sqitch.conf", "eventstore/py.typed",
             "eventstore/pytest_plugin.py"} <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "eventstore = eventstore.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "eventstore.pytest_plugin = eventstore.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
     assert not any(n.startswith(("tests/", "harness/", "bench/")) for n in names)

@@ -79,7 +79,7 @@ BEGIN
         WHERE s.stream_type = in_stream_type AND s.stream_id = l_stream_id;
         l_current := COALESCE(l_current, 0);
         IF l_current > 0 THEN
-            SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) INTO l_last
+            SELECT private.own_version(e.metadata, e.version) INTO l_last
             FROM data.events AS e
             WHERE e.stream_type = in_stream_type AND e.stream_id = l_stream_id AND e.version = l_current;
             IF l_versions[1] <= l_last THEN

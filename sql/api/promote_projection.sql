@@ -2,7 +2,8 @@
 -- with the live version here (at most eventstore.promotion_max_lag events, 1000 when unset),
 -- takes the projection's name, and the version that was live stops (paused, as name@N, its
 -- read model kept). Readers that choose their read model by api.projection_live_version
--- switch at their next snapshot, each seeing one complete version.
+-- switch at their next snapshot, each seeing one complete version. A paused version (one
+-- that was live before) is promoted the same way: a rollback is one call.
 
 CREATE OR REPLACE FUNCTION api.promote_projection(in_projection_name text, in_version integer)
 RETURNS void
@@ -39,12 +40,19 @@ BEGIN
         RETURN;  -- live already
     END IF;
     SELECT c.* INTO l_c FROM data.projection_checkpoints AS c WHERE c.projection_name = l_new.projection_name;
+    IF l_c.status = 'paused' THEN
+        -- A version that was live before (a rollback is one call): it runs again from where it
+        -- stopped, caught up below like any other (all undone if the promotion fails).
+        UPDATE data.projection_checkpoints AS c SET status = 'running'
+        WHERE c.projection_name = l_new.projection_name;
+        l_c.status := 'running';
+    END IF;
     IF l_c.status NOT IN ('running', 'rebuilding') THEN
         RAISE EXCEPTION 'version % of projection % is %: it cannot be promoted', in_version, in_projection_name,
                 l_c.status
             USING ERRCODE = 'ZE011',
                   DETAIL = COALESCE('It failed on event ' || l_c.failed_event_id::text || ': ' || l_c.error_message, ''),
-                  HINT = pg_catalog.format('Resume it (api.resume_projection(%L)) and let it catch up first.',
+                  HINT = pg_catalog.format('Fix its handler, resume it (api.resume_projection(%L)) and let it catch up first.',
                                            l_new.projection_name);
     END IF;
 
@@ -114,10 +122,10 @@ $$;
 COMMENT ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) IS 'Makes version in_version of a projection the live one, in one transaction: it catches up the
 rest (at most eventstore.promotion_max_lag events behind the live version, 1000 when unset)
 and takes the projection''s name; the version that was live stops (paused, as name@version,
-its read model kept until the application drops it) and can be resumed and promoted back.
+its read model kept until the application drops it) and can be promoted back in one call.
 Readers choosing their read model by api.projection_live_version switch at their next
 snapshot. Promoting the live version does nothing. Errors: ZE003 a NULL version or
 a bad eventstore.promotion_max_lag, ZE005 unknown projection or version, ZE011 the version is
-failed or paused, or too far behind, ZE012 it failed while catching up (nothing changed).';
+failed, or too far behind, ZE012 it failed while catching up (nothing changed).';
 REVOKE ALL ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.promote_projection(in_projection_name text, in_version integer) TO eventstore_admin;

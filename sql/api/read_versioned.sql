@@ -3,7 +3,8 @@
 -- at most in_limit, as readers read events (upcast, personal data revealed). Without gaps a
 -- stream's own versions are its store versions shifted by its first one, so a range is an
 -- index range; with gaps (snapshots) each event's own version is compared, from the end
--- backwards or from the start.
+-- backwards or from the start. An originator_version that is not an integer is no version of
+-- the event's own (private.own_version).
 
 CREATE OR REPLACE FUNCTION api.read_versioned(
     in_stream_type text,
@@ -43,7 +44,7 @@ BEGIN
         RETURN;
     END IF;
     IF NOT in_gaps THEN
-        SELECT COALESCE((e.metadata ->> 'originator_version')::integer, e.version) - e.version INTO l_shift
+        SELECT private.own_version(e.metadata, e.version) - e.version INTO l_shift
         FROM data.events AS e
         WHERE e.stream_type = in_stream_type AND e.stream_id = in_stream_id
         ORDER BY e.version
@@ -51,20 +52,21 @@ BEGIN
         IF NOT FOUND THEN
             RETURN;
         END IF;
-        l_from := GREATEST(COALESCE(in_after_version::bigint - l_shift + 1, 1), 1)::integer;
-        l_to := LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647)::integer;
+        -- Bounds outside the integer range read everything or nothing (never 22003).
+        l_from := LEAST(GREATEST(COALESCE(in_after_version::bigint - l_shift + 1, 1), 1), 2147483647)::integer;
+        l_to := GREATEST(LEAST(COALESCE(in_up_to_version::bigint - l_shift, 2147483647), 2147483647), 0)::integer;
     END IF;
 
     -- One query both ways: the rows come from the stream index in version order, so the sort
     -- forwards finds them sorted, and backwards with a limit keeps the top few.
     RETURN QUERY
-    SELECT COALESCE((u.metadata ->> 'originator_version')::integer, u.version), u.event_type, u.event_data,
+    SELECT private.own_version(u.metadata, u.version), u.event_type, u.event_data,
            u.metadata, u.id, u.created_at
     FROM private.events_as_read AS u
     WHERE u.stream_type = in_stream_type AND u.stream_id = in_stream_id
       AND u.version >= l_from AND u.version <= l_to
-      AND (NOT in_gaps OR in_after_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) > in_after_version)
-      AND (NOT in_gaps OR in_up_to_version IS NULL OR COALESCE((u.metadata ->> 'originator_version')::integer, u.version) <= in_up_to_version)
+      AND (NOT in_gaps OR in_after_version IS NULL OR private.own_version(u.metadata, u.version) > in_after_version)
+      AND (NOT in_gaps OR in_up_to_version IS NULL OR private.own_version(u.metadata, u.version) <= in_up_to_version)
     ORDER BY CASE WHEN in_descending THEN -u.version ELSE u.version END
     LIMIT in_limit;
 END;
