@@ -1,6 +1,6 @@
 -- pgTAP: change projection_versions (and the versions' functions of change code)
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 
 -- Shapes
 SELECT has_column('data'::name, 'projections'::name, 'version_of'::name, 'the projection a row is a version of');
@@ -115,11 +115,19 @@ SELECT results_eq($$SELECT version, count(*), count(*) FILTER (WHERE replaying) 
                   'one side effect per event: v1 for events 1-7, v2 for event 8');
 
 SELECT throws_ok($$SELECT api.drop_projection_version('tapv', 2)$$, 'ZE011', NULL, 'the live version cannot be dropped');
-SELECT throws_ok($$SELECT api.promote_projection('tapv', 1)$$, 'ZE011', NULL, 'a paused version is not promoted');
-SELECT lives_ok($$SELECT api.drop_projection_version('tapv', 1)$$, 'v1 dropped');
+SELECT lives_ok($$SELECT api.promote_projection('tapv', 1)$$,
+                 'the paused v1 is promoted back in one call: it catches up with what v2 acted on');
+SELECT results_eq($$SELECT projection_name, version, live, status FROM api.projection_status
+                    WHERE version_of = 'tapv' ORDER BY version$$,
+                  $$VALUES ('tapv', 1, true, 'running'), ('tapv@2', 2, false, 'failed')$$,
+                  'v1 holds the name again, running; v2 keeps its failure');
+SELECT results_eq($$SELECT count(*), count(*) FILTER (WHERE replaying) FROM public.tap_outbox WHERE version = 1$$,
+                  $$VALUES (8::bigint, 1::bigint)$$,
+                  'v1 applied event 8 while catching up as a replay (v2 had acted on it): no second side effect');
+SELECT lives_ok($$SELECT api.drop_projection_version('tapv', 2)$$, 'v2 dropped');
 SELECT results_eq($$SELECT projection_name, version FROM data.projections WHERE version_of = 'tapv'$$,
-                  $$VALUES ('tapv', 2)$$, 'v2 is left');
-SELECT throws_ok($$SELECT api.drop_projection_version('tapv', 1)$$, 'ZE005', NULL, 'dropped once');
+                  $$VALUES ('tapv', 1)$$, 'v1 is left');
+SELECT throws_ok($$SELECT api.drop_projection_version('tapv', 2)$$, 'ZE005', NULL, 'dropped once');
 
 SELECT * FROM finish();
 ROLLBACK;
