@@ -19,9 +19,11 @@ from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVe
 from eventstore.client import (
     _FIRST_WAIT,
     CONNECTION_KWARGS,
+    UPGRADED_UNDER_IT,
     _follow_back,
     _follow_lost,
     listen_conninfo,
+    log,
     pool_kwargs,
     translated,
 )
@@ -76,22 +78,29 @@ class AsyncEventStore:
     async def _rows(self, query: str, params: Sequence[Any],
                     conn: psycopg.AsyncConnection[Any] | None) -> list[tuple[Any, ...]]:
         """As EventStore._rows: getconn and putconn on the hot path, a commit only for a
-        caller's pool without autocommit."""
+        caller's pool without autocommit, once more after 42883 in a pooled connection."""
         with translated():
             if conn is not None:
                 return await (await conn.execute(query, params)).fetchall()
-            pooled = await self.pool.getconn()
             try:
-                rows = await (await pooled.execute(query, params)).fetchall()
-                if not pooled.autocommit:
-                    await pooled.commit()
-                return rows
-            except BaseException:
-                if not pooled.autocommit and not pooled.closed:
-                    await pooled.rollback()
-                raise
-            finally:
-                await self.pool.putconn(pooled)
+                return await self._pooled_rows(query, params)
+            except psycopg.errors.UndefinedFunction as error:
+                log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
+                return await self._pooled_rows(query, params)
+
+    async def _pooled_rows(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        pooled = await self.pool.getconn()
+        try:
+            rows = await (await pooled.execute(query, params)).fetchall()
+            if not pooled.autocommit:
+                await pooled.commit()
+            return rows
+        except BaseException:
+            if not pooled.autocommit and not pooled.closed:
+                await pooled.rollback()
+            raise
+        finally:
+            await self.pool.putconn(pooled)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -32,6 +32,11 @@ def pool_kwargs(prepared_statements: bool) -> dict[str, Any]:
     unless ``prepared_statements`` is false (behind a transaction-pooling pgbouncer 1.18, which
     cannot carry them from one server connection to another)."""
     return {"autocommit": True, "prepare_threshold": 5 if prepared_statements else None}
+# A call made while an upgrade (sqitch deploy of change code) replaced the functions its running
+# code calls fails with 42883 (undefined_function: the old body names a function the new code
+# renamed or reshaped). The call was a transaction of its own and wrote nothing: the client makes
+# it once more, on the new code. In a caller's transaction (conn=) it is the caller's to retry.
+UPGRADED_UNDER_IT = "a call met an upgrade of the store in flight (42883)"
 # follow(): how soon it reads again after a page that had events (doubling to poll_interval).
 _FIRST_WAIT = 0.01
 
@@ -112,22 +117,30 @@ class EventStore:
         """The rows of one statement, in ``conn`` or in a pooled connection (autocommit: the
         statement is its transaction; a caller's pool without autocommit gets a commit). The
         hot path of every call: the pool's getconn and putconn without its context manager,
-        whose commit on exit an autocommit connection does not need."""
+        whose commit on exit an autocommit connection does not need. In a pooled connection, a
+        call that met 42883 is made once more (see :data:`UPGRADED_UNDER_IT`)."""
         with translated():
             if conn is not None:
                 return conn.execute(query, params).fetchall()
-            pooled = self.pool.getconn()
             try:
-                rows = pooled.execute(query, params).fetchall()
-                if not pooled.autocommit:  # a pool of the caller's, not in autocommit
-                    pooled.commit()
-                return rows
-            except BaseException:
-                if not pooled.autocommit and not pooled.closed:
-                    pooled.rollback()
-                raise
-            finally:
-                self.pool.putconn(pooled)
+                return self._pooled_rows(query, params)
+            except psycopg.errors.UndefinedFunction as error:
+                log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
+                return self._pooled_rows(query, params)
+
+    def _pooled_rows(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        pooled = self.pool.getconn()
+        try:
+            rows = pooled.execute(query, params).fetchall()
+            if not pooled.autocommit:  # a pool of the caller's, not in autocommit
+                pooled.commit()
+            return rows
+        except BaseException:
+            if not pooled.autocommit and not pooled.closed:
+                pooled.rollback()
+            raise
+        finally:
+            self.pool.putconn(pooled)
 
     # -- writing ---------------------------------------------------------------------------
 
