@@ -8,16 +8,28 @@ import random
 import psycopg
 import psycopg.errors
 
+from eventstore.errors import OutcomeUnknown
+
 # Errors after which another connection (or the same server a little later, or the new primary
 # of a failover) can succeed: the connection broke or could not be had (class 08, a pool that
 # could not connect in time), the server is shutting down or starting (57P01-57P03), or it is
 # read-only (25006: a standby, or a primary demoted under a connection that stayed).
 _SQLSTATES = frozenset({"57P01", "57P02", "57P03", "25006"})
+# Of those, the errors of a statement the server refused before it ran: a read-only server.
+REFUSED_UNRUN = frozenset({"25006"})
+
+
+def refused_unrun(error: BaseException) -> bool:
+    """A lost connection's error that proves the statement did not run (so a write may be made
+    again on another connection)."""
+    return isinstance(error, psycopg.Error) and error.sqlstate in REFUSED_UNRUN
 
 
 def connection_lost(error: BaseException) -> bool:
     """Did ``error`` come from a lost or unusable connection rather than from the call itself?
     A cancelled statement (57014) is not one: it is the caller's (or a timeout's) decision."""
+    if isinstance(error, OutcomeUnknown):
+        return True
     if isinstance(error, psycopg.errors.QueryCanceled):
         return False
     if isinstance(error, psycopg.OperationalError):

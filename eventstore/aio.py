@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from eventstore import _sql
-from eventstore._retry import Backoff, connection_lost
+from eventstore._retry import Backoff, connection_lost, refused_unrun
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.client import (
     _FIRST_WAIT,
     CONNECTION_KWARGS,
+    OUTCOME_UNKNOWN,
     UPGRADED_UNDER_IT,
     _follow_back,
     _follow_lost,
@@ -27,7 +29,7 @@ from eventstore.client import (
     pool_kwargs,
     translated,
 )
-from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
+from eventstore.errors import AppendOrderConflict, OutcomeUnknown, WrongExpectedVersion
 
 S = TypeVar("S")
 
@@ -36,14 +38,16 @@ class AsyncEventStore:
     """The event store for asyncio, over a psycopg_pool AsyncConnectionPool (see
     :class:`eventstore.EventStore`: the same methods, awaited)."""
 
-    def __init__(self, pool: AsyncConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False) -> None:
+    def __init__(self, pool: AsyncConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False,
+                 reconnect_timeout: float = 30.0) -> None:
         self.pool = pool
         self.conninfo = listen_conninfo(pool.conninfo, conninfo)
         self._owns_pool = owns_pool
+        self.reconnect_timeout = reconnect_timeout
 
     @classmethod
     async def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, prepared_statements: bool = True,
-                      **pool_options: Any) -> AsyncEventStore:
+                      reconnect_timeout: float = 30.0, **pool_options: Any) -> AsyncEventStore:
         configure = pool_options.pop("configure", None)
 
         async def configured(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -54,7 +58,7 @@ class AsyncEventStore:
         pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
                                    kwargs=pool_kwargs(prepared_statements), open=False, **pool_options)
         await pool.open()
-        return cls(pool, conninfo=conninfo, owns_pool=True)
+        return cls(pool, conninfo=conninfo, owns_pool=True, reconnect_timeout=reconnect_timeout)
 
     async def close(self) -> None:
         if self._owns_pool:
@@ -75,18 +79,40 @@ class AsyncEventStore:
         async with self.pool.connection() as pooled:
             yield pooled
 
-    async def _rows(self, query: str, params: Sequence[Any],
-                    conn: psycopg.AsyncConnection[Any] | None) -> list[tuple[Any, ...]]:
+    async def _rows(self, query: str, params: Sequence[Any], conn: psycopg.AsyncConnection[Any] | None,
+                    repeatable: bool = True) -> list[tuple[Any, ...]]:
         """As EventStore._rows: getconn and putconn on the hot path, a commit only for a
-        caller's pool without autocommit, once more after 42883 in a pooled connection."""
+        caller's pool without autocommit; a lost connection waited out where the call is
+        repeatable (else OutcomeUnknown), once more after 42883."""
         with translated():
             if conn is not None:
                 return await (await conn.execute(query, params)).fetchall()
-            try:
-                return await self._pooled_rows(query, params)
-            except psycopg.errors.UndefinedFunction as error:
-                log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
-                return await self._pooled_rows(query, params)
+            upgraded = False
+            backoff: Backoff | None = None
+            deadline = 0.0
+            while True:
+                try:
+                    return await self._pooled_rows(query, params)
+                except psycopg.errors.UndefinedFunction as error:
+                    if upgraded:
+                        raise
+                    upgraded = True
+                    log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
+                except psycopg.Error as error:
+                    if not connection_lost(error):
+                        raise
+                    if backoff is None:
+                        backoff, deadline = Backoff(), time.monotonic() + self.reconnect_timeout
+                    with contextlib.suppress(Exception):
+                        await self.pool.check()
+                    if not (repeatable or refused_unrun(error) or isinstance(error, PoolTimeout)):
+                        raise OutcomeUnknown(f"{OUTCOME_UNKNOWN}: {str(error).strip()}") from error
+                    if time.monotonic() > deadline:
+                        raise
+                    delay = backoff.next()
+                    log.warning("lost the connection (%s: %s); trying again in %.1f s", type(error).__name__,
+                                str(error).strip(), delay)
+                    await asyncio.sleep(delay)
 
     async def _pooled_rows(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         pooled = await self.pool.getconn()
@@ -110,7 +136,7 @@ class AsyncEventStore:
         batch = _sql.events_json(events)
         expected = expected_sql(expected_version)
         if idempotency_key is None:
-            rows = await self._rows(_sql.APPEND, (stream_type, stream_id, expected, batch), conn)
+            rows = await self._rows(_sql.APPEND, (stream_type, stream_id, expected, batch), conn, repeatable=False)
         else:
             rows = await self._rows(_sql.APPEND_IDEMPOTENT,
                                     (stream_type, stream_id, expected, batch, idempotency_key), conn)
@@ -119,13 +145,14 @@ class AsyncEventStore:
 
     async def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                             conn: psycopg.AsyncConnection[Any] | None = None) -> int:
-        rows = await self._rows(_sql.DELETE_STREAM, (stream_type, stream_id, expected_sql(expected_version)), conn)
+        rows = await self._rows(_sql.DELETE_STREAM, (stream_type, stream_id, expected_sql(expected_version)), conn,
+                                repeatable=False)
         version: int = rows[0][0]
         return version
 
     async def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
                      decide: Callable[[S], Sequence[NewEvent] | Awaitable[Sequence[NewEvent]]], initial: S,
-                     max_retries: int = 10) -> int:
+                     max_retries: int = 10, idempotency_key: uuid.UUID | None = None) -> int:
         for attempt in range(max_retries + 1):
             events = await self.read_stream(stream_type, stream_id)
             state = initial
@@ -137,7 +164,8 @@ class AsyncEventStore:
             if not new:
                 return version
             try:
-                return await self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM)
+                return await self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
+                             idempotency_key=idempotency_key)
             except (WrongExpectedVersion, AppendOrderConflict):
                 if attempt == max_retries:
                     raise

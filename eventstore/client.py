@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from eventstore import _sql
-from eventstore._retry import Backoff, connection_lost
+from eventstore._retry import Backoff, connection_lost, refused_unrun
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
-from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
+from eventstore.errors import AppendOrderConflict, OutcomeUnknown, WrongExpectedVersion, from_psycopg
 
 S = TypeVar("S")
 
@@ -37,6 +37,7 @@ def pool_kwargs(prepared_statements: bool) -> dict[str, Any]:
 # renamed or reshaped). The call was a transaction of its own and wrote nothing: the client makes
 # it once more, on the new code. In a caller's transaction (conn=) it is the caller's to retry.
 UPGRADED_UNDER_IT = "a call met an upgrade of the store in flight (42883)"
+OUTCOME_UNKNOWN = "the connection was lost while the call ran: it may or may not have been applied"
 # follow(): how soon it reads again after a page that had events (doubling to poll_interval).
 _FIRST_WAIT = 0.01
 
@@ -73,16 +74,21 @@ class EventStore:
     ``conn=``: then it runs in your connection and your transaction, and commits with it.
     """
 
-    def __init__(self, pool: ConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False) -> None:
+    def __init__(self, pool: ConnectionPool, *, conninfo: str | None = None, owns_pool: bool = False,
+                 reconnect_timeout: float = 30.0) -> None:
         self.pool = pool
         self.conninfo = listen_conninfo(pool.conninfo, conninfo)
         self._owns_pool = owns_pool
+        self.reconnect_timeout = reconnect_timeout
 
     @classmethod
     def connect(cls, conninfo: str, *, min_size: int = 1, max_size: int = 10, prepared_statements: bool = True,
-                **pool_options: Any) -> EventStore:
+                reconnect_timeout: float = 30.0, **pool_options: Any) -> EventStore:
         """A client with a pool of its own. ``prepared_statements=False`` behind a pgbouncer in
-        transaction pooling (see :func:`pool_kwargs`)."""
+        transaction pooling (see :func:`pool_kwargs`). ``conninfo`` may name several servers
+        (``host=a,b,c ... target_session_attrs=read-write``: a pg_auto_failover formation); a
+        call that lost its connection is made again for up to ``reconnect_timeout`` seconds
+        where that is safe (see :meth:`_rows`)."""
         configure = pool_options.pop("configure", None)
 
         def configured(conn: psycopg.Connection[Any]) -> None:
@@ -92,7 +98,7 @@ class EventStore:
 
         pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
                               kwargs=pool_kwargs(prepared_statements), open=True, **pool_options)
-        return cls(pool, conninfo=conninfo, owns_pool=True)
+        return cls(pool, conninfo=conninfo, owns_pool=True, reconnect_timeout=reconnect_timeout)
 
     def close(self) -> None:
         if self._owns_pool:
@@ -113,20 +119,48 @@ class EventStore:
         with self.pool.connection() as pooled:
             yield pooled
 
-    def _rows(self, query: str, params: Sequence[Any], conn: psycopg.Connection[Any] | None) -> list[tuple[Any, ...]]:
+    def _rows(self, query: str, params: Sequence[Any], conn: psycopg.Connection[Any] | None,
+              repeatable: bool = True) -> list[tuple[Any, ...]]:
         """The rows of one statement, in ``conn`` or in a pooled connection (autocommit: the
         statement is its transaction; a caller's pool without autocommit gets a commit). The
         hot path of every call: the pool's getconn and putconn without its context manager,
-        whose commit on exit an autocommit connection does not need. In a pooled connection, a
-        call that met 42883 is made once more (see :data:`UPGRADED_UNDER_IT`)."""
+        whose commit on exit an autocommit connection does not need.
+
+        In a pooled connection a lost connection (a restart, a failover) is waited out: the
+        call is made again on a new connection, backing off, for up to ``reconnect_timeout``
+        seconds, when it is ``repeatable`` (a read, or a write the store applies once however
+        often it comes) or provably did not run (a read-only server refused it); a write that
+        is not (an append without an idempotency key) raises OutcomeUnknown. A call that met
+        42883 is made once more (see :data:`UPGRADED_UNDER_IT`)."""
         with translated():
             if conn is not None:
                 return conn.execute(query, params).fetchall()
-            try:
-                return self._pooled_rows(query, params)
-            except psycopg.errors.UndefinedFunction as error:
-                log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
-                return self._pooled_rows(query, params)
+            upgraded = False
+            backoff: Backoff | None = None
+            deadline = 0.0
+            while True:
+                try:
+                    return self._pooled_rows(query, params)
+                except psycopg.errors.UndefinedFunction as error:
+                    if upgraded:
+                        raise
+                    upgraded = True
+                    log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
+                except psycopg.Error as error:
+                    if not connection_lost(error):
+                        raise
+                    if backoff is None:
+                        backoff, deadline = Backoff(), time.monotonic() + self.reconnect_timeout
+                    with contextlib.suppress(Exception):
+                        self.pool.check()  # the pool's connections to the lost server go
+                    if not (repeatable or refused_unrun(error) or isinstance(error, PoolTimeout)):
+                        raise OutcomeUnknown(f"{OUTCOME_UNKNOWN}: {str(error).strip()}") from error
+                    if time.monotonic() > deadline:
+                        raise
+                    delay = backoff.next()
+                    log.warning("lost the connection (%s: %s); trying again in %.1f s", type(error).__name__,
+                                str(error).strip(), delay)
+                    time.sleep(delay)
 
     def _pooled_rows(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         pooled = self.pool.getconn()
@@ -152,7 +186,7 @@ class EventStore:
         batch = _sql.events_json(events)
         expected = expected_sql(expected_version)
         if idempotency_key is None:
-            rows = self._rows(_sql.APPEND, (stream_type, stream_id, expected, batch), conn)
+            rows = self._rows(_sql.APPEND, (stream_type, stream_id, expected, batch), conn, repeatable=False)
         else:
             rows = self._rows(_sql.APPEND_IDEMPOTENT, (stream_type, stream_id, expected, batch, idempotency_key), conn)
         version: int = rows[0][0]
@@ -162,14 +196,18 @@ class EventStore:
                       conn: psycopg.Connection[Any] | None = None) -> int:
         """Soft-deletes the stream (a tombstone event); returns the tombstone's version."""
         version: int = self._rows(_sql.DELETE_STREAM, (stream_type, stream_id, expected_sql(expected_version)),
-                                  conn)[0][0]
+                                  conn, repeatable=False)[0][0]
         return version
 
     def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
-               decide: Callable[[S], Sequence[NewEvent]], initial: S, max_retries: int = 10) -> int:
+               decide: Callable[[S], Sequence[NewEvent]], initial: S, max_retries: int = 10,
+               idempotency_key: uuid.UUID | None = None) -> int:
         """Read the stream, fold it into a state, decide the new events, append them with the
         version read; on a concurrency conflict (WrongExpectedVersion, AppendOrderConflict) do
-        it all again, up to ``max_retries`` times. Returns the stream's version afterwards."""
+        it all again, up to ``max_retries`` times. Returns the stream's version afterwards.
+        With ``idempotency_key`` (the command's id) the append is idempotent: a decision whose
+        connection was lost while it committed is made again safely (the client does it), and
+        the same command decided twice appends once."""
         for attempt in range(max_retries + 1):
             events = self.read_stream(stream_type, stream_id)
             state = initial
@@ -180,7 +218,8 @@ class EventStore:
             if not new:
                 return version
             try:
-                return self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM)
+                return self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
+                       idempotency_key=idempotency_key)
             except (WrongExpectedVersion, AppendOrderConflict):
                 if attempt == max_retries:
                     raise

@@ -25,6 +25,7 @@ __all__ = [
     "LockNotAvailable",
     "MalformedEvents",
     "NotFound",
+    "OutcomeUnknown",
     "PermissionDenied",
     "ProjectionStateError",
     "RebuildFailed",
@@ -219,6 +220,16 @@ class PermissionDenied(EventStoreError):
     """42501: the role lacks the group role the call needs."""
 
     sqlstate = "42501"
+
+
+class OutcomeUnknown(EventStoreError):
+    """The connection was lost while the call ran (the server died, a failover, the network):
+    the store may or may not have applied it. Not a failure and not a success: read the stream
+    to know, or make the call again with the same idempotency key (an append with a key, and
+    every read, are made again by the client itself; this is raised for an append without a key
+    and for a stream's deletion). ``__cause__`` is the connection's error."""
+
+    retryable = True
 
 
 _BY_SQLSTATE: dict[str, type[EventStoreError]] = {

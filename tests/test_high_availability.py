@@ -1,0 +1,252 @@
+"""High availability on a real pg_auto_failover formation (harness/formation.py: a monitor, a
+primary, two synchronous-quorum standbys, pg_cron on every node), with real processes killed:
+no acknowledged append is lost, appends with an idempotency key land exactly once, and the
+package's clients (writers, a transactional consumer, a follower) and a projection under
+pg_cron carry on from the new primary (docs/high-availability.md)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+import eventstore as es
+from eventstore.errors import OutcomeUnknown
+from harness.formation import Formation
+
+pytestmark = pytest.mark.slow
+
+ROLES = """
+CREATE ROLE es_writer LOGIN IN ROLE eventstore_writer;
+CREATE ROLE es_reader LOGIN IN ROLE eventstore_reader;
+CREATE ROLE es_projector LOGIN IN ROLE eventstore_projector;
+CREATE ROLE es_admin LOGIN IN ROLE eventstore_admin;
+CREATE TABLE public.handled (id uuid NOT NULL);   -- the consumer's read model: no key, a duplicate shows
+CREATE TABLE public.projected (id uuid NOT NULL); -- the projection's, likewise
+GRANT INSERT, SELECT ON public.handled TO eventstore_projector;
+GRANT INSERT, SELECT, DELETE ON public.projected TO eventstore_admin;
+CREATE FUNCTION public.project(in_events data.events[]) RETURNS void LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp
+    AS $$ INSERT INTO public.projected SELECT e.id FROM unnest(in_events) AS e $$;
+CREATE FUNCTION public.unproject() RETURNS void LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp AS $$ DELETE FROM public.projected $$;
+ALTER FUNCTION public.project(data.events[]) OWNER TO es_admin;
+ALTER FUNCTION public.unproject() OWNER TO es_admin;
+"""
+
+
+def free_ports(count: int, start: int = 59100) -> int:
+    """The first of ``count`` consecutive ports nothing listens on."""
+    for first in range(start, start + 2000, 10):
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError("no free ports")
+
+
+@pytest.fixture
+def formation() -> Iterator[Formation]:
+    # Under /tmp: pytest's own temporary directories are closed to the postgres OS user.
+    base = Path(tempfile.mkdtemp(prefix="eventstore-formation-")) / "f"
+    base.parent.chmod(0o755)
+    f = Formation(base, port=free_ports(4))
+    try:
+        f.up(with_sqitch=False)
+        with psycopg.connect(f.node_conninfo(f.nodes[0]), autocommit=True) as conn:
+            conn.execute(ROLES)
+        with psycopg.connect(f.node_conninfo(f.nodes[0], user="es_admin"), autocommit=True) as conn:
+            conn.execute("SELECT api.register_projection('ha_projected', 'public.project(data.events[])', "
+                         "'public.unproject()', NULL, ARRAY['HA'])")
+            conn.execute("SELECT api.create_subscription('ha', ARRAY['HA'], in_lease := '5 seconds')")
+        yield f
+    finally:
+        f.down()
+        shutil.rmtree(base.parent, ignore_errors=True)
+
+
+class Writers:
+    """Threads appending one event to a new stream of type HA each time, until stopped. Keyed
+    writers give each intended append an idempotency key and make it again, same key, until it
+    is acknowledged; plain writers record what was acknowledged and count the outcomes they
+    cannot know (OutcomeUnknown)."""
+
+    def __init__(self, store: es.EventStore, keyed: int, plain: int) -> None:
+        self.store = store
+        self.stop = threading.Event()
+        self.acked: list[tuple[float, uuid.UUID]] = []
+        self.intended: list[uuid.UUID] = []
+        self.unknown: list[uuid.UUID] = []
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self.keyed, daemon=True) for _ in range(keyed)]
+        self.threads += [threading.Thread(target=self.plain, daemon=True) for _ in range(plain)]
+        for t in self.threads:
+            t.start()
+
+    def keyed(self) -> None:
+        while not self.stop.is_set():
+            stream, key = uuid.uuid4(), uuid.uuid4()
+            self.intended.append(stream)
+            while True:
+                try:
+                    self.store.append("HA", stream, [es.NewEvent("E", {"keyed": True})], expected_version=es.NO_STREAM,
+                                      idempotency_key=key)
+                    self.acked.append((time.monotonic(), stream))
+                    break
+                except (OutcomeUnknown, psycopg.OperationalError):
+                    time.sleep(0.1)  # the client waited reconnect_timeout already: once more
+                except BaseException as exc:
+                    self.errors.append(exc)
+                    return
+
+    def plain(self) -> None:
+        while not self.stop.is_set():
+            stream = uuid.uuid4()
+            try:
+                self.store.append("HA", stream, [es.NewEvent("E", {})], expected_version=es.NO_STREAM)
+                self.acked.append((time.monotonic(), stream))
+            except OutcomeUnknown:
+                self.unknown.append(stream)
+            except psycopg.OperationalError:
+                time.sleep(0.1)
+            except BaseException as exc:
+                self.errors.append(exc)
+                return
+
+    def finish(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(120)
+        assert not any(t.is_alive() for t in self.threads), "a writer hangs"
+
+
+def streams_on(f: Formation) -> list[uuid.UUID]:
+    with psycopg.connect(f.conninfo(), autocommit=True) as conn:
+        return [r[0] for r in conn.execute("SELECT stream_id FROM data.events WHERE stream_type = 'HA'")]
+
+
+def test_a_lost_primary_loses_no_acknowledged_append_and_every_client_carries_on(formation, caplog):
+    """Two keyed and one plain writer append through the client (a multi-host conninfo,
+    target_session_attrs=read-write) while a transactional consumer keeps a read model, a
+    follower reads the log and pg_cron runs a projection; the primary's machine is lost (every
+    process of the node killed, nothing restarted). Then: every acknowledged append is on the
+    new primary, each keyed one exactly once, each plain one at most once; the read model, the
+    follower and the projection each saw every event once (the follower in log order). The old
+    primary rejoins as a standby and the formation is at full strength again."""
+    f = formation
+    caplog.set_level(logging.WARNING)
+    old = f.primary()
+    assert old == f.nodes[0]
+    writer = es.EventStore.connect(f.conninfo("es_writer"), max_size=4, timeout=20)
+    projector = es.EventStore.connect(f.conninfo("es_projector"), max_size=2, timeout=20)
+    reader = es.EventStore.connect(f.conninfo("es_reader"), max_size=2, timeout=20)
+
+    def handle(event: es.RecordedEvent, conn: psycopg.Connection) -> None:
+        conn.execute("INSERT INTO public.handled VALUES (%s)", (event.id,))
+
+    consumer = es.Consumer(projector, "ha", handle, batch=20, idle_wait=0.5)
+    consumer_errors: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            consumer.run()
+        except BaseException as exc:
+            consumer_errors.append(exc)
+
+    followed: list[uuid.UUID] = []
+    follow_stop = threading.Event()
+
+    def follow() -> None:
+        try:
+            for event in reader.follow(event_types=["E"], poll_interval=0.2):
+                followed.append(event.id)
+                if follow_stop.is_set():
+                    return
+        except BaseException as exc:
+            consumer_errors.append(exc)
+
+    threads = [threading.Thread(target=consume, daemon=True), threading.Thread(target=follow, daemon=True)]
+    for t in threads:
+        t.start()
+    writers = Writers(writer, keyed=2, plain=1)
+    try:
+        time.sleep(4)
+        before = len(writers.acked)
+        lost_at, lost_wall = time.monotonic(), datetime.now(timezone.utc)
+        f.lose(old)
+        f.wait_for("a new primary", lambda: f.primary() not in (None, old), timeout=90)
+        new = f.primary()
+        deadline = time.monotonic() + 60
+        while not [a for a in writers.acked if a[0] > lost_at + 0.5] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(3)  # appends go on on the new primary
+    finally:
+        writers.finish()
+    window = min((a[0] for a in writers.acked if a[0] > lost_at + 0.5), default=None)
+    assert writers.errors == [], writers.errors
+    assert before > 0 and window is not None, "appends before the loss, and again after it"
+    logging.getLogger(__name__).warning("no successful append for %.1f s after the loss", window - lost_at)
+
+    stored = streams_on(f)
+    acked = {s for _, s in writers.acked}
+    assert acked <= set(stored), f"acknowledged appends lost: {len(acked - set(stored))}"
+    assert len(stored) == len(set(stored)), "no append stored twice"
+    keyed = set(writers.intended) & set(stored)
+    assert {s for s in writers.intended if s in acked} <= keyed
+
+    # Every event reaches the read model, the follower and the projection, once each.
+    with psycopg.connect(f.conninfo(), autocommit=True) as conn:
+        expected = [r[0] for r in conn.execute("SELECT id FROM api.get_all_events(NULL, 1000000) "
+                                               "WHERE stream_type = 'HA'")]
+
+        def counts() -> tuple[int, int, int]:
+            return (conn.execute("SELECT count(*) FROM public.handled").fetchone()[0], len(followed),
+                    conn.execute("SELECT count(*) FROM public.projected").fetchone()[0])
+
+        deadline = time.monotonic() + 150  # pg_cron starts the worker on the new primary within a minute
+        while counts() != (len(expected),) * 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        consumer.stop()
+        follow_stop.set()
+        handled = [r[0] for r in conn.execute("SELECT id FROM public.handled")]
+        projected = [r[0] for r in conn.execute("SELECT id FROM public.projected")]
+        ran_after = conn.execute("SELECT count(*) FROM cron.job_run_details WHERE start_time > %s",
+                                 (lost_wall,)).fetchone()[0]
+    for t in threads:
+        t.join(30)
+    assert consumer_errors == [], consumer_errors
+    assert sorted(handled) == sorted(expected), "the transactional consumer handled each event once"
+    assert followed[:len(expected)] == expected, "the follower saw each event once, in log order"
+    assert sorted(projected) == sorted(expected), "the projection under pg_cron skipped nothing, applied nothing twice"
+    assert ran_after >= 1, "pg_cron ran the worker on the new primary"
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("lost" in m and "connection" in m for m in messages), "the clients said they lost the connection"
+
+    # Failback: the old primary's keeper comes back; it rejoins as a standby.
+    f.rejoin(old)
+    f.wait_for("the old primary back as a standby", lambda: f.healthy(new), timeout=120)
+    writer2 = es.EventStore.connect(f.conninfo("es_writer"), max_size=1)
+    writer2.append("HA", uuid.uuid4(), [es.NewEvent("E", {})], expected_version=es.NO_STREAM)
+    for store in (writer, writer2, projector, reader):
+        store.close()
+    with psycopg.connect(f.node_conninfo(old), autocommit=True) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0] is True
+        deadline = time.monotonic() + 30
+        while (conn.execute("SELECT count(*) FROM data.events WHERE stream_type = 'HA'").fetchone()[0]
+               < len(stored) + 1 and time.monotonic() < deadline):
+            time.sleep(0.2)
+        assert conn.execute("SELECT count(*) FROM data.events WHERE stream_type = 'HA'").fetchone()[0] \
+            == len(stored) + 1, "the rejoined standby has every event"
