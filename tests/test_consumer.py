@@ -371,3 +371,53 @@ def test_a_claim_in_flight_across_an_upgrade_of_the_code_it_runs(db, caplog):
             claimed += [e.id for e in batch]
     assert len(claimed) == len(set(claimed)) == 2, "it claimed what the warm-up left, once"
     assert any("42883" in r.getMessage() for r in caplog.records), "and said it met the upgrade"
+
+
+# -- the client's calls across a lost connection --------------------------------------------------
+
+def blocked_append(db, store: EventStore, stream: uuid.UUID, key: uuid.UUID | None) -> tuple[list, threading.Thread]:
+    """An append of the store's to ``stream`` that waits on another transaction's (open, holding
+    the stream's new row); returns where its outcome goes, and its thread."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(store.append("C", stream, [es.NewEvent("E", {})], expected_version=es.NO_STREAM,
+                                        idempotency_key=key))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.monotonic() + 10
+    while not db.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = 'es_writer' "
+                        "AND wait_event_type = 'Lock'") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return outcome, t
+
+
+def test_an_append_whose_connection_dies_is_reported_unknown_unless_it_has_a_key(db):
+    """The connection of an append in flight is terminated (as a failover does). Without an
+    idempotency key the client cannot know whether it committed: OutcomeUnknown, never a plain
+    error nor a success. With a key it makes the call again and the event is there once. Reads
+    are made again by themselves."""
+    stream, keyed_stream, key = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with store_as(db, "es_writer") as store:
+        for target, k in ((stream, None), (keyed_stream, key)):
+            holder = db.connect(autocommit=False)  # another role: terminate() leaves it
+            holder.execute("CALL api.append_events('C', %s, 0, '[{\"event_type\": \"Other\", \"event_data\": {}}]', NULL)",
+                           (target,))
+            outcome, t = blocked_append(db, store, target, k)
+            assert terminate(db, "es_writer") >= 1
+            holder.rollback()  # whatever held it went away (the old primary)
+            holder.close()
+            t.join(30)
+            if k is None:
+                assert len(outcome) == 1 and isinstance(outcome[0], es.errors.OutcomeUnknown), outcome
+                assert outcome[0].retryable and isinstance(outcome[0].__cause__, psycopg.OperationalError)
+            else:
+                assert outcome == [1], f"made again with its key: {outcome}"
+        assert store.stream_version("C", stream) == 0, "this one did not commit (the caller reads to know)"
+        assert [e.event_type for e in store.read_stream("C", keyed_stream)] == ["E"], "once"
+        terminate(db, "es_writer")  # the pool's idle connections die: a read goes on
+        assert [e.event_type for e in store.read_stream("C", keyed_stream)] == ["E"]
