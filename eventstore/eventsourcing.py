@@ -27,14 +27,18 @@ through the store's ``api`` (docs/eventsourcing.md has the whole mapping):
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import json
+import logging
 import math
 import re
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 import psycopg.errors
@@ -64,6 +68,8 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
+from eventstore._retry import Backoff, connection_lost
+
 __all__ = [
     "ORIGINATOR_ID_NAMESPACE",
     "Datastore",
@@ -77,6 +83,8 @@ __all__ = [
 
 # String originator ids name the stream uuid5(ORIGINATOR_ID_NAMESPACE, id).
 ORIGINATOR_ID_NAMESPACE = uuid.UUID("5f0a8e44-6d0c-5b7e-9a53-2f4c1de0b7a1")
+log = logging.getLogger("eventstore.eventsourcing")
+
 # The channel the store's "notifications" projection announces readable events on.
 CHANNEL = "eventstore_events"
 
@@ -84,6 +92,7 @@ _INTEGRITY = {"ZE001", "ZE015", "ZE018"}
 _DATA = {"ZE002", "ZE003", "ZE006"}
 _OPERATIONAL = {"40001", "40P01", "55P03", "57014"}
 # JSON text that jsonb would not give back as the same value: NUL, surrogate escapes.
+_INTEGER = re.compile(r"-?[0-9]{1,10}")
 _NOT_JSONB = re.compile(r"\\u0000|\\u[dD][89a-fA-F]")
 
 
@@ -229,6 +238,52 @@ def state_of(data: str, encoding: str | None) -> bytes:
 
 # -- recorders ---------------------------------------------------------------------------------
 
+# How long a recorder's call waits out a lost connection (a restart, a failover): it is made
+# again, backing off, on a new connection, as eventsourcing's own PostgreSQL recorders do. An
+# insert whose commit was lost and that had committed then meets its own versions: IntegrityError,
+# as on eventsourcing's own module.
+RECONNECT_TIMEOUT = 30.0
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def reconnecting(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The recorder's method, made again while its error comes from a lost connection."""
+
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        backoff: Backoff | None = None
+        deadline = 0.0
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except (OperationalError, InterfaceError) as error:
+                if error.__cause__ is None or not connection_lost(error.__cause__):
+                    raise
+                if backoff is None:
+                    backoff, deadline = Backoff(), time.monotonic() + RECONNECT_TIMEOUT
+                if time.monotonic() > deadline:
+                    raise
+                datastore = getattr(args[0], "datastore", None) if args else None
+                if isinstance(datastore, Datastore):
+                    with contextlib.suppress(Exception):
+                        datastore.pool.check()
+                delay = backoff.next()
+                log.warning("%s: lost the connection (%s); trying again in %.1f s", method.__qualname__,
+                            error, delay)
+                time.sleep(delay)
+
+    return call
+
+
+def own_version(text: str | None, version: int) -> int:
+    """An event's own version (metadata.originator_version as text), else its store version
+    (as the store's private.own_version: what is not an integer of the integer range is none)."""
+    if text is not None and _INTEGER.fullmatch(text) and -2147483648 <= int(text) <= 2147483647:
+        return int(text)
+    return version
+
+
 class EventStoreAggregateRecorder(AggregateRecorder):
     """Events (or snapshots, ``gaps=True``) of one stream type, through api.append_versioned and
     api.read_versioned."""
@@ -242,6 +297,7 @@ class EventStoreAggregateRecorder(AggregateRecorder):
         self._insert(stored_events, kwargs.get("tracking"))
         return None
 
+    @reconnecting
     def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
         payload = streams_json(stored_events) if stored_events else None
         with self.datastore.transaction() as conn:
@@ -258,6 +314,7 @@ class EventStoreAggregateRecorder(AggregateRecorder):
     def _record_tracking(self, conn: psycopg.Connection[Any], tracking: Tracking) -> None:
         raise ProgrammingError(f"{type(self).__name__} records no tracking")
 
+    @reconnecting
     def select_events(self, originator_id: uuid.UUID | str, *, gt: int | None = None, lte: int | None = None,
                       desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
         with self.datastore.connection() as conn:
@@ -276,6 +333,7 @@ class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationReco
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         return self._insert(stored_events, kwargs.get("tracking"))
 
+    @reconnecting
     def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
                              topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Notification]:
         if limit <= 0:
@@ -284,15 +342,17 @@ class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationReco
         with self.datastore.connection() as conn:
             rows = conn.execute(
                 "SELECT log_number, stream_id, metadata ->> 'originator_id',"
-                " COALESCE((metadata ->> 'originator_version')::integer, version), event_type, event_data,"
+                " metadata ->> 'originator_version', version, event_type, event_data,"
                 " metadata ->> 'state_encoding' FROM api.read_log(%s, %s, ARRAY[%s], %s, %s)",
                 (after if after is None or after > 0 else None, limit, self.stream_type,
                  list(topics) or None, stop)).fetchall()
         # A string originator id is kept in metadata.originator_id; a UUID is the stream id.
         return [Notification(id=int(number), originator_id=stream_id if named is None else named,
-                             originator_version=version, topic=topic, state=state_of(data, encoding))
-                for number, stream_id, named, version, topic, data, encoding in rows]
+                             originator_version=own_version(own, version), topic=topic,
+                             state=state_of(data, encoding))
+                for number, stream_id, named, own, version, topic, data, encoding in rows]
 
+    @reconnecting
     def max_notification_id(self) -> int | None:
         with self.datastore.connection() as conn:
             row = conn.execute("SELECT api.last_log_number(ARRAY[%s])", (self.stream_type,)).fetchone()
@@ -309,6 +369,7 @@ class EventStoreTrackingRecorder(TrackingRecorder):
         self.datastore = datastore
         self.tracker = tracker
 
+    @reconnecting
     def insert_tracking(self, tracking: Tracking) -> None:
         with self.datastore.transaction() as conn:
             self._record_tracking(conn, tracking)
@@ -317,6 +378,7 @@ class EventStoreTrackingRecorder(TrackingRecorder):
         conn.execute("SELECT api.record_tracking(%s, %s, %s)",
                      (self.tracker, tracking.application_name, tracking.notification_id))
 
+    @reconnecting
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.datastore.connection() as conn:
             row = conn.execute("SELECT api.tracking_position(%s, %s)", (self.tracker, application_name)).fetchone()

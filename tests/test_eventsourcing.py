@@ -26,7 +26,7 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.cipher import AESCipher
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Tracking
 
 # Modules, not their classes: a test case imported by name would be collected and run itself.
 from eventsourcing.tests import application as suite_application
@@ -396,3 +396,42 @@ def test_a_cipher_and_a_compressor_round_trip_the_bytes_exactly(db, postgres_env
     assert [meta["state_encoding"] for _, meta in rows] == ["base64", "base64"]
     assert [base64.b64decode(data["base64"]) for data, _ in rows] == [e.state for e in stored]
     assert b"Alice" not in b"".join(e.state for e in stored), "encrypted"
+
+
+def test_recorders_go_on_after_their_connections_are_terminated(cluster, db, eventsourcing_role):
+    """Every connection of the recorders' pool is terminated between calls (a restart, a
+    failover): before, the next call raised OperationalError; now it is made again on a new
+    connection. An originator_version that is not an integer (any writer can append one) does
+    not break select_notifications either."""
+    env = env_for(cluster, db.name, eventsourcing_role)
+    datastore = Datastore(f"dbname={db.name} host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} "
+                          f"user={eventsourcing_role}", pool_size=2, max_overflow=2)
+    try:
+        recorder = EventStoreApplicationRecorder(datastore, "Reconnecting")
+        tracking = EventStoreTrackingRecorder(datastore, "reconnecting-tracker")
+        originator = uuid.uuid4()
+        stored = [StoredEvent(originator_id=originator, originator_version=v, topic="t", state=b'{"a": 1}')
+                  for v in (1, 2)]
+        ids = recorder.insert_events(stored[:1])
+        for _ in range(3):
+            killed = db.scalar("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE usename = %s AND datname = current_database()", (eventsourcing_role,))
+            assert killed >= 1
+            assert [n.id for n in recorder.select_notifications(None, 10)] == ids
+        recorder.insert_events(stored[1:])
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (eventsourcing_role,))
+        assert [e.originator_version for e in recorder.select_events(originator)] == [1, 2]
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (eventsourcing_role,))
+        tracking.insert_tracking(Tracking("Upstream", 5))
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (eventsourcing_role,))
+        assert tracking.max_tracking_id("Upstream") == 5
+        assert recorder.max_notification_id() is not None
+
+        with db.connect("es_writer") as w:
+            w.execute("CALL api.append_events('Reconnecting', %s, NULL, "
+                      "'[{\"event_type\": \"t\", \"event_data\": {}, \"metadata\": {\"originator_version\": \"x\"}}]', NULL)",
+                      (originator,))
+        assert [n.originator_version for n in recorder.select_notifications(None, 10)] == [1, 2, 3], \
+            "its store version stands for it"
+    finally:
+        datastore.close()
