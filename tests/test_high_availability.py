@@ -250,3 +250,65 @@ def test_a_lost_primary_loses_no_acknowledged_append_and_every_client_carries_on
             time.sleep(0.2)
         assert conn.execute("SELECT count(*) FROM data.events WHERE stream_type = 'HA'").fetchone()[0] \
             == len(stored) + 1, "the rejoined standby has every event"
+
+
+def acked_since(writers: Writers, since: float) -> int:
+    return sum(1 for at, _ in writers.acked if at > since)
+
+
+def test_standbys_lost_and_a_killed_postmaster(formation):
+    """With keyed writers appending throughout: a lost standby does not stop writes (the other
+    one is the synchronous quorum); with both lost the primary acknowledges nothing more (an
+    append waits, committed locally only, until a standby is back: never acknowledged on one
+    server); the standbys rejoin and the waiting append is acknowledged. Then the primary's
+    postmaster alone is SIGKILLed (its keeper restarts it, or the monitor fails over): every
+    acknowledged append is stored exactly once."""
+    f = formation
+    primary, first, second = f.primary(), f.nodes[1], f.nodes[2]
+    writer = es.EventStore.connect(f.conninfo("es_writer"), max_size=3, timeout=20)
+    writers = Writers(writer, keyed=2, plain=0)
+    try:
+        time.sleep(2)
+        f.lose(first)
+        lost = time.monotonic()
+        time.sleep(3)
+        assert acked_since(writers, lost) > 0, "one standby lost: writes go on"
+
+        f.lose(second)
+        time.sleep(1)
+        waiting: list = []
+
+        def append_alone() -> None:
+            with psycopg.connect(f.conninfo("es_writer"), autocommit=True) as conn:
+                conn.execute("CALL api.append_events('HA', gen_random_uuid(), 0, "
+                             "'[{\"event_type\": \"Alone\", \"event_data\": {}}]', NULL)")
+                waiting.append(time.monotonic())
+
+        alone = threading.Thread(target=append_alone, daemon=True)
+        alone.start()
+        alone.join(5)
+        assert alone.is_alive() and not waiting, "no standby: an append is not acknowledged"
+        stalled = time.monotonic()
+        f.rejoin(first)
+        f.rejoin(second)
+        alone.join(120)
+        assert waiting, "acknowledged once a standby was back"
+        f.wait_for("full strength", lambda: f.healthy(primary), timeout=120)
+        assert acked_since(writers, stalled) > 0
+
+        killed = time.monotonic()
+        f.kill_postmaster(primary)
+        deadline = time.monotonic() + 90
+        while acked_since(writers, killed + 0.5) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert acked_since(writers, killed + 0.5) > 0, "writes resume after the postmaster's death"
+        time.sleep(2)
+    finally:
+        writers.finish()
+        writer.close()
+    assert writers.errors == [], writers.errors
+    stored = streams_on(f)
+    assert {s for _, s in writers.acked} <= set(stored), "no acknowledged append lost"
+    assert len(stored) == len(set(stored)), "none stored twice"
+    with psycopg.connect(f.conninfo(), autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM data.events WHERE event_type = 'Alone'").fetchone()[0] == 1
