@@ -16,6 +16,7 @@ from bench import (
     append_variants,
     client,
     eventsourcing_recorders,
+    failover,
     projection_latency,
     projection_rebuild,
     scaling,
@@ -33,12 +34,16 @@ WORKLOADS = {
     "scaling": (scaling.SETUP, scaling.run),
     "client": (client.SETUP, client.run),
     "eventsourcing": (eventsourcing_recorders.SETUP, eventsourcing_recorders.run),
+    # A pg_auto_failover formation of its own (no cluster of the runner's); not in the default set.
+    "failover": (failover.SETUP, failover.run),
 }
+ON_THEIR_OWN = {"failover"}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS) + [[]])
+    p.add_argument("workloads", nargs="*", default=[w for w in WORKLOADS if w not in ON_THEIR_OWN],
+                   choices=list(WORKLOADS) + [[]])
     p.add_argument("--rounds", type=int, default=5, help="alternating rounds per comparison (default 5)")
     p.add_argument("--seconds", type=float, default=10, help="seconds per measurement (default 10)")
     p.add_argument("--scale", type=float, default=1.0, help="scale the data sizes (smoke runs use 0.01)")
@@ -46,10 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", default="8,32", help="client counts of the append comparison (default 8,32)")
     args = p.parse_args(argv)
 
-    setup = "\n".join(WORKLOADS[w][0] for w in args.workloads)
+    for w in [w for w in args.workloads if w in ON_THEIR_OWN]:
+        print(f"\n== {w} ==", flush=True)
+        WORKLOADS[w][1](None, None, rounds=args.rounds, seconds=args.seconds, scale=args.scale,
+                        duration=args.duration, client_counts=args.clients)
+    shared = [w for w in args.workloads if w not in ON_THEIR_OWN]
+    if not shared:
+        return 0
+    setup = "\n".join(str(WORKLOADS[w][0]) for w in shared)
     with bench_cluster() as cluster:
         template = deploy_template(cluster, setup)
-        for w in args.workloads:
+        for w in shared:
             print(f"\n== {w} ==", flush=True)
             WORKLOADS[w][1](cluster, template, rounds=args.rounds, seconds=args.seconds, scale=args.scale,
                             duration=args.duration, client_counts=args.clients)

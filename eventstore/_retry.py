@@ -41,7 +41,7 @@ class Backoff:
     """Waits that double from ``first`` up to ``most`` seconds, each with up to half of it
     taken off at random (so that many consumers do not come back in step)."""
 
-    def __init__(self, first: float = 0.1, most: float = 10.0) -> None:
+    def __init__(self, first: float = 0.1, most: float = 2.0) -> None:
         self.first = first
         self.most = most
         self.failures = 0

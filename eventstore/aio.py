@@ -15,6 +15,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from eventstore import _sql
+from eventstore._pool import AsyncPool
 from eventstore._retry import Backoff, connection_lost, refused_unrun
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.client import (
@@ -55,7 +56,7 @@ class AsyncEventStore:
             if configure is not None:
                 await configure(conn)
 
-        pool = AsyncConnectionPool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
+        pool = AsyncPool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
                                    kwargs=pool_kwargs(prepared_statements), open=False, **pool_options)
         await pool.open()
         return cls(pool, conninfo=conninfo, owns_pool=True, reconnect_timeout=reconnect_timeout)

@@ -14,6 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from eventstore import _sql
+from eventstore._pool import Pool
 from eventstore._retry import Backoff, connection_lost, refused_unrun
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.errors import AppendOrderConflict, OutcomeUnknown, WrongExpectedVersion, from_psycopg
@@ -96,7 +97,7 @@ class EventStore:
             if configure is not None:
                 configure(conn)
 
-        pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
+        pool = Pool(conninfo, min_size=min_size, max_size=max_size, configure=configured,
                               kwargs=pool_kwargs(prepared_statements), open=True, **pool_options)
         return cls(pool, conninfo=conninfo, owns_pool=True, reconnect_timeout=reconnect_timeout)
 
@@ -253,7 +254,7 @@ class EventStore:
         catch-up subscription): page to the end, then wait for a notification (LISTEN, on a
         connection of its own) or a poll: 10 ms after a page with events, doubling up to
         ``poll_interval`` seconds while nothing comes. A lost connection is logged and waited
-        out (backing off from 0.1 s to 10 s); it goes on after the last event it yielded, so
+        out (backing off from 0.1 s to 2 s); it goes on after the last event it yielded, so
         nothing is missed or yielded twice."""
         listener = _listener(self.conninfo)
         wait = _FIRST_WAIT

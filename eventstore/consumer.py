@@ -14,7 +14,7 @@ A handler that raises gives its event back (a failed attempt: the event is deliv
 or parked after the subscription's max_attempts), and the rest of its stream in that batch is
 not handled (the store gave those back with it); the error's text is stored as it can be (NUL
 and lone surrogates escaped). A lost connection is not a handler's failure: ``run()`` logs it,
-waits (backing off from 0.1 s to 10 s) and goes on with new connections; what was in flight
+waits (backing off from 0.1 s to 2 s) and goes on with new connections; what was in flight
 is delivered again when its lease runs out, and in a transaction it was never half-applied. It
 relies on no session state: behind a transaction-pooling pgbouncer, give it a store made with
 ``prepared_statements=False`` and a direct connection for LISTEN (``listen_conninfo``), or

@@ -68,6 +68,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
+from eventstore._pool import Pool
 from eventstore._retry import Backoff, connection_lost
 
 __all__ = [
@@ -129,7 +130,7 @@ class Datastore:
         self.conninfo = conninfo
         self._settings = (f"SET lock_timeout = '{int(lock_timeout)}s'; SET idle_in_transaction_session_timeout = "
                           f"'{int(idle_in_transaction_session_timeout * 1000)}ms'")
-        self.pool: ConnectionPool = ConnectionPool(
+        self.pool: ConnectionPool = Pool(
             conninfo, kwargs={"autocommit": True}, min_size=pool_size, max_size=pool_size + max_overflow,
             max_waiting=max_waiting, timeout=connect_timeout, max_lifetime=conn_max_age or 3600.0,
             check=ConnectionPool.check_connection if pre_ping else None, configure=self._configure,

@@ -16,10 +16,12 @@ The choices, argued in docs/high-availability.md:
   them stopped rather than acknowledge what only one server has, unless told otherwise).
 - Equal candidate priorities: the most advanced standby is promoted.
 - Timings for a failover within about ten seconds: the monitor checks every node each second
-  (1 s timeout, one retry), a node is unhealthy after 3 s, a primary that cannot reach the
-  monitor demotes itself after 5 s; a keeper that cannot reach the monitor nor a standby for 3 s
-  considers itself partitioned. Defaults (5 s checks, 20 s unhealthy, 30 s demotion) give about
-  50 s.
+  (1 s timeout, one retry), a node is unhealthy after 3 s, and the monitor waits 3 s for a
+  failed primary to demote itself before it promotes a standby; a keeper that cannot reach the
+  monitor nor a standby for 3 s considers itself partitioned and demotes. A short demotion
+  wait is safe here: the standbys stop replicating from the old primary before the wait, so
+  an old primary still alive cannot acknowledge a commit (it has no synchronous standby).
+  Defaults (5 s checks, 20 s unhealthy, 30 s demotion) give about 50 s.
 - The store's server settings (docker/eventstore.conf: pg_cron on every node, in database
   ``eventstore``) are in the first node's postgresql.conf before its first start, so every
   standby (pg_basebackup) has them; pg_cron runs jobs on the primary only.
@@ -53,7 +55,7 @@ MONITOR_SETTINGS = {
     "pgautofailover.health_check_max_retries": "1",
     "pgautofailover.health_check_retry_delay": "500",
     "pgautofailover.node_considered_unhealthy_timeout": "3000",
-    "pgautofailover.primary_demote_timeout": "5000",
+    "pgautofailover.primary_demote_timeout": "3000",
 }
 NETWORK_PARTITION_TIMEOUT = "3"  # seconds, each keeper
 # After docker/eventstore.conf, on every data node: a formation of one machine shares its memory.
