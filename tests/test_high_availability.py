@@ -7,6 +7,7 @@ pg_cron carry on from the new primary (docs/high-availability.md)."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -46,8 +47,11 @@ ALTER FUNCTION public.unproject() OWNER TO es_admin;
 
 
 def free_ports(count: int, start: int = 59100) -> int:
-    """The first of ``count`` consecutive ports nothing listens on."""
-    for first in range(start, start + 2000, 10):
+    """The first of ``count`` consecutive ports nothing listens on, in a range of the pytest-xdist
+    worker's own (two workers bringing formations up at once would find the same free ports)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start += 200 * (int(worker) if worker.isdigit() else 0)
+    for first in range(start, start + 200, 10):
         try:
             for port in range(first, first + count):
                 with socket.socket() as s:
@@ -312,3 +316,18 @@ def test_standbys_lost_and_a_killed_postmaster(formation):
     assert len(stored) == len(set(stored)), "none stored twice"
     with psycopg.connect(f.conninfo(), autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM data.events WHERE event_type = 'Alone'").fetchone()[0] == 1
+        # Read your writes on a standby: the primary's WAL position after the writes, waited for.
+        written = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+    f.wait_for("a standby", lambda: ("secondary", "secondary") in f.state().values(), timeout=120)
+    reader = es.EventStore.connect(f.conninfo("es_reader", attrs="prefer-standby"), max_size=1)
+    try:
+        with reader.connection() as conn:
+            assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0] is True, "prefer-standby: a standby"
+            deadline = time.monotonic() + 30
+            while conn.execute("SELECT pg_last_wal_replay_lsn() < %s::pg_lsn", (written,)).fetchone()[0] \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+        on_standby = {e.stream_id for e in reader.read_all(limit=100000) if e.stream_type == "HA"}
+    finally:
+        reader.close()
+    assert on_standby == set(stored), "a reader on a standby reads every event once it has replayed that far"
