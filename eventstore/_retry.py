@@ -7,6 +7,7 @@ import random
 
 import psycopg
 import psycopg.errors
+from psycopg_pool import PoolClosed, TooManyRequests
 
 from eventstore.errors import OutcomeUnknown
 
@@ -27,11 +28,13 @@ def refused_unrun(error: BaseException) -> bool:
 
 def connection_lost(error: BaseException) -> bool:
     """Did ``error`` come from a lost or unusable connection rather than from the call itself?
-    A cancelled statement (57014) is not one: it is the caller's (or a timeout's) decision."""
+    A cancelled statement (57014) is not one: it is the caller's (or a timeout's) decision; nor
+    is a pool that was closed (the store closed under a loop still using it) or whose queue is
+    full."""
     if isinstance(error, OutcomeUnknown):
         return True
-    if isinstance(error, psycopg.errors.QueryCanceled):
-        return False
+    if isinstance(error, psycopg.errors.QueryCanceled | PoolClosed | TooManyRequests):
+        return False  # a cancel, the caller's own pool closed, or its queue full: not the server's
     if isinstance(error, psycopg.OperationalError):
         return True
     return isinstance(error, psycopg.Error) and error.sqlstate in _SQLSTATES

@@ -422,3 +422,18 @@ def test_an_append_whose_connection_dies_is_reported_unknown_unless_it_has_a_key
         assert [e.event_type for e in store.read_stream("C", keyed_stream)] == ["E"], "once"
         terminate(db, "es_writer")  # the pool's idle connections die: a read goes on
         assert [e.event_type for e in store.read_stream("C", keyed_stream)] == ["E"]
+
+
+def test_a_closed_store_fails_at_once_instead_of_waiting_for_a_server(db):
+    """A pool the caller closed is not a lost server: a call, and follow(), raise PoolClosed at
+    once (before, a follower whose store was closed under it tried again for ever)."""
+    from psycopg_pool import PoolClosed
+
+    store = store_as(db, "es_reader")
+    store.close()
+    started = time.monotonic()
+    with pytest.raises(PoolClosed):
+        store.read_all()
+    with pytest.raises(PoolClosed):
+        next(iter(store.follow(poll_interval=0.1)))
+    assert time.monotonic() - started < 5
