@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -27,23 +26,11 @@ import uuid
 from pathlib import Path
 
 import eventstore as es
-from harness.formation import Formation
+from harness.formation import Formation, free_ports
 
 SETUP = None  # no cluster of the runner's: a formation of its own
 APPEND = ("CALL api.append_events('Bench', gen_random_uuid(), 0, "
           "'[{\"event_type\": \"E\", \"event_data\": {\"n\": 1}}]', NULL);\n")
-
-
-def free_ports(count: int, start: int = 59500) -> int:
-    for first in range(start, start + 2000, 10):
-        try:
-            for port in range(first, first + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no free ports")
 
 
 def pgbench(f: Formation, node: str, seconds: float, clients: int, options: str = "") -> float:
@@ -105,7 +92,7 @@ def run(_cluster: object, _template: object, *, rounds: int, seconds: float, sca
     logging.getLogger("psycopg").setLevel(logging.ERROR)
     base = Path(tempfile.mkdtemp(prefix="eventstore-bench-formation-"))
     base.chmod(0o755)
-    f = Formation(base / "f", port=free_ports(4))
+    f = Formation(base / "f", port=free_ports(4, 59500))
     try:
         f.up(with_sqitch=False)
         primary = f.primary()

@@ -40,6 +40,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/forget_removed_deliveries.sql
 \ir ../sql/private/guard_drops.sql
 \ir ../sql/private/guard_events_ddl.sql
+\ir ../sql/private/hold_stream_keys.sql
 \ir ../sql/private/horizon_holder.sql
 \ir ../sql/private/invoker_call.sql
 \ir ../sql/private/json_path_member.sql

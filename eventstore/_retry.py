@@ -3,11 +3,13 @@ one, and how long to wait before trying again."""
 
 from __future__ import annotations
 
+import logging
 import random
+import time
 
 import psycopg
 import psycopg.errors
-from psycopg_pool import PoolClosed, TooManyRequests
+from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
 from eventstore.errors import OutcomeUnknown
 
@@ -56,3 +58,48 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+log = logging.getLogger("eventstore.client")
+
+# A call made while an upgrade (sqitch deploy of change code) replaced the functions its running
+# code calls fails with 42883 (undefined_function: the old body names a function the new code
+# renamed or reshaped). The call was a transaction of its own and wrote nothing: the client makes
+# it once more, on the new code. In a caller's transaction (conn=) it is the caller's to retry.
+UPGRADED_UNDER_IT = "a call met an upgrade of the store in flight (42883)"
+OUTCOME_UNKNOWN = "the connection was lost while the call ran: it may or may not have been applied"
+
+
+class CallAttempts:
+    """How one pooled call of the client meets a failure (sync and async alike): once more at
+    once after 42883; after a lost connection, again after a wait (backing off, for up to
+    ``reconnect_timeout`` seconds) when the call is ``repeatable`` (a read, or a write the store
+    applies once however often it comes) or provably did not run (a read-only server refused
+    it, or no connection could be had); else OutcomeUnknown."""
+
+    def __init__(self, reconnect_timeout: float, repeatable: bool) -> None:
+        self.reconnect_timeout = reconnect_timeout
+        self.repeatable = repeatable
+        self.upgraded = False
+        self.backoff: Backoff | None = None
+        self.deadline = 0.0
+
+    def after(self, error: psycopg.Error) -> float | None:
+        """None: try again now. A number: a lost connection; drop the pool's dead connections
+        and try again after that many seconds. Raises what must not be tried again."""
+        if isinstance(error, psycopg.errors.UndefinedFunction) and not self.upgraded:
+            self.upgraded = True
+            log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
+            return None
+        if not connection_lost(error):
+            raise error
+        if not (self.repeatable or refused_unrun(error) or isinstance(error, PoolTimeout)):
+            raise OutcomeUnknown(f"{OUTCOME_UNKNOWN}: {str(error).strip()}") from error
+        if self.backoff is None:
+            self.backoff, self.deadline = Backoff(), time.monotonic() + self.reconnect_timeout
+        if time.monotonic() > self.deadline:
+            raise error
+        delay = self.backoff.next()
+        log.warning("lost the connection (%s: %s); trying again in %.1f s", type(error).__name__,
+                    str(error).strip(), delay)
+        return delay

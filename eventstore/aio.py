@@ -5,32 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 
 from eventstore import _sql
 from eventstore._pool import AsyncPool
-from eventstore._retry import Backoff, connection_lost, refused_unrun
+from eventstore._retry import Backoff, CallAttempts, connection_lost
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
 from eventstore.client import (
     _FIRST_WAIT,
     CONNECTION_KWARGS,
-    OUTCOME_UNKNOWN,
-    UPGRADED_UNDER_IT,
     _follow_back,
     _follow_lost,
     listen_conninfo,
-    log,
     pool_kwargs,
     translated,
 )
-from eventstore.errors import AppendOrderConflict, OutcomeUnknown, WrongExpectedVersion
+from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
 
 S = TypeVar("S")
 
@@ -88,32 +84,16 @@ class AsyncEventStore:
         with translated():
             if conn is not None:
                 return await (await conn.execute(query, params)).fetchall()
-            upgraded = False
-            backoff: Backoff | None = None
-            deadline = 0.0
+            attempts = CallAttempts(self.reconnect_timeout, repeatable)
             while True:
                 try:
                     return await self._pooled_rows(query, params)
-                except psycopg.errors.UndefinedFunction as error:
-                    if upgraded:
-                        raise
-                    upgraded = True
-                    log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
                 except psycopg.Error as error:
-                    if not connection_lost(error):
-                        raise
-                    if backoff is None:
-                        backoff, deadline = Backoff(), time.monotonic() + self.reconnect_timeout
-                    with contextlib.suppress(Exception):
-                        await self.pool.check()
-                    if not (repeatable or refused_unrun(error) or isinstance(error, PoolTimeout)):
-                        raise OutcomeUnknown(f"{OUTCOME_UNKNOWN}: {str(error).strip()}") from error
-                    if time.monotonic() > deadline:
-                        raise
-                    delay = backoff.next()
-                    log.warning("lost the connection (%s: %s); trying again in %.1f s", type(error).__name__,
-                                str(error).strip(), delay)
-                    await asyncio.sleep(delay)
+                    delay = attempts.after(error)
+                    if delay is not None:
+                        with contextlib.suppress(Exception):
+                            await self.pool.check()
+                        await asyncio.sleep(delay)
 
     async def _pooled_rows(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         pooled = await self.pool.getconn()

@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from eventstore import _sql
 from eventstore._pool import Pool
-from eventstore._retry import Backoff, connection_lost, refused_unrun
+from eventstore._retry import Backoff, CallAttempts, connection_lost
 from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
-from eventstore.errors import AppendOrderConflict, OutcomeUnknown, WrongExpectedVersion, from_psycopg
+from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
 
 S = TypeVar("S")
 
@@ -33,12 +33,6 @@ def pool_kwargs(prepared_statements: bool) -> dict[str, Any]:
     unless ``prepared_statements`` is false (behind a transaction-pooling pgbouncer 1.18, which
     cannot carry them from one server connection to another)."""
     return {"autocommit": True, "prepare_threshold": 5 if prepared_statements else None}
-# A call made while an upgrade (sqitch deploy of change code) replaced the functions its running
-# code calls fails with 42883 (undefined_function: the old body names a function the new code
-# renamed or reshaped). The call was a transaction of its own and wrote nothing: the client makes
-# it once more, on the new code. In a caller's transaction (conn=) it is the caller's to retry.
-UPGRADED_UNDER_IT = "a call met an upgrade of the store in flight (42883)"
-OUTCOME_UNKNOWN = "the connection was lost while the call ran: it may or may not have been applied"
 # follow(): how soon it reads again after a page that had events (doubling to poll_interval).
 _FIRST_WAIT = 0.01
 
@@ -132,36 +126,20 @@ class EventStore:
         seconds, when it is ``repeatable`` (a read, or a write the store applies once however
         often it comes) or provably did not run (a read-only server refused it); a write that
         is not (an append without an idempotency key) raises OutcomeUnknown. A call that met
-        42883 is made once more (see :data:`UPGRADED_UNDER_IT`)."""
+        42883 is made once more (see :data:`eventstore._retry.UPGRADED_UNDER_IT`)."""
         with translated():
             if conn is not None:
                 return conn.execute(query, params).fetchall()
-            upgraded = False
-            backoff: Backoff | None = None
-            deadline = 0.0
+            attempts = CallAttempts(self.reconnect_timeout, repeatable)
             while True:
                 try:
                     return self._pooled_rows(query, params)
-                except psycopg.errors.UndefinedFunction as error:
-                    if upgraded:
-                        raise
-                    upgraded = True
-                    log.warning("%s: once more, on the store's new code (%s)", UPGRADED_UNDER_IT, str(error).strip())
                 except psycopg.Error as error:
-                    if not connection_lost(error):
-                        raise
-                    if backoff is None:
-                        backoff, deadline = Backoff(), time.monotonic() + self.reconnect_timeout
-                    with contextlib.suppress(Exception):
-                        self.pool.check()  # the pool's connections to the lost server go
-                    if not (repeatable or refused_unrun(error) or isinstance(error, PoolTimeout)):
-                        raise OutcomeUnknown(f"{OUTCOME_UNKNOWN}: {str(error).strip()}") from error
-                    if time.monotonic() > deadline:
-                        raise
-                    delay = backoff.next()
-                    log.warning("lost the connection (%s: %s); trying again in %.1f s", type(error).__name__,
-                                str(error).strip(), delay)
-                    time.sleep(delay)
+                    delay = attempts.after(error)
+                    if delay is not None:
+                        with contextlib.suppress(Exception):
+                            self.pool.check()  # the pool's connections to the lost server go
+                        time.sleep(delay)
 
     def _pooled_rows(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         pooled = self.pool.getconn()

@@ -35,6 +35,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -69,6 +70,20 @@ maintenance_work_mem = '64MB'
 wal_keep_size = '1GB'
 log_line_prefix = '%m [%p] %d %u '
 """
+
+
+def free_ports(count: int, start: int) -> int:
+    """The first of ``count`` consecutive ports from ``start`` nothing listens on (a formation's:
+    the monitor, then each data node)."""
+    for first in range(start, start + 2000, 10):
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} free ports from {start}")
 
 
 def answers(conninfo: str) -> bool:

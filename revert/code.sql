@@ -1493,6 +1493,42 @@ $function$;
 COMMENT ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) IS 'Applies the next batch of one projection with its checkpoint, in the caller''s transaction';
 REVOKE ALL ON FUNCTION private.run_projection_batch(in_projection_name text, in_batch_size integer) FROM PUBLIC;
 
+CREATE OR REPLACE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot)
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $procedure$
+BEGIN
+    BEGIN
+        PERFORM FROM data.subject_keys AS k
+        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+        FOR KEY SHARE OF k NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN;  -- a key of the stream is being destroyed
+    END;
+    IF EXISTS (SELECT FROM data.subject_streams AS s
+               JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
+               WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
+                 AND NOT pg_catalog.pg_visible_in_snapshot(f.forgotten_xid, in_read_snapshot)) THEN
+        RETURN;  -- a key went after the read: the state may hold what was forgotten
+    END IF;
+
+    INSERT INTO data.snapshots AS s (stream_type, stream_id, version, state, reducer_version)
+    VALUES (in_stream_type, in_stream_id, in_version, in_state,
+            (SELECT r.reducer_version FROM data.reducers AS r WHERE r.stream_type = in_stream_type))
+    ON CONFLICT (stream_type, stream_id) DO UPDATE
+    SET version = EXCLUDED.version,
+        state = EXCLUDED.state,
+        reducer_version = EXCLUDED.reducer_version,
+        created_at = pg_catalog.now()
+    -- Never replace a current snapshot by an older one.
+    WHERE s.version <= EXCLUDED.version
+       OR s.reducer_version IS DISTINCT FROM EXCLUDED.reducer_version;
+END;
+$procedure$;
+COMMENT ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) IS 'Saves the state of an aggregate at a version, unless a key of its stream was destroyed after the state''s events were read';
+REVOKE ALL ON PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id uuid, IN in_version integer, IN in_state jsonb, IN in_read_snapshot pg_snapshot) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[])
  RETURNS record
  LANGUAGE plpgsql
@@ -1797,6 +1833,7 @@ DROP FUNCTION private.confirm_generation(in_generation integer, in_system_identi
 DROP FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8);
 DROP FUNCTION private.cursor_position(in_event_id uuid, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint);
 DROP FUNCTION private.extension_schema(in_extension name);
+DROP FUNCTION private.hold_stream_keys(in_stream_type text, in_stream_id uuid);
 DROP FUNCTION private.lock_projection_versions(in_projection_name text);
 DROP FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone);
 DROP FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone);

@@ -3409,6 +3409,23 @@ BEGIN
 END;
 $_$;
 
+CREATE FUNCTION private.hold_stream_keys(in_stream_type text, in_stream_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM FROM data.subject_keys AS k
+    WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
+                       WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
+    FOR KEY SHARE OF k NOWAIT;
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    RETURN false;
+END;
+$$;
+
+COMMENT ON FUNCTION private.hold_stream_keys(in_stream_type text, in_stream_id uuid) IS 'Holds the keys of a stream''s personal data until the transaction ends; false if one is being destroyed now';
+
 CREATE FUNCTION private.horizon_holder(in_holder_pid integer, in_holder_gid text) RETURNS TABLE(pid integer, database text, username text, age interval, query text)
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5002,17 +5019,12 @@ BEGIN
         RAISE EXCEPTION 'in_stream_type, in_stream_id and in_state must not be NULL, in_version must be at least 1'
             USING ERRCODE = 'ZE003';
     END IF;
-    BEGIN
-        PERFORM FROM data.subject_keys AS k
-        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
-                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
-        FOR KEY SHARE OF k NOWAIT;
-    EXCEPTION WHEN lock_not_available THEN
+    IF NOT private.hold_stream_keys(in_stream_type, in_stream_id) THEN
         RAISE EXCEPTION 'no snapshot of stream %/% is saved: a key of its personal data is being destroyed',
                 in_stream_type, in_stream_id
             USING ERRCODE = 'ZE020',
                   HINT = 'A snapshot of it is saved by api.load_aggregate, which knows when it read the events.';
-    END;
+    END IF;
     IF EXISTS (SELECT FROM data.subject_streams AS s
                JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
                WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id) THEN
@@ -5032,14 +5044,9 @@ CREATE PROCEDURE private.save_snapshot(IN in_stream_type text, IN in_stream_id u
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    BEGIN
-        PERFORM FROM data.subject_keys AS k
-        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
-                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
-        FOR KEY SHARE OF k NOWAIT;
-    EXCEPTION WHEN lock_not_available THEN
+    IF NOT private.hold_stream_keys(in_stream_type, in_stream_id) THEN
         RETURN;  -- a key of the stream is being destroyed
-    END;
+    END IF;
     IF EXISTS (SELECT FROM data.subject_streams AS s
                JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
                WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
@@ -6610,6 +6617,8 @@ REVOKE ALL ON FUNCTION private.forget_removed_deliveries(in_ids uuid[]) FROM PUB
 REVOKE ALL ON FUNCTION private.guard_drops() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.guard_events_ddl() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.hold_stream_keys(in_stream_type text, in_stream_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.horizon_holder(in_holder_pid integer, in_holder_gid text) FROM PUBLIC;
 

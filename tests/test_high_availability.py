@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ import pytest
 
 import eventstore as es
 from eventstore.errors import OutcomeUnknown
-from harness.formation import Formation
+from harness.formation import Formation, free_ports
 
 pytestmark = pytest.mark.slow
 
@@ -46,20 +45,11 @@ ALTER FUNCTION public.unproject() OWNER TO es_admin;
 """
 
 
-def free_ports(count: int, start: int = 59100) -> int:
-    """The first of ``count`` consecutive ports nothing listens on, in a range of the pytest-xdist
-    worker's own (two workers bringing formations up at once would find the same free ports)."""
+def worker_ports(count: int) -> int:
+    """Ports of the pytest-xdist worker's own range (two workers bringing formations up at once
+    would find the same free ports)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    start += 200 * (int(worker) if worker.isdigit() else 0)
-    for first in range(start, start + 200, 10):
-        try:
-            for port in range(first, first + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no free ports")
+    return free_ports(count, 59100 + 200 * (int(worker) if worker.isdigit() else 0))
 
 
 @pytest.fixture
@@ -67,7 +57,7 @@ def formation() -> Iterator[Formation]:
     # Under /tmp: pytest's own temporary directories are closed to the postgres OS user.
     base = Path(tempfile.mkdtemp(prefix="eventstore-formation-")) / "f"
     base.parent.chmod(0o755)
-    f = Formation(base, port=free_ports(4))
+    f = Formation(base, port=worker_ports(4))
     try:
         f.up(with_sqitch=False)
         with psycopg.connect(f.node_conninfo(f.nodes[0]), autocommit=True) as conn:

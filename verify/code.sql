@@ -145,6 +145,7 @@ SELECT 'private.forget_deliveries_created_before(timestamp with time zone)'::reg
 SELECT 'private.forget_removed_deliveries(uuid[])'::regprocedure;
 SELECT 'private.guard_drops()'::regprocedure;
 SELECT 'private.guard_events_ddl()'::regprocedure;
+SELECT 'private.hold_stream_keys(text,uuid)'::regprocedure;
 SELECT 'private.horizon_holder(integer,text)'::regprocedure;
 SELECT 'private.invoker_call(regprocedure,text)'::regprocedure;
 SELECT 'private.json_path_member(text,text)'::regprocedure;

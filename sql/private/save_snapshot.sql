@@ -17,14 +17,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    BEGIN
-        PERFORM FROM data.subject_keys AS k
-        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
-                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
-        FOR KEY SHARE OF k NOWAIT;
-    EXCEPTION WHEN lock_not_available THEN
+    IF NOT private.hold_stream_keys(in_stream_type, in_stream_id) THEN
         RETURN;  -- a key of the stream is being destroyed
-    END;
+    END IF;
     IF EXISTS (SELECT FROM data.subject_streams AS s
                JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
                WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id
@@ -69,17 +64,12 @@ BEGIN
         RAISE EXCEPTION 'in_stream_type, in_stream_id and in_state must not be NULL, in_version must be at least 1'
             USING ERRCODE = 'ZE003';
     END IF;
-    BEGIN
-        PERFORM FROM data.subject_keys AS k
-        WHERE k.key_id IN (SELECT s.key_id FROM data.subject_streams AS s
-                           WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id)
-        FOR KEY SHARE OF k NOWAIT;
-    EXCEPTION WHEN lock_not_available THEN
+    IF NOT private.hold_stream_keys(in_stream_type, in_stream_id) THEN
         RAISE EXCEPTION 'no snapshot of stream %/% is saved: a key of its personal data is being destroyed',
                 in_stream_type, in_stream_id
             USING ERRCODE = 'ZE020',
                   HINT = 'A snapshot of it is saved by api.load_aggregate, which knows when it read the events.';
-    END;
+    END IF;
     IF EXISTS (SELECT FROM data.subject_streams AS s
                JOIN data.forgotten_subjects AS f ON f.key_id = s.key_id
                WHERE s.stream_type = in_stream_type AND s.stream_id = in_stream_id) THEN
