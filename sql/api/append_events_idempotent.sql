@@ -60,6 +60,12 @@ BEGIN
         END IF;
 
         RAISE NOTICE 'Event already processed: %', in_idempotency_key;
+        -- The answer acknowledges that append: only once it is safe. A transaction that
+        -- commits locally may be visible (after a crash and restart of the primary, say) before
+        -- any synchronous standby has it; taking a transaction id makes this call's commit write
+        -- a record and wait for synchronous replication like any write, and the WAL up to it
+        -- holds the replayed append's commit (docs/high-availability.md).
+        PERFORM pg_catalog.pg_current_xact_id();
         io_new_version := l_key.new_version;
         RETURN;
     END IF;
