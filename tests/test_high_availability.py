@@ -24,9 +24,7 @@ import eventstore as es
 from eventstore.errors import OutcomeUnknown
 from harness.formation import Formation, free_ports
 
-# One formation at a time (scripts/test distributes by --dist loadgroup): four servers and their
-# keepers each, and a failover's timings, on a 2-core machine shared with the other workers.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("formation")]
+pytestmark = pytest.mark.slow
 
 ROLES = """
 CREATE ROLE es_writer LOGIN IN ROLE eventstore_writer;
