@@ -84,13 +84,11 @@ class AsyncEventStore:
         with translated():
             if conn is not None:
                 return await (await conn.execute(query, params)).fetchall()
-            attempts: CallAttempts | None = None  # made on a failure only: not on the hot path
+            attempts = CallAttempts(self.reconnect_timeout, repeatable)
             while True:
                 try:
                     return await self._pooled_rows(query, params)
                 except psycopg.Error as error:
-                    if attempts is None:
-                        attempts = CallAttempts(self.reconnect_timeout, repeatable)
                     delay = attempts.after(error)
                     if delay is not None:
                         with contextlib.suppress(Exception):
@@ -148,7 +146,7 @@ class AsyncEventStore:
                 return version
             try:
                 return await self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
-                                         idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key)
             except (WrongExpectedVersion, AppendOrderConflict):
                 if attempt == max_retries:
                     raise

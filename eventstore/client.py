@@ -130,13 +130,11 @@ class EventStore:
         with translated():
             if conn is not None:
                 return conn.execute(query, params).fetchall()
-            attempts: CallAttempts | None = None  # made on a failure only: not on the hot path
+            attempts = CallAttempts(self.reconnect_timeout, repeatable)
             while True:
                 try:
                     return self._pooled_rows(query, params)
                 except psycopg.Error as error:
-                    if attempts is None:
-                        attempts = CallAttempts(self.reconnect_timeout, repeatable)
                     delay = attempts.after(error)
                     if delay is not None:
                         with contextlib.suppress(Exception):
@@ -200,7 +198,7 @@ class EventStore:
                 return version
             try:
                 return self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
-                                   idempotency_key=idempotency_key)
+                       idempotency_key=idempotency_key)
             except (WrongExpectedVersion, AppendOrderConflict):
                 if attempt == max_retries:
                     raise

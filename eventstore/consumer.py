@@ -41,8 +41,7 @@ from eventstore import _sql
 from eventstore._retry import Backoff, connection_lost
 from eventstore._types import RecordedEvent
 from eventstore.aio import AsyncEventStore
-from eventstore.aio import _listener as _async_listener
-from eventstore.client import EventStore, _listener, translated
+from eventstore.client import CONNECTION_KWARGS, EventStore, translated
 
 Handler = Callable[..., None]
 
@@ -203,7 +202,14 @@ class Consumer(_Settings[EventStore, Handler]):
             self._close_listener()
 
     def _listen(self) -> psycopg.Connection[Any] | None:
-        return _listener(self.listen_conninfo) if self.listen else None
+        if not self.listen or not self.listen_conninfo:
+            return None
+        try:
+            conn = psycopg.connect(self.listen_conninfo, **CONNECTION_KWARGS)
+            conn.execute(_sql.LISTEN)
+            return conn
+        except psycopg.Error:
+            return None
 
     def _close_listener(self) -> None:
         if self._listener is not None:
@@ -318,7 +324,14 @@ class AsyncConsumer(_Settings[AsyncEventStore, AsyncHandler]):
             await self._close_listener()
 
     async def _listen(self) -> psycopg.AsyncConnection[Any] | None:
-        return await _async_listener(self.listen_conninfo) if self.listen else None
+        if not self.listen or not self.listen_conninfo:
+            return None
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.listen_conninfo, **CONNECTION_KWARGS)
+            await conn.execute(_sql.LISTEN)
+            return conn
+        except psycopg.Error:
+            return None
 
     async def _close_listener(self) -> None:
         if self._listener is not None:
