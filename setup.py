@@ -1,7 +1,8 @@
 """Builds the wheel with the sqitch bundle inside the package (eventstore/_bundle): the plan,
-sqitch.conf, the deploy, revert and verify scripts and the code files they include (sql/) are copied from the repository at build
-time, so that an installed package can deploy the store without a checkout. Everything else is
-in pyproject.toml."""
+sqitch.conf, the deploy, revert and verify scripts and the code files they include (sql/), and
+the v3 plan (history/, without its tests: what adopt-baseline and upgrades of older databases
+use) are copied from the repository at build time, so that an installed package can deploy the
+store without a checkout. Everything else is in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE = ["sqitch.plan", "sqitch.conf", "deploy", "revert", "verify", "sql"]
+BUNDLE = ["sqitch.plan", "sqitch.conf", "deploy", "revert", "verify", "sql", "history"]
 
 
 class BuildWithBundle(build_py):
@@ -24,7 +25,7 @@ class BuildWithBundle(build_py):
         for name in BUNDLE:
             source = ROOT / name
             if source.is_dir():
-                shutil.copytree(source, target / name)
+                shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("tests", "__pycache__"))
             else:
                 shutil.copy2(source, target / name)
 

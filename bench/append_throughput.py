@@ -28,8 +28,7 @@ from __future__ import annotations
 
 from bench import message_db
 from bench.common import alternate, fresh_database, pgbench, report, rotate
-from harness.cluster import REPO
-from harness.sqitch_plan import parse_plan, tags
+from harness.sqitch_plan import read_plan, releases, tags
 
 DATA = '{"n": 1, "text": "hello"}'
 # A correlation id per call (one business transaction; a batch's events share it), put in by
@@ -160,11 +159,11 @@ REGISTER_PERSON = "SELECT api.register_personal_data('PersonNamed', '$.person_id
 def previous_release() -> str | None:
     """The release before the head of the plan: the last tag, or the one before it when the
     head is that tag (so a release is measured against its predecessor); None if there is none."""
-    plan = parse_plan((REPO / "sqitch.plan").read_text())
-    released = tags(plan)
-    if released and released[-1][1] == len(plan) - 1:
+    plan = read_plan("eventstore")
+    released = releases()
+    if tags(plan) and tags(plan)[-1][1] == len(plan) - 1:
         released = released[:-1]
-    return released[-1][0] if released else None
+    return released[-1] if released else None
 
 
 def run(cluster, template, rounds: int, seconds: float, client_counts: str = "8,32", **_) -> dict:
@@ -178,7 +177,7 @@ def run(cluster, template, rounds: int, seconds: float, client_counts: str = "8,
     for release in dict.fromkeys(r for r in (previous_release(), FIRST_RELEASE) if r):
         db = f"bench_template_{release.replace('.', '_')}"
         cluster.create_database(db)
-        cluster.sqitch("deploy", "--to", f"@{release}", dbname=db)
+        cluster.deploy_release(db, release)
         releases[release] = db
     mdb = "bench_template_message_db"
     why_not = message_db.install(cluster, mdb)

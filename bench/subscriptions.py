@@ -197,7 +197,7 @@ def run(cluster, template, rounds: int, seconds: float, scale: float = 1.0, **_)
     baseline = f"bench_{BASELINE.replace('.', '_')}"
     cluster.create_database(baseline)
     try:
-        cluster.sqitch("deploy", "--to", f"@{BASELINE}", dbname=baseline)
+        cluster.deploy_release(baseline, BASELINE)
         drifts = []
         for i in range(rounds):
             figures = {}

@@ -1,6 +1,7 @@
-"""``python -m eventstore``: deploy the bundle, or run a consumer.
+"""``python -m eventstore``: deploy the bundle, adopt the v4 plan, or run a consumer.
 
     python -m eventstore deploy "host=db dbname=app user=admin"
+    python -m eventstore adopt-baseline "host=db dbname=app user=admin" [--dependent DIR ...]
     python -m eventstore consume "host=db dbname=app user=mailer" --subscription mailer \\
         --handler myapp.mail:send [--batch 100] [--not-transactional] [--listen-conninfo ...]
 
@@ -8,7 +9,8 @@
 runs its scripts through psql instead, for throwaway and test databases (sqitch refuses such a
 database afterwards). ``consume`` runs :class:`eventstore.Consumer` until SIGTERM or SIGINT; the handler
 is ``module:function``, called as ``handler(event, conn)`` (``handler(event)`` with
-``--not-transactional``).
+``--not-transactional``). ``adopt-baseline`` moves a database at v3.1.0 to the v4 plan
+(:mod:`eventstore.adopt`): sqitch's registry only, the store untouched.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import sys
 from typing import Any
 
+from eventstore.adopt import AdoptionRefused, adopt_baseline
 from eventstore.bundle import deploy
 from eventstore.client import EventStore
 from eventstore.consumer import Consumer
@@ -38,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--to", default=None, help="a change or @tag to deploy to (default: all)")
     d.add_argument("--without-sqitch", action="store_true",
                    help="for throwaway and test databases: the scripts through psql; sqitch then refuses the database")
+    a = commands.add_parser("adopt-baseline", help="a database at v3.1.0 takes up the v4 plan (sqitch's registry only)")
+    a.add_argument("conninfo")
+    a.add_argument("--dependent", action="append", default=[], metavar="DIR",
+                   help="a sqitch project deployed on the store (its history/ and its new plan), e.g. examples/orders")
     c = commands.add_parser("consume", help="run a consumer of a subscription")
     c.add_argument("conninfo")
     c.add_argument("--subscription", required=True)
@@ -54,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "deploy":
         print(deploy(args.conninfo, to=args.to, without_sqitch=args.without_sqitch), end="")
+        return 0
+    if args.command == "adopt-baseline":
+        try:
+            print(adopt_baseline(args.conninfo, args.dependent), end="")
+        except AdoptionRefused as refused:
+            print(f"adopt-baseline refused, nothing changed: {refused}", file=sys.stderr)
+            return 2
         return 0
     # What a consumer says of itself (a lost connection, a lease that ran out) goes to stderr.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -1,5 +1,5 @@
 """pytest fixtures for per-test event stores (entry point ``pytest11``: loaded once the package
-is installed), on pytest-postgresql's conventions:
+is installed), in the manner of pytest-postgresql (which it does not need):
 
 - ``eventstore_server`` (session): the PostgreSQL server. The one named by ``--eventstore-dsn``
   or the environment variable ``EVENTSTORE_TEST_DSN`` (a superuser connection string), else a

@@ -22,11 +22,22 @@ import psycopg
 from eventstore.testing import free_port, pg_bindir, remove_with_this_process  # noqa: F401 - re-exported
 
 REPO = Path(__file__).resolve().parent.parent
-# sqitch projects: the core bundle and the Order example that builds on it.
+# sqitch projects: the core bundle and the Order example that builds on it, and the v3 plans
+# that built both (history/: frozen, for upgrades of older databases and their tests).
 TALLY_SQL = REPO / "harness" / "tally.sql"
-PROJECTS = {"eventstore": REPO, "orders": REPO / "examples" / "orders"}
+PROJECTS = {"eventstore": REPO, "orders": REPO / "examples" / "orders",
+            "history": REPO / "history", "orders-history": REPO / "examples" / "orders" / "history"}
 CONF_INCLUDE = REPO / "docker" / "eventstore.conf"
 CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
+
+
+def group_roles_sql() -> str:
+    """The statements of deploy/baseline.sql that make the four group roles (what a restore into
+    another cluster needs first, README "Backups and restores")."""
+    text = (REPO / "deploy" / "baseline.sql").read_text()
+    start = text.index("DO $$")
+    end = text.index("\n", text.index("COMMENT ON ROLE eventstore_admin"))
+    return text[start:end + 1]
 
 
 class Cluster:
@@ -178,7 +189,8 @@ class Cluster:
 
     def sqitch(self, *args: str, dbname: str, check: bool = True, project: str = "eventstore") -> subprocess.CompletedProcess:
         """Run sqitch against ``dbname`` (db:pg:dbname, libpq env) for the core bundle or, with
-        project="orders", for the example project examples/orders."""
+        project="orders", for the example project examples/orders ("history", "orders-history":
+        their v3 plans)."""
         r = subprocess.run(["sqitch", *args, f"db:pg:{dbname}"], cwd=PROJECTS[project], env=self.env(),
                            capture_output=True, text=True)
         if check and r.returncode != 0:
@@ -189,6 +201,13 @@ class Cluster:
         """Deploy the core bundle, then the Order example on it (what the demo and the example's
         tests use)."""
         return self.sqitch("deploy", dbname=dbname).stdout + self.sqitch("deploy", dbname=dbname, project="orders").stdout
+
+    def deploy_release(self, dbname: str, tag: str) -> str:
+        """The core as release ``tag`` had it, deployed with the plan that has the tag (the v3
+        plan in history/, or the current one)."""
+        from harness.sqitch_plan import release_plan
+
+        return self.sqitch("deploy", "--to", f"@{tag}", dbname=dbname, project=release_plan(tag)).stdout
 
     def deploy_with_tallies(self, dbname: str) -> str:
         """Deploy the core bundle with sqitch, then the core tests' and benches' own fixture

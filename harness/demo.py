@@ -67,12 +67,12 @@ def up() -> int:
         show(conn, "Read the stream", f"SELECT version, event_type, event_data FROM api.get_events('Order', '{order}')")
         show(conn, "Read the whole log, gap-free", "SELECT id, stream_type, version, event_type FROM api.get_all_events(NULL, 10)")
         show(conn, "CQRS: a customer and an order through the commands",
-             f"""CALL api.create_customer('Ann', NULL, '{customer}')""")
-        show(conn, "", f"""CALL api.create_order('{customer}',
+             f"""CALL orders.create_customer('Ann', NULL, '{customer}')""")
+        show(conn, "", f"""CALL orders.create_order('{customer}',
     '[{{"product_id": "p1", "quantity": 2, "price": 9.5}}, {{"product_id": "p2", "quantity": 1, "price": 4}}]', NULL)""")
         show(conn, "Apply the projections now (the pg_cron job does it within a minute of deploy, then continuously)",
              "SELECT api.run_projections()")
-        show(conn, "Query the read model", f"SELECT * FROM api.get_customer_orders('{customer}')")
+        show(conn, "Query the read model", f"SELECT * FROM orders.get_customer_orders('{customer}')")
         show(conn, "Projection status", "SELECT projection_name, status, events_applied, events_behind FROM api.projection_status")
         show(conn, "pg_cron jobs", "SELECT jobname, schedule, command FROM cron.job ORDER BY jobname")
     env = "".join(f"{k}={v} " for k, v in (("EVENTSTORE_DEMO_DIR", os.environ.get("EVENTSTORE_DEMO_DIR")),

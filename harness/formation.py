@@ -231,6 +231,8 @@ class Formation:
         for name in self.nodes[1:]:
             self.run_service(name, *self._create_node(name))
         # pg_basebackup waits for a checkpoint, spread over minutes by default: ask for one now.
+        # A standby has now and then stayed in catchingup for over 300 s (CI): the tests' fixture
+        # makes such a formation again rather than wait longer.
         self.wait_for("the standbys", self.healthy, timeout=180, during=lambda: self._checkpoint(first))
         for name in self.nodes[1:]:
             self.autoctl("config", "set", "--pgdata", str(self.base / name), "timeout.network_partition_timeout",

@@ -42,7 +42,10 @@ LEFT JOIN last_status AS s USING (stream_id)
 JOIN last_change AS l USING (stream_id)
 """
 
+# The read model's table: in schema orders since the example's change orders_schema (v4.1),
+# in data before (the history's tests read both).
 READ_MODEL_SQL = """
 SELECT order_id, customer_id, status, total_items, total_amount, created_at, updated_at
-FROM data.order_summaries
+FROM orders.order_summaries
 """
+READ_MODEL_SQL_BEFORE_V4_1 = READ_MODEL_SQL.replace("orders.order_summaries", "data.order_summaries")

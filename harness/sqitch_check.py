@@ -6,7 +6,9 @@
 Released: a change is released when a tag follows it in sqitch.plan. Its deploy script must
 stay as it was in the commit that added the tag: once released, a change is altered with
 `sqitch rework`, never by editing the script (databases that deployed it would silently
-keep the old version). Needs the git history of the repository.
+keep the old version). Needs the git history of the repository. The v3 plans (history/, and
+examples/orders/history/) are checked against the commits that released them, where they
+were at the top of their project.
 
 Database: sqitch records the SHA-1 of every deploy script it runs (sqitch.changes.
 script_hash); a script edited since a database deployed it no longer matches.
@@ -20,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.sqitch_plan import PROJECT_DIRS, parse_plan, script_path, tags
+from harness.sqitch_plan import FORMER_DIRS, PROJECT_DIRS, parse_plan, script_path, tags
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,31 +35,39 @@ def check_released(repo: Path = REPO) -> list[str]:
     """Both projects: the core bundle and the Order example (examples/orders)."""
     if _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true":
         return ["the repository is a shallow clone: released scripts cannot be checked (git fetch --unshallow)"]
-    return [problem for root in PROJECT_DIRS.values() for problem in _check_released_project(repo, root)]
+    return [problem for plan in PROJECT_DIRS for problem in _check_released_project(repo, plan)]
 
 
-def _check_released_project(repo: Path, root: str) -> list[str]:
+def _check_released_project(repo: Path, plan: str) -> list[str]:
+    root = PROJECT_DIRS[plan]
     plan_file = f"{root}sqitch.plan"
-    head = parse_plan((repo / plan_file).read_text())
+    head = parse_plan((repo / plan_file).read_text(), plan=plan)
     problems = []
     reported: set[int] = set()
     for tag, last in tags(head):
-        added = _git(repo, "log", "--format=%H", "--reverse", "-S", f"@{tag} ", "--", plan_file).split()
+        # Where the plan was when the tag was added: here, or (a v3 plan) at its project's top.
+        places = [(root, plan_file)] + ([(FORMER_DIRS[plan], f"{FORMER_DIRS[plan]}sqitch.plan")]
+                                        if plan in FORMER_DIRS else [])
+        added = _git(repo, "log", "--format=%H", "--reverse", "-S", f"@{tag} ", "--",
+                     *[file for _, file in places]).split()
         if not added:
             continue  # tagged in the working tree, not released yet
         commit = added[0]
-        then = parse_plan(_git(repo, "show", f"{commit}:{plan_file}"))
         files_then = set(_git(repo, "ls-tree", "-r", "--name-only", commit).split())
+        root_then, file_then = next((r, f) for r, f in places if f in files_then)
+        then = parse_plan(_git(repo, "show", f"{commit}:{file_then}"), plan=plan)
         for i in range(last + 1):
             if i in reported:
                 continue
-            released = _git(repo, "show", f"{commit}:{script_path(then, i, exists=files_then.__contains__)}")
+            released = _git(repo, "show", f"{commit}:{script_path(then, i, exists=files_then.__contains__, root=root_then)}")
             now_path = script_path(head, i, exists=lambda path: (repo / path).exists())
             now = (repo / now_path).read_text() if (repo / now_path).exists() else None
             if now != released:
                 reported.add(i)
+                mend = ("the v3 plan is frozen: restore it from git" if plan in FORMER_DIRS
+                        else "rework it with sqitch rework")
                 problems.append(f"{head[i].name}: released in @{tag} ({commit[:10]}) but {now_path} "
-                                f"{'is gone' if now is None else 'has changed'}; rework it with sqitch rework")
+                                f"{'is gone' if now is None else 'has changed'}; {mend}")
     return problems
 
 
@@ -73,10 +83,13 @@ def libpq_dsn(uri: str) -> str:
 
 
 def check_database(uri: str, repo: Path = REPO) -> list[str]:
-    plan = parse_plan((repo / "sqitch.plan").read_text())
-    ids = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H"], cwd=repo, check=True,
-                         capture_output=True, text=True).stdout.split()
-    index = {change_id: i for i, change_id in enumerate(ids)}
+    """The current plan's deployed changes, or a database not yet adopted: the history plan's."""
+    plans = {}  # change id -> (the plan's changes, its index there)
+    for plan_name in ("history", "eventstore"):
+        plan = parse_plan((repo / PROJECT_DIRS[plan_name] / "sqitch.plan").read_text(), plan=plan_name)
+        ids = subprocess.run(["sqitch", "plan", "--no-headers", "--format", "format:%H"],
+                             cwd=repo / PROJECT_DIRS[plan_name], check=True, capture_output=True, text=True).stdout.split()
+        plans.update({change_id: (plan, i) for i, change_id in enumerate(ids)})
     import psycopg  # only this mode needs a database
 
     with psycopg.connect(libpq_dsn(uri)) as conn:
@@ -84,10 +97,11 @@ def check_database(uri: str, repo: Path = REPO) -> list[str]:
                                 "WHERE project = 'eventstore' ORDER BY committed_at").fetchall()
     problems = []
     for change_id, name, script_hash in deployed:
-        if change_id not in index:
-            problems.append(f"{name}: deployed but not in sqitch.plan")
+        if change_id not in plans:
+            problems.append(f"{name}: deployed but not in sqitch.plan (nor in history/sqitch.plan)")
             continue
-        path = repo / script_path(plan, index[change_id], exists=lambda p: (repo / p).exists())
+        plan, i = plans[change_id]
+        path = repo / script_path(plan, i, exists=lambda p: (repo / p).exists())
         if not path.exists() or hashlib.sha1(path.read_bytes()).hexdigest() != script_hash:
             problems.append(f"{name}: {path.relative_to(repo)} differs from the script deployed")
     return problems

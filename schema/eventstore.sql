@@ -5630,6 +5630,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
     CONSTRAINT events_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -5653,6 +5654,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
     CONSTRAINT events_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -5676,6 +5678,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
     CONSTRAINT events_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -5699,6 +5702,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
     CONSTRAINT events_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -6184,21 +6188,21 @@ ALTER TABLE ONLY data.tracking
 
 CREATE INDEX event_removals_transaction_idx ON data.event_removals USING btree (transaction_id);
 
-CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
-
-CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
-
-CREATE INDEX events_correlation_idx ON ONLY data.events USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
-
-CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
-
 CREATE INDEX events_created_idx ON ONLY data.events USING brin (created_at) WITH (autosummarize='on');
 
-CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
+CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_type_idx ON ONLY data.events USING btree (event_type, generation, transaction_id, global_position);
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
+
+CREATE INDEX events_causation_idx ON ONLY data.events USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_expr_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_correlation_idx ON ONLY data.events USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
+
+CREATE INDEX events_YYYY_MM_expr_idx1 ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
 CREATE INDEX events_log_idx ON ONLY data.events USING btree (generation, transaction_id, global_position);
 
@@ -6208,37 +6212,37 @@ CREATE INDEX events_stream_idx ON ONLY data.events USING btree (stream_type, str
 
 CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
 
-CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
-
-CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
-
-CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
+CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_expr_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_expr_idx1 ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
 CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
 
 CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
 
-CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
-
-CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
-
-CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
+CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_expr_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_expr_idx1 ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
 CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
 
 CREATE INDEX events_YYYY_MM_stream_type_stream_id_version_idx ON data.events_YYYY_MM USING btree (stream_type, stream_id, version);
 
-CREATE INDEX events_YYYY_MM_causation_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
-
-CREATE INDEX events_YYYY_MM_correlation_key ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
-
-CREATE INDEX events_YYYY_MM_created_brin ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
+CREATE INDEX events_YYYY_MM_created_at_idx ON data.events_YYYY_MM USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX events_YYYY_MM_event_type_generation_transaction_id_global__idx ON data.events_YYYY_MM USING btree (event_type, generation, transaction_id, global_position);
+
+CREATE INDEX events_YYYY_MM_expr_idx ON data.events_YYYY_MM USING btree (((metadata ->> 'causation_id'::text))) WHERE (metadata ? 'causation_id'::text);
+
+CREATE INDEX events_YYYY_MM_expr_idx1 ON data.events_YYYY_MM USING btree (((metadata ->> 'correlation_id'::text))) WHERE (metadata ? 'correlation_id'::text);
 
 CREATE INDEX events_YYYY_MM_generation_transaction_id_global_position_idx ON data.events_YYYY_MM USING btree (generation, transaction_id, global_position);
 
@@ -6276,13 +6280,13 @@ CREATE INDEX subscription_events_waiting_idx ON data.subscription_events USING b
 
 CREATE INDEX subscription_leases_consumer_idx ON data.subscription_leases USING btree (subscription_name, consumer);
 
-ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
-
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
-
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx1;
 
 ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
 
@@ -6290,13 +6294,13 @@ ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
 
-ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
-
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
-
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx1;
 
 ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
 
@@ -6304,13 +6308,13 @@ ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
 
-ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
-
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
-
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx1;
 
 ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
 
@@ -6318,13 +6322,13 @@ ALTER INDEX data.events_pkey ATTACH PARTITION data.events_YYYY_MM_pkey;
 
 ALTER INDEX data.events_stream_idx ATTACH PARTITION data.events_YYYY_MM_stream_type_stream_id_version_idx;
 
-ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_causation_idx;
-
-ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_correlation_key;
-
-ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_brin;
+ALTER INDEX data.events_created_idx ATTACH PARTITION data.events_YYYY_MM_created_at_idx;
 
 ALTER INDEX data.events_type_idx ATTACH PARTITION data.events_YYYY_MM_event_type_generation_transaction_id_global__idx;
+
+ALTER INDEX data.events_causation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx;
+
+ALTER INDEX data.events_correlation_idx ATTACH PARTITION data.events_YYYY_MM_expr_idx1;
 
 ALTER INDEX data.events_log_idx ATTACH PARTITION data.events_YYYY_MM_generation_transaction_id_global_position_idx;
 

@@ -89,3 +89,14 @@ def read_model(db) -> list[tuple]:
 def oracle_model(db) -> list[tuple]:
     from harness.tally_model import TALLIES_SQL
     return sorted(db.execute(TALLIES_SQL))
+
+
+def login(db, groups: list[str], *, create_schema: bool = False) -> str:
+    """A fresh login role in the given group roles (cluster-wide), with a schema of its own if
+    asked."""
+    name = f"hx_{uuid.uuid4().hex[:10]}"
+    with db.connect() as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN" + (f" IN ROLE {', '.join(groups)}" if groups else ""))
+        if create_schema:
+            conn.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
+    return name

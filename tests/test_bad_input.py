@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import raises_sqlstate
+from tests.helpers import append, event, new_id, raises_sqlstate
 
 GOOD = {"event_type": "OrderCreated", "event_data": {"customer_id": "c1"}}
 STREAM = uuid.UUID("018f0000-0000-7000-8000-000000000001")
@@ -125,3 +125,60 @@ def test_events_cannot_be_changed_even_by_the_owner(db):
         with raises_sqlstate("ZE008"):
             conn.execute("DELETE FROM data.events")
     assert db.scalar("SELECT count(*) FROM data.events") == 1
+
+
+BAD_INPUT = [
+    ("ZE002", "CALL api.append_events('S', gen_random_uuid(), 0, "
+              """'[{"event_type": "%s", "event_data": {}}]', NULL)""" % ("E" * 3000)),
+    ("ZE003", "CALL api.append_events('%s', gen_random_uuid(), 0, "
+              """'[{"event_type": "E", "event_data": {}}]', NULL)""" % ("S" * 3000)),
+    ("ZE010", """SELECT api.register_event_schema('T', 1, '{"minLength": 1e20}')"""),
+    ("ZE010", """SELECT api.register_event_schema('T', 1, '{"pattern": "^(a+)+\\\\1$"}')"""),
+    ("ZE003", "SELECT api.register_upcaster('T', 2147483647, 'pg_catalog.jsonb_strip_nulls(jsonb)')"),
+    ("ZE003", "SELECT * FROM api.get_events_by_type(ARRAY[['A'], ['B']])"),
+    ("ZE003", "SELECT api.purge_idempotency_keys('300000 years')"),
+    ("ZE003", "SELECT api.get_stream_version(NULL, NULL)"),
+    ("ZE003", "SELECT api.run_projections(0)"),
+]
+
+
+@pytest.mark.parametrize("sqlstate,sql", BAD_INPUT, ids=[s[:40] for _, s in BAD_INPUT])
+def test_bad_input_gets_its_ze_code_and_writes_nothing(refusing_db, sqlstate, sql):
+    db = refusing_db
+    before = db.scalar("SELECT (SELECT count(*) FROM data.events)"
+                       " + (SELECT count(*) FROM data.event_schemas) + (SELECT count(*) FROM data.event_upcasters)")
+    with db.connect() as conn, raises_sqlstate(sqlstate):
+        conn.execute(sql)
+    after = db.scalar("SELECT (SELECT count(*) FROM data.events)"
+                      " + (SELECT count(*) FROM data.event_schemas) + (SELECT count(*) FROM data.event_upcasters)")
+    assert after == before
+
+
+MIXED = "-1 year 361 days"  # compares as 1 day; now() + it is four days in the past
+
+
+def test_mixed_sign_intervals_are_refused_everywhere(db):
+    # v2.1.0: accepted by every range check; apply_retention then deleted events appended
+    # seconds before, and a lease of this kind ended before it began.
+    with db.connect("es_writer") as w:
+        append(w, "Kept", new_id(), 0, [event("E")])
+        w.execute("CALL api.append_events_idempotent('Kept', %s, 0, %s::jsonb, %s, NULL)",
+                  (new_id(), json.dumps([event("E")]), uuid.uuid4()))
+    with db.connect("es_admin") as a:
+        with raises_sqlstate("ZE003", "in_keep"):
+            a.execute("SELECT api.set_retention('Kept', %s)", (MIXED,))
+        with raises_sqlstate("ZE003", "in_lease"):
+            a.execute("SELECT api.create_subscription('s', in_lease := '-1 year 360 days 12:00:00')")
+        with raises_sqlstate("ZE003", "in_older_than"):
+            a.execute("SELECT api.purge_idempotency_keys(%s)", (MIXED,))
+        with raises_sqlstate("ZE003", "in_keep"):
+            a.execute("SELECT api.set_retention('Kept', '100000000 years')")
+        a.execute("SELECT api.set_retention('Kept', '1 mon')")  # plain values still pass
+        a.execute("SELECT api.set_retention('Kept', NULL)")
+    # A policy stored before this check existed cannot reach fresh events either.
+    db.execute("INSERT INTO data.retention_policies (stream_type, keep, set_by) VALUES ('Kept', %s, 'old')", (MIXED,))
+    with db.connect("es_admin") as a:
+        assert a.execute("SELECT api.apply_retention_step()").fetchone()[0] == 0
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_type = 'Kept'") == 2
+    assert db.scalar("SELECT count(*) FROM data.idempotency_keys") == 1
+    assert db.scalar("SELECT count(*) FROM data.subscriptions") == 0

@@ -4,9 +4,7 @@ its script creates or replaces passes plpgsql_check there. A change that uses an
 not require fails here even when a full deploy happens to create that object earlier.
 
 (Older instances of reworked changes are released history and cannot be fixed; each current
-change is checked on the functions it defines. The core's v1.x Order changes are retired in
-v2.0.0 (harness.sqitch_plan.RETIRED): the example project's changes, checked here with their
-cross-project requirements, are what replaces them.)"""
+change is checked on the functions it defines. The v3 plan, history/, is frozen.)"""
 
 from __future__ import annotations
 
@@ -15,14 +13,13 @@ import uuid
 
 import pytest
 
-from harness.sqitch_plan import REPO, RETIRED, closure, combined_plan, script_path
+from harness.sqitch_plan import REPO, closure, combined_plan, script_path
 from tests.helpers import PLPGSQL_CHECK as CHECK
 
 PLAN = combined_plan()
 # The current instance of every change of both projects: what a fresh deploy leaves in place.
 CURRENT = [c for c in PLAN
-           if not any((later.project, later.name) == (c.project, c.name) for later in PLAN[c.index + 1:])
-           and not (c.project == "eventstore" and c.name in RETIRED)]
+           if not any((later.project, later.name) == (c.project, c.name) for later in PLAN[c.index + 1:])]
 
 DEFINITIONS = """SELECT p.oid::regprocedure::text, md5(p.prosrc || coalesce(array_to_string(p.proconfig, ','), ''))
                  FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
@@ -60,16 +57,15 @@ def test_a_change_deploys_with_only_what_it_requires(cluster, template_db, chang
 
 
 def test_a_missing_requirement_is_caught(cluster, template_db):
-    # Deliberate breaks: subscription_status without subscriptions (its view reads
-    # data.subscriptions: the deploy fails); the example's order_aggregate without
-    # order_items_totals (the reducer calls it: only plpgsql_check sees it, the deploy succeeds).
+    # Deliberate breaks: code without baseline (its functions live in the baseline's schemas and
+    # take its row types: the deploy fails); the example's baseline with the core's baseline alone, without its code and
+    # wiring (its registrations call api.register_projection: the deploy fails).
     plan = combined_plan()
-    # (its first instance: a later one requires the one before it, which brings subscriptions along)
-    status = next(c.index for c in plan if c.name == "subscription_status")
-    plan[status].requires = [d for d in plan[status].requires if d != "subscriptions"]
-    with pytest.raises(RuntimeError, match="data.subscriptions"):
-        problems_of(cluster, plan, status)
-    aggregate = next(c.index for c in reversed(plan) if (c.project, c.name) == ("orders", "order_aggregate"))
-    plan[aggregate].requires = [d for d in plan[aggregate].requires if d != "order_items_totals"]
-    assert problems_of(cluster, plan, aggregate) == [
-        "private.order_reducer(jsonb,data.events) line 7: function private.order_items_totals(jsonb) does not exist"]
+    code = next(c.index for c in plan if (c.project, c.name) == ("eventstore", "code"))
+    plan[code].requires = []
+    with pytest.raises(RuntimeError, match='schema "private" does not exist'):
+        problems_of(cluster, plan, code)
+    orders = next(c.index for c in plan if (c.project, c.name) == ("orders", "baseline"))
+    plan[orders].requires = ["eventstore:baseline"]
+    with pytest.raises(RuntimeError, match=r"function api\.\w+\(.*\) does not exist"):
+        problems_of(cluster, plan, orders)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import append, event, raises_sqlstate, run_projections_until_idle
+from tests.helpers import append, event, new_id, raises_sqlstate, run_projections_until_idle
 
 # (keyword, schema, accepted event_data, refused event_data, the path and reason in the error)
 KEYWORDS = [
@@ -110,3 +110,22 @@ def test_a_v1_event_reads_as_v3_through_every_reader(db):
         run_projections_until_idle(p)
     assert db.execute("SELECT event_data FROM public.seen") == [(v3,)]
     assert db.scalar("SELECT event_data FROM data.events") == {"name": "Ann Lee"}, "the stored event is untouched"
+
+
+def test_a_schema_version_that_stored_events_cannot_reach_is_refused(db):
+    with db.connect("es_writer") as conn:
+        append(conn, "S", new_id(), 0, [event("Shipped", {"carrier": "x"})])
+    with db.connect("es_admin") as conn:
+        # v1.1.0: accepted; every whole-log reader then failed with ZE010 (no upcaster 1 -> 2).
+        with raises_sqlstate("ZE010", "no upcaster leads from version 1 to 2"):
+            conn.execute("""SELECT api.register_event_schema('Shipped', 2, '{"type": "object"}')""")
+        conn.execute("""SELECT api.register_event_schema('Shipped', 1, '{"type": "object"}')""")
+    with db.connect("es_reader") as conn:
+        assert len(conn.execute("SELECT * FROM api.get_all_events(NULL, 10)").fetchall()) == 1
+
+
+def test_a_metadata_version_written_as_a_decimal_is_that_version(db):
+    with db.connect("es_writer") as conn:
+        # v1.1.0: 22P02 (invalid input syntax for type integer: "1.0").
+        append(conn, "S", new_id(), 0, [event("E", {}, {"version": 1.0})])
+    assert db.scalar("SELECT schema_version FROM data.events") == 1

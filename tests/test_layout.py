@@ -70,6 +70,26 @@ def test_a_file_changed_after_the_release_without_a_rework_is_caught(tmp_path):
     assert any("released text that sql/ no longer matches" in p for p in code.problems(root))
 
 
+def test_a_release_freezes_only_what_changed_since_the_release_before(tmp_path):
+    """With the texts of the release before, the frozen code holds the drops, the files changed
+    or new, and those whose object the drops take; an unchanged file is a comment line."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "sql", root / "sql")
+    before = {str(p.relative_to(root)): p.read_text() for p in (root / "sql").rglob("*.sql")}
+    changed = root / "sql" / "api" / "get_events.sql"
+    changed.write_text(changed.read_text().replace("LANGUAGE plpgsql", "LANGUAGE plpgsql\nCOST 101", 1))
+    (root / "sql" / "drops.sql").write_text("DROP FUNCTION IF EXISTS private.uuidv7_time(uuid);\n")
+    del before["sql/api/uuidv7.sql"]  # new since the release before
+    frozen = code.freeze(code.include_list(root), root, before)
+    assert "\\ir" not in frozen
+    for path in code.files(root):
+        name = str(path.relative_to(root))
+        kept = name in ("sql/api/get_events.sql", "sql/api/uuidv7.sql", "sql/private/uuidv7_time.sql")
+        assert (path.read_text().rstrip("\n") in frozen) == kept, name
+        assert (f"-- {name}: unchanged since the release before" in frozen) != kept, name
+    assert "DROP FUNCTION IF EXISTS private.uuidv7_time(uuid);" in frozen
+
+
 def test_freezing_puts_each_file_in_place_of_its_include():
     frozen = code.freeze((REPO / "deploy" / "code.sql").read_text())
     assert "\\ir" not in frozen
@@ -82,14 +102,35 @@ def test_code_reverts_to_the_release_before_and_its_generated_scripts_are_curren
     """Deploy the release before `code`, then `code`: revert/code.sql and verify/code.sql are what
     harness.code writes for these two catalogs, and reverting gives the release's schema back."""
     tag = code.previous_tag()
-    cluster.sqitch("deploy", "--to", f"@{tag}", dbname=empty_db.name)
+    cluster.sqitch("deploy", "--to", tag, dbname=empty_db.name)
     before_dump, before = dump(cluster, empty_db.name), code.catalog(cluster, empty_db.name)
-    cluster.sqitch("deploy", dbname=empty_db.name)
+    cluster.sqitch("deploy", "--to", "code", dbname=empty_db.name)
     after = code.catalog(cluster, empty_db.name)
     assert (REPO / "revert" / "code.sql").read_text() == code.revert_text(before, after, tag), \
         "revert/code.sql is stale: python -m harness.code write"
     assert (REPO / "verify" / "code.sql").read_text() == code.verify_text(after), \
         "verify/code.sql is stale: python -m harness.code write"
     assert dump(cluster, empty_db.name) != before_dump, "code changes something since the release"
-    cluster.sqitch("revert", "-y", "--to", f"@{tag}", dbname=empty_db.name)
-    assert dump(cluster, empty_db.name) == before_dump, f"revert to @{tag} gives {tag}'s schema back"
+    cluster.sqitch("revert", "-y", "--to", tag, dbname=empty_db.name)
+    assert dump(cluster, empty_db.name) == before_dump, f"revert to {tag} gives {tag}'s schema back"
+
+
+def routines_and_views_named(text: str, root=REPO) -> list[str]:
+    """The functions, procedures and views of sql/ (schema.name) that a script names."""
+    names = {f"{p.parent.name}.{p.stem}" for p in code.files(root)}
+    return sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text))
+
+
+def test_state_changes_verify_what_they_own_not_routines_or_views():
+    """A state change's verify script checks tables, columns, indexes, roles and rows; routines
+    and views are verify/code.sql's, so that renaming one never reworks a state change."""
+    found = {path.name: routines_and_views_named(path.read_text())
+             for path in sorted((REPO / "verify").glob("*.sql")) if path.stem != "code" and "@" not in path.stem}
+    assert set(found) >= {"baseline.sql", "baseline_wiring.sql"}
+    assert {name: named for name, named in found.items() if named} == {}
+
+
+def test_a_verify_script_naming_a_routine_is_caught():
+    """The check's deliberate break: a state change's verify that calls a function."""
+    assert routines_and_views_named("SELECT 'api.get_events(text, uuid)'::regprocedure;") == ["api.get_events"]
+    assert routines_and_views_named("SELECT 1/count(*)::int FROM data.projections;") == []

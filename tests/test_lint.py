@@ -53,7 +53,7 @@ def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "sqitch.plan", "sqitch.conf"):
         shutil.copy2(REPO / name, source / name)
-    for name in ("eventstore", "deploy", "revert", "verify", "sql"):
+    for name in ("eventstore", "deploy", "revert", "verify", "sql", "history"):
         shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
                        capture_output=True, text=True, timeout=300)
@@ -64,6 +64,9 @@ def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     assert {f"eventstore/_bundle/deploy/{n}" for n in deploys} <= names
     code = {str(p.relative_to(REPO)) for p in (REPO / "sql").rglob("*.sql")}
     assert code and {f"eventstore/_bundle/{n}" for n in code} <= names, "the code files deploy/code.sql includes"
+    assert not any(n.startswith("eventstore/_bundle/history/tests") for n in names), "the history's tests stay home"
+    assert {"eventstore/_bundle/history/sqitch.plan", "eventstore/_bundle/history/catalog-v3.1.0.txt",
+            "eventstore/_bundle/history/deploy/events.sql"} <= names, "the v3 plan, for adopt-baseline"
     assert {"eventstore/_bundle/sqitch.plan", "eventstore/_bundle/sqitch.conf", "eventstore/py.typed",
             "eventstore/pytest_plugin.py"} <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.helpers import append, event, run_projections_until_idle
+from tests.helpers import append, event, new_id, raises_sqlstate, run_projections_until_idle
 
 
 def test_a_listener_hears_of_an_append_once_it_is_readable(db):
@@ -41,3 +41,14 @@ def test_pausing_the_projection_turns_notifications_off(db):
         runner.execute("SELECT api.resume_projection('notifications')")
         run_projections_until_idle(runner)
         assert len(list(listener.notifies(timeout=5, stop_after=1))) == 1, "caught up after resume"
+
+
+def test_a_stream_type_notify_could_not_carry_is_refused(db):
+    # (What the Order example's commands refuse is tested in examples/orders/tests.)
+    with db.connect("es_writer") as conn:
+        with raises_sqlstate("ZE003", "7990"):  # v1.1.0: accepted; NOTIFY then failed on it for ever
+            append(conn, "S" * 7990, new_id(), 0, [event("E")])
+    with db.connect("es_projector") as conn:
+        run_projections_until_idle(conn)
+    assert db.scalar("SELECT count(*) FROM data.events") == 0
+    assert db.scalar("SELECT count(*) FROM api.projection_status WHERE status <> 'running'") == 0

@@ -1,7 +1,8 @@
-"""The core's pgTAP files (tests/pgtap), one per sqitch change, run by pg_prove against a clone
-of the test template. Every change of both projects has its file (the Order example's are in
-examples/orders/tests/pgtap, run by the example's own tests); the core's retired v1.x Order
-changes are tested in the example project."""
+"""The core's pgTAP files, run by pg_prove against a clone of the test template, keyed like the
+code: tests/pgtap/<change>.sql for each change of the plan, tests/pgtap/<schema>/<name>.sql for
+an object (a routine or view of sql/<schema>/, a table of data), and tests/pgtap/features/ for
+what tests several objects at once (named after the v3 changes that made them). The Order
+example's are in examples/orders/tests/pgtap, run by the example's own tests."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from harness.cluster import REPO
-from harness.sqitch_plan import RETIRED, combined_plan
+from harness.sqitch_plan import combined_plan
 
 PGTAP_DIRS = {"eventstore": REPO / "tests" / "pgtap", "orders": REPO / "examples" / "orders" / "tests" / "pgtap"}
-FILES = sorted(PGTAP_DIRS["eventstore"].glob("*.sql"))
+FILES = sorted(PGTAP_DIRS["eventstore"].rglob("*.sql"))
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +30,35 @@ def pgtap_db(cluster, template_db):
 
 
 def test_every_change_has_a_pgtap_file():
-    changes = {(c.project, c.name) for c in combined_plan() if not (c.project == "eventstore" and c.name in RETIRED)}
+    changes = {(c.project, c.name) for c in combined_plan()}
     missing = [f"{project}:{name}" for project, name in sorted(changes)
                if not (PGTAP_DIRS[project] / f"{name}.sql").exists()]
     assert not missing, f"changes without a pgTAP file <project tests>/pgtap/<change>.sql: {missing}"
     stale = [str(p.relative_to(REPO)) for project, d in PGTAP_DIRS.items() for p in d.glob("*.sql")
              if (project, p.stem) not in changes]
-    assert not stale, f"pgTAP files of no current change: {stale}"
+    assert not stale, f"pgTAP files of no current change (a feature's tests go in features/): {stale}"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def objects(root: Path = REPO) -> set[str]:
+    """schema/name of every routine and view of sql/, and of every table of data."""
+    found = {f"{p.parent.name}/{p.stem}" for p in (root / "sql").rglob("*.sql") if p.parent != root / "sql"}
+    tables = re.findall(r"^CREATE TABLE data\.(\w+) ", (root / "schema" / "eventstore.sql").read_text(), re.M)
+    return found | {f"data/{t}" for t in tables}
+
+
+def misnamed(paths: list[Path], known: set[str]) -> list[str]:
+    return sorted(f"{p.parent.name}/{p.name}" for p in paths
+                  if p.parent.name != "features" and f"{p.parent.name}/{p.stem}" not in known)
+
+
+def test_a_pgtap_file_under_a_schema_is_named_for_one_of_its_objects():
+    paths = sorted(PGTAP_DIRS["eventstore"].glob("*/*.sql"))
+    assert len(paths) > 20 and misnamed(paths, objects()) == []
+    # The check's deliberate break: a file named for no object.
+    assert misnamed([PGTAP_DIRS["eventstore"] / "api" / "append_event.sql"], objects()) == ["api/append_event.sql"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PGTAP_DIRS["eventstore"]).with_suffix("")) for p in FILES])
 def test_pgtap(cluster, pgtap_db, path: Path):
     text = path.read_text()
     assert re.search(r"SELECT plan\(\d+\)", text), "a pgTAP file declares its plan"

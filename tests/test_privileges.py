@@ -53,3 +53,36 @@ def test_a_role_outside_the_groups_reaches_nothing(db, cluster):
     with db.connect("es_stranger") as conn:
         with raises_sqlstate("42501", "permission denied for schema api"):
             conn.execute("SELECT * FROM api.get_all_events()")
+
+
+def test_status_hides_other_users_query_text_and_shows_prepared_transactions(db):
+    # The transaction holding the horizon is an appender (docs/read-horizon.md): a superuser's,
+    # whose last query text carries a secret.
+    secret = db.connect(autocommit=False)
+    secret.execute("""CALL api.append_events('S', gen_random_uuid(), 0,
+                      '[{"event_type": "E", "event_data": {"password": "TopSecret123"}}]', NULL)""")
+    try:
+        with db.connect("es_reader") as conn:
+            pid, q = conn.execute("SELECT oldest_xact_pid, oldest_xact_query FROM api.projection_status LIMIT 1"
+                                  ).fetchone()
+            # v1.1.0: the reader saw the superuser's query text.
+            assert (pid, q) == (secret.info.backend_pid, "<insufficient privilege>")
+        with db.connect() as conn:
+            assert "TopSecret123" in conn.execute(
+                "SELECT oldest_xact_query FROM api.projection_status LIMIT 1").fetchone()[0]
+    finally:
+        secret.rollback()
+        secret.close()
+    prepared = db.connect(autocommit=False)
+    prepared.execute("""CALL api.append_events('S', gen_random_uuid(), 0, '[{"event_type": "E", "event_data": {}}]', NULL)""")
+    prepared.execute("PREPARE TRANSACTION 'orphan-of-a-test'")
+    prepared.close()
+    try:
+        with db.connect("es_reader") as conn:
+            pid, database, query = conn.execute(
+                "SELECT oldest_xact_pid, oldest_xact_database, oldest_xact_query "
+                "FROM api.projection_status LIMIT 1").fetchone()
+        # v1.1.0: every oldest_xact_* was NULL while it held every reader back.
+        assert (pid, database, query) == (None, db.name, "PREPARED TRANSACTION 'orphan-of-a-test'")
+    finally:
+        db.execute("ROLLBACK PREPARED 'orphan-of-a-test'")

@@ -257,32 +257,3 @@ def test_promote_back_drop_and_a_failing_version(db):
         assert db.execute("SELECT projection_name, version FROM data.projections WHERE version_of = 'tallies'") == [
             ("tallies", 1)]
         catalog_is_consistent(db)
-
-
-@pytest.mark.slow
-def test_revert_keeps_each_live_version(db):
-    """sqitch revert of the change keeps each projection's live version (v2 here) registered
-    and running under its name; the versions that were not live go."""
-    db.execute(V2)
-    with db.connect("es_writer") as w:
-        for _ in range(10):
-            open_tally(w, marks=[{"label": "a", "count": 1, "weight": 1}])
-    db.execute(REGISTER_V2)
-    with db.connect("es_projector") as p:
-        run_projections_until_idle(p)
-    db.execute("SELECT api.promote_projection('tallies', 2)")
-    db.execute("DROP VIEW tally.tallies_read")  # it calls api.projection_live_version, which the revert drops
-    db.cluster.sqitch("revert", "-y", "--to", "generation_stamps", dbname=db.name)
-    assert db.execute("SELECT projection_name FROM data.projections WHERE projection_name LIKE 'tallies%'") == [
-        ("tallies",)]
-    assert db.scalar("SELECT handler::text FROM data.projections WHERE projection_name = 'tallies'") == \
-        "tally.apply_events_v2(data.events[])"
-    with db.connect("es_writer") as w:
-        open_tally(w, marks=[{"label": "a", "count": 1, "weight": 1}])
-    with db.connect("es_projector") as p:
-        run_projections_until_idle(p)
-    assert model(db, "tally.tallies_v2") == oracle_model(db)
-    db.cluster.sqitch("deploy", dbname=db.name)
-    assert db.execute("SELECT projection_name, version_of, version FROM data.projections "
-                      "WHERE version_of = 'tallies'") == [("tallies", "tallies", 1)]
-    catalog_is_consistent(db)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
 import uuid
 
+import pytest
 
-from tests.helpers import (append, close_tally, event, mark, open_tally, oracle_model, read_model,
-                           run_projections_until_idle, void_tally)
+from tests.helpers import (
+    append,
+    close_tally,
+    event,
+    login,
+    mark,
+    new_id,
+    open_tally,
+    oracle_model,
+    read_model,
+    run_projections_until_idle,
+    void_tally,
+)
 
 
 def test_a_late_commit_reaches_the_read_model(db):
@@ -224,3 +237,106 @@ def test_an_idle_run_writes_nothing(db):
             with p.transaction():
                 assert p.execute("SELECT api.run_projections()").fetchone()[0] == 0
                 assert p.execute("SELECT pg_current_xact_id_if_assigned()").fetchone()[0] is None
+
+
+def test_a_skip_holds_through_rebuilds_and_resets_and_snapshots_go_on(db):
+    bad = new_id()
+    good = new_id()
+    with db.connect("es_writer") as conn:
+        append(conn, "Tally", bad, 0, [event("TallyOpened", {"owner_id": "not-a-uuid",
+                                                             "marks": [{"label": "p", "count": "x"}]})])
+        append(conn, "Tally", bad, 1, [event("TallyClosed")] * 99)  # a snapshot is due at 100
+        append(conn, "Tally", good, 0, [event("TallyOpened", {"owner_id": str(new_id()), "marks": []})])
+        append(conn, "Tally", good, 1, [event("TallyClosed")] * 99)
+    with db.connect("es_projector") as conn:
+        run_projections_until_idle(conn)
+        rows = dict(conn.execute("SELECT projection_name, status FROM api.projection_status").fetchall())
+        # v1.1.0: snapshots failed too, and stopped for every stream.
+        assert rows["snapshots"] == "running" and rows["notifications"] == "running"
+        assert rows["tallies"] == "failed"
+        conn.execute("SELECT api.resume_projection('tallies', true)")
+        run_projections_until_idle(conn)
+        # v1.1.0: the rebuild failed on the skipped event every time (ZE012).
+        conn.execute("CALL api.rebuild_projection('tallies')")
+        conn.execute("SELECT api.reset_projection('tallies')")
+        run_projections_until_idle(conn)
+        assert conn.execute("SELECT status FROM api.projection_status WHERE projection_name = 'tallies'"
+                            ).fetchone()[0] == "running"
+    assert db.execute("SELECT tally_id FROM tally.tallies") == [(good,)]
+    assert db.scalar("SELECT count(*) FROM data.projection_skips WHERE projection_name = 'tallies'") == 1
+    assert db.execute("SELECT stream_id, version FROM data.snapshots WHERE stream_type = 'Tally'") == [(good, 100)]
+
+
+def test_a_projection_that_cannot_read_an_event_is_failed_with_it_and_can_skip_it(db):
+    admin = login(db, ["eventstore_admin"], create_schema=True)
+    with db.connect(admin) as conn:
+        conn.execute(f"""CREATE FUNCTION {admin}.up(j jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+            BEGIN IF j ? 'boom' THEN RAISE EXCEPTION 'cannot upcast %', j; END IF; RETURN j; END $$""")
+        conn.execute("SELECT api.register_upcaster('T', 1, %s::regprocedure)", (f"{admin}.up(jsonb)",))
+    with db.connect("es_writer") as conn:
+        append(conn, "S", new_id(), 0, [event("T", {"boom": 1}, {"version": 1})])
+        append(conn, "S", new_id(), 0, [event("Other")])
+    boom = db.scalar("SELECT id FROM data.events WHERE event_type = 'T'")
+    with db.connect("es_projector") as conn:
+        run_projections_until_idle(conn)
+        status, failed, error = conn.execute(
+            "SELECT status, failed_event_id, error_message FROM api.projection_status "
+            "WHERE projection_name = 'notifications'").fetchone()
+        # v1.1.0: 'running', no error, a WARNING in the log five times a second.
+        assert (status, failed) == ("failed", boom) and "cannot upcast" in error
+        conn.execute("SELECT api.resume_projection('notifications', true)")
+        run_projections_until_idle(conn)
+        assert conn.execute("SELECT status, events_applied FROM api.projection_status "
+                            "WHERE projection_name = 'notifications'").fetchone() == ("running", 1)
+
+
+@pytest.mark.slow
+def test_a_batch_is_bounded_by_bytes(db):
+    blob = os.urandom(5 * 1024 * 1024).hex()  # 10 MiB of text that does not compress
+    with db.connect("es_writer") as conn:
+        append(conn, "Big", new_id(), 0, [event("Big", {"blob": blob})] * 3)
+    with db.connect("es_projector") as conn:
+        # v1.1.0: all three (30 MiB) in one array; 110 of them failed for ever.
+        assert conn.execute("SELECT api.run_projection('notifications')").fetchone()[0] == 2
+        assert conn.execute("SELECT api.run_projection('notifications')").fetchone()[0] == 1
+
+
+def test_a_foreign_session_cannot_stop_a_projection_and_stream_lock_holders_are_shown(db):
+    nobody = login(db, [])
+    with db.connect() as conn:
+        conn.execute(f"GRANT CONNECT ON DATABASE {db.name} TO {nobody}")
+    stream = new_id()
+    with db.connect("es_writer") as conn:
+        append(conn, "Tally", stream, 0, [event("Happened")])
+    squatter = db.connect(nobody)
+    squatter.execute("SELECT pg_advisory_lock(hashtext('eventstore.projection'), hashtext('notifications'))")
+    squatter.execute("SELECT pg_advisory_lock(hashtext('eventstore.projection'), hashtext('tallies'))")
+    squatter.execute("SELECT pg_advisory_lock(hashtext('Tally'), hashtext(%s))", (str(stream),))
+    try:
+        with db.connect("es_projector", options="-c statement_timeout=20s") as conn:
+            # v1.1.0: 0 for ever, status running; the rebuild hung.
+            assert conn.execute("SELECT api.run_projection('notifications')").fetchone()[0] == 1
+            conn.execute("CALL api.rebuild_projection('tallies')")
+        errors: list = []
+
+        def blocked_append():
+            try:
+                with db.connect("es_writer", options="-c statement_timeout=20s") as conn:
+                    append(conn, "Tally", stream, 1, [event("Happened")])
+            except BaseException as exc:
+                errors.append(exc)
+
+        t = threading.Thread(target=blocked_append)
+        t.start()
+        deadline = time.time() + 10
+        rows = []
+        while time.time() < deadline and not rows:
+            with db.connect("es_reader") as conn:
+                rows = conn.execute("SELECT holder_pid, holder_user, holder_is_writer FROM api.append_lock_waits"
+                                    ).fetchall()
+            time.sleep(0.1)
+        assert rows == [(squatter.info.backend_pid, nobody, False)]
+    finally:
+        squatter.close()
+    t.join(30)
+    assert not errors, errors

@@ -15,7 +15,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.helpers import append, event, new_id, raises_sqlstate
+from tests.helpers import append, event, login, new_id, raises_sqlstate
 
 
 def read_all(conn, after=None, limit=10000) -> list[tuple]:
@@ -225,3 +225,95 @@ def test_concurrent_late_appenders_and_readers_lose_nothing_and_repeat_nothing(d
         streams = [row[1] for row in out]
         assert len(streams) == len(set(streams)), "no event twice"
         assert sorted(streams) == sorted(committed), "every committed event"
+
+
+def test_cancelled_readers_leave_no_lock_behind(db):
+    # v2.1.0: a reader cancelled inside publish_read_horizon kept its session advisory lock
+    # (the cleanup sat in WHEN OTHERS, which a cancel skips): every later read waited 50 ms and
+    # fell back to the cluster-wide horizon. Now nothing a reader takes outlives its statement.
+    stop = threading.Event()
+
+    def write() -> None:
+        with db.connect("es_writer") as w:
+            while not stop.is_set():
+                append(w, "H", new_id(), 0, [event("E")])
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    cancelled = 0
+    try:
+        with db.connect("es_reader") as r:
+            pid = r.execute("SELECT pg_backend_pid()").fetchone()[0]
+            rng = random.Random(7)
+            for _ in range(1500):
+                # The SET itself runs under the timeout set before it: on a busy machine it can be
+                # cancelled too (then nothing changed): set it again. Only reads are counted.
+                timeout = rng.choice([1, 1, 2, 3, 5])
+                for _attempt in range(100):
+                    try:
+                        r.execute(f"SET statement_timeout = '{timeout}ms'")
+                        break
+                    except psycopg.errors.QueryCanceled:
+                        continue
+                else:
+                    raise AssertionError("SET statement_timeout was cancelled 100 times in a row")
+                try:
+                    r.execute("SELECT count(*) FROM api.get_all_events(NULL, 10)").fetchone()
+                except psycopg.errors.QueryCanceled:
+                    cancelled += 1
+            for _attempt in range(100):
+                try:
+                    r.execute("SET statement_timeout = 0")
+                    break
+                except psycopg.errors.QueryCanceled:
+                    continue
+            held = db.execute("SELECT locktype, relation::regclass::text FROM pg_locks "
+                              "WHERE pid = %s AND locktype IN ('advisory', 'relation') AND granted "
+                              "AND (locktype = 'advisory' OR relation = 'data.read_horizon_publisher'::regclass)", (pid,))
+    finally:
+        stop.set()
+        writer.join(30)
+    assert cancelled > 0, "some reads were cancelled"
+    assert held == [], "a cancelled reader holds a lock after its statements ended"
+    with db.connect("es_admin") as a:
+        assert a.execute("SELECT DISTINCT horizon_fallback FROM api.projection_status").fetchall() == [(None,)]
+
+
+def test_no_role_can_squat_the_horizon_and_status_says_when_readers_fall_back(db):
+    # v2.1.0: a session with CONNECT only could take the publisher's advisory key for ever;
+    # readers then waited 50 ms each and fell back to the conservative horizon, which an idle
+    # transaction in another database held back, while status showed no holder.
+    stranger = login(db, [])
+    db.execute(f"GRANT CONNECT ON DATABASE {db.name} TO {stranger}")
+    squat = db.connect(stranger, autocommit=False)
+    try:
+        squat.execute("SELECT pg_advisory_lock(hashtext('eventstore.read_horizon'), 0)")  # v2.1.0's key
+        with raises_sqlstate("42501"):
+            squat.execute("LOCK TABLE data.read_horizon_publisher IN EXCLUSIVE MODE")
+        squat.rollback()
+        squat.execute("SELECT pg_advisory_lock(hashtext('eventstore.read_horizon'), 0)")
+        with db.connect("es_writer") as w:
+            append(w, "H", new_id(), 0, [event("E")])
+        with db.connect("es_admin") as a:
+            row = a.execute("SELECT horizon_fallback, oldest_xact_pid FROM api.projection_status "
+                            "WHERE projection_name = 'snapshots'").fetchone()
+            assert row == (None, None), "readers publish and wait only for appenders"
+    finally:
+        squat.close()
+
+    # An idle transaction with an id in another database; a repeatable read status query is
+    # on the conservative horizon: status says so and names that transaction.
+    other = db.cluster.connect("postgres", autocommit=False)
+    try:
+        other.execute("SELECT pg_current_xact_id()")
+        other_pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with db.connect("es_admin", autocommit=False) as a:
+            a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            row = a.execute("SELECT horizon_fallback, oldest_xact_pid, oldest_xact_database FROM api.projection_status "
+                            "WHERE projection_name = 'snapshots'").fetchone()
+            sub = a.execute("SELECT count(*) FROM api.subscription_status").fetchone()
+            a.rollback()
+        assert row == ("repeatable read transaction", other_pid, "postgres")
+        assert sub == (0,)
+    finally:
+        other.close()

@@ -17,10 +17,10 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 
 # Who a flag belongs to: the last program named before it in its paragraph.
-PROGRAM = re.compile(r"python -m eventstore (\w+)|(examples/consumer\.py)|(scripts/[\w-]+)|(--[a-z][a-z0-9-]*)")
+PROGRAM = re.compile(r"python -m eventstore ([\w-]+)|(examples/consumer\.py)|(scripts/[\w-]+)|(--[a-z][a-z0-9-]*)")
 # Tools that are not ours: the flags the README may give them, on a line that names the tool.
 OTHER_TOOLS = {
-    "sqitch": {"--to", "--verify"},
+    "sqitch": {"--to", "--verify", "--log-only", "--onto"},
     "pg_restore": {"--single-transaction", "--exit-on-error"},
     "pg_dump": {"--schema-only", "--exclude-table-data"},
     "docker compose": {"--build"},

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from harness.cluster import REPO
+from harness.cluster import group_roles_sql
 from tests.helpers import open_tally, oracle_model, read_model, run_projections_until_idle
 
 
@@ -29,7 +29,7 @@ def test_after_a_restore_into_a_new_cluster_the_log_goes_on(cluster, db, new_clu
     subprocess.run([str(cluster.bindir / "pg_dump"), "-Fc", "-f", str(dump), db.name], env=cluster.env(), check=True)
 
     other = new_cluster()
-    other.psql("postgres", "-q", "-f", str(REPO / "deploy" / "roles.sql"))
+    other.execute("postgres", group_roles_sql())
     other.execute("postgres", "CREATE ROLE es_writer LOGIN IN ROLE eventstore_writer; "
                               "CREATE ROLE es_reader LOGIN IN ROLE eventstore_reader; "
                               "CREATE ROLE es_projector LOGIN IN ROLE eventstore_projector")

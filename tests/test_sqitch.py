@@ -11,12 +11,13 @@ from tests.helpers import raises_sqlstate
 def test_deploy_verify_revert_deploy_round_trip(cluster, empty_db):
     name = empty_db.name
     out = cluster.sqitch("deploy", dbname=name).stdout
-    assert "+ append_events" in out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("  + ")] == [
+        "baseline", "code", "baseline_wiring"], out
     cluster.sqitch("verify", dbname=name)
     assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('data', 'private', 'api')") == 3
 
     reverted = cluster.sqitch("revert", "-y", dbname=name)
-    assert "- roles" in reverted.stdout
+    assert "- baseline .." in reverted.stdout
     assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('data', 'private', 'api')") == 0
     # The group roles are cluster-wide and still used by the template: kept.
     assert empty_db.scalar("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'eventstore\\_%'") == 4

@@ -10,7 +10,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.helpers import append, event, race, raises_sqlstate
+from tests.helpers import append, event, new_id, race, raises_sqlstate
 
 REDUCER = """CREATE FUNCTION public.count_up(s jsonb, e data.events) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object('n', coalesce((s ->> 'n')::int, 0) + 1) $$"""
@@ -102,3 +102,39 @@ def test_a_delete_racing_an_append_leaves_one_winner(doomed):
         assert added in ("ZE001", "ZE015") and types == ["ItemAdded", "ItemAdded", "$StreamDeleted"]
     else:
         assert (deleted, added) == ("ZE001", 3) and types == ["ItemAdded", "ItemAdded", "ItemAdded"]
+
+
+def test_an_audit_row_alone_lets_no_delete_through(db):
+    # v2.1.0: any DELETE named by an audit row of the same transaction passed, and the owner
+    # could write such a row by hand (41,269 events of a type without retention deleted).
+    stream = new_id()
+    with db.connect("es_writer") as w:
+        append(w, "Fact", stream, 0, [event("E"), event("E")])
+    with db.connect() as owner:
+        with raises_sqlstate("ZE008"):
+            with owner.transaction():
+                owner.execute("INSERT INTO data.event_removals (kind, stream_type, before, removed_by) "
+                              "VALUES ('retention', 'Fact', now() + interval '1 day', 'nobody')")
+                owner.execute("DELETE FROM data.events WHERE stream_type = 'Fact'")
+        with raises_sqlstate("ZE008"):
+            with owner.transaction():
+                owner.execute("INSERT INTO data.event_removals (kind, stream_type, stream_id, removed_by) "
+                              "VALUES ('purge', 'Fact', %s, 'nobody')", (stream,))
+                owner.execute("DELETE FROM data.events WHERE stream_type = 'Fact'")
+        owner.execute("SELECT api.set_retention('Fact', '30 days')")
+        with raises_sqlstate("ZE008"):  # a policy exists, but these events are not past it
+            with owner.transaction():
+                owner.execute("INSERT INTO data.event_removals (kind, stream_type, before, removed_by) "
+                              "VALUES ('retention', 'Fact', now() + interval '1 day', 'nobody')")
+                owner.execute("DELETE FROM data.events WHERE stream_type = 'Fact'")
+        owner.execute("INSERT INTO data.event_removals (kind, stream_type, before, removed_by, transaction_id) "
+                      "VALUES ('retention', 'Fact', now() - interval '40 days', 'mallory', '1')")
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_type = 'Fact'") == 2
+    assert db.execute("SELECT removed_by, transaction_id::text <> '1' FROM data.event_removals") == [("postgres", True)]
+    # The sanctioned path still works: delete, then purge.
+    with db.connect("es_writer") as w:
+        w.execute("SELECT api.delete_stream('Fact', %s, 2)", (stream,))
+    with db.connect("es_admin") as a:
+        assert a.execute("SELECT api.purge_stream('Fact', %s)", (stream,)).fetchone()[0] == 3
+    assert db.execute("SELECT removed_by FROM data.event_removals WHERE kind = 'purge'") == [("es_admin",)]
+    assert db.scalar("SELECT count(*) FROM data.events WHERE stream_type = 'Fact'") == 0

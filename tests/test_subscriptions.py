@@ -17,11 +17,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from tests.helpers import append, event, new_id, raises_sqlstate
-
 import eventstore as es
+from tests.helpers import append, event, login, new_id, raises_sqlstate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -289,3 +289,134 @@ def test_only_projectors_claim(db, role):
         admin.execute("SELECT api.create_subscription('sub')")
     with db.connect(role) as c, raises_sqlstate("42501"):
         c.execute("SELECT * FROM api.claim_events('sub', 'c')")
+
+
+def test_a_claim_that_cannot_read_an_event_delivered_again_parks_it_and_hands_out_the_rest(db):
+    """The subscription side of the same: events claimed, nacked, then an upcaster that fails on
+    one of them. The claim that delivers them again reads them one by one (private.
+    read_deliveries_one_by_one): the unreadable one is parked with the error, the later event
+    of its stream waits behind it, the other stream's event is handed out."""
+    admin = login(db, ["eventstore_admin"], create_schema=True)
+    with db.connect(admin) as conn:
+        conn.execute("SELECT api.create_subscription('unread')")
+    x, y = new_id(), new_id()
+    with db.connect("es_writer") as conn:
+        append(conn, "S", x, 0, [event("T", {"boom": 1}, {"version": 1}), event("Other")])
+        append(conn, "S", y, 0, [event("Other")])
+    boom = db.scalar("SELECT id FROM data.events WHERE event_type = 'T'")
+    with db.connect("es_projector") as conn:
+        first = [r[0] for r in conn.execute("SELECT id FROM api.claim_events('unread', 'c', 10)").fetchall()]
+        assert len(first) == 3
+        for event_id in first:
+            conn.execute("SELECT api.nack_event('unread', 'c', %s, 'later')", (event_id,))
+    with db.connect(admin) as conn:
+        conn.execute(f"""CREATE FUNCTION {admin}.up(j jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+            BEGIN IF j ? 'boom' THEN RAISE EXCEPTION 'cannot upcast %', j; END IF; RETURN j; END $$""")
+        conn.execute("SELECT api.register_upcaster('T', 1, %s::regprocedure)", (f"{admin}.up(jsonb)",))
+    with db.connect("es_projector") as conn:
+        again = conn.execute("SELECT stream_id FROM api.claim_events('unread', 'c', 10)").fetchall()
+    assert again == [(y,)], "only the other stream's event is handed out"
+    parked = db.execute("SELECT id, last_error FROM api.parked_events WHERE subscription_name = 'unread'")
+    assert [p[0] for p in parked] == [boom] and parked[0][1].startswith("unreadable: P0001: cannot upcast")
+
+
+UPCAST_SLOW = """
+CREATE FUNCTION public.slow_upcast(d jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    IF d ? 'slow' THEN PERFORM pg_sleep(5); END IF;
+    RETURN d;
+END $$;
+"""
+
+
+def test_a_claim_cut_off_while_reading_an_event_parks_it(db):
+    # v2.1.0: a claim cut off by statement_timeout on an event that takes long to read rolled
+    # back without parking it; every later claim read it again: the subscription was wedged.
+    db.execute(UPCAST_SLOW)
+    slow_stream, others = new_id(), [new_id() for _ in range(3)]
+    with db.connect("es_writer") as w:
+        append(w, "Cut", slow_stream, 0, [event("E", {"slow": True}), event("E", {"after": True})])
+        for s in others:
+            append(w, "Cut", s, 0, [event("E", {"n": 1})])
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.register_upcaster('E', 1, 'public.slow_upcast(jsonb)')")
+        a.execute("SELECT api.create_subscription('cut', ARRAY['Cut'], in_max_attempts := 2)")
+
+    delivered, cut_off = [], 0
+    with db.connect("es_projector") as c:
+        c.execute("SET statement_timeout = '400ms'")
+        for _ in range(12):
+            try:
+                rows = c.execute("SELECT id, stream_id FROM api.claim_events('cut', 'c1', 100)").fetchall()
+            except psycopg.errors.QueryCanceled:
+                cut_off += 1
+                continue
+            if rows:
+                delivered += rows
+                c.execute("SELECT api.ack_events('cut', 'c1', %s)", ([r[0] for r in rows],))
+    parked = db.execute("SELECT stream_id, version, last_error FROM api.parked_events WHERE subscription_name = 'cut'")
+    assert [(p[0], p[1]) for p in parked] == [(slow_stream, 1)], "the event whose reading was cut off is parked"
+    assert "cut off" in parked[0][2]
+    assert sorted(r[1] for r in delivered) == sorted(others), "every other stream flows; the parked one waits"
+    assert 3 <= cut_off <= 4
+    assert db.scalar("SELECT last_value FROM data.subscription_reads_" + db.scalar("SELECT md5('cut')")) == 0
+
+
+def test_acks_and_nacks_come_from_the_role_that_claimed(db):
+    # v2.1.0: any projector could ack, nack and so park another role's events by naming its
+    # consumer id, and the ZE013 hint listed every subscription to anyone.
+    alice, bob = login(db, ["eventstore_projector"]), login(db, ["eventstore_projector"])
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.create_subscription('mail', ARRAY['M'], in_max_attempts := 1)")
+    with db.connect("es_writer") as w:
+        for _ in range(3):
+            append(w, "M", new_id(), 0, [event("E")])
+    with db.connect(alice) as al:
+        ids = [r[0] for r in al.execute("SELECT id FROM api.claim_events('mail', 'shared', 10)").fetchall()]
+    assert len(ids) == 3
+    with db.connect(bob) as b:
+        assert b.execute("SELECT api.ack_events('mail', 'shared', %s)", (ids[:1],)).fetchone()[0] == 0
+        assert b.execute("SELECT api.nack_event('mail', 'shared', %s, 'hostile')", (ids[1],)).fetchone()[0] is False
+        with raises_sqlstate("ZE013") as info:
+            b.execute("SELECT * FROM api.claim_events('mial', 'x', 1)")
+        assert "mail" not in (info.value.diag.message_hint or "")
+    assert db.scalar("SELECT count(*) FROM api.parked_events") == 0, "nothing parked by a stranger"
+    with db.connect(alice) as al:
+        assert al.execute("SELECT api.ack_events('mail', 'shared', %s)", (ids[:2],)).fetchone()[0] == 2
+    with db.connect("es_admin") as a:  # an admin may act for any consumer
+        assert a.execute("SELECT api.ack_events('mail', 'shared', %s)", (ids[2:],)).fetchone()[0] == 1
+        with raises_sqlstate("ZE013") as info:
+            a.execute("SELECT * FROM api.claim_events('mial', 'x', 1)")
+        assert "mail" in info.value.diag.message_hint
+
+
+def test_a_subscription_reserved_for_a_role_is_claimed_by_that_role_only(db):
+    alice, bob = login(db, ["eventstore_projector"]), login(db, ["eventstore_projector"])
+    reader = login(db, ["eventstore_reader"])
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.create_subscription('billing', ARRAY['B'])")
+        a.execute("SELECT api.set_subscription_role('billing', %s)", (alice,))
+        with raises_sqlstate("ZE003"):
+            a.execute("SELECT api.set_subscription_role('billing', %s)", (reader,))
+    with db.connect("es_writer") as w:
+        append(w, "B", new_id(), 0, [event("E")])
+    with db.connect(bob) as b:
+        with raises_sqlstate("ZE017"):
+            b.execute("SELECT * FROM api.claim_events('billing', 'b1', 10)")
+        with raises_sqlstate("42501"):
+            b.execute("SELECT api.set_subscription_role('billing', NULL)")
+    with db.connect(alice) as al:
+        assert len(al.execute("SELECT * FROM api.claim_events('billing', 'a1', 10)").fetchall()) == 1
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.set_subscription_role('billing', NULL)")
+    with db.connect(bob) as b:
+        assert b.execute("SELECT * FROM api.claim_events('billing', 'b1', 10)").fetchall() == []
+
+
+def test_ack_events_with_a_two_dimensional_array_is_ze003(db):
+    # v2.1.0: 0A000 from deep inside.
+    with db.connect("es_admin") as a:
+        a.execute("SELECT api.create_subscription('two')")
+    with db.connect("es_projector") as c:
+        with raises_sqlstate("ZE003", "one-dimensional"):
+            c.execute("SELECT api.ack_events('two', 'c', ARRAY[[gen_random_uuid(), gen_random_uuid()]])")

@@ -10,25 +10,25 @@ import uuid
 # -- The Order commands, as a caller runs them -----------------------------------------------
 
 def create_customer(conn, name: str = "Customer") -> uuid.UUID:
-    return conn.execute("CALL api.create_customer(%s, NULL, NULL)", (name,)).fetchone()[0]
+    return conn.execute("CALL orders.create_customer(%s, NULL, NULL)", (name,)).fetchone()[0]
 
 
 def create_order(conn, customer_id, items=(), order_id=None) -> uuid.UUID:
-    return conn.execute("CALL api.create_order(%s, %s::jsonb, %s)",
+    return conn.execute("CALL orders.create_order(%s, %s::jsonb, %s)",
                         (customer_id, json.dumps(list(items)), order_id)).fetchone()[0]
 
 
 def add_item(conn, order_id, product: str = "p1", quantity: int = 1, price: float = 1.0) -> int:
-    return conn.execute("CALL api.add_order_item(%s, %s, %s::integer, %s::numeric, NULL)",
+    return conn.execute("CALL orders.add_order_item(%s, %s, %s::integer, %s::numeric, NULL)",
                         (order_id, product, quantity, price)).fetchone()[0]
 
 
 def submit_order(conn, order_id) -> int:
-    return conn.execute("CALL api.submit_order(%s, NULL)", (order_id,)).fetchone()[0]
+    return conn.execute("CALL orders.submit_order(%s, NULL)", (order_id,)).fetchone()[0]
 
 
 def cancel_order(conn, order_id, reason=None) -> int:
-    return conn.execute("CALL api.cancel_order(%s, %s, NULL)", (order_id, reason)).fetchone()[0]
+    return conn.execute("CALL orders.cancel_order(%s, %s, NULL)", (order_id, reason)).fetchone()[0]
 
 
 def run_projections_until_idle(conn) -> int:

@@ -25,11 +25,11 @@ def test_an_order_lifecycle_reaches_the_query_side(db):
     with db.connect("es_projector") as p:
         run_projections_until_idle(p)
     with db.connect("es_reader") as r:
-        rows = r.execute("SELECT order_id, status, total_items, total_amount FROM api.get_customer_orders(%s)",
+        rows = r.execute("SELECT order_id, status, total_items, total_amount FROM orders.get_customer_orders(%s)",
                          (customer,)).fetchall()
         assert [tuple(x) for x in rows] == [(other, "cancelled", 0, Decimal("0.00")),
                                             (order, "submitted", 5, Decimal("21.48"))]
-        assert r.execute("SELECT order_id FROM api.get_customer_orders(%s, 'submitted')", (customer,)).fetchall() == [(order,)]
+        assert r.execute("SELECT order_id FROM orders.get_customer_orders(%s, 'submitted')", (customer,)).fetchall() == [(order,)]
 
 
 @pytest.mark.parametrize("command,sqlstate,message", [
@@ -128,14 +128,14 @@ def test_commands_refuse_what_the_read_model_cannot_hold(db):
             add_item(conn, order, "p", 1000, 1e9)
     with db.connect("es_projector") as conn:
         run_projections_until_idle(conn)
-    assert db.scalar("SELECT count(*) FROM data.order_summaries") == 1
+    assert db.scalar("SELECT count(*) FROM orders.order_summaries") == 1
     assert db.scalar("SELECT count(*) FROM api.projection_status WHERE status <> 'running'") == 0
 
 
 def test_a_too_long_email_is_refused_and_nothing_is_written(db):
     with db.connect("es_writer") as conn, raises_sqlstate("ZE003"):
-        conn.execute("CALL api.create_customer('C', %s, NULL)", ("e" * 3000 + "@example.com",))
-    assert db.scalar("SELECT (SELECT count(*) FROM data.events) + (SELECT count(*) FROM data.customers)") == 0
+        conn.execute("CALL orders.create_customer('C', %s, NULL)", ("e" * 3000 + "@example.com",))
+    assert db.scalar("SELECT (SELECT count(*) FROM data.events) + (SELECT count(*) FROM orders.customers)") == 0
 
 
 def test_the_read_model_equals_one_statement_over_the_log(db):
@@ -187,7 +187,7 @@ def test_the_example_reaches_the_store_only_through_api(db):
                                   (repo / "schema" / "eventstore.sql").read_text(), re.M)) - {"events"}
     code = db.execute("""SELECT n.nspname || '.' || p.proname, p.prosrc
                          FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
-                         WHERE n.nspname IN ('api', 'private')""")
+                         WHERE n.nspname = 'orders'""")
     defaults = db.execute("""SELECT c.oid::regclass::text, pg_get_expr(d.adbin, d.adrelid)
                              FROM pg_attrdef AS d JOIN pg_class AS c ON c.oid = d.adrelid
                              WHERE c.relname IN ('customers', 'order_summaries')""")

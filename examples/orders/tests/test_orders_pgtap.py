@@ -1,5 +1,5 @@
-"""The example's pgTAP files (one per sqitch change of the project), run by pg_prove against a
-clone of the plugin's template (the store, then this project)."""
+"""The example's pgTAP files (pgtap/<change>.sql for each change of its plan, and pgtap/features/),
+run by pg_prove against a clone of the plugin's template (the store, then this project)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-FILES = sorted((Path(__file__).parent / "pgtap").glob("*.sql"))
+PGTAP = Path(__file__).parent / "pgtap"
+FILES = sorted(PGTAP.rglob("*.sql"))
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PGTAP).with_suffix("")) for p in FILES])
 def test_pgtap(db, path: Path):
     text = path.read_text()
     assert re.search(r"SELECT plan\(\d+\)", text), "a pgTAP file declares its plan"

@@ -2,10 +2,10 @@
 BEGIN;
 SELECT plan(4);
 
-SELECT has_function('private', 'upcast_order_created_v1', ARRAY['jsonb']);
+SELECT has_function('orders', 'upcast_order_created_v1', ARRAY['jsonb']);
 SELECT is(private.upcast_event('OrderCreated', '{"customer_id": "c1"}', 1, 2),
           '{"customer_id": "c1", "shipping_address": null}'::jsonb, 'v1 -> v2 adds shipping_address: null');
-SELECT is(private.upcast_order_created_v1('{"shipping_address": {"city": "Oslo"}}'),
+SELECT is(orders.upcast_order_created_v1('{"shipping_address": {"city": "Oslo"}}'),
           '{"shipping_address": {"city": "Oslo"}}'::jsonb, 'an address already there is kept');
 
 INSERT INTO data.events (stream_type, stream_id, version, event_type, event_data, schema_version)

@@ -2,10 +2,10 @@
 BEGIN;
 SELECT plan(5);
 
-SELECT has_function('private', 'order_reducer', ARRAY['jsonb', 'data.events']);
-SELECT volatility_is('private', 'order_reducer', ARRAY['jsonb', 'data.events'], 'immutable');
+SELECT has_function('orders', 'order_reducer', ARRAY['jsonb', 'data.events']);
+SELECT volatility_is('orders', 'order_reducer', ARRAY['jsonb', 'data.events'], 'immutable');
 SELECT results_eq($$SELECT reducer::text, reducer_version, snapshot_interval FROM data.reducers WHERE stream_type = 'Order'$$,
-                  $$VALUES ('private.order_reducer(jsonb,data.events)', 1, 100)$$, 'registered for Order');
+                  $$VALUES ('orders.order_reducer(jsonb,data.events)', 1, 100)$$, 'registered for Order');
 
 CALL api.append_events('Order', '018f0000-0000-7000-8000-0000000000a1', 0,
     '[{"event_type": "OrderCreated", "event_data": {"customer_id": "c1", "items": [{"product_id": "p1", "quantity": 2, "price": 10}]}},

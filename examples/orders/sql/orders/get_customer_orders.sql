@@ -1,0 +1,34 @@
+CREATE OR REPLACE FUNCTION orders.get_customer_orders(in_customer_id uuid, in_status text DEFAULT NULL::text, in_limit integer DEFAULT 20) RETURNS TABLE(order_id uuid, status text, total_items integer, total_amount numeric, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF in_customer_id IS NULL THEN
+        RAISE EXCEPTION 'in_customer_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_status NOT IN ('created', 'submitted', 'cancelled') THEN
+        RAISE EXCEPTION 'in_status must be created, submitted, cancelled or NULL (any), got %', in_status
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_limit IS NULL OR in_limit < 1 THEN
+        RAISE EXCEPTION 'in_limit must be a positive integer, got %', COALESCE(in_limit::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+
+    RETURN QUERY
+    SELECT s.order_id, s.status, s.total_items, s.total_amount, s.created_at
+    FROM orders.order_summaries_live AS s
+    WHERE s.customer_id = in_customer_id
+      AND (in_status IS NULL OR s.status = in_status)
+    ORDER BY s.created_at DESC
+    LIMIT in_limit;
+END;
+$$;
+
+COMMENT ON FUNCTION orders.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) IS 'A customer''s orders from the read model, newest first, optionally of one status. The read
+model follows the log within seconds (projection order_summaries).
+Errors: ZE003 NULL customer, unknown status or bad limit.';
+
+REVOKE ALL ON FUNCTION orders.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION orders.get_customer_orders(in_customer_id uuid, in_status text, in_limit integer) TO eventstore_reader;
