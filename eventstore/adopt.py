@@ -27,17 +27,14 @@ a database already adopted is left as it is. Then ``sqitch deploy`` goes on as u
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-from eventstore.bundle import SqitchMissing, bundle_dir, sqitch_target
+from eventstore.bundle import bundle_dir, run_sqitch
 
 __all__ = ["CATALOG_SQL", "AdoptionRefused", "adopt_baseline", "catalog_lines", "missing_from_catalog"]
 
@@ -134,12 +131,7 @@ def _project_name(directory: Path) -> str:
 
 
 def _sqitch(args: Sequence[str], project_dir: Path, conninfo: str) -> str:
-    sqitch = shutil.which("sqitch")
-    if sqitch is None:
-        raise SqitchMissing("sqitch is not installed (Debian: apt-get install sqitch libdbd-pg-perl)")
-    target, env = sqitch_target(conninfo)
-    r = subprocess.run([sqitch, *args, target], cwd=project_dir, capture_output=True, text=True,
-                       env={**os.environ, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10"), **env})
+    r = run_sqitch(args, project_dir, conninfo)
     if r.returncode != 0:
         raise RuntimeError(f"sqitch {' '.join(args)} in {project_dir} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
                            "\nNothing else was done after it: run adopt-baseline again to finish.")

@@ -16,13 +16,13 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-__all__ = ["SqitchMissing", "bundle_dir", "deploy", "instance_script", "plan_scripts", "sqitch_target"]
+__all__ = ["SqitchMissing", "bundle_dir", "deploy", "instance_script", "plan_scripts", "run_sqitch", "sqitch_target"]
 
 
 class SqitchMissing(RuntimeError):
@@ -135,27 +135,34 @@ def _deploy_with_psql(conninfo: str, project_dir: Path) -> str:
     return r.stdout + r.stderr
 
 
+def run_sqitch(args: Sequence[str], project_dir: Path, conninfo: str) -> subprocess.CompletedProcess[str]:
+    """sqitch with ``args`` in ``project_dir`` against the database of ``conninfo`` (the target
+    and libpq's environment from it, a 10 s connect timeout unless PGCONNECT_TIMEOUT says
+    otherwise). Raises SqitchMissing without sqitch; the caller judges the return code."""
+    sqitch = shutil.which("sqitch")
+    if sqitch is None:
+        raise SqitchMissing("sqitch is not installed (Debian: apt-get install sqitch libdbd-pg-perl): the bundle is "
+                            "deployed with sqitch, so that it can be upgraded and reverted later; for a throwaway or "
+                            "test database, deploy without it (python -m eventstore deploy --without-sqitch)")
+    target, env = sqitch_target(conninfo)
+    return subprocess.run([sqitch, *args, target], cwd=project_dir, capture_output=True, text=True,
+                          env={**os.environ, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10"), **env})
+
+
 def deploy(conninfo: str, *, project_dir: Path | None = None, to: str | None = None,
            without_sqitch: bool = False) -> str:
     """``sqitch deploy`` of the bundle (or of another sqitch project, ``project_dir``) into the
     database of ``conninfo``; returns its output. ``without_sqitch``: the scripts through psql
     instead (see the module's text), also where sqitch is installed. Raises SqitchMissing without
     sqitch (unless ``without_sqitch``) and RuntimeError when the deploy fails."""
-    sqitch = shutil.which("sqitch")
     if without_sqitch:
         if to is not None:
             raise ValueError("deploying without sqitch deploys the whole plan (no --to)")
         return _deploy_with_psql(conninfo, project_dir or bundle_dir())
-    if sqitch is None:
-        raise SqitchMissing("sqitch is not installed (Debian: apt-get install sqitch libdbd-pg-perl): the bundle is "
-                            "deployed with sqitch, so that it can be upgraded and reverted later; for a throwaway or "
-                            "test database, deploy without it (python -m eventstore deploy --without-sqitch)")
-    with psycopg.connect(conninfo, autocommit=True):
-        pass  # a clear connection error before sqitch's
-    target, env = sqitch_target(conninfo)
-    args = [sqitch, "deploy", *(["--to", to] if to else []), target]
-    r = subprocess.run(args, cwd=project_dir or bundle_dir(), capture_output=True, text=True,
-                       env={**os.environ, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10"), **env})
+    if shutil.which("sqitch") is not None:
+        with psycopg.connect(conninfo, autocommit=True):
+            pass  # a clear connection error before sqitch's
+    r = run_sqitch(["deploy", *(["--to", to] if to else [])], project_dir or bundle_dir(), conninfo)
     if r.returncode != 0:
         raise RuntimeError(f"sqitch deploy failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
     return r.stdout + r.stderr

@@ -20,6 +20,7 @@ import psycopg
 
 # One way to find the server binaries and a free port, the package's (a test server of its own).
 from eventstore.testing import free_port, pg_bindir, remove_with_this_process  # noqa: F401 - re-exported
+from harness.sqitch_plan import release_plan
 
 REPO = Path(__file__).resolve().parent.parent
 # sqitch projects: the core bundle and the Order example that builds on it, and the v3 plans
@@ -205,8 +206,6 @@ class Cluster:
     def deploy_release(self, dbname: str, tag: str) -> str:
         """The core as release ``tag`` had it, deployed with the plan that has the tag (the v3
         plan in history/, or the current one)."""
-        from harness.sqitch_plan import release_plan
-
         return self.sqitch("deploy", "--to", f"@{tag}", dbname=dbname, project=release_plan(tag)).stdout
 
     def deploy_with_tallies(self, dbname: str) -> str:

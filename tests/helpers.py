@@ -10,7 +10,6 @@ import psycopg
 # The package's test helpers, as applications use them (one copy)
 from eventstore.pytest_plugin import race, raises_sqlstate  # noqa: F401
 
-
 # plpgsql_check findings for every PL/pgSQL function of the bundle (tests/test_plpgsql_check.py,
 # tests/test_dependencies.py): (function, level, message, line).
 PLPGSQL_CHECK = """
@@ -100,3 +99,24 @@ def login(db, groups: list[str], *, create_schema: bool = False) -> str:
         if create_schema:
             conn.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
     return name
+
+
+def tally_model(db, table: str) -> list[tuple]:
+    """A tally read model's rows (its table named: a version of projection tallies)."""
+    return sorted(db.execute(f"SELECT tally_id, owner_id, status, total_count, total_weight, opened_at, updated_at "
+                             f"FROM {table}"))
+
+
+def catalog_is_consistent(db) -> None:
+    """Each projection has one live version holding its name; every row has its checkpoint; no
+    skip or invoker is left without its registration."""
+    assert db.execute("""SELECT version_of FROM data.projections GROUP BY version_of
+                         HAVING count(*) FILTER (WHERE projection_name = version_of) <> 1""") == []
+    assert db.scalar("""SELECT count(*) FROM data.projections AS p
+                        FULL JOIN data.projection_checkpoints AS c USING (projection_name)
+                        WHERE p.projection_name IS NULL OR c.projection_name IS NULL""") == 0
+    assert db.scalar("""SELECT count(*) FROM pg_proc AS f WHERE f.pronamespace = 'registered'::regnamespace
+                        AND NOT EXISTS (SELECT FROM data.projections AS p
+                                        WHERE f.oid IN (p.handler_invoker, p.reset_handler_invoker))
+                        AND NOT EXISTS (SELECT FROM data.event_upcasters AS u WHERE u.upcaster_invoker = f.oid)
+                        AND NOT EXISTS (SELECT FROM data.reducers AS r WHERE r.reducer_invoker = f.oid)""") == 0

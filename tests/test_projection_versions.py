@@ -8,32 +8,18 @@ import threading
 import time
 import uuid
 
-import pytest
-
 from harness.tally_versions import REGISTER_V2
 from harness.tally_versions import V2_SQL as V2
-from tests.helpers import (close_tally, mark, open_tally, oracle_model, raises_sqlstate,
-                           run_projections_until_idle)
-
-
-def model(db, table: str) -> list[tuple]:
-    return sorted(db.execute(f"SELECT tally_id, owner_id, status, total_count, total_weight, opened_at, updated_at "
-                             f"FROM {table}"))
-
-
-def catalog_is_consistent(db) -> None:
-    """Each projection has one live version holding its name; every row has its checkpoint; no
-    skip or invoker is left without its registration."""
-    assert db.execute("""SELECT version_of FROM data.projections GROUP BY version_of
-                         HAVING count(*) FILTER (WHERE projection_name = version_of) <> 1""") == []
-    assert db.scalar("""SELECT count(*) FROM data.projections AS p
-                        FULL JOIN data.projection_checkpoints AS c USING (projection_name)
-                        WHERE p.projection_name IS NULL OR c.projection_name IS NULL""") == 0
-    assert db.scalar("""SELECT count(*) FROM pg_proc AS f WHERE f.pronamespace = 'registered'::regnamespace
-                        AND NOT EXISTS (SELECT FROM data.projections AS p
-                                        WHERE f.oid IN (p.handler_invoker, p.reset_handler_invoker))
-                        AND NOT EXISTS (SELECT FROM data.event_upcasters AS u WHERE u.upcaster_invoker = f.oid)
-                        AND NOT EXISTS (SELECT FROM data.reducers AS r WHERE r.reducer_invoker = f.oid)""") == 0
+from tests.helpers import (
+    catalog_is_consistent,
+    close_tally,
+    mark,
+    open_tally,
+    oracle_model,
+    raises_sqlstate,
+    run_projections_until_idle,
+)
+from tests.helpers import tally_model as model
 
 
 def _writer(db, stop: threading.Event, errors: list, seed: int) -> None:

@@ -22,10 +22,9 @@ from harness.schema_snapshot import dump
 from harness.sqitch_plan import RETIRED, combined_plan, read_plan, script_path, tags
 from harness.tally_versions import REGISTER_V2
 from harness.tally_versions import V2_SQL as V2
-from tests.helpers import append, event, open_tally, run_projections_until_idle
+from tests.helpers import append, catalog_is_consistent, event, open_tally, run_projections_until_idle
 from tests.helpers import oracle_model as tally_oracle
-from tests.test_projection_versions import catalog_is_consistent, model
-
+from tests.helpers import tally_model as model
 
 # Upgrades carry the data of the releases: up to v1.1.0 the Order domain was part of the core
 # (the example project has it since v2.0.0), so upgrades are tested with orders.
