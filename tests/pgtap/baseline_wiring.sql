@@ -1,7 +1,6 @@
 -- pgTAP: change baseline_wiring (what of the state calls the code)
 BEGIN;
-SELECT plan(13);
-
+SELECT plan(15);
 SELECT col_default_is('data', 'events', 'id', 'private.uuidv7()', 'an event''s id: a UUIDv7');
 SELECT col_default_is('data', 'events', 'generation', 'private.writer_generation()', 'an event''s generation');
 SELECT col_default_is('data', 'subject_keys', 'key_id', 'private.uuidv7()', 'a subject key''s id');
@@ -24,5 +23,10 @@ SELECT ok(to_regclass('data.events_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_
 SELECT ok((SELECT count(*) = 2 FROM pg_event_trigger WHERE evtname LIKE 'eventstore\_guard\_%'),
           'a superuser''s deploy made the event triggers');
 
+-- (of the v3 change cron_extension)
+-- This file runs in a database that is not cron.database_name: the extension is not created
+-- here (tests/test_cron.py checks the cron database).
+SELECT isnt(current_setting('cron.database_name', true), current_database()::text, 'not the cron database');
+SELECT hasnt_extension('pg_cron', 'pg_cron is not created here');
 SELECT * FROM finish();
 ROLLBACK;

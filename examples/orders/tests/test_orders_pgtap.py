@@ -1,5 +1,5 @@
-"""The example's pgTAP files (pgtap/<change>.sql for each change of its plan, and pgtap/features/),
-run by pg_prove against a clone of the plugin's template (the store, then this project)."""
+"""The example's pgTAP files (pgtap/<change>.sql for each change of its plan, pgtap/<schema>/<name>.sql
+for an object), run by pg_prove against a clone of the plugin's template (the store, then this project)."""
 
 from __future__ import annotations
 

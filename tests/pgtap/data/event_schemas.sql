@@ -1,7 +1,6 @@
 -- pgTAP: change event_schemas
 BEGIN;
-SELECT plan(23);
-
+SELECT plan(32);
 SELECT has_function('api', 'register_event_schema', ARRAY['text', 'integer', 'jsonb']);
 SELECT is_definer('api', 'register_event_schema', ARRAY['text', 'integer', 'jsonb']);
 SELECT function_privs_are('api', 'register_event_schema', ARRAY['text', 'integer', 'jsonb'], 'eventstore_admin', ARRAY['EXECUTE']);
@@ -44,5 +43,21 @@ SELECT throws_ok($$CALL api.append_events('Bill', gen_random_uuid(), 0,
                  'event 1 of in_events has a metadata.version (its schema version) that is not a positive integer');
 SELECT is((SELECT count(*)::integer FROM data.events), 1, 'refused batches wrote nothing');
 
+-- (of the v3 change event_registry)
+SELECT has_table('data'::name, 'event_schemas'::name);
+SELECT col_is_pk('data'::name, 'event_schemas'::name, ARRAY['event_type', 'version']::name[], 'primary key of data.event_schemas');
+SELECT has_table('data'::name, 'event_upcasters'::name);
+SELECT col_is_pk('data'::name, 'event_upcasters'::name, ARRAY['event_type', 'from_version']::name[], 'primary key of data.event_upcasters');
+SELECT has_table('data'::name, 'event_types'::name);
+SELECT has_function('private', 'refresh_event_type', ARRAY['text']);
+
+INSERT INTO data.event_schemas (event_type, version, schema) VALUES ('T', 1, '{}'), ('T', 2, '{}');
+SELECT private.refresh_event_type('T');
+SELECT is((SELECT current_version FROM data.event_types WHERE event_type = 'T'), 2, 'the highest schema version');
+INSERT INTO data.event_upcasters (event_type, from_version, upcaster) VALUES ('T', 2, 'pg_catalog.jsonb_strip_nulls(jsonb)');
+SELECT private.refresh_event_type('T');
+SELECT is((SELECT current_version FROM data.event_types WHERE event_type = 'T'), 3, 'or the end of the upcaster chain');
+SELECT private.refresh_event_type('Unversioned');
+SELECT is((SELECT count(*)::integer FROM data.event_types WHERE event_type = 'Unversioned'), 0, 'a type with neither has no row');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change events_upcast
+-- pgTAP: private.events_as_read (v3 change events_upcast)
 BEGIN;
 SELECT plan(6);
-
 SELECT has_view('private'::name, 'events_as_read'::name);
 SELECT api.register_personal_data('Signed', '$.who', ARRAY['signature']);
 CALL api.append_events('Doc', '018f0000-0000-7000-8000-0000000000e1', 0,
@@ -23,6 +22,5 @@ SELECT is((SELECT event_data FROM private.events_as_read WHERE stream_id = '018f
 SELECT is((SELECT event_data FROM private.events_as_read WHERE stream_id = '018f0000-0000-7000-8000-0000000000e1'),
           '{"who": "w-1", "signature": "abc"}'::jsonb, 'the real sealed field still opens');
 SELECT lives_ok($$SELECT count(*) FROM api.get_all_events(NULL, 1000)$$, 'and no reader stops on it');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change event_correlation (forensic reads by correlation and causation)
+-- pgTAP: api.get_events_by_correlation (v3 change event_correlation; forensic reads by correlation and causation)
 BEGIN;
 SELECT plan(12);
-
 SELECT has_index('data', 'events', 'events_correlation_idx', 'the correlation index');
 SELECT has_index('data', 'events', 'events_causation_idx', 'the causation index');
 SELECT function_privs_are('api', 'get_events_by_correlation', ARRAY['text'], 'eventstore_reader', ARRAY['EXECUTE']);
@@ -41,6 +40,5 @@ SELECT results_eq($$SELECT event_type FROM api.get_causation_chain('018f0000-000
 SELECT throws_ok($$SELECT * FROM api.get_causation_chain('018f0000-0000-7000-8000-0000000000ff')$$, 'ZE004',
                  'no event has id 018f0000-0000-7000-8000-0000000000ff');
 SELECT throws_ok($$SELECT * FROM api.get_events_by_correlation('')$$, 'ZE003', 'in_correlation_id must be a non-empty text');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change log_order
+-- pgTAP: private.read_horizon (v3 change log_order)
 BEGIN;
 SELECT plan(25);
-
 SELECT has_function('private', 'conservative_horizon', ARRAY[]::text[]);
 SELECT has_function('private', 'cursor_position', ARRAY['uuid']);
 SELECT has_function('private', 'log_events', ARRAY['integer', 'xid8', 'bigint', 'integer', 'text[]', 'text[]', 'integer', 'xid8']);
@@ -76,6 +75,5 @@ SELECT results_eq($$SELECT generation, transaction_id::text FROM private.conserv
 SELECT is((SELECT count(*)::integer FROM private.log_events(0, '0', 0, 100)), 5,
           'the events of this transaction too, being of an older generation');
 SELECT throws_ok('SELECT private.check_limit(0)', 'ZE003', 'in_limit must be a positive integer, got 0');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,4 +1,4 @@
--- pgTAP: change orders:order_created_v2
+-- pgTAP: orders.upcast_order_created_v1 (v3 change orders:order_created_v2)
 BEGIN;
 SELECT plan(4);
 

@@ -1,4 +1,4 @@
--- pgTAP: change orders:order_commands
+-- pgTAP: orders.create_order (v3 change orders:order_commands)
 BEGIN;
 SELECT plan(22);
 

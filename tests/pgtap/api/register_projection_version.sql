@@ -1,7 +1,6 @@
--- pgTAP: change projection_versions (and the versions' functions of change code)
+-- pgTAP: api.register_projection_version (v3 change projection_versions; and the versions' functions of change code)
 BEGIN;
 SELECT plan(52);
-
 -- Shapes
 SELECT has_column('data'::name, 'projections'::name, 'version_of'::name, 'the projection a row is a version of');
 SELECT col_not_null('data'::name, 'projections'::name, 'version_of'::name, 'version_of is set');
@@ -128,6 +127,5 @@ SELECT lives_ok($$SELECT api.drop_projection_version('tapv', 2)$$, 'v2 dropped')
 SELECT results_eq($$SELECT projection_name, version FROM data.projections WHERE version_of = 'tapv'$$,
                   $$VALUES ('tapv', 1)$$, 'v1 is left');
 SELECT throws_ok($$SELECT api.drop_projection_version('tapv', 2)$$, 'ZE005', NULL, 'dropped once');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change events_append_only
+-- pgTAP: private.refuse_event_change (v3 change events_append_only)
 BEGIN;
 SELECT plan(13);
-
 SELECT has_trigger('data'::name, 'events'::name, 'events_refuse_update_delete'::name);
 SELECT has_trigger('data'::name, 'events'::name, 'events_refuse_truncate'::name);
 SELECT trigger_is('data', 'events', 'events_refuse_update_delete', 'private', 'refuse_event_change');
@@ -27,6 +26,5 @@ VALUES ('purge', 'Order', '018f0000-0000-7000-8000-000000000001', 'mallory', '1'
 SELECT throws_ok($$DELETE FROM data.events$$, 'ZE008', NULL, 'a purge of a stream that is not deleted is refused');
 SELECT is((SELECT removed_by::text || ' ' || (transaction_id = pg_current_xact_id())::text FROM data.event_removals),
           current_user || ' true', 'the bundle stamps who removed and in which transaction');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,4 +1,4 @@
--- pgTAP: change orders:customer_erasure
+-- pgTAP: orders.erase_forgotten_customers (v3 change orders:customer_erasure)
 BEGIN;
 SELECT plan(5);
 

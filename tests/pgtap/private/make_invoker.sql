@@ -1,7 +1,6 @@
--- pgTAP: registered_code (invokers: registered code runs with its registrant's rights)
+-- pgTAP: private.make_invoker (v3 change registered_code; invokers: registered code runs with its registrant's rights)
 BEGIN;
 SELECT plan(15);
-
 SELECT has_schema('registered');
 SELECT has_function('private', 'make_invoker', ARRAY['regprocedure', 'text', 'name', 'boolean']);
 SELECT has_function('private', 'invoker_call', ARRAY['regprocedure', 'text']);
@@ -38,6 +37,5 @@ SELECT is(private.upcast_event('TapType', '{}', 1, 2), '{"up": true}'::jsonb, 'a
 SELECT throws_ok($$DROP FUNCTION tap_admin_s.up(jsonb)$$, '2BP01', NULL, 'a registered function cannot be dropped');
 SELECT throws_ok($$SELECT private.invoker_call('tap_admin_s.up(jsonb)', 'a test')$$, 'ZE010', NULL,
                  'only an invoker of schema registered is called');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change projection_runner
+-- pgTAP: api.run_projection (v3 change projection_runner)
 BEGIN;
 SELECT plan(18);
-
 SELECT has_function('private', 'run_projection_batch', ARRAY['text', 'integer']);
 SELECT has_function('api', 'run_projection', ARRAY['text', 'integer']);
 SELECT has_function('api', 'run_projections', ARRAY['integer']);
@@ -50,6 +49,5 @@ SELECT is((SELECT last_event_id FROM data.projection_checkpoints WHERE projectio
           '018f0000-0000-7000-8000-000000000005'::uuid, 'the checkpoint is the last event applied');
 SELECT throws_ok($$SELECT api.run_projection('nope')$$, 'ZE005', 'unknown projection: nope');
 SELECT throws_ok($$SELECT api.run_projection('tap', 0)$$, 'ZE003', NULL, 'a batch size of 0');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change stream_deletion
+-- pgTAP: api.delete_stream (v3 change stream_deletion)
 BEGIN;
 SELECT plan(13);
-
 SELECT has_column('data'::name, 'event_streams'::name, 'deleted_at'::name, 'data.event_streams.deleted_at');
 SELECT function_privs_are('api', 'delete_stream', ARRAY['text', 'uuid', 'integer'], 'eventstore_writer', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'delete_stream', ARRAY['text', 'uuid', 'integer'], 'eventstore_reader', ARRAY[]::text[]);
@@ -24,6 +23,5 @@ SELECT throws_ok($$CALL api.append_events('D', '018f0000-0000-7000-8000-00000000
                  'ZE015', NULL, 'whatever the expected version');
 SELECT throws_ok($$SELECT api.delete_stream('D', '018f0000-0000-7000-8000-0000000000d1', NULL)$$, 'ZE015', NULL,
                  'deleting it again is ZE015');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change retention
+-- pgTAP: api.set_retention (v3 change retention)
 BEGIN;
 SELECT plan(15);
-
 SELECT has_table('data'::name, 'retention_policies'::name);
 SELECT function_privs_are('api', 'set_retention', ARRAY['text', 'interval'], 'eventstore_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'set_retention', ARRAY['text', 'interval'], 'eventstore_writer', ARRAY[]::text[]);
@@ -29,6 +28,5 @@ SELECT results_eq($$SELECT stream_type, event_type FROM data.events ORDER BY str
                   $$VALUES ('Keep', 'Logged'), ('Log', 'Fresh')$$, 'expired events of Log are gone, the rest stay');
 SELECT api.set_retention('Log', NULL);
 SELECT is_empty($$SELECT FROM data.retention_policies$$, 'NULL keeps for ever');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change event_partitions
+-- pgTAP: api.ensure_event_partitions (v3 change event_partitions)
 BEGIN;
 SELECT plan(16);
-
 SELECT has_function('api', 'ensure_event_partitions', ARRAY['integer']);
 SELECT has_function('api', 'detach_event_partitions', ARRAY['date']);
 SELECT has_function('private', 'create_event_partition', ARRAY['date']);
@@ -36,6 +35,5 @@ CALL api.detach_event_partitions('2020-02-01');
 SELECT results_eq($$SELECT (SELECT count(*) FROM data.events WHERE created_at < '2021-01-01'),
                            (SELECT count(*) FROM data.events_2020_01)$$,
                   $$VALUES (0::bigint, 1::bigint)$$, 'detached: gone from the log, kept as a table');
-
 SELECT * FROM finish();
 ROLLBACK;

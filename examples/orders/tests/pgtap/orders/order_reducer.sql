@@ -1,4 +1,4 @@
--- pgTAP: change orders:order_aggregate
+-- pgTAP: orders.order_reducer (v3 change orders:order_aggregate)
 BEGIN;
 SELECT plan(5);
 

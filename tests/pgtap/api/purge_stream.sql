@@ -1,7 +1,6 @@
--- pgTAP: change stream_purge
+-- pgTAP: api.purge_stream (v3 change stream_purge)
 BEGIN;
 SELECT plan(10);
-
 SELECT function_privs_are('api', 'purge_stream', ARRAY['text', 'uuid'], 'eventstore_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('api', 'purge_stream', ARRAY['text', 'uuid'], 'eventstore_writer', ARRAY[]::text[]);
 
@@ -19,6 +18,5 @@ SELECT results_eq($$SELECT kind, stream_type, events_removed FROM data.event_rem
                   $$VALUES ('purge', 'D', 3)$$, 'with its audit row');
 SELECT is((SELECT count(*)::integer FROM data.removed_events), 3, 'and where each event was');
 SELECT is(api.get_stream_version('D', '018f0000-0000-7000-8000-0000000000d2'), 0, 'its id is free again');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,8 +1,7 @@
--- pgTAP: change subscription_claims (claim, ack, nack, parking; across connections:
+-- pgTAP: api.claim_events (v3 change subscription_claims; claim, ack, nack, parking; across connections:
 -- tests/test_subscriptions.py)
 BEGIN;
 SELECT plan(40);
-
 SELECT has_function('api', 'claim_events', ARRAY['text', 'text', 'integer']);
 SELECT is_definer('api', 'claim_events', ARRAY['text', 'text', 'integer']);
 SELECT volatility_is('api', 'claim_events', ARRAY['text', 'text', 'integer'], 'volatile');
@@ -101,6 +100,5 @@ SELECT results_eq($$SELECT id, attempts, last_error FROM api.parked_events WHERE
                   'it is parked unread');
 SELECT results_eq($$SELECT id FROM api.claim_events('guarded', 'g', 10)$$,
                   $$VALUES ('018f0000-0000-7000-8000-000000000013'::uuid)$$, 'and the others flow');
-
 SELECT * FROM finish();
 ROLLBACK;

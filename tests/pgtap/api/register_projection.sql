@@ -1,7 +1,6 @@
--- pgTAP: change projection_admin
+-- pgTAP: api.register_projection (v3 change projection_admin)
 BEGIN;
 SELECT plan(26);
-
 SELECT has_function('api', 'register_projection', ARRAY['text', 'regprocedure', 'regprocedure', 'text[]', 'text[]', 'integer']);
 SELECT has_function('api', 'pause_projection', ARRAY['text']);
 SELECT has_function('api', 'resume_projection', ARRAY['text', 'boolean']);
@@ -66,6 +65,5 @@ SELECT lives_ok($$SELECT api.resume_projection('tap', true)$$, 'an event skipped
 SELECT results_eq($$SELECT event_id, error_message FROM data.projection_skips$$,
                   $$VALUES ('018f0000-0000-7000-8000-000000000003'::uuid, 'P0001: cannot handle this one')$$,
                   'the first record of the skip is kept');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change subscription_admin (create, drop, reset, replay, skip)
+-- pgTAP: api.create_subscription (v3 change subscription_admin; create, drop, reset, replay, skip)
 BEGIN;
 SELECT plan(33);
-
 SELECT has_function('api', 'create_subscription', ARRAY['text', 'text[]', 'text[]', 'boolean', 'integer', 'interval']);
 SELECT is_definer('api', 'create_subscription', ARRAY['text', 'text[]', 'text[]', 'boolean', 'integer', 'interval']);
 SELECT function_privs_are('api', 'create_subscription', ARRAY['text', 'text[]', 'text[]', 'boolean', 'integer', 'interval'],
@@ -52,6 +51,5 @@ SELECT results_eq($$SELECT version, attempt FROM api.claim_events('tap', 'c')$$,
 SELECT throws_ok($$SELECT api.drop_subscription('nope')$$, 'ZE013', NULL, 'unknown subscription');
 SELECT lives_ok($$SELECT api.drop_subscription('tap')$$, 'drop');
 SELECT hasnt_sequence('data', 'subscription_reads_' || md5('tap'), 'its read guard goes with it');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change automatic_snapshots
+-- pgTAP: private.maybe_create_snapshot (v3 change automatic_snapshots)
 BEGIN;
 SELECT plan(7);
-
 SELECT has_function('private', 'maybe_create_snapshot', ARRAY['data.events[]']);
 SELECT has_trigger('data'::name, 'reducers'::name, 'reducers_sync_snapshot_projection'::name);
 SELECT is((SELECT stream_types FROM data.projections WHERE projection_name = 'snapshots'), ARRAY['Tally'],
@@ -22,6 +21,5 @@ SELECT results_eq($$SELECT version, state, reducer_version FROM data.snapshots W
 UPDATE data.snapshots SET state = '{"n": 1000}' WHERE stream_type = 'Counter';
 SELECT is((SELECT state FROM api.load_aggregate('Counter', '018f0000-0000-7000-8000-00000000000a')), '{"n": 1002}'::jsonb,
           'the loader starts from it');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: event_guards (event triggers: events cannot be destroyed by DDL)
+-- pgTAP: private.guard_events_ddl (v3 change event_guards; event triggers: events cannot be destroyed by DDL)
 BEGIN;
 SELECT plan(8);
-
 SELECT has_function('private', 'guard_events_ddl', ARRAY[]::text[]);
 SELECT has_function('private', 'guard_drops', ARRAY[]::text[]);
 SELECT is((SELECT string_agg(format('%s %s %s', evtname, evtevent, evtenabled), ', ' ORDER BY evtname)
@@ -18,6 +17,5 @@ SELECT throws_ok($$DROP TABLE data.events_default$$, 'ZE008', NULL, 'a partition
 CREATE TABLE public.tap_unrelated (x integer);
 SELECT lives_ok($$ALTER TABLE public.tap_unrelated ADD COLUMN y integer$$, 'other tables are not concerned');
 SELECT lives_ok($$DROP TABLE public.tap_unrelated$$, 'nor their drops');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change log_lag (bounded lag counts)
+-- pgTAP: private.count_events_after (v3 change log_lag; bounded lag counts)
 BEGIN;
 SELECT plan(5);
-
 SELECT has_function('private', 'count_events_after', ARRAY['integer', 'xid8', 'bigint', 'text[]', 'text[]', 'integer', 'xid8']);
 SELECT function_privs_are('private', 'horizon_holder', ARRAY['integer', 'text'], 'eventstore_reader', ARRAY[]::text[]);
 
@@ -21,6 +20,5 @@ SELECT setval('data.events_global_position_seq', 25000);
 -- The share in the first 10,001 is 5,000/10,001: 25,000 x that = 12,499 (true count 12,500).
 SELECT results_eq($$SELECT behind, exact FROM private.count_events_after(0, '0', 0, ARRAY['Even'], NULL, 1, '4')$$,
                   $$VALUES (12499::bigint, false)$$, 'estimated: positions times the matching share');
-
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,6 @@
--- pgTAP: change generation_stamps (which server confirmed the current generation)
+-- pgTAP: private.confirm_generation (v3 change generation_stamps; which server confirmed the current generation)
 BEGIN;
 SELECT plan(9);
-
 SELECT has_column('data', 'store_generations', 'server_started_at', 'the stamp of the confirming server');
 SELECT function_privs_are('private', 'confirm_generation', ARRAY['integer', 'bigint'], 'eventstore_writer', ARRAY[]::text[]);
 
@@ -32,6 +31,5 @@ SELECT results_eq($$SELECT g.system_identifier = (SELECT system_identifier FROM 
                   $$VALUES (true, true)$$, 'the first append after it starts a new generation, stamped');
 SELECT is((SELECT generation FROM data.events WHERE stream_id = '018f0000-0000-7000-8000-0000000000e2'),
           (SELECT max(generation) FROM data.store_generations), 'and writes it');
-
 SELECT * FROM finish();
 ROLLBACK;
