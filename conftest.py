@@ -25,7 +25,7 @@ def cluster():
     if os.environ.get("EVENTSTORE_KEEP_CLUSTER"):
         print(f"\nkept the test cluster: {c.conninfo(CRON_DATABASE)}")
         return
-    c.destroy()
+    c.stop()
 
 
 @pytest.fixture(scope="session")

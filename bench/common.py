@@ -29,7 +29,7 @@ def bench_cluster(extra_settings: dict[str, str] | None = None):
     try:
         yield c
     finally:
-        c.destroy()
+        c.stop()
 
 
 def deploy_template(cluster: Cluster, setup_sql: str = "") -> str:

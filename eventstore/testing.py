@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 import psycopg
 from psycopg import sql
@@ -32,7 +33,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from eventstore import bundle
 
-__all__ = ["Server", "clone", "deploy_template", "drop", "free_port", "pg_bindir", "remove_with_this_process"]
+__all__ = ["THROWAWAY_SETTINGS", "Server", "as_postgres", "clone", "deploy_template", "drop", "free_port",
+           "give_to_postgres", "pg_bindir", "remove_with_this_process"]
 
 
 def pg_bindir() -> Path:
@@ -91,37 +93,92 @@ def remove_with_this_process(data_dir: Path, base_dir: Path) -> None:
     _guards.append(guard)
 
 
+def as_postgres() -> list[str]:
+    """The prefix that runs a server-side command (initdb, pg_ctl) as the ``postgres`` OS user
+    when this process is root (PostgreSQL refuses to run as root); nothing otherwise."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def give_to_postgres(path: Path) -> None:
+    """As root, hands ``path`` to the ``postgres`` OS user (a cluster's directory, a file the
+    server reads); nothing otherwise."""
+    if os.geteuid() == 0:
+        pg = pwd.getpwnam("postgres")
+        os.chown(path, pg.pw_uid, pg.pw_gid)
+
+
+# A throwaway server for an application's tests: nothing in it must survive an OS crash.
+THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                      "max_connections": "200"}
+
+
 class Server:
     """A PostgreSQL server for tests: ``Server(conninfo)`` uses yours, ``Server.throwaway()``
-    makes one. ``conninfo(dbname, user)`` connects to a database of it."""
+    makes one. ``conninfo(dbname, user)`` connects to a database of it.
+
+    A server this module makes lives in ``base_dir`` (its data directory ``base_dir/data``, its
+    socket and its log ``server.log`` beside it), listens on that socket only, and runs as the
+    ``postgres`` OS user when this process is root: :meth:`start`, :meth:`shutdown` and
+    :meth:`stop` (shut down and removed) manage it."""
 
     def __init__(self, conninfo: str, *, base_dir: Path | None = None) -> None:
         self.admin_conninfo = conninfo
-        self.base_dir = base_dir  # set for a throwaway cluster (removed by stop())
+        self.base_dir = base_dir  # set for a server of a directory (removed by stop())
 
     @classmethod
-    def throwaway(cls, settings: dict[str, str] | None = None) -> Server:
-        bindir = pg_bindir()
-        base = Path(tempfile.mkdtemp(prefix="eventstore-pytest-"))
-        data = base / "data"
-        as_postgres: list[str] = []
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            os.chown(base, pg.pw_uid, pg.pw_gid)
-            as_postgres = ["runuser", "-u", "postgres", "--"]
-        port = free_port()
-        subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                        "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
-        options = {"listen_addresses": "''", "unix_socket_directories": f"'{base}'", "port": str(port),
-                   "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-                   "max_connections": "200", **(settings or {})}
-        conf = "".join(f"{k} = {v}\n" for k, v in options.items())
-        subprocess.run([*as_postgres, "sh", "-c", f"cat >> '{data}/postgresql.conf'"], input=conf.encode(),
-                       check=True)
-        remove_with_this_process(data, base)
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"),
-                        "-w", "-t", "60", "start"], check=True, capture_output=True)
+    def of_directory(cls, base_dir: Path | str, port: int) -> Self:
+        """The server whose data directory is ``base_dir/data``, listening on ``port`` on a socket
+        in ``base_dir`` (made by :meth:`initdb`, running or not)."""
+        base = Path(base_dir)
         return cls(make_conninfo(host=str(base), port=port, user="postgres", dbname="postgres"), base_dir=base)
+
+    @classmethod
+    def initdb(cls, base_dir: Path | str, port: int, settings: dict[str, str], *,
+               include: str | None = None) -> Self:
+        """A new cluster in ``base_dir`` (initdb, trust authentication, UTF8, superuser
+        ``postgres``), not started: ``settings`` are appended to its postgresql.conf after the
+        socket and port, and ``include`` (a configuration text) is written to its data directory
+        and included before them."""
+        server = cls.of_directory(base_dir, port)
+        assert server.base_dir is not None
+        if server.data_dir.exists():
+            raise RuntimeError(f"{server.data_dir} exists: refusing to overwrite a cluster")
+        server.base_dir.mkdir(parents=True, exist_ok=True)
+        give_to_postgres(server.base_dir)
+        server.base_dir.chmod(0o755)
+        subprocess.run([*as_postgres(), str(pg_bindir() / "initdb"), "-D", str(server.data_dir), "-U", "postgres",
+                        "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
+        conf = ""
+        if include is not None:
+            # The server reads it from its own data directory: the caller's files may live
+            # where the postgres OS user cannot read (a root home directory).
+            (server.data_dir / "included.conf").write_text(include)
+            give_to_postgres(server.data_dir / "included.conf")
+            conf += "\ninclude 'included.conf'\n"
+        options = {"listen_addresses": "''", "unix_socket_directories": f"'{server.base_dir}'", "port": str(port),
+                   **settings}
+        conf += "".join(f"{k} = {v}\n" for k, v in options.items())
+        with (server.data_dir / "postgresql.conf").open("a") as f:
+            f.write(conf)
+        return server
+
+    @classmethod
+    def throwaway(cls, settings: dict[str, str] | None = None, *, prefix: str = "eventstore-pytest-",
+                  port_from: int = 56000, include: str | None = None, outlive: bool = False) -> Self:
+        """A new cluster in a temporary directory on a free port, started: with
+        THROWAWAY_SETTINGS unless ``settings`` are given (then those alone). Unless told to
+        outlive this process, it is stopped and removed when this process ends, however it ends."""
+        base = Path(tempfile.mkdtemp(prefix=prefix))
+        server = cls.initdb(base, free_port(port_from), THROWAWAY_SETTINGS if settings is None else settings,
+                            include=include)
+        if not outlive:  # removed when this process ends, even if it is killed (a cancelled CI job)
+            remove_with_this_process(server.data_dir, base)
+        try:
+            server.start()
+        except BaseException:
+            server.stop()
+            raise
+        return server
 
     def conninfo(self, dbname: str, user: str | None = None) -> str:
         params = conninfo_to_dict(self.admin_conninfo)
@@ -130,12 +187,39 @@ class Server:
             params["user"] = user
         return make_conninfo(**{k: str(v) for k, v in params.items()})
 
+    @property
+    def data_dir(self) -> Path:
+        if self.base_dir is None:
+            raise ValueError("a server named by its connection string has no data directory here")
+        return self.base_dir / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir.parent / "server.log"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*as_postgres(), str(pg_bindir() / "pg_ctl"), "-D", str(self.data_dir), *args],
+                              check=check, capture_output=True, text=True)
+
+    def start(self) -> None:
+        """Starts the server of the directory and waits until it accepts connections."""
+        self._pg_ctl("-l", str(self.log_file), "-w", "-t", "60", "start")
+
+    def shutdown(self, mode: str = "fast") -> None:
+        """Stops the server of the directory (``immediate``: without a shutdown checkpoint, as a
+        crash; the next start recovers from the WAL). The directory stays."""
+        self._pg_ctl("-m", mode, "-w", "stop", check=False)
+
+    def is_running(self) -> bool:
+        return self._pg_ctl("status", check=False).returncode == 0
+
     def stop(self) -> None:
+        """Stops a server this module made, at once, and removes its directory (a server named
+        by its connection string is left as it is)."""
         if self.base_dir is None:
             return
-        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*as_postgres, str(pg_bindir() / "pg_ctl"), "-D", str(self.base_dir / "data"), "-m",
-                        "immediate", "stop"], check=False, capture_output=True)
+        if self.data_dir.is_dir():
+            self.shutdown("immediate")
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
 

@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL cluster with pg_cron and pgTAP, run as the postgres OS user.
 
 PostgreSQL refuses to run as root, and CI runs as root: when this process is root, every
-server-side command (initdb, pg_ctl) runs through ``runuser -u postgres``. Clients (psql,
+server-side command (initdb, pg_ctl) runs through ``runuser -u postgres`` (eventstore.testing,
+whose Server this module's Cluster is). Clients (psql,
 sqitch, pg_prove, psycopg) run as the current user and connect over the Unix socket with
 trust authentication, as the ``postgres`` database superuser.
 """
@@ -9,17 +10,16 @@ trust authentication, as the ``postgres`` database superuser.
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
-# One way to find the server binaries and a free port, the package's (a test server of its own).
-from eventstore.testing import free_port, pg_bindir, remove_with_this_process  # noqa: F401 - re-exported
+# One way to find the server binaries and a free port, and to make, start and stop a cluster:
+# the package's (what an application's tests use).
+from eventstore.testing import Server, as_postgres, free_port, give_to_postgres, pg_bindir  # noqa: F401
 from harness.sqitch_plan import release_plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,109 +41,59 @@ def group_roles_sql() -> str:
     return text[start:end + 1]
 
 
-class Cluster:
-    """One throwaway cluster in ``base_dir`` listening on a socket in ``base_dir``."""
+# What a throwaway cluster of the harness runs with, after the event store's settings (the
+# shared include): durability against an OS crash is not needed (fsync off), but a server crash
+# (pg_ctl stop -m immediate) must keep every acknowledged commit (synchronous_commit stays on).
+SETTINGS = {
+    "fsync": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    # tests/test_prepared_transactions.py leaves a prepared transaction holding the horizon.
+    "max_prepared_transactions": "8",
+    "log_min_messages": "warning",
+    "log_line_prefix": "'%m [%p] %d %u '",
+}
 
-    def __init__(self, base_dir: Path | str, port: int, extra_settings: dict[str, str] | None = None):
-        self.base_dir = Path(base_dir)
-        self.data_dir = self.base_dir / "data"
-        self.socket_dir = self.base_dir
-        self.log_file = self.base_dir / "server.log"
-        self.port = port
-        self.bindir = pg_bindir()
-        self.extra_settings = extra_settings or {}
 
-    # -- running server-side commands as the postgres OS user -------------------------
+class Cluster(Server):
+    """A server of the package's test machinery (eventstore.testing.Server: one way to make,
+    start and stop a cluster), with what the harness's tests, benchmarks and scripts do with it:
+    run psql and sqitch, deploy, crash, make a standby."""
 
-    def _server_cmd(self, *args: str) -> list[str]:
-        if os.geteuid() == 0:
-            return ["runuser", "-u", "postgres", "--", *args]
-        return list(args)
+    @classmethod
+    def make(cls, base_dir: Path | str, port: int, extra_settings: dict[str, str] | None = None) -> Cluster:
+        """initdb in ``base_dir`` with the event store's settings and the harness's, not started."""
+        return cls.initdb(base_dir, port, {**SETTINGS, **(extra_settings or {})}, include=CONF_INCLUDE.read_text())
 
-    def _run_server_cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(self._server_cmd(*args), check=check, capture_output=True, text=True)
+    @property
+    def bindir(self) -> Path:
+        return pg_bindir()
 
-    # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return int(conninfo_to_dict(self.admin_conninfo)["port"])  # type: ignore[arg-type]
 
-    def init(self) -> None:
-        """initdb, then the event store's settings (the shared include) and test settings."""
-        if self.data_dir.exists():
-            raise RuntimeError(f"{self.data_dir} exists: refusing to overwrite a cluster")
-        self.base_dir.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            os.chown(self.base_dir, pg.pw_uid, pg.pw_gid)
-        self.base_dir.chmod(0o755)
-        self._run_server_cmd(str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                             "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        # The server reads the include from its own data directory: the repository may
-        # live where the postgres OS user cannot read (a root home directory).
-        include = self.data_dir / "eventstore.conf"
-        self._write_as_postgres(include, CONF_INCLUDE.read_text())
-        settings = {
-            "port": str(self.port),
-            "listen_addresses": "''",
-            "unix_socket_directories": f"'{self.socket_dir}'",
-            # A throwaway cluster: durability against an OS crash is not needed (a
-            # server crash, pg_ctl stop -m immediate, still recovers from the WAL).
-            "fsync": "off",
-            "full_page_writes": "off",
-            "max_connections": "200",
-            # tests/test_hardening.py leaves a prepared transaction holding the horizon.
-            "max_prepared_transactions": "8",
-            "log_min_messages": "warning",
-            "log_line_prefix": "'%m [%p] %d %u '",
-        }
-        settings.update(self.extra_settings)
-        conf = "\ninclude 'eventstore.conf'\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
-        self._append_as_postgres(self.data_dir / "postgresql.conf", conf)
-
-    def _write_as_postgres(self, path: Path, text: str) -> None:
-        path.write_text(text)
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            os.chown(path, pg.pw_uid, pg.pw_gid)
-
-    def _append_as_postgres(self, path: Path, text: str) -> None:
-        with path.open("a") as f:
-            f.write(text)
-
-    def start(self) -> None:
-        self._run_server_cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-                             "-w", "-t", "60", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run_server_cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w",
-                             "stop", check=False)
+    @property
+    def socket_dir(self) -> Path:
+        return Path(str(conninfo_to_dict(self.admin_conninfo)["host"]))
 
     def crash(self) -> None:
         """Stop without a shutdown checkpoint: the next start recovers from the WAL."""
-        self.stop("immediate")
+        self.shutdown("immediate")
 
-    def is_running(self) -> bool:
-        r = self._run_server_cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "status", check=False)
-        return r.returncode == 0
-
-    def destroy(self) -> None:
-        if self.is_running():
-            self.stop("immediate")
-        shutil.rmtree(self.base_dir, ignore_errors=True)
-
-    def make_standby(self, base_dir: Path | str, port: int) -> "Cluster":
+    def make_standby(self, base_dir: Path | str, port: int) -> Cluster:
         """A hot standby of this cluster (pg_basebackup -R: streaming replication), started."""
-        standby = Cluster(base_dir, port)
+        standby = Cluster.of_directory(base_dir, port)
+        assert standby.base_dir is not None
         standby.base_dir.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            os.chown(standby.base_dir, pg.pw_uid, pg.pw_gid)
+        give_to_postgres(standby.base_dir)
         standby.base_dir.chmod(0o755)
-        self._run_server_cmd(str(self.bindir / "pg_basebackup"), "-D", str(standby.data_dir), "-R",
-                             "-X", "stream", "-c", "fast", "-h", str(self.socket_dir), "-p", str(self.port),
-                             "-U", "postgres")
+        subprocess.run([*as_postgres(), str(pg_bindir() / "pg_basebackup"), "-D", str(standby.data_dir), "-R",
+                        "-X", "stream", "-c", "fast", "-h", str(self.socket_dir), "-p", str(self.port),
+                        "-U", "postgres"], check=True, capture_output=True)
         # The copied postgresql.conf names the primary's port and socket: the last setting wins.
-        standby._append_as_postgres(standby.data_dir / "postgresql.conf",
-                                    f"\nport = {port}\nunix_socket_directories = '{standby.socket_dir}'\n"
-                                    "hot_standby = on\n")
+        with (standby.data_dir / "postgresql.conf").open("a") as f:
+            f.write(f"\nport = {port}\nunix_socket_directories = '{standby.socket_dir}'\nhot_standby = on\n")
         standby.start()
         standby.wait_ready()
         return standby
@@ -155,9 +105,6 @@ class Cluster:
         if dbname:
             env["PGDATABASE"] = dbname
         return env
-
-    def conninfo(self, dbname: str, user: str = "postgres") -> str:
-        return f"host={self.socket_dir} port={self.port} dbname={dbname} user={user}"
 
     def connect(self, dbname: str, user: str = "postgres", autocommit: bool = True, **kw) -> psycopg.Connection:
         return psycopg.connect(self.conninfo(dbname, user), autocommit=autocommit, **kw)
@@ -216,7 +163,7 @@ class Cluster:
         return out
 
     def psql(self, dbname: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        r = subprocess.run([str(self.bindir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d", dbname, *args],
+        r = subprocess.run([str(pg_bindir() / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d", dbname, *args],
                            env=self.env(), capture_output=True, text=True)
         if check and r.returncode != 0:
             raise RuntimeError(f"psql failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
@@ -225,20 +172,18 @@ class Cluster:
 
 def throwaway_cluster(prefix: str, port_from: int = 55432, extra_settings: dict[str, str] | None = None,
                       cron_database: bool = True, outlive: bool = False) -> Cluster:
-    """The one way a throwaway cluster is made (tests, benchmarks, schema snapshot): a fresh
-    temporary directory, initdb with the event store's settings, started and ready, with
-    pg_cron's database unless told otherwise. The caller destroys it; unless told to outlive this
-    process, it is stopped and removed when the process ends, however it ends."""
-    c = Cluster(tempfile.mkdtemp(prefix=prefix), free_port(port_from), extra_settings)
-    c.init()
-    if not outlive:  # removed when this process ends, even if it is killed (a cancelled CI job)
-        remove_with_this_process(c.data_dir, c.base_dir)
-    c.start()
+    """The one way a throwaway cluster of the harness is made (tests, benchmarks, schema
+    snapshot): Server.throwaway with the event store's settings and the harness's, ready, with
+    pg_cron's database unless told otherwise. The caller stops it (stop(): removed too); unless
+    told to outlive this process, it is stopped and removed when the process ends, however it
+    ends."""
+    c = Cluster.throwaway({**SETTINGS, **(extra_settings or {})}, prefix=prefix, port_from=port_from,
+                          include=CONF_INCLUDE.read_text(), outlive=outlive)
     try:
         c.wait_ready()
         if cron_database:
             c.create_database(CRON_DATABASE)
     except BaseException:
-        c.destroy()
+        c.stop()
         raise
     return c

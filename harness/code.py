@@ -292,7 +292,7 @@ def write() -> None:
         cluster.sqitch("deploy", "--no-verify", dbname="after")  # verify/code.sql is written next
         before, after = catalog(cluster, "before"), catalog(cluster, "after")
     finally:
-        cluster.destroy()
+        cluster.stop()
     REVERT.write_text(revert_text(before, after, tag))
     VERIFY.write_text(verify_text(after))
 

@@ -33,9 +33,9 @@ def show(conn, title: str, sql: str, params=None) -> None:
 
 
 def up() -> int:
-    cluster = Cluster(BASE, PORT)
+    cluster = Cluster.of_directory(BASE, PORT)
     if not cluster.data_dir.exists():
-        cluster.init()
+        cluster = Cluster.make(BASE, PORT)
     if not cluster.is_running():
         cluster.start()
     cluster.wait_ready()
@@ -82,7 +82,7 @@ def up() -> int:
 
 
 def stop() -> int:
-    Cluster(BASE, PORT).destroy()
+    Cluster.of_directory(BASE, PORT).stop()
     print(f"stopped and removed {BASE}")
     return 0
 

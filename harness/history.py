@@ -31,7 +31,7 @@ def main() -> int:
         c.sqitch("deploy", "--no-verify", dbname="history", project="history")
         (HISTORY / CATALOG_FILE).write_text("\n".join(fresh_catalog(c, "history")) + "\n")
     finally:
-        c.destroy()
+        c.stop()
     print(f"wrote history/{CATALOG_FILE}")
     return 0
 

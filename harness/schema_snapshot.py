@@ -61,7 +61,7 @@ def main() -> int:
         SNAPSHOT.parent.mkdir(exist_ok=True)
         SNAPSHOT.write_text(dump(c, "snapshot"))
     finally:
-        c.destroy()
+        c.stop()
     print(f"wrote {SNAPSHOT.relative_to(REPO)}")
     return 0
 

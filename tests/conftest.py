@@ -183,4 +183,4 @@ def new_cluster():
 
     yield make
     for c in made:
-        c.destroy()
+        c.stop()

@@ -306,7 +306,7 @@ def test_the_consume_command_goes_on_across_a_server_restart(new_cluster):
     try:
         for _ in range(2):
             time.sleep(0.5)
-            cluster.stop("fast")
+            cluster.shutdown("fast")
             time.sleep(1)
             assert consumer.poll() is None, "the consumer outlives the server"
             cluster.start()

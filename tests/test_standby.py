@@ -12,7 +12,6 @@ import tempfile
 import threading
 import time
 
-import psycopg
 import pytest
 
 from harness.cluster import free_port
@@ -37,7 +36,7 @@ def standby(cluster, db):
     try:
         yield s
     finally:
-        s.destroy()
+        s.stop()
 
 
 @pytest.mark.slow
