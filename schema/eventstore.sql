@@ -380,6 +380,93 @@ appends nothing, raises a NOTICE and returns the version the first call reached 
 io_new_version. Errors: those of api.append_events, ZE003 NULL key, ZE007 the key was used
 for another stream.';
 
+CREATE FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb DEFAULT NULL::jsonb, in_after numeric DEFAULT NULL::numeric) RETURNS numeric
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    l_count integer;
+    l_after record := private.log_number_position(in_after);
+    l_stream uuid := private.uuidv7();
+    l_match record;
+    l_last record;
+    l_untagged jsonb;
+    l_version integer;
+BEGIN
+    -- The batch as api.append_events checks it, once its tags are set apart (ZE002).
+    l_untagged := CASE WHEN jsonb_typeof(in_events) = 'array' THEN
+        COALESCE((SELECT jsonb_agg(CASE WHEN jsonb_typeof(e.element) = 'object' THEN e.element - 'tags' ELSE e.element END
+                                   ORDER BY e.ord)
+                  FROM jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)), '[]') ELSE in_events END;
+    l_count := private.check_event_batch(l_untagged);
+    SELECT e.ord INTO l_match
+    FROM jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
+    WHERE e.element ? 'tags'
+      AND NOT (jsonb_typeof(e.element -> 'tags') = 'array' AND jsonb_array_length(e.element -> 'tags') <= 100
+               AND NOT EXISTS (SELECT FROM jsonb_array_elements(e.element -> 'tags') AS g(tag)
+                               WHERE jsonb_typeof(g.tag) <> 'string' OR g.tag #>> '{}' = ''
+                                  OR char_length(g.tag #>> '{}') > 200))
+    ORDER BY e.ord
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'event % of in_events has tags that are not an array of at most 100 non-empty strings of at most 200 characters', l_match.ord
+            USING ERRCODE = 'ZE002';
+    END IF;
+    IF in_fail_if_match IS NOT NULL THEN
+        PERFORM FROM private.tag_query(in_fail_if_match, 'in_fail_if_match');
+        -- The condition is read after the locks, by a statement of its own: at READ COMMITTED
+        -- its snapshot sees every append the locks waited for. A transaction snapshot
+        -- (REPEATABLE READ, SERIALIZABLE) would not.
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            RAISE EXCEPTION 'a conditional append needs READ COMMITTED, this transaction is %',
+                    upper(current_setting('transaction_isolation'))
+                USING ERRCODE = 'ZE003',
+                      HINT = 'Append with a condition in a READ COMMITTED transaction (the default).';
+        END IF;
+    END IF;
+
+    PERFORM private.lock_tags(in_events, in_fail_if_match);
+
+    IF in_fail_if_match IS NOT NULL THEN
+        SELECT p.* INTO l_match
+        FROM private.tagged_positions(in_fail_if_match, l_after.generation, l_after.transaction_id,
+                                      l_after.global_position, 1, NULL, NULL) AS p
+        ORDER BY p.generation, p.transaction_id, p.global_position
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'the append''s condition failed: an event matching in_fail_if_match was appended after %',
+                    COALESCE(in_after::text, 'the start of the log')
+                USING ERRCODE = 'ZE021',
+                      DETAIL = jsonb_build_object(
+                                   'after', in_after,
+                                   'matched', private.log_number(l_match.generation, l_match.transaction_id,
+                                                                 l_match.global_position, l_match.created_at))::text,
+                      HINT = 'Read the query again (api.read_tagged), decide again, and append after its head.';
+        END IF;
+    END IF;
+
+    CALL api.append_events('$dcb', l_stream, 0, l_untagged, l_version);
+
+    INSERT INTO data.event_tags (generation, transaction_id, global_position, created_at, event_type, tags)
+    SELECT e.generation, e.transaction_id, e.global_position, e.created_at, e.event_type,
+           ARRAY(SELECT jsonb_array_elements_text(COALESCE(in_events -> (e.version - 1) -> 'tags', '[]')))
+    FROM data.events AS e
+    WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now();
+
+    SELECT e.generation, e.transaction_id, e.global_position, e.created_at INTO l_last
+    FROM data.events AS e
+    WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now() AND e.version = l_count;
+    RETURN private.log_number(l_last.generation, l_last.transaction_id, l_last.global_position, l_last.created_at);
+END;
+$_$;
+
+COMMENT ON FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb, in_after numeric) IS 'Appends in_events (a JSON array of {event_type, event_data, metadata, tags}) as a new stream of type $dcb; with in_fail_if_match
+(a query: [{"types": [...], "tags": [...]}, ...]) only if no event matching it was appended after log
+number in_after (NULL: ever), decided atomically at READ COMMITTED. Returns the log number of its
+last event.
+Errors: ZE021 the condition failed (read again and retry), ZE002 malformed in_events, ZE003 bad
+query or number, or not READ COMMITTED, ZE006 event_data does not match its registered schema.';
+
 CREATE FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean DEFAULT false) RETURNS numeric[]
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1381,6 +1468,32 @@ $$;
 COMMENT ON FUNCTION api.last_log_number(in_stream_types text[]) IS 'The log number of the last event api.read_log can return now (of the given stream types; NULL = any), NULL if none.
 Errors: ZE003 bad type filter.';
 
+CREATE FUNCTION api.last_tagged_number() RETURNS numeric
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_horizon record;
+    l_last record;
+BEGIN
+    l_horizon := private.read_horizon();
+    SELECT t.generation, t.transaction_id, t.global_position, t.created_at INTO l_last
+    FROM data.event_tags AS t
+    WHERE (t.generation, t.transaction_id) < (l_horizon.generation, l_horizon.transaction_id)
+      AND EXISTS (SELECT FROM data.events AS e
+                  WHERE e.created_at = t.created_at AND e.generation = t.generation
+                    AND e.transaction_id = t.transaction_id AND e.global_position = t.global_position)
+    ORDER BY t.generation DESC, t.transaction_id DESC, t.global_position DESC
+    LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN private.log_number(l_last.generation, l_last.transaction_id, l_last.global_position, l_last.created_at);
+END;
+$$;
+
+COMMENT ON FUNCTION api.last_tagged_number() IS 'The log number of the last event appended with tags that api.read_tagged can return now, NULL if none';
+
 CREATE FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer DEFAULT NULL::integer, in_as_of timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(state jsonb, version integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1843,6 +1956,52 @@ types only. Gap-free, as api.get_all_events: paging with the last number returne
 committed event exactly once. Log numbers grow strictly in log order, one transaction''s events
 forming one block; api.append_versioned returns them at append time.
 Errors: ZE003 bad in_limit, type filter or number.';
+
+CREATE FUNCTION api.read_tagged(in_query jsonb DEFAULT NULL::jsonb, in_after numeric DEFAULT NULL::numeric, in_limit integer DEFAULT 1000, in_up_to numeric DEFAULT NULL::numeric) RETURNS TABLE(log_number numeric, id uuid, event_type text, event_data jsonb, metadata jsonb, tags text[], created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_after record := private.log_number_position(in_after);
+    l_limit integer := private.check_limit(in_limit);
+    l_horizon record;
+BEGIN
+    IF in_up_to < 0 OR in_up_to <> trunc(in_up_to) THEN
+        RAISE EXCEPTION 'in_up_to must be NULL (no bound) or a log number, got %', left(in_up_to::text, 60)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    PERFORM FROM private.tag_query(in_query, 'in_query');
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
+    RETURN QUERY
+    WITH page AS MATERIALIZED (
+        SELECT DISTINCT p.generation, p.transaction_id, p.global_position, p.created_at
+        FROM private.tagged_positions(in_query, l_after.generation, l_after.transaction_id, l_after.global_position,
+                                      l_limit, l_horizon.generation, l_horizon.transaction_id) AS p
+        ORDER BY p.generation, p.transaction_id, p.global_position
+        LIMIT l_limit
+    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
+        SELECT b.generation, b.transaction_id,
+               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
+        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
+    )
+    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, t.tags, e.created_at
+    FROM page AS p
+    JOIN private.events_as_read AS e
+      ON e.created_at = p.created_at AND e.generation = p.generation
+     AND e.transaction_id = p.transaction_id AND e.global_position = p.global_position
+    JOIN data.event_tags AS t
+      ON t.generation = p.generation AND t.transaction_id = p.transaction_id AND t.global_position = p.global_position
+    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
+    WHERE in_up_to IS NULL OR k.base + e.global_position <= in_up_to
+    ORDER BY p.generation, p.transaction_id, p.global_position;
+END;
+$$;
+
+COMMENT ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) IS 'The events appended with tags that match in_query ([{"types": [...], "tags": [...]}, ...]; NULL: all) whose
+log number is greater than in_after (NULL: from the start) and at most in_up_to (NULL: no bound),
+in log order, at most in_limit. Gap-free, as api.read_log.
+Errors: ZE003 bad query, in_limit or number.';
 
 CREATE FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer DEFAULT NULL::integer, in_up_to_version integer DEFAULT NULL::integer, in_descending boolean DEFAULT false, in_limit integer DEFAULT NULL::integer, in_gaps boolean DEFAULT false) RETURNS TABLE(version integer, event_type text, event_data jsonb, metadata jsonb, id uuid, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3724,6 +3883,46 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_key record;
+BEGIN
+    FOR l_key IN
+        SELECT hashtextextended(k.name, 0) AS key, bool_or(k.exclusive) AS exclusive
+        FROM (
+            SELECT 'dcb any' AS name, false AS exclusive
+            UNION ALL
+            SELECT 'dcb type ' || (e.element ->> 'event_type'), false
+            FROM jsonb_array_elements(in_events) AS e(element)
+            UNION ALL
+            SELECT 'dcb tag ' || g.tag, false
+            FROM jsonb_array_elements(in_events) AS e(element)
+            CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(e.element -> 'tags', '[]')) AS g(tag)
+            UNION ALL
+            SELECT CASE WHEN cardinality(q.tags) > 0 THEN 'dcb tag ' || q.tags[1]
+                        WHEN q.types IS NOT NULL THEN 'dcb type ' || y.event_type
+                        ELSE 'dcb any' END, true
+            FROM private.tag_query(in_condition, 'in_fail_if_match') AS q
+            LEFT JOIN LATERAL unnest(CASE WHEN cardinality(q.tags) = 0 THEN q.types END) AS y(event_type) ON true
+            WHERE in_condition IS NOT NULL
+        ) AS k
+        GROUP BY 1
+        ORDER BY 1
+    LOOP
+        IF l_key.exclusive THEN
+            PERFORM pg_advisory_xact_lock(l_key.key);
+        ELSE
+            PERFORM pg_advisory_xact_lock_shared(l_key.key);
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb) IS 'Takes, in key order, the shared locks of a tagged append''s events and the exclusive locks of its condition';
+
 CREATE FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_horizon_generation integer DEFAULT NULL::integer, in_horizon_transaction_id xid8 DEFAULT NULL::xid8) RETURNS SETOF data.events
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5336,6 +5535,114 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.tag_query(in_query jsonb, in_what text) RETURNS TABLE(types text[], tags text[])
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_problem text;
+BEGIN
+    IF in_query IS NULL OR in_query = '[]'::jsonb THEN
+        RETURN QUERY SELECT NULL::text[], '{}'::text[];
+        RETURN;
+    END IF;
+    IF jsonb_typeof(in_query) <> 'array' THEN
+        l_problem := 'is not a JSON array of items';
+    ELSIF jsonb_array_length(in_query) > 100 THEN
+        l_problem := 'has more than 100 items';
+    ELSE
+        SELECT format('item %s %s', i.ord, CASE
+                   WHEN jsonb_typeof(i.item) <> 'object' THEN 'is not a JSON object'
+                   WHEN (i.item - ARRAY['types', 'tags']) <> '{}'::jsonb THEN 'has keys other than types and tags'
+                   ELSE 'has ' || k.key || ' that are not an array of at most 100 non-empty strings of at most 200 characters'
+               END)
+        INTO l_problem
+        FROM jsonb_array_elements(in_query) WITH ORDINALITY AS i(item, ord)
+        LEFT JOIN LATERAL (
+            SELECT k.key FROM unnest(ARRAY['types', 'tags']) AS k(key)
+            WHERE jsonb_typeof(i.item) = 'object' AND i.item ? k.key
+              AND (jsonb_typeof(i.item -> k.key) <> 'array' OR jsonb_array_length(i.item -> k.key) > 100
+                   OR EXISTS (SELECT FROM jsonb_array_elements(i.item -> k.key) AS v(value)
+                              WHERE jsonb_typeof(v.value) <> 'string' OR v.value #>> '{}' = ''
+                                 OR char_length(v.value #>> '{}') > 200))
+            LIMIT 1) AS k ON true
+        WHERE jsonb_typeof(i.item) <> 'object' OR (i.item - ARRAY['types', 'tags']) <> '{}'::jsonb OR k.key IS NOT NULL
+        ORDER BY i.ord
+        LIMIT 1;
+    END IF;
+    IF l_problem IS NOT NULL THEN
+        RAISE EXCEPTION '% % (a query is a JSON array of {"types": [text], "tags": [text]})', in_what, l_problem
+            USING ERRCODE = 'ZE003',
+                  HINT = 'An event matches an item if its type is one of the item''s types (or none are named) and it carries all the item''s tags.';
+    END IF;
+    RETURN QUERY
+    SELECT NULLIF(ARRAY(SELECT jsonb_array_elements_text(COALESCE(i.item -> 'types', '[]'))), '{}'),
+           ARRAY(SELECT DISTINCT t FROM jsonb_array_elements_text(COALESCE(i.item -> 'tags', '[]')) AS t ORDER BY t)
+    FROM jsonb_array_elements(in_query) AS i(item);
+END;
+$$;
+
+COMMENT ON FUNCTION private.tag_query(in_query jsonb, in_what text) IS 'The items of a query by types and tags, checked (ZE003): one row per item, types NULL for any, tags sorted';
+
+CREATE FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(generation integer, transaction_id xid8, global_position bigint, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    l_item record;
+    l_horizon_generation integer := COALESCE(in_horizon_generation, 2147483647);
+    l_horizon_transaction_id xid8 := CASE WHEN in_horizon_generation IS NULL THEN '18446744073709551615'::xid8
+                                          ELSE in_horizon_transaction_id END;
+BEGIN
+    FOR l_item IN SELECT * FROM private.tag_query(in_query, 'in_query') LOOP
+        IF cardinality(l_item.tags) > 0 THEN
+            RETURN QUERY
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            FROM data.event_tags AS t
+            WHERE t.tags @> l_item.tags
+              AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types))
+              AND private.readable_after(t.generation, t.transaction_id, t.global_position,
+                                         in_after_generation, in_after_transaction_id, in_after_global_position,
+                                         l_horizon_generation, l_horizon_transaction_id)
+              AND EXISTS (SELECT FROM data.events AS e
+                          WHERE e.created_at = t.created_at AND e.generation = t.generation
+                            AND e.transaction_id = t.transaction_id AND e.global_position = t.global_position)
+            ORDER BY t.generation, t.transaction_id, t.global_position
+            LIMIT in_limit;
+        ELSIF l_item.types IS NOT NULL THEN
+            RETURN QUERY
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            FROM unnest(l_item.types) AS y(event_type)
+            CROSS JOIN LATERAL (
+                SELECT t.* FROM data.event_tags AS t
+                WHERE t.event_type = y.event_type
+                  AND private.readable_after(t.generation, t.transaction_id, t.global_position,
+                                             in_after_generation, in_after_transaction_id, in_after_global_position,
+                                             l_horizon_generation, l_horizon_transaction_id)
+                  AND EXISTS (SELECT FROM data.events AS e
+                              WHERE e.created_at = t.created_at AND e.generation = t.generation
+                                AND e.transaction_id = t.transaction_id AND e.global_position = t.global_position)
+                ORDER BY t.generation, t.transaction_id, t.global_position
+                LIMIT in_limit) AS t;
+        ELSE
+            RETURN QUERY
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            FROM data.event_tags AS t
+            WHERE private.readable_after(t.generation, t.transaction_id, t.global_position,
+                                         in_after_generation, in_after_transaction_id, in_after_global_position,
+                                         l_horizon_generation, l_horizon_transaction_id)
+              AND EXISTS (SELECT FROM data.events AS e
+                          WHERE e.created_at = t.created_at AND e.generation = t.generation
+                            AND e.transaction_id = t.transaction_id AND e.global_position = t.global_position)
+            ORDER BY t.generation, t.transaction_id, t.global_position
+            LIMIT in_limit;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8) IS 'Log positions of the tagged events matching a query after a position (before a horizon, if given): at most in_limit per item';
+
 CREATE FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5582,6 +5889,19 @@ COMMENT ON COLUMN data.event_streams.last_generation IS 'Generation of the last 
 COMMENT ON COLUMN data.event_streams.last_transaction_id IS 'Transaction of the last append';
 
 COMMENT ON COLUMN data.event_streams.deleted_at IS 'When api.delete_stream deleted the stream (NULL: not deleted)';
+
+CREATE TABLE data.event_tags (
+    generation integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    global_position bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    event_type text NOT NULL,
+    tags text[] NOT NULL
+);
+
+COMMENT ON TABLE data.event_tags IS 'The tags and type of each event appended with tags (api.append_tagged), by log position';
+
+COMMENT ON COLUMN data.event_tags.created_at IS 'The event''s created_at: the partition of data.events that holds it';
 
 CREATE TABLE data.event_types (
     event_type text NOT NULL,
@@ -6093,6 +6413,9 @@ ALTER TABLE ONLY data.event_schemas
 ALTER TABLE ONLY data.event_streams
     ADD CONSTRAINT event_streams_pkey PRIMARY KEY (stream_type, stream_id);
 
+ALTER TABLE ONLY data.event_tags
+    ADD CONSTRAINT event_tags_pkey PRIMARY KEY (generation, transaction_id, global_position);
+
 ALTER TABLE ONLY data.event_types
     ADD CONSTRAINT event_types_pkey PRIMARY KEY (event_type);
 
@@ -6187,6 +6510,10 @@ ALTER TABLE ONLY data.tracking
     ADD CONSTRAINT tracking_pkey PRIMARY KEY (tracker, upstream);
 
 CREATE INDEX event_removals_transaction_idx ON data.event_removals USING btree (transaction_id);
+
+CREATE INDEX event_tags_tags_idx ON data.event_tags USING gin (tags);
+
+CREATE INDEX event_tags_type_idx ON data.event_tags USING btree (event_type, generation, transaction_id, global_position);
 
 CREATE INDEX events_created_idx ON ONLY data.events USING brin (created_at) WITH (autosummarize='on');
 
@@ -6422,6 +6749,9 @@ GRANT ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id
 REVOKE ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
 
+REVOKE ALL ON FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb, in_after numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb, in_after numeric) TO eventstore_writer;
+
 REVOKE ALL ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) TO eventstore_writer;
 
@@ -6479,6 +6809,9 @@ GRANT ALL ON FUNCTION api.get_stream_version(in_stream_type text, in_stream_id u
 REVOKE ALL ON FUNCTION api.last_log_number(in_stream_types text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.last_log_number(in_stream_types text[]) TO eventstore_reader;
 
+REVOKE ALL ON FUNCTION api.last_tagged_number() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.last_tagged_number() TO eventstore_reader;
+
 REVOKE ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.load_aggregate(in_stream_type text, in_stream_id uuid, in_as_of_version integer, in_as_of timestamp with time zone) TO eventstore_reader;
 
@@ -6505,6 +6838,9 @@ GRANT ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) T
 
 REVOKE ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) TO eventstore_reader;
+
+REVOKE ALL ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.read_versioned(in_stream_type text, in_stream_id uuid, in_after_version integer, in_up_to_version integer, in_descending boolean, in_limit integer, in_gaps boolean) TO eventstore_reader;
@@ -6644,6 +6980,8 @@ REVOKE ALL ON FUNCTION private.lock_projection_versions(in_projection_name text)
 
 REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) FROM PUBLIC;
@@ -6757,6 +7095,10 @@ REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.tag_query(in_query jsonb, in_what text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.upcast_event(in_event_type text, in_event_data jsonb, in_from_version integer, in_to_version integer) FROM PUBLIC;
 

@@ -1,0 +1,15 @@
+-- pgTAP: change event_tags (the tags of events appended with tags; across connections:
+-- tests/test_dcb.py)
+BEGIN;
+SELECT plan(7);
+SELECT has_table('data'::name, 'event_tags'::name);
+SELECT col_is_pk('data'::name, 'event_tags'::name, ARRAY['generation', 'transaction_id', 'global_position']::name[]);
+SELECT is((SELECT a.amname::text FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_am AS a ON a.oid = c.relam
+           WHERE c.oid = 'data.event_tags_tags_idx'::regclass), 'gin', 'tags are found by GIN');
+SELECT has_index('data', 'event_tags', 'event_tags_type_idx', ARRAY['event_type', 'generation', 'transaction_id', 'global_position']);
+SELECT table_privs_are('data', 'event_tags', 'eventstore_admin', ARRAY[]::text[], 'no role reads or writes it but through the api');
+SELECT lives_ok($$SELECT api.append_tagged('[{"event_type": "T", "event_data": {}, "tags": ["b", "a"]}]')$$);
+SELECT results_eq($$SELECT event_type, tags FROM data.event_tags$$, $$VALUES ('T', ARRAY['b', 'a'])$$,
+                  'one row per event, its tags as appended');
+SELECT * FROM finish();
+ROLLBACK;
