@@ -17,13 +17,13 @@ SELECT has_extension('pgcrypto');
 
 SELECT is((SELECT array_agg(relname::text ORDER BY relname) FROM pg_class
            WHERE relnamespace = 'data'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition),
-          ARRAY['event_removals', 'event_schemas', 'event_streams', 'event_types', 'event_upcasters', 'events',
+          ARRAY['event_removals', 'event_schemas', 'event_streams', 'event_tags', 'event_types', 'event_upcasters', 'events',
                 'forgotten_subjects', 'idempotency_keys', 'personal_data', 'projection_checkpoints', 'projection_skips',
                 'projections', 'read_horizon_publisher', 'reducers', 'removed_events', 'retention_policies',
                 'retired_event_partitions', 'snapshots', 'store_generations', 'subject_keys', 'subject_streams',
                 'subscription_consumers', 'subscription_events', 'subscription_leases', 'subscription_skips',
                 'subscriptions', 'tracker_roles', 'tracking'],
-          'the store''s tables');
+          'the store''s tables (event_tags: change event_tags)');
 SELECT ok((SELECT relkind = 'p' FROM pg_class WHERE oid = 'data.events'::regclass), 'data.events is partitioned');
 SELECT ok(EXISTS (SELECT FROM pg_inherits WHERE inhrelid = 'data.events_default'::regclass
                   AND inhparent = 'data.events'::regclass), 'with a default partition');

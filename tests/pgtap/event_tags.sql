@@ -3,7 +3,7 @@
 BEGIN;
 SELECT plan(7);
 SELECT has_table('data'::name, 'event_tags'::name);
-SELECT col_is_pk('data'::name, 'event_tags'::name, ARRAY['generation', 'transaction_id', 'global_position']::name[]);
+SELECT col_is_pk('data'::name, 'event_tags'::name, ARRAY['generation', 'transaction_id', 'global_position']::name[], 'keyed by log position');
 SELECT is((SELECT a.amname::text FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_am AS a ON a.oid = c.relam
            WHERE c.oid = 'data.event_tags_tags_idx'::regclass), 'gin', 'tags are found by GIN');
 SELECT has_index('data', 'event_tags', 'event_tags_type_idx', ARRAY['event_type', 'generation', 'transaction_id', 'global_position']);
