@@ -14,12 +14,24 @@ its class of :mod:`eventstore.errors`.
 """
 
 from eventstore import errors
-from eventstore._types import ANY, NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent
+from eventstore._types import (
+    ANY,
+    NO_STREAM,
+    ExpectedVersion,
+    NewEvent,
+    ProjectionVersion,
+    QueryItem,
+    RecordedEvent,
+    RecordedTaggedEvent,
+    TaggedEvent,
+    TaggedRead,
+)
 from eventstore.aio import AsyncEventStore
 from eventstore.client import EventStore
 from eventstore.consumer import AsyncConsumer, Consumer
 from eventstore.errors import (
     AppendOrderConflict,
+    ConditionFailed,
     EventStoreError,
     IdempotencyKeyReused,
     InvalidArgument,
@@ -38,6 +50,7 @@ __all__ = [
     "AppendOrderConflict",
     "AsyncConsumer",
     "AsyncEventStore",
+    "ConditionFailed",
     "Consumer",
     "EventStore",
     "EventStoreError",
@@ -48,9 +61,13 @@ __all__ = [
     "NewEvent",
     "NotFound",
     "ProjectionVersion",
+    "QueryItem",
     "RecordedEvent",
+    "RecordedTaggedEvent",
     "SchemaViolation",
     "StreamDeleted",
+    "TaggedEvent",
+    "TaggedRead",
     "UnknownSubscription",
     "WrongExpectedVersion",
     "errors",

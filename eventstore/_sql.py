@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import set_json_loads
 
-from eventstore._types import NewEvent, RecordedEvent
+from eventstore._types import NewEvent, QueryItem, RecordedEvent, RecordedTaggedEvent, TaggedEvent, TaggedRead
 
 APPEND = "CALL api.append_events(%s, %s, %s, %s::jsonb, NULL)"
 APPEND_IDEMPOTENT = "CALL api.append_events_idempotent(%s, %s, %s, %s::jsonb, %s, NULL)"
@@ -38,8 +38,66 @@ PROJECTION_VERSIONS = """SELECT projection_name, version_of, version, live, stat
                                 events_behind_live, ready_to_promote, error_message
                          FROM api.projection_status WHERE %s::text IS NULL OR version_of = %s"""
 PROMOTE = "SELECT api.promote_projection(%s, %s)"
+APPEND_TAGGED = "SELECT api.append_tagged(%s::jsonb, %s::jsonb, %s)"
+# The head first (a statement of its own within the query: the lateral read runs after it),
+# then the events up to it: a head never passes an event the read did not return.
+READ_TAGGED_FIRST = ("SELECT h.head, r.log_number, r.id, r.event_type, r.event_data, r.metadata, r.tags, r.created_at "
+                     "FROM (SELECT api.last_tagged_number() AS head) AS h "
+                     "LEFT JOIN LATERAL api.read_tagged(%s::jsonb, %s, %s, COALESCE(h.head, 0)) AS r ON true")
+READ_TAGGED = ("SELECT %s::numeric, log_number, id, event_type, event_data, metadata, tags, created_at "
+               "FROM api.read_tagged(%s::jsonb, %s, %s, %s)")
+TAGGED_PAGE = 1000
 CHANNEL = "eventstore_events"
 LISTEN = f"LISTEN {CHANNEL}"
+
+
+def tagged_json(events: Iterable[TaggedEvent]) -> str:
+    return json.dumps([e.as_json() for e in events])
+
+
+def first_page(limit: int | None) -> int:
+    return TAGGED_PAGE if limit is None else min(limit, TAGGED_PAGE)
+
+
+def query_json(query: Sequence[QueryItem] | None) -> str | None:
+    return None if query is None else json.dumps([item.as_json() for item in query])
+
+
+def tagged_rows(rows: Sequence[Sequence[Any]]) -> list[RecordedTaggedEvent]:
+    return [RecordedTaggedEvent(position=int(r[1]), id=r[2], event_type=r[3], data=r[4], metadata=r[5], tags=r[6],
+                                created_at=r[7]) for r in rows if r[1] is not None]
+
+
+class TaggedPager:
+    """A query's read, paged: from READ_TAGGED_FIRST's rows, ``request()`` gives the parameters
+    of READ_TAGGED for the next page while there may be more within the limit (None: done),
+    ``add`` takes its rows, and ``result()`` the read with its head: the last event's position
+    when the read stopped at its limit, else the head the first statement took."""
+
+    def __init__(self, first: Sequence[Sequence[Any]], query: str | None, limit: int | None) -> None:
+        self.head = None if not first or first[0][0] is None else int(first[0][0])
+        self.query = query
+        self.limit = limit
+        self.events = tagged_rows(first)
+        self.full = len(self.events) == first_page(limit)
+
+    def request(self) -> tuple[Any, ...] | None:
+        if self.head is None or not self.full or (self.limit is not None and len(self.events) >= self.limit):
+            return None
+        page = TAGGED_PAGE if self.limit is None else min(self.limit - len(self.events), TAGGED_PAGE)
+        return (self.head, self.query, self.events[-1].position, page, self.head)
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        request = self.request()
+        assert request is not None
+        more = tagged_rows(rows)
+        self.full = len(more) == request[3]
+        self.events += more
+
+    def result(self) -> TaggedRead:
+        if self.limit is not None and len(self.events) >= self.limit and self.events:
+            return TaggedRead(events=self.events[:self.limit], head=self.events[self.limit - 1].position)
+        return TaggedRead(events=self.events, head=self.head)
 
 
 def events_json(events: Iterable[NewEvent]) -> str:

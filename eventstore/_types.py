@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -51,6 +52,57 @@ class NewEvent:
         if self.metadata is not None:
             event["metadata"] = self.metadata
         return event
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedEvent:
+    """An event to append with tags (a dynamic consistency boundary's write, docs/dcb.md)."""
+
+    event_type: str
+    data: dict[str, Any]
+    tags: Sequence[str] = ()
+    metadata: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        event: dict[str, Any] = {"event_type": self.event_type, "event_data": self.data, "tags": list(self.tags)}
+        if self.metadata is not None:
+            event["metadata"] = self.metadata
+        return event
+
+
+@dataclass(frozen=True, slots=True)
+class QueryItem:
+    """One item of a query: events of one of ``types`` (any type if none) carrying every one of
+    ``tags``. A query is a sequence of items; an event matches it if it matches any item, and
+    an empty query matches every tagged event."""
+
+    types: Sequence[str] = ()
+    tags: Sequence[str] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"types": list(self.types), "tags": list(self.tags)}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedTaggedEvent:
+    """A tagged event as read: ``position`` is its log number (what ``after`` takes)."""
+
+    position: int
+    id: uuid.UUID
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    tags: list[str]
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedRead:
+    """The events a query read, and the head to append after: the last event's position when
+    the read stopped at its limit, else the last tagged event's (None: there is none)."""
+
+    events: list[RecordedTaggedEvent]
+    head: int | None
 
 
 @dataclass(frozen=True)

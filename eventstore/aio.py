@@ -16,7 +16,17 @@ from psycopg_pool import AsyncConnectionPool
 from eventstore import _sql
 from eventstore._pool import AsyncPool
 from eventstore._retry import Backoff, CallAttempts, connection_lost
-from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
+from eventstore._types import (
+    NO_STREAM,
+    ExpectedVersion,
+    NewEvent,
+    ProjectionVersion,
+    QueryItem,
+    RecordedEvent,
+    TaggedEvent,
+    TaggedRead,
+    expected_sql,
+)
 from eventstore.client import (
     _FIRST_WAIT,
     CONNECTION_KWARGS,
@@ -123,6 +133,25 @@ class AsyncEventStore:
                                     (stream_type, stream_id, expected, batch, idempotency_key), conn)
         version: int = rows[0][0]
         return version
+
+    async def append_tagged(self, events: Sequence[TaggedEvent], *, fail_if_match: Sequence[QueryItem] | None = None,
+                            after: int | None = None, conn: psycopg.AsyncConnection[Any] | None = None) -> int:
+        """As EventStore.append_tagged."""
+        rows = await self._rows(_sql.APPEND_TAGGED, (_sql.tagged_json(events), _sql.query_json(fail_if_match), after),
+                                conn, repeatable=False)
+        return int(rows[0][0])
+
+    async def read_tagged(self, query: Sequence[QueryItem] | None = None, *, after: int | None = None,
+                          limit: int | None = None, conn: psycopg.AsyncConnection[Any] | None = None) -> TaggedRead:
+        """As EventStore.read_tagged."""
+        if limit is not None and limit <= 0:
+            return TaggedRead(events=[], head=None)
+        q = _sql.query_json(query)
+        pager = _sql.TaggedPager(await self._rows(_sql.READ_TAGGED_FIRST, (q, after, _sql.first_page(limit)), conn), q,
+                                 limit)
+        while (request := pager.request()) is not None:
+            pager.add(await self._rows(_sql.READ_TAGGED, request, conn))
+        return pager.result()
 
     async def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                             conn: psycopg.AsyncConnection[Any] | None = None) -> int:

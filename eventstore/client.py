@@ -16,7 +16,17 @@ from psycopg_pool import ConnectionPool
 from eventstore import _sql
 from eventstore._pool import Pool
 from eventstore._retry import Backoff, CallAttempts, connection_lost
-from eventstore._types import NO_STREAM, ExpectedVersion, NewEvent, ProjectionVersion, RecordedEvent, expected_sql
+from eventstore._types import (
+    NO_STREAM,
+    ExpectedVersion,
+    NewEvent,
+    ProjectionVersion,
+    QueryItem,
+    RecordedEvent,
+    TaggedEvent,
+    TaggedRead,
+    expected_sql,
+)
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
 
 S = TypeVar("S")
@@ -170,6 +180,29 @@ class EventStore:
             rows = self._rows(_sql.APPEND_IDEMPOTENT, (stream_type, stream_id, expected, batch, idempotency_key), conn)
         version: int = rows[0][0]
         return version
+
+    def append_tagged(self, events: Sequence[TaggedEvent], *, fail_if_match: Sequence[QueryItem] | None = None,
+                      after: int | None = None, conn: psycopg.Connection[Any] | None = None) -> int:
+        """Appends ``events`` with their tags (docs/dcb.md); returns the position of the last.
+        With ``fail_if_match`` (a query), only if no event matching it was appended after
+        ``after`` (the head of your read; None: ever), decided atomically: ConditionFailed
+        otherwise, and nothing is written. Not made again on a lost connection (OutcomeUnknown)."""
+        rows = self._rows(_sql.APPEND_TAGGED, (_sql.tagged_json(events), _sql.query_json(fail_if_match), after), conn,
+                          repeatable=False)
+        return int(rows[0][0])
+
+    def read_tagged(self, query: Sequence[QueryItem] | None = None, *, after: int | None = None,
+                    limit: int | None = None, conn: psycopg.Connection[Any] | None = None) -> TaggedRead:
+        """The tagged events matching ``query`` (None or []: all) after position ``after``, in log
+        order, at most ``limit`` (None: all), gap-free; with the head to pass as ``after`` to a
+        conditional append decided on what was read."""
+        if limit is not None and limit <= 0:
+            return TaggedRead(events=[], head=None)
+        q = _sql.query_json(query)
+        pager = _sql.TaggedPager(self._rows(_sql.READ_TAGGED_FIRST, (q, after, _sql.first_page(limit)), conn), q, limit)
+        while (request := pager.request()) is not None:
+            pager.add(self._rows(_sql.READ_TAGGED, request, conn))
+        return pager.result()
 
     def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                       conn: psycopg.Connection[Any] | None = None) -> int:

@@ -201,6 +201,20 @@ class SnapshotRefused(EventStoreError):
     sqlstate = "ZE020"
 
 
+class ConditionFailed(EventStoreError):
+    """ZE021: a conditional append's condition failed: an event matching its query was appended
+    after the position it read up to. Read again, decide again, append again."""
+
+    sqlstate = "ZE021"
+    retryable = True
+
+    @property
+    def matched(self) -> int | None:
+        """The position of the first event that matched."""
+        value = self.details().get("matched")
+        return value if isinstance(value, int) else None
+
+
 class AppendOrderConflict(EventStoreError):
     """40001: a newer transaction appended to the stream (or a reader read past this one) after
     this transaction took its id. Retrying the whole transaction succeeds."""
@@ -238,6 +252,7 @@ _BY_SQLSTATE: dict[str, type[EventStoreError]] = {
                 SchemaViolation, IdempotencyKeyReused, AppendOnly, CommandRefused, InvalidRegistration,
                 ProjectionStateError, RebuildFailed, UnknownSubscription, SubscriptionStateError,
                 StreamDeleted, StreamNotDeleted, SubscriptionReserved, TrackingNotAhead, TrackerOwned, SnapshotRefused,
+                ConditionFailed,
                 AppendOrderConflict,
                 LockNotAvailable, PermissionDenied)
     if cls.sqlstate is not None

@@ -42,6 +42,15 @@ from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 import psycopg.errors
+from eventsourcing.dcb.api import (
+    DCBAppendCondition,
+    DCBEvent,
+    DCBQuery,
+    DCBReadResponse,
+    DCBRecorder,
+    DCBSequencedEvent,
+)
+from eventsourcing.dcb.persistence import DCBInfrastructureFactory, DCBListenNotifySubscription
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
@@ -89,7 +98,7 @@ log = logging.getLogger("eventstore.eventsourcing")
 # The channel the store's "notifications" projection announces readable events on.
 CHANNEL = "eventstore_events"
 
-_INTEGRITY = {"ZE001", "ZE015", "ZE018"}
+_INTEGRITY = {"ZE001", "ZE015", "ZE018", "ZE021"}
 _DATA = {"ZE002", "ZE003", "ZE006"}
 _OPERATIONAL = {"40001", "40P01", "55P03", "57014"}
 # JSON text that jsonb would not give back as the same value: NUL, surrogate escapes.
@@ -429,10 +438,143 @@ class EventStoreSubscription(ListenNotifySubscription[EventStoreApplicationRecor
             self.stop()
 
 
+# -- dynamic consistency boundaries (eventsourcing.dcb) ----------------------------------------
+
+_DCB_READ_FIRST = ("SELECT h.head, r.log_number, r.event_type, r.event_data, r.metadata ->> 'state_encoding', r.tags "
+                   "FROM (SELECT api.last_tagged_number() AS head) AS h "
+                   "LEFT JOIN LATERAL api.read_tagged(%s::jsonb, %s, %s, COALESCE(h.head, 0)) AS r ON true")
+_DCB_READ_MORE = ("SELECT NULL, log_number, event_type, event_data, metadata ->> 'state_encoding', tags "
+                  "FROM api.read_tagged(%s::jsonb, %s, %s, %s)")
+_DCB_PAGE = 1000
+
+
+def _dcb_query(query: DCBQuery | None) -> str | None:
+    if query is None:
+        return None
+    return json.dumps([{"types": list(item.types), "tags": list(item.tags)} for item in query.items])
+
+
+def _jsonb_text(value: Any) -> str:
+    """A JSON value as jsonb writes it out: object keys shortest first, then by their bytes."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_jsonb_text(value[k])}" for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_jsonb_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _dcb_event_json(event: DCBEvent) -> dict[str, Any]:
+    """A DCB event as api.append_tagged takes it: its data as a JSON object where jsonb gives the
+    same bytes back, else base64 (metadata.state_encoding)."""
+    data = json_object_text(event.data)
+    if data is not None and _jsonb_text(json.loads(data)) != data:
+        data = None
+    if data is None:
+        return {"event_type": event.type, "event_data": {"base64": base64.b64encode(event.data).decode("ascii")},
+                "metadata": {"state_encoding": "base64"}, "tags": list(event.tags)}
+    return {"event_type": event.type, "event_data": json.loads(data), "tags": list(event.tags)}
+
+
+class EventStoreDCBReadResponse(DCBReadResponse):
+    def __init__(self, events: list[DCBSequencedEvent], head: int | None) -> None:
+        self._events = iter(events)
+        self._head = head
+
+    @property
+    def head(self) -> int | None:
+        return self._head
+
+    def __next__(self) -> DCBSequencedEvent:
+        return next(self._events)
+
+
+class EventStoreDCBRecorder(DCBRecorder):
+    """eventsourcing's DCB recorder on the store's tagged events (api.append_tagged,
+    api.read_tagged): positions are log numbers, strictly increasing, not counting from 1
+    (docs/dcb.md)."""
+
+    def __init__(self, datastore: Datastore) -> None:
+        self.datastore = datastore
+
+    @reconnecting
+    def read(self, query: DCBQuery | None = None, *, after: int | None = None,
+             limit: int | None = None) -> EventStoreDCBReadResponse:
+        if limit is not None and limit <= 0:
+            return EventStoreDCBReadResponse([], None)
+        q = _dcb_query(query)
+        page = _DCB_PAGE if limit is None else min(limit, _DCB_PAGE)
+        with self.datastore.connection() as conn:
+            rows = conn.execute(_DCB_READ_FIRST, (q, after, page)).fetchall()
+            head = None if not rows or rows[0][0] is None else int(rows[0][0])
+            events = [self._sequenced(r) for r in rows if r[1] is not None]
+            full = len(events) == page
+            while head is not None and full and (limit is None or len(events) < limit):
+                page = _DCB_PAGE if limit is None else min(limit - len(events), _DCB_PAGE)
+                more = conn.execute(_DCB_READ_MORE, (q, events[-1].position, page, head)).fetchall()
+                events += [self._sequenced(r) for r in more]
+                full = len(more) == page
+        if limit is not None and len(events) >= limit and events:
+            return EventStoreDCBReadResponse(events[:limit], events[limit - 1].position)
+        return EventStoreDCBReadResponse(events, head)
+
+    @staticmethod
+    def _sequenced(row: Sequence[Any]) -> DCBSequencedEvent:
+        _, number, event_type, data, encoding, tags = row
+        return DCBSequencedEvent(event=DCBEvent(type=event_type, data=state_of(data, encoding), tags=list(tags)),
+                                 position=int(number))
+
+    def append(self, events: Sequence[DCBEvent], condition: DCBAppendCondition | None = None) -> int:
+        """Not made again on a lost connection: an append without a key may have been applied."""
+        batch = json.dumps([_dcb_event_json(e) for e in events])
+        query = None if condition is None else _dcb_query(condition.fail_if_events_match)
+        after = None if condition is None else condition.after
+        with self.datastore.connection() as conn:
+            row = conn.execute("SELECT api.append_tagged(%s::jsonb, %s::jsonb, %s)", (batch, query, after)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def subscribe(self, query: DCBQuery | None = None, *, after: int | None = None) -> EventStoreDCBSubscription:
+        return EventStoreDCBSubscription(self, query=query, after=after)
+
+
+class EventStoreDCBSubscription(DCBListenNotifySubscription[EventStoreDCBRecorder]):
+    """Tagged events matching a query, history then new ones: woken by the store's
+    notifications, and polling every ``poll_interval`` seconds where they are not sent."""
+
+    poll_interval = 0.1
+
+    def __init__(self, recorder: EventStoreDCBRecorder, query: DCBQuery | None = None,
+                 after: int | None = None) -> None:
+        super().__init__(recorder=recorder, query=query, after=after)
+        self._listen_thread = threading.Thread(target=self._listen, daemon=True)
+        self._listen_thread.start()
+
+    def __exit__(self, *args: object, **kwargs: Any) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._listen_thread.join()
+
+    def _listen(self) -> None:
+        try:
+            with psycopg.connect(self._recorder.datastore.conninfo, autocommit=True) as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                while not self._has_been_stopped and not self._thread_error:
+                    for _ in conn.notifies(timeout=self.poll_interval, stop_after=1):
+                        break
+                    self._has_been_notified.set()
+        except BaseException as error:  # noqa: BLE001 (handed to the iterating thread)
+            if self._thread_error is None:
+                self._thread_error = translated(error) if isinstance(error, psycopg.Error) else error
+            self.stop()
+
+
 # -- the factory -------------------------------------------------------------------------------
 
-class Factory(InfrastructureFactory[EventStoreTrackingRecorder]):
-    """Recorders on the event store, configured as eventsourcing's PostgreSQL module is."""
+class Factory(InfrastructureFactory[EventStoreTrackingRecorder], DCBInfrastructureFactory[EventStoreTrackingRecorder]):
+    """Recorders on the event store, configured as eventsourcing's PostgreSQL module is (and the
+    DCB recorder of eventsourcing.dcb applications)."""
 
     POSTGRES_DBNAME = "POSTGRES_DBNAME"
     POSTGRES_HOST = "POSTGRES_HOST"
@@ -509,6 +651,10 @@ class Factory(InfrastructureFactory[EventStoreTrackingRecorder]):
             tracking_recorder_class = resolve_topic(topic) if topic else self.tracking_recorder_class
         assert tracking_recorder_class is not None
         return tracking_recorder_class(self.datastore, self.application_name)
+
+    def dcb_recorder(self) -> EventStoreDCBRecorder:
+        """eventsourcing.dcb's recorder: the store's tagged events (docs/dcb.md)."""
+        return EventStoreDCBRecorder(self.datastore)
 
     def process_recorder(self) -> ProcessRecorder:
         topic = self.env.get(self.PROCESS_RECORDER_TOPIC)

@@ -45,6 +45,8 @@ def test_a_store_at_v3_1_adopts_the_plan_and_goes_on(cluster, v3_db):
     conninfo = cluster.conninfo(v3_db)
     said = adopt_baseline(conninfo, ORDERS)
     assert "+ baseline_wiring @v4.0.0" in said and "+ baseline @v4.0.0" in said, said
+    # The plan goes on from v4.0.0 as it does for any store deployed at that release.
+    assert "+ event_tags" in cluster.sqitch("deploy", dbname=v3_db).stdout
     assert "Nothing to deploy" in cluster.sqitch("deploy", dbname=v3_db).stdout
     # The example goes on from its first release: into its own schema, with its data.
     assert "+ orders_schema" in cluster.sqitch("deploy", dbname=v3_db, project="orders").stdout
@@ -54,7 +56,7 @@ def test_a_store_at_v3_1_adopts_the_plan_and_goes_on(cluster, v3_db):
     assert adopt_baseline(conninfo, ORDERS) == "already adopted: nothing to do\n"
     assert cluster.execute(v3_db, "SELECT count(*) FROM api.get_all_events() WHERE stream_type = 'Audit'") == [(1,)]
     # The registry knows the new dependencies: the example's baseline holds the core's wiring.
-    refused = cluster.sqitch("revert", "-y", "--to", "code", dbname=v3_db, check=False)
+    refused = cluster.sqitch("revert", "-y", "--to", "code@v4.0.0", dbname=v3_db, check=False)
     assert refused.returncode != 0 and "required by currently deployed" in refused.stderr, refused.stderr
 
 

@@ -90,7 +90,7 @@ def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
                     "DELETE FROM data.reducers WHERE stream_type = 'Tally'; "
                     "SELECT private.drop_unused_invokers(); DROP SCHEMA tally CASCADE")
     # Reverting the change that schedules them (baseline_wiring) leaves no job of the store.
-    cluster.sqitch("revert", "-y", "--to", "code", dbname=CRON_DATABASE)
+    cluster.sqitch("revert", "-y", "--to", "code@v4.0.0", dbname=CRON_DATABASE)
     assert not JOBS & set(jobs(cron_db))
     cluster.deploy_with_tallies(CRON_DATABASE)
     assert set(jobs(cron_db)) == JOBS

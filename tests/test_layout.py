@@ -104,7 +104,7 @@ def test_code_reverts_to_the_release_before_and_its_generated_scripts_are_curren
     tag = code.previous_tag()
     cluster.sqitch("deploy", "--to", tag, dbname=empty_db.name)
     before_dump, before = dump(cluster, empty_db.name), code.catalog(cluster, empty_db.name)
-    cluster.sqitch("deploy", "--to", "code", dbname=empty_db.name)
+    cluster.sqitch("deploy", "--to", "code@HEAD", dbname=empty_db.name)
     after = code.catalog(cluster, empty_db.name)
     assert (REPO / "revert" / "code.sql").read_text() == code.revert_text(before, after, tag), \
         "revert/code.sql is stale: python -m harness.code write"
