@@ -27,7 +27,13 @@ from eventsourcing.dcb.tests import DCBRecorderTestCase
 from eventsourcing.persistence import IntegrityError
 
 from eventstore.eventsourcing import Datastore, EventStoreDCBRecorder, Factory
-from tests.test_eventsourcing import OnTheStore, eventsourcing_role, postgres_env, shared_env  # noqa: F401 - fixtures
+from tests import test_eventsourcing
+from tests.test_eventsourcing import OnTheStore
+
+# test_eventsourcing's fixtures, for this module's tests too.
+eventsourcing_role = test_eventsourcing.eventsourcing_role
+postgres_env = test_eventsourcing.postgres_env
+shared_env = test_eventsourcing.shared_env
 
 
 class Ordinals(DCBRecorder):
