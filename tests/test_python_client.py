@@ -320,7 +320,8 @@ def test_every_documented_sqlstate_has_its_class():
     classes = {cls.sqlstate: cls for cls in vars(errors).values()
                if isinstance(cls, type) and issubclass(cls, errors.EventStoreError) and cls.sqlstate}
     assert codes <= set(classes), f"no class for {codes - set(classes)}"
-    assert {c for c in codes if classes[c].retryable} == {"40001", "55P03"}
+    # ZE021: a failed condition is cured by reading again and appending again.
+    assert {c for c in codes if classes[c].retryable} == {"40001", "55P03", "ZE021"}
 
 
 E = '[{"event_type": "E", "event_data": {}}]'
@@ -357,6 +358,8 @@ TRIGGERS: dict[str, tuple[str, list[str]]] = {
     "ZE018": ("es_writer", ["SELECT api.record_tracking('down', 'up', 2)", "SELECT api.record_tracking('down', 'up', 1)"]),
     "ZE019": ("postgres", ["SET LOCAL ROLE es_writer", "SELECT api.record_tracking('down', 'up', 1)", "RESET ROLE",
                            "SET LOCAL ROLE es_projector", "SELECT api.record_tracking('down', 'up', 2)"]),
+    "ZE021": ("es_writer", ["""SELECT api.append_tagged('[{"event_type": "E", "event_data": {}, "tags": ["t"]}]', '[]')"""]
+              * 2),
     "ZE020": ("postgres", ["SELECT api.register_personal_data('PD', '$.p', ARRAY['n'])",
                            f"CALL api.append_events('PDS', '{PERSONAL}', 0, "
                            "'[{\"event_type\": \"PD\", \"event_data\": {\"p\": \"s1\", \"n\": \"x\"}}]', NULL)",
