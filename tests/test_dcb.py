@@ -211,3 +211,23 @@ def test_query_reads_page_past_a_late_committer_and_miss_nothing(db):
             last = page[-1][0]
         assert [r[1] for r in seen] == ["Late"] + ["Early"] * 5
         assert len({r[0] for r in seen}) == 6
+
+
+def test_the_python_client_appends_and_reads_tagged_events(db):
+    from eventstore import ConditionFailed, EventStore, QueryItem, TaggedEvent
+
+    store = EventStore.connect(db.cluster.conninfo(db.name, user="es_writer"), max_size=2)
+    try:
+        boundary = [QueryItem(tags=["course:a"])]
+        assert store.read_tagged(boundary).head is None
+        at = store.append_tagged([TaggedEvent("CourseDefined", {"places": 1}, tags=["course:a"])],
+                                 fail_if_match=boundary, after=None)
+        read = store.read_tagged(boundary)
+        assert read.head == at and [(e.event_type, e.tags, e.position) for e in read.events] == \
+            [("CourseDefined", ["course:a"], at)]
+        with pytest.raises(ConditionFailed) as info:
+            store.append_tagged([TaggedEvent("CourseDefined", {}, tags=["course:a"])], fail_if_match=boundary)
+        assert info.value.matched == at and info.value.retryable
+        assert store.read_tagged(limit=0).head is None
+    finally:
+        store.close()
