@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg.types.json import set_json_loads
 
-from eventstore._types import NewEvent, QueryItem, RecordedEvent, RecordedTaggedEvent, TaggedEvent, TaggedRead
+from eventstore._types import NewEvent, QueryItem, RecordedEvent, RecordedTaggedEvent, TaggedEvent
+
+T = TypeVar("T")
 
 APPEND = "CALL api.append_events(%s, %s, %s, %s::jsonb, NULL)"
 APPEND_IDEMPOTENT = "CALL api.append_events_idempotent(%s, %s, %s, %s::jsonb, %s, NULL)"
@@ -63,41 +65,50 @@ def query_json(query: Sequence[QueryItem] | None) -> str | None:
     return None if query is None else json.dumps([item.as_json() for item in query])
 
 
-def tagged_rows(rows: Sequence[Sequence[Any]]) -> list[RecordedTaggedEvent]:
-    return [RecordedTaggedEvent(position=int(r[1]), id=r[2], event_type=r[3], data=r[4], metadata=r[5], tags=r[6],
-                                created_at=r[7]) for r in rows if r[1] is not None]
+def tagged_event(r: Sequence[Any]) -> RecordedTaggedEvent:
+    return RecordedTaggedEvent(position=int(r[1]), id=r[2], event_type=r[3], data=r[4], metadata=r[5], tags=r[6],
+                               created_at=r[7])
 
 
-class TaggedPager:
+class TaggedPager(Generic[T]):
     """A query's read, paged: from READ_TAGGED_FIRST's rows, ``request()`` gives the parameters
     of READ_TAGGED for the next page while there may be more within the limit (None: done),
-    ``add`` takes its rows, and ``result()`` the read with its head: the last event's position
-    when the read stopped at its limit, else the head the first statement took."""
+    ``add`` takes its rows, and ``result()`` the events (each row made one by ``convert``) with
+    the head: the last event's position when the read stopped at its limit, else the head the
+    first statement took. One pager for the client and eventsourcing's DCB recorder."""
 
-    def __init__(self, first: Sequence[Sequence[Any]], query: str | None, limit: int | None) -> None:
+    def __init__(self, first: Sequence[Sequence[Any]], query: str | None, limit: int | None,
+                 convert: Callable[[Sequence[Any]], T]) -> None:
         self.head = None if not first or first[0][0] is None else int(first[0][0])
         self.query = query
         self.limit = limit
-        self.events = tagged_rows(first)
+        self.convert = convert
+        self.positions: list[int] = []
+        self.events: list[T] = []
+        self._take(first)
         self.full = len(self.events) == first_page(limit)
+
+    def _take(self, rows: Sequence[Sequence[Any]]) -> int:
+        taken = [r for r in rows if r[1] is not None]
+        self.positions += [int(r[1]) for r in taken]
+        self.events += [self.convert(r) for r in taken]
+        return len(taken)
 
     def request(self) -> tuple[Any, ...] | None:
         if self.head is None or not self.full or (self.limit is not None and len(self.events) >= self.limit):
             return None
         page = TAGGED_PAGE if self.limit is None else min(self.limit - len(self.events), TAGGED_PAGE)
-        return (self.head, self.query, self.events[-1].position, page, self.head)
+        return (self.head, self.query, self.positions[-1], page, self.head)
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
         request = self.request()
         assert request is not None
-        more = tagged_rows(rows)
-        self.full = len(more) == request[3]
-        self.events += more
+        self.full = self._take(rows) == request[3]
 
-    def result(self) -> TaggedRead:
+    def result(self) -> tuple[list[T], int | None]:
         if self.limit is not None and len(self.events) >= self.limit and self.events:
-            return TaggedRead(events=self.events[:self.limit], head=self.events[self.limit - 1].position)
-        return TaggedRead(events=self.events, head=self.head)
+            return self.events[:self.limit], self.positions[self.limit - 1]
+        return self.events, self.head
 
 
 def events_json(events: Iterable[NewEvent]) -> str:

@@ -148,10 +148,11 @@ class AsyncEventStore:
             return TaggedRead(events=[], head=None)
         q = _sql.query_json(query)
         pager = _sql.TaggedPager(await self._rows(_sql.READ_TAGGED_FIRST, (q, after, _sql.first_page(limit)), conn), q,
-                                 limit)
+                                 limit, _sql.tagged_event)
         while (request := pager.request()) is not None:
             pager.add(await self._rows(_sql.READ_TAGGED, request, conn))
-        return pager.result()
+        events, head = pager.result()
+        return TaggedRead(events=events, head=head)
 
     async def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                             conn: psycopg.AsyncConnection[Any] | None = None) -> int:

@@ -199,10 +199,12 @@ class EventStore:
         if limit is not None and limit <= 0:
             return TaggedRead(events=[], head=None)
         q = _sql.query_json(query)
-        pager = _sql.TaggedPager(self._rows(_sql.READ_TAGGED_FIRST, (q, after, _sql.first_page(limit)), conn), q, limit)
+        pager = _sql.TaggedPager(self._rows(_sql.READ_TAGGED_FIRST, (q, after, _sql.first_page(limit)), conn), q, limit,
+                                 _sql.tagged_event)
         while (request := pager.request()) is not None:
             pager.add(self._rows(_sql.READ_TAGGED, request, conn))
-        return pager.result()
+        events, head = pager.result()
+        return TaggedRead(events=events, head=head)
 
     def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                       conn: psycopg.Connection[Any] | None = None) -> int:

@@ -77,6 +77,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
+from eventstore import _sql
 from eventstore._pool import Pool
 from eventstore._retry import Backoff, connection_lost
 
@@ -440,14 +441,6 @@ class EventStoreSubscription(ListenNotifySubscription[EventStoreApplicationRecor
 
 # -- dynamic consistency boundaries (eventsourcing.dcb) ----------------------------------------
 
-_DCB_READ_FIRST = ("SELECT h.head, r.log_number, r.event_type, r.event_data, r.metadata ->> 'state_encoding', r.tags "
-                   "FROM (SELECT api.last_tagged_number() AS head) AS h "
-                   "LEFT JOIN LATERAL api.read_tagged(%s::jsonb, %s, %s, COALESCE(h.head, 0)) AS r ON true")
-_DCB_READ_MORE = ("SELECT NULL, log_number, event_type, event_data, metadata ->> 'state_encoding', tags "
-                  "FROM api.read_tagged(%s::jsonb, %s, %s, %s)")
-_DCB_PAGE = 1000
-
-
 def _dcb_query(query: DCBQuery | None) -> str | None:
     if query is None:
         return None
@@ -503,24 +496,18 @@ class EventStoreDCBRecorder(DCBRecorder):
         if limit is not None and limit <= 0:
             return EventStoreDCBReadResponse([], None)
         q = _dcb_query(query)
-        page = _DCB_PAGE if limit is None else min(limit, _DCB_PAGE)
-        with self.datastore.connection() as conn:
-            rows = conn.execute(_DCB_READ_FIRST, (q, after, page)).fetchall()
-            head = None if not rows or rows[0][0] is None else int(rows[0][0])
-            events = [self._sequenced(r) for r in rows if r[1] is not None]
-            full = len(events) == page
-            while head is not None and full and (limit is None or len(events) < limit):
-                page = _DCB_PAGE if limit is None else min(limit - len(events), _DCB_PAGE)
-                more = conn.execute(_DCB_READ_MORE, (q, events[-1].position, page, head)).fetchall()
-                events += [self._sequenced(r) for r in more]
-                full = len(more) == page
-        if limit is not None and len(events) >= limit and events:
-            return EventStoreDCBReadResponse(events[:limit], events[limit - 1].position)
+        with self.datastore.connection() as conn:  # the client's SQL and pager: jsonb arrives as text here
+            first = conn.execute(_sql.READ_TAGGED_FIRST, (q, after, _sql.first_page(limit))).fetchall()
+            pager = _sql.TaggedPager(first, q, limit, self._sequenced)
+            while (request := pager.request()) is not None:
+                pager.add(conn.execute(_sql.READ_TAGGED, request).fetchall())
+        events, head = pager.result()
         return EventStoreDCBReadResponse(events, head)
 
     @staticmethod
     def _sequenced(row: Sequence[Any]) -> DCBSequencedEvent:
-        _, number, event_type, data, encoding, tags = row
+        number, event_type, data, metadata, tags = row[1], row[3], row[4], row[5], row[6]
+        encoding = json.loads(metadata).get("state_encoding") if "state_encoding" in metadata else None
         return DCBSequencedEvent(event=DCBEvent(type=event_type, data=state_of(data, encoding), tags=list(tags)),
                                  position=int(number))
 
@@ -530,7 +517,7 @@ class EventStoreDCBRecorder(DCBRecorder):
         query = None if condition is None else _dcb_query(condition.fail_if_events_match)
         after = None if condition is None else condition.after
         with self.datastore.connection() as conn:
-            row = conn.execute("SELECT api.append_tagged(%s::jsonb, %s::jsonb, %s)", (batch, query, after)).fetchone()
+            row = conn.execute(_sql.APPEND_TAGGED, (batch, query, after)).fetchone()
         assert row is not None
         return int(row[0])
 

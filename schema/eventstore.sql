@@ -447,15 +447,17 @@ BEGIN
 
     CALL api.append_events('$dcb', l_stream, 0, l_untagged, l_version);
 
-    INSERT INTO data.event_tags (generation, transaction_id, global_position, created_at, event_type, tags)
-    SELECT e.generation, e.transaction_id, e.global_position, e.created_at, e.event_type,
-           ARRAY(SELECT jsonb_array_elements_text(COALESCE(in_events -> (e.version - 1) -> 'tags', '[]')))
-    FROM data.events AS e
-    WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now();
-
-    SELECT e.generation, e.transaction_id, e.global_position, e.created_at INTO l_last
-    FROM data.events AS e
-    WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now() AND e.version = l_count;
+    WITH tagged AS (
+        INSERT INTO data.event_tags (generation, transaction_id, global_position, created_at, event_type, tags)
+        SELECT e.generation, e.transaction_id, e.global_position, e.created_at, e.event_type,
+               ARRAY(SELECT jsonb_array_elements_text(COALESCE(in_events -> (e.version - 1) -> 'tags', '[]')))
+        FROM data.events AS e
+        WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now()
+        RETURNING generation, transaction_id, global_position, created_at)
+    SELECT t.generation, t.transaction_id, t.global_position, t.created_at INTO l_last
+    FROM tagged AS t
+    ORDER BY t.global_position DESC  -- one transaction's events: its last is its highest position
+    LIMIT 1;
     RETURN private.log_number(l_last.generation, l_last.transaction_id, l_last.global_position, l_last.created_at);
 END;
 $_$;
@@ -1975,7 +1977,7 @@ BEGIN
     l_horizon := private.read_horizon();
     RETURN QUERY
     WITH page AS MATERIALIZED (
-        SELECT DISTINCT p.generation, p.transaction_id, p.global_position, p.created_at
+        SELECT DISTINCT p.generation, p.transaction_id, p.global_position, p.created_at, p.tags
         FROM private.tagged_positions(in_query, l_after.generation, l_after.transaction_id, l_after.global_position,
                                       l_limit, l_horizon.generation, l_horizon.transaction_id) AS p
         ORDER BY p.generation, p.transaction_id, p.global_position
@@ -1985,13 +1987,11 @@ BEGIN
                private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
         FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
     )
-    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, t.tags, e.created_at
+    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, p.tags, e.created_at
     FROM page AS p
     JOIN private.events_as_read AS e
       ON e.created_at = p.created_at AND e.generation = p.generation
      AND e.transaction_id = p.transaction_id AND e.global_position = p.global_position
-    JOIN data.event_tags AS t
-      ON t.generation = p.generation AND t.transaction_id = p.transaction_id AND t.global_position = p.global_position
     JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
     WHERE in_up_to IS NULL OR k.base + e.global_position <= in_up_to
     ORDER BY p.generation, p.transaction_id, p.global_position;
@@ -5584,7 +5584,7 @@ $$;
 
 COMMENT ON FUNCTION private.tag_query(in_query jsonb, in_what text) IS 'The items of a query by types and tags, checked (ZE003): one row per item, types NULL for any, tags sorted';
 
-CREATE FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(generation integer, transaction_id xid8, global_position bigint, created_at timestamp with time zone)
+CREATE FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8) RETURNS TABLE(generation integer, transaction_id xid8, global_position bigint, created_at timestamp with time zone, tags text[])
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -5597,7 +5597,7 @@ BEGIN
     FOR l_item IN SELECT * FROM private.tag_query(in_query, 'in_query') LOOP
         IF cardinality(l_item.tags) > 0 THEN
             RETURN QUERY
-            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
             FROM data.event_tags AS t
             WHERE t.tags @> l_item.tags
               AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types))
@@ -5611,7 +5611,7 @@ BEGIN
             LIMIT in_limit;
         ELSIF l_item.types IS NOT NULL THEN
             RETURN QUERY
-            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
             FROM unnest(l_item.types) AS y(event_type)
             CROSS JOIN LATERAL (
                 SELECT t.* FROM data.event_tags AS t
@@ -5626,7 +5626,7 @@ BEGIN
                 LIMIT in_limit) AS t;
         ELSE
             RETURN QUERY
-            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
             FROM data.event_tags AS t
             WHERE private.readable_after(t.generation, t.transaction_id, t.global_position,
                                          in_after_generation, in_after_transaction_id, in_after_global_position,

@@ -81,15 +81,17 @@ BEGIN
 
     CALL api.append_events('$dcb', l_stream, 0, l_untagged, l_version);
 
-    INSERT INTO data.event_tags (generation, transaction_id, global_position, created_at, event_type, tags)
-    SELECT e.generation, e.transaction_id, e.global_position, e.created_at, e.event_type,
-           ARRAY(SELECT jsonb_array_elements_text(COALESCE(in_events -> (e.version - 1) -> 'tags', '[]')))
-    FROM data.events AS e
-    WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now();
-
-    SELECT e.generation, e.transaction_id, e.global_position, e.created_at INTO l_last
-    FROM data.events AS e
-    WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now() AND e.version = l_count;
+    WITH tagged AS (
+        INSERT INTO data.event_tags (generation, transaction_id, global_position, created_at, event_type, tags)
+        SELECT e.generation, e.transaction_id, e.global_position, e.created_at, e.event_type,
+               ARRAY(SELECT jsonb_array_elements_text(COALESCE(in_events -> (e.version - 1) -> 'tags', '[]')))
+        FROM data.events AS e
+        WHERE e.stream_type = '$dcb' AND e.stream_id = l_stream AND e.created_at = now()
+        RETURNING generation, transaction_id, global_position, created_at)
+    SELECT t.generation, t.transaction_id, t.global_position, t.created_at INTO l_last
+    FROM tagged AS t
+    ORDER BY t.global_position DESC  -- one transaction's events: its last is its highest position
+    LIMIT 1;
     RETURN private.log_number(l_last.generation, l_last.transaction_id, l_last.global_position, l_last.created_at);
 END;
 $$;

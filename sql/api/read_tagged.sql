@@ -38,7 +38,7 @@ BEGIN
     l_horizon := private.read_horizon();
     RETURN QUERY
     WITH page AS MATERIALIZED (
-        SELECT DISTINCT p.generation, p.transaction_id, p.global_position, p.created_at
+        SELECT DISTINCT p.generation, p.transaction_id, p.global_position, p.created_at, p.tags
         FROM private.tagged_positions(in_query, l_after.generation, l_after.transaction_id, l_after.global_position,
                                       l_limit, l_horizon.generation, l_horizon.transaction_id) AS p
         ORDER BY p.generation, p.transaction_id, p.global_position
@@ -48,13 +48,11 @@ BEGIN
                private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
         FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
     )
-    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, t.tags, e.created_at
+    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, p.tags, e.created_at
     FROM page AS p
     JOIN private.events_as_read AS e
       ON e.created_at = p.created_at AND e.generation = p.generation
      AND e.transaction_id = p.transaction_id AND e.global_position = p.global_position
-    JOIN data.event_tags AS t
-      ON t.generation = p.generation AND t.transaction_id = p.transaction_id AND t.global_position = p.global_position
     JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
     WHERE in_up_to IS NULL OR k.base + e.global_position <= in_up_to
     ORDER BY p.generation, p.transaction_id, p.global_position;

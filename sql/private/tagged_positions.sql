@@ -1,4 +1,4 @@
--- The log positions of the events appended with tags that match a query (private.tag_query's
+-- The log positions (and tags) of the events appended with tags that match a query (private.tag_query's
 -- items), after a log position and, with a horizon, before it: at most in_limit per item, in
 -- log order per item (the caller merges, drops the duplicates of an event two items match,
 -- and limits). Each item is one index lookup whose cost follows its matches: by tag (GIN), by
@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION private.tagged_positions(
     in_limit integer,
     in_horizon_generation integer,
     in_horizon_transaction_id xid8)
-RETURNS TABLE (generation integer, transaction_id xid8, global_position bigint, created_at timestamptz)
+RETURNS TABLE (generation integer, transaction_id xid8, global_position bigint, created_at timestamptz, tags text[])
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
@@ -28,7 +28,7 @@ BEGIN
     FOR l_item IN SELECT * FROM private.tag_query(in_query, 'in_query') LOOP
         IF cardinality(l_item.tags) > 0 THEN
             RETURN QUERY
-            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
             FROM data.event_tags AS t
             WHERE t.tags @> l_item.tags
               AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types))
@@ -42,7 +42,7 @@ BEGIN
             LIMIT in_limit;
         ELSIF l_item.types IS NOT NULL THEN
             RETURN QUERY
-            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
             FROM unnest(l_item.types) AS y(event_type)
             CROSS JOIN LATERAL (
                 SELECT t.* FROM data.event_tags AS t
@@ -57,7 +57,7 @@ BEGIN
                 LIMIT in_limit) AS t;
         ELSE
             RETURN QUERY
-            SELECT t.generation, t.transaction_id, t.global_position, t.created_at
+            SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
             FROM data.event_tags AS t
             WHERE private.readable_after(t.generation, t.transaction_id, t.global_position,
                                          in_after_generation, in_after_transaction_id, in_after_global_position,
