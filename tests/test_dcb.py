@@ -231,3 +231,35 @@ def test_the_python_client_appends_and_reads_tagged_events(db):
         assert store.read_tagged(limit=0).head is None
     finally:
         store.close()
+
+
+def test_the_async_client_appends_and_reads_tagged_events_across_pages(db):
+    import asyncio
+
+    from eventstore import ConditionFailed, QueryItem, TaggedEvent
+    from eventstore.aio import AsyncEventStore
+
+    async def main() -> None:
+        store = await AsyncEventStore.connect(db.cluster.conninfo(db.name, user="es_writer"), max_size=2)
+        try:
+            course, student = [QueryItem(tags=["course:async"])], [QueryItem(tags=["student:async"])]
+            first = await store.append_tagged(
+                [TaggedEvent("CourseDefined", {"places": 3}, tags=["course:async"])] * 3,
+                fail_if_match=course, after=None)
+            read = await store.read_tagged(course + student, limit=2)
+            assert read.head is not None and read.head < first and len(read.events) == 2, "a limit stops the read"
+            read = await store.read_tagged(course + student)
+            assert read.head == first and [e.event_type for e in read.events] == ["CourseDefined"] * 3
+            joined = await store.append_tagged(
+                [TaggedEvent("StudentJoined", {}, tags=["course:async", "student:async"])],
+                fail_if_match=course + student, after=read.head)
+            with pytest.raises(ConditionFailed) as info:
+                await store.append_tagged([TaggedEvent("StudentJoined", {}, tags=["student:async"])],
+                                          fail_if_match=student, after=read.head)
+            assert info.value.matched == joined
+            after = await store.read_tagged(student, after=read.head)
+            assert [(e.position, e.tags) for e in after.events] == [(joined, ["course:async", "student:async"])]
+        finally:
+            await store.close()
+
+    asyncio.run(main())
