@@ -15,6 +15,7 @@ from bench import (
     append_throughput,
     append_variants,
     client,
+    dcb,
     eventsourcing_recorders,
     failover,
     projection_latency,
@@ -36,8 +37,10 @@ WORKLOADS = {
     "eventsourcing": (eventsourcing_recorders.SETUP, eventsourcing_recorders.run),
     # A pg_auto_failover formation of its own (no cluster of the runner's); not in the default set.
     "failover": (failover.SETUP, failover.run),
+    # A cluster of its own with durable settings; not in the default set.
+    "dcb": (dcb.SETUP, dcb.run),
 }
-ON_THEIR_OWN = {"failover"}
+ON_THEIR_OWN = {"failover", "dcb"}
 
 
 def main(argv: list[str] | None = None) -> int:

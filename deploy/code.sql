@@ -104,6 +104,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/subscription_intake_unread.sql
 \ir ../sql/private/subscription_status.sql
 \ir ../sql/private/sync_snapshot_projection.sql
+\ir ../sql/private/tag_items.sql
 \ir ../sql/private/tag_query.sql
 \ir ../sql/private/tagged_positions.sql
 \ir ../sql/private/upcast_event.sql

@@ -23,7 +23,10 @@ CREATE TABLE data.event_tags (
 COMMENT ON TABLE data.event_tags IS 'The tags and type of each event appended with tags (api.append_tagged), by log position';
 COMMENT ON COLUMN data.event_tags.created_at IS 'The event''s created_at: the partition of data.events that holds it';
 
-CREATE INDEX event_tags_tags_idx ON data.event_tags USING gin (tags);
+-- fastupdate off: every conditional append searches this index, and a search reads the whole
+-- pending list that fastupdate keeps (up to gin_pending_list_limit), a cost that grows with the
+-- appends since the last vacuum instead of following the matches.
+CREATE INDEX event_tags_tags_idx ON data.event_tags USING gin (tags) WITH (fastupdate = off);
 CREATE INDEX event_tags_type_idx ON data.event_tags (event_type, generation, transaction_id, global_position);
 
 COMMIT;

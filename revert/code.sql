@@ -7,10 +7,94 @@ BEGIN;
 SET LOCAL lock_timeout = '10s';
 SET LOCAL check_function_bodies = off;  -- a body may name an object a later change gives back
 
+CREATE OR REPLACE FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8)
+ RETURNS record
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT CASE WHEN g.system_identifier = s.system_identifier THEN g.generation
+                ELSE COALESCE(g.generation, 0) + 1 END,
+           CASE WHEN g.system_identifier = s.system_identifier
+                THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+                ELSE '0'::xid8 END
+    FROM pg_catalog.pg_control_system() AS s
+    LEFT JOIN LATERAL (SELECT x.generation, x.system_identifier
+                       FROM data.store_generations AS x
+                       ORDER BY x.generation DESC LIMIT 1) AS g ON true;
+$function$;
+COMMENT ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) IS 'The conservative horizon: every transaction of the cluster before it has ended (what readers fall back to where private.read_horizon cannot be computed)';
+REVOKE ALL ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_safe record := private.conservative_horizon();
+    l_h bigint;
+    l_pids integer[];
+    l_prepared boolean;
+    l_oldest record;
+BEGIN
+    generation := l_safe.generation;
+    transaction_id := l_safe.transaction_id;
+    fallback := CASE WHEN l_safe.transaction_id = '0'::xid8 THEN 'no append in this cluster since the restore'
+                     WHEN pg_catalog.pg_is_in_recovery() THEN 'hot standby'
+                     WHEN pg_catalog.current_setting('transaction_isolation') <> 'read committed'
+                         THEN pg_catalog.current_setting('transaction_isolation') || ' transaction'
+                     WHEN pg_catalog.current_setting('transaction_read_only') = 'on' THEN 'read-only transaction' END;
+    IF fallback IS NOT NULL THEN
+        RETURN;
+    END IF;
+
+    -- 1. H: every transaction id assigned from now on is at least H.
+    l_h := pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint;
+    -- 2. Publish H before looking for appenders.
+    IF (SELECT s.last_value FROM data.read_horizon AS s) < l_h
+       AND NOT private.publish_read_horizon(l_h) THEN
+        fallback := 'publishing the horizon was contended';
+        RETURN;
+    END IF;
+    -- 3. The announced appenders of this database (a prepared one shows no pid)...
+    SELECT pg_catalog.array_agg(l.pid) FILTER (WHERE l.pid IS NOT NULL), bool_or(l.pid IS NULL)
+    INTO l_pids, l_prepared
+    FROM pg_catalog.pg_locks AS l
+    WHERE l.locktype = 'relation' AND l.relation = 'data.event_streams'::pg_catalog.regclass
+      AND l.mode = 'RowExclusiveLock'
+      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                        WHERE d.datname = pg_catalog.current_database());
+    -- ... and then their transaction ids, as they are now (pg_stat_activity shows an id from
+    -- the moment it is assigned; its lock in pg_locks comes a little later).
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
+    FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
+          FROM pg_catalog.pg_stat_activity AS a
+          WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
+          UNION ALL
+          SELECT NULL, p.gid, p.transaction
+          FROM pg_catalog.pg_prepared_xacts AS p
+          WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
+    ORDER BY 3
+    LIMIT 1;
+    -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
+    -- does not lower it: a transaction with an id below H that is not announced yet may still
+    -- pass its check against the published H, and must stay behind the horizon.)
+    transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
+    -- The oldest open appender is who readers wait for (as soon as anything newer commits).
+    holder_pid := l_oldest.pid;
+    holder_gid := l_oldest.gid;
+END;
+$function$;
+COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
+REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
+
 DROP FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb, in_after numeric);
 DROP FUNCTION api.last_tagged_number();
 DROP FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric);
 DROP FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb);
+DROP FUNCTION private.tag_items(in_query jsonb);
 DROP FUNCTION private.tag_query(in_query jsonb, in_what text);
 DROP FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8);
 

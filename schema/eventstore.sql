@@ -3075,18 +3075,27 @@ $$;
 COMMENT ON FUNCTION private.confirm_generation(in_generation integer, in_system_identifier bigint) IS 'Is this generation this cluster''s (by its system identifier)? Stamps it with the server''s start time if so';
 
 CREATE FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) RETURNS record
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT CASE WHEN g.system_identifier = s.system_identifier THEN g.generation
-                ELSE COALESCE(g.generation, 0) + 1 END,
-           CASE WHEN g.system_identifier = s.system_identifier
-                THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-                ELSE '0'::xid8 END
-    FROM pg_catalog.pg_control_system() AS s
-    LEFT JOIN LATERAL (SELECT x.generation, x.system_identifier
-                       FROM data.store_generations AS x
-                       ORDER BY x.generation DESC LIMIT 1) AS g ON true;
+BEGIN
+    -- The newest generation is this cluster's if the server that runs now stamped it
+    -- (private.confirm_generation), else if it names this cluster's system identifier: the
+    -- control file is read only when the stamp does not answer (on a standby, after a restart
+    -- before the first append).
+    SELECT CASE WHEN g.mine THEN g.generation ELSE COALESCE(g.generation, 0) + 1 END,
+           CASE WHEN g.mine THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) ELSE '0'::xid8 END
+    INTO generation, transaction_id
+    FROM (SELECT) AS one
+    LEFT JOIN LATERAL (
+        SELECT x.generation,
+               CASE WHEN x.server_started_at = pg_catalog.pg_postmaster_start_time() THEN true
+                    ELSE x.system_identifier = (SELECT s.system_identifier FROM pg_catalog.pg_control_system() AS s)
+               END AS mine
+        FROM data.store_generations AS x
+        ORDER BY x.generation DESC
+        LIMIT 1) AS g ON true;
+END;
 $$;
 
 COMMENT ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) IS 'The conservative horizon: every transaction of the cluster before it has ended (what readers fall back to where private.read_horizon cannot be computed)';
@@ -3905,7 +3914,7 @@ BEGIN
             SELECT CASE WHEN cardinality(q.tags) > 0 THEN 'dcb tag ' || q.tags[1]
                         WHEN q.types IS NOT NULL THEN 'dcb type ' || y.event_type
                         ELSE 'dcb any' END, true
-            FROM private.tag_query(in_condition, 'in_fail_if_match') AS q
+            FROM private.tag_items(in_condition) AS q
             LEFT JOIN LATERAL unnest(CASE WHEN cardinality(q.tags) = 0 THEN q.types END) AS y(event_type) ON true
             WHERE in_condition IS NOT NULL
         ) AS k
@@ -4653,25 +4662,29 @@ BEGIN
       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
                         WHERE d.datname = pg_catalog.current_database());
     -- ... and then their transaction ids, as they are now (pg_stat_activity shows an id from
-    -- the moment it is assigned; its lock in pg_locks comes a little later).
-    PERFORM pg_catalog.pg_stat_clear_snapshot();
-    SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
-    FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
-          FROM pg_catalog.pg_stat_activity AS a
-          WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
-          UNION ALL
-          SELECT NULL, p.gid, p.transaction
-          FROM pg_catalog.pg_prepared_xacts AS p
-          WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
-    ORDER BY 3
-    LIMIT 1;
-    -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
-    -- does not lower it: a transaction with an id below H that is not announced yet may still
-    -- pass its check against the published H, and must stay behind the horizon.)
-    transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
-    -- The oldest open appender is who readers wait for (as soon as anything newer commits).
-    holder_pid := l_oldest.pid;
-    holder_gid := l_oldest.gid;
+    -- the moment it is assigned; its lock in pg_locks comes a little later). None announced
+    -- (a quiet log, or a reader between appends): nothing to look up.
+    transaction_id := l_h::text::xid8;
+    IF cardinality(l_pids) > 0 OR l_prepared THEN
+        PERFORM pg_catalog.pg_stat_clear_snapshot();
+        SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
+        FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
+              FROM pg_catalog.pg_stat_activity AS a
+              WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
+              UNION ALL
+              SELECT NULL, p.gid, p.transaction
+              FROM pg_catalog.pg_prepared_xacts AS p
+              WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
+        ORDER BY 3
+        LIMIT 1;
+        -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
+        -- does not lower it: a transaction with an id below H that is not announced yet may
+        -- still pass its check against the published H, and must stay behind the horizon.)
+        transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
+        -- The oldest open appender is who readers wait for (as soon as anything newer commits).
+        holder_pid := l_oldest.pid;
+        holder_gid := l_oldest.gid;
+    END IF;
 END;
 $$;
 
@@ -5535,6 +5548,19 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION private.tag_items(in_query jsonb) RETURNS TABLE(types text[], tags text[])
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT NULL::text[], '{}'::text[]
+    WHERE in_query IS NULL OR in_query = '[]'::jsonb
+    UNION ALL
+    SELECT NULLIF(ARRAY(SELECT pg_catalog.jsonb_array_elements_text(COALESCE(i.item -> 'types', '[]'))), '{}'),
+           ARRAY(SELECT DISTINCT t FROM pg_catalog.jsonb_array_elements_text(COALESCE(i.item -> 'tags', '[]')) AS t ORDER BY t)
+    FROM pg_catalog.jsonb_array_elements(CASE WHEN in_query <> '[]'::jsonb THEN in_query END) AS i(item);
+$$;
+
+COMMENT ON FUNCTION private.tag_items(in_query jsonb) IS 'The items of a query private.tag_query has checked: one row per item, types NULL for any, tags sorted';
+
 CREATE FUNCTION private.tag_query(in_query jsonb, in_what text) RETURNS TABLE(types text[], tags text[])
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5575,10 +5601,7 @@ BEGIN
             USING ERRCODE = 'ZE003',
                   HINT = 'An event matches an item if its type is one of the item''s types (or none are named) and it carries all the item''s tags.';
     END IF;
-    RETURN QUERY
-    SELECT NULLIF(ARRAY(SELECT jsonb_array_elements_text(COALESCE(i.item -> 'types', '[]'))), '{}'),
-           ARRAY(SELECT DISTINCT t FROM jsonb_array_elements_text(COALESCE(i.item -> 'tags', '[]')) AS t ORDER BY t)
-    FROM jsonb_array_elements(in_query) AS i(item);
+    RETURN QUERY SELECT * FROM private.tag_items(in_query);
 END;
 $$;
 
@@ -5594,14 +5617,21 @@ DECLARE
     l_horizon_transaction_id xid8 := CASE WHEN in_horizon_generation IS NULL THEN '18446744073709551615'::xid8
                                           ELSE in_horizon_transaction_id END;
 BEGIN
-    FOR l_item IN SELECT * FROM private.tag_query(in_query, 'in_query') LOOP
+    FOR l_item IN SELECT * FROM private.tag_items(in_query) LOOP
         IF cardinality(l_item.tags) > 0 THEN
+            -- The events carrying the item's tags, by the GIN index alone, then the reader's
+            -- range and log order: given the range too, the planner (whose estimates of a
+            -- range of log positions are poor) may walk the log in order and filter it, a cost
+            -- that follows the log, not the matches.
             RETURN QUERY
+            WITH matched AS MATERIALIZED (
+                SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
+                FROM data.event_tags AS t
+                WHERE t.tags @> l_item.tags
+                  AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types)))
             SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
-            FROM data.event_tags AS t
-            WHERE t.tags @> l_item.tags
-              AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types))
-              AND private.readable_after(t.generation, t.transaction_id, t.global_position,
+            FROM matched AS t
+            WHERE private.readable_after(t.generation, t.transaction_id, t.global_position,
                                          in_after_generation, in_after_transaction_id, in_after_global_position,
                                          l_horizon_generation, l_horizon_transaction_id)
               AND EXISTS (SELECT FROM data.events AS e
@@ -6511,7 +6541,7 @@ ALTER TABLE ONLY data.tracking
 
 CREATE INDEX event_removals_transaction_idx ON data.event_removals USING btree (transaction_id);
 
-CREATE INDEX event_tags_tags_idx ON data.event_tags USING gin (tags);
+CREATE INDEX event_tags_tags_idx ON data.event_tags USING gin (tags) WITH (fastupdate=off);
 
 CREATE INDEX event_tags_type_idx ON data.event_tags USING btree (event_type, generation, transaction_id, global_position);
 
@@ -7095,6 +7125,8 @@ REVOKE ALL ON FUNCTION private.subscription_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.subscription_status() TO eventstore_admin;
 
 REVOKE ALL ON FUNCTION private.sync_snapshot_projection() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.tag_items(in_query jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.tag_query(in_query jsonb, in_what text) FROM PUBLIC;
 

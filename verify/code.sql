@@ -218,6 +218,7 @@ SELECT 'private.subscription_intake_unread(data.subscriptions,integer,integer,xi
 SELECT 'private.subscription_status()'::regprocedure;
 SELECT 1/has_function_privilege('eventstore_admin', 'private.subscription_status()', 'EXECUTE')::int;
 SELECT 'private.sync_snapshot_projection()'::regprocedure;
+SELECT 'private.tag_items(jsonb)'::regprocedure;
 SELECT 'private.tag_query(jsonb,text)'::regprocedure;
 SELECT 'private.tagged_positions(jsonb,integer,xid8,bigint,integer,integer,xid8)'::regprocedure;
 SELECT 'private.upcast_event(text,jsonb,integer,integer)'::regprocedure;

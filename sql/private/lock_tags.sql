@@ -8,6 +8,7 @@
 -- other's exclusive lock waits for (or waits for that exclusive lock), and the condition,
 -- read after the locks, sees it committed; appends on disjoint tags and types share their
 -- locks and never wait. Keys are 64-bit hashes: a collision only makes two appends wait.
+-- The caller has checked the condition (private.tag_query).
 
 CREATE OR REPLACE FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb)
 RETURNS void
@@ -33,7 +34,7 @@ BEGIN
             SELECT CASE WHEN cardinality(q.tags) > 0 THEN 'dcb tag ' || q.tags[1]
                         WHEN q.types IS NOT NULL THEN 'dcb type ' || y.event_type
                         ELSE 'dcb any' END, true
-            FROM private.tag_query(in_condition, 'in_fail_if_match') AS q
+            FROM private.tag_items(in_condition) AS q
             LEFT JOIN LATERAL unnest(CASE WHEN cardinality(q.tags) = 0 THEN q.types END) AS y(event_type) ON true
             WHERE in_condition IS NOT NULL
         ) AS k

@@ -43,25 +43,29 @@ BEGIN
       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
                         WHERE d.datname = pg_catalog.current_database());
     -- ... and then their transaction ids, as they are now (pg_stat_activity shows an id from
-    -- the moment it is assigned; its lock in pg_locks comes a little later).
-    PERFORM pg_catalog.pg_stat_clear_snapshot();
-    SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
-    FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
-          FROM pg_catalog.pg_stat_activity AS a
-          WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
-          UNION ALL
-          SELECT NULL, p.gid, p.transaction
-          FROM pg_catalog.pg_prepared_xacts AS p
-          WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
-    ORDER BY 3
-    LIMIT 1;
-    -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
-    -- does not lower it: a transaction with an id below H that is not announced yet may still
-    -- pass its check against the published H, and must stay behind the horizon.)
-    transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
-    -- The oldest open appender is who readers wait for (as soon as anything newer commits).
-    holder_pid := l_oldest.pid;
-    holder_gid := l_oldest.gid;
+    -- the moment it is assigned; its lock in pg_locks comes a little later). None announced
+    -- (a quiet log, or a reader between appends): nothing to look up.
+    transaction_id := l_h::text::xid8;
+    IF cardinality(l_pids) > 0 OR l_prepared THEN
+        PERFORM pg_catalog.pg_stat_clear_snapshot();
+        SELECT x.pid, x.gid, private.xid_near(x.xid, l_h) AS xid INTO l_oldest
+        FROM (SELECT a.pid, NULL::text AS gid, a.backend_xid AS xid
+              FROM pg_catalog.pg_stat_activity AS a
+              WHERE a.pid = ANY (l_pids) AND a.backend_xid IS NOT NULL
+              UNION ALL
+              SELECT NULL, p.gid, p.transaction
+              FROM pg_catalog.pg_prepared_xacts AS p
+              WHERE l_prepared AND p.database = pg_catalog.current_database()) AS x
+        ORDER BY 3
+        LIMIT 1;
+        -- 4. The oldest of them, if older than H; else H. (An appender whose id is H or newer
+        -- does not lower it: a transaction with an id below H that is not announced yet may
+        -- still pass its check against the published H, and must stay behind the horizon.)
+        transaction_id := LEAST(l_oldest.xid, l_h)::text::xid8;
+        -- The oldest open appender is who readers wait for (as soon as anything newer commits).
+        holder_pid := l_oldest.pid;
+        holder_gid := l_oldest.gid;
+    END IF;
 END;
 $$;
 

@@ -3,7 +3,7 @@
 -- if its type is one of the item's types (or the item names none) and it carries every tag of
 -- the item; it matches the query if it matches any item. NULL, [] and an item that names
 -- neither types nor tags match every event appended with tags. One row per item; types NULL
--- for "any type", tags '{}' for "no tag needed". ZE003 names what is wrong.
+-- for "any type", tags '{}' for "no tag needed" (private.tag_items). ZE003 names what is wrong.
 
 CREATE OR REPLACE FUNCTION private.tag_query(in_query jsonb, in_what text)
 RETURNS TABLE (types text[], tags text[])
@@ -47,10 +47,7 @@ BEGIN
             USING ERRCODE = 'ZE003',
                   HINT = 'An event matches an item if its type is one of the item''s types (or none are named) and it carries all the item''s tags.';
     END IF;
-    RETURN QUERY
-    SELECT NULLIF(ARRAY(SELECT jsonb_array_elements_text(COALESCE(i.item -> 'types', '[]'))), '{}'),
-           ARRAY(SELECT DISTINCT t FROM jsonb_array_elements_text(COALESCE(i.item -> 'tags', '[]')) AS t ORDER BY t)
-    FROM jsonb_array_elements(in_query) AS i(item);
+    RETURN QUERY SELECT * FROM private.tag_items(in_query);
 END;
 $$;
 

@@ -1,5 +1,5 @@
--- The log positions (and tags) of the events appended with tags that match a query (private.tag_query's
--- items), after a log position and, with a horizon, before it: at most in_limit per item, in
+-- The log positions (and tags) of the events appended with tags that match a query (checked by
+-- the caller with private.tag_query; read here with private.tag_items), after a log position and, with a horizon, before it: at most in_limit per item, in
 -- log order per item (the caller merges, drops the duplicates of an event two items match,
 -- and limits). Each item is one index lookup whose cost follows its matches: by tag (GIN), by
 -- type, or in log order for an item that names neither. An event that was removed (retention,
@@ -25,14 +25,21 @@ DECLARE
     l_horizon_transaction_id xid8 := CASE WHEN in_horizon_generation IS NULL THEN '18446744073709551615'::xid8
                                           ELSE in_horizon_transaction_id END;
 BEGIN
-    FOR l_item IN SELECT * FROM private.tag_query(in_query, 'in_query') LOOP
+    FOR l_item IN SELECT * FROM private.tag_items(in_query) LOOP
         IF cardinality(l_item.tags) > 0 THEN
+            -- The events carrying the item's tags, by the GIN index alone, then the reader's
+            -- range and log order: given the range too, the planner (whose estimates of a
+            -- range of log positions are poor) may walk the log in order and filter it, a cost
+            -- that follows the log, not the matches.
             RETURN QUERY
+            WITH matched AS MATERIALIZED (
+                SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
+                FROM data.event_tags AS t
+                WHERE t.tags @> l_item.tags
+                  AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types)))
             SELECT t.generation, t.transaction_id, t.global_position, t.created_at, t.tags
-            FROM data.event_tags AS t
-            WHERE t.tags @> l_item.tags
-              AND (l_item.types IS NULL OR t.event_type = ANY (l_item.types))
-              AND private.readable_after(t.generation, t.transaction_id, t.global_position,
+            FROM matched AS t
+            WHERE private.readable_after(t.generation, t.transaction_id, t.global_position,
                                          in_after_generation, in_after_transaction_id, in_after_global_position,
                                          l_horizon_generation, l_horizon_transaction_id)
               AND EXISTS (SELECT FROM data.events AS e
