@@ -26,6 +26,29 @@ $function$;
 COMMENT ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) IS 'The conservative horizon: every transaction of the cluster before it has ended (what readers fall back to where private.read_horizon cannot be computed)';
 REVOKE ALL ON FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone)
+ RETURNS numeric
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_first bigint;
+    l_removed bigint;
+BEGIN
+    SELECT pg_catalog.min(e.global_position) INTO l_first
+    FROM data.events AS e
+    WHERE e.created_at = in_created_at AND e.generation = in_generation AND e.transaction_id = in_transaction_id;
+    SELECT pg_catalog.min(r.global_position) INTO l_removed
+    FROM data.removed_events AS r
+    WHERE r.generation = in_generation AND r.transaction_id = in_transaction_id;
+    RETURN ((in_generation - 1)::numeric * 18446744073709551616 + in_transaction_id::text::numeric) * 4294967296 + 1
+           - LEAST(l_first, l_removed);
+END;
+$function$;
+COMMENT ON FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) IS 'The base of a transaction''s log numbers: an event''s number is it plus the event''s global position';
+REVOKE ALL ON FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text)
  RETURNS record
  LANGUAGE plpgsql

@@ -3971,6 +3971,7 @@ COMMENT ON FUNCTION private.log_number(in_generation integer, in_transaction_id 
 CREATE FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) RETURNS numeric
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_bitmapscan TO 'off'
     AS $$
 DECLARE
     l_first bigint;

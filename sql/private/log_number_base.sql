@@ -4,7 +4,10 @@
 -- events included: a purge renumbers nothing). All events of a transaction share created_at
 -- (its start), so the lookup reads one partition. NULL for a transaction with no event.
 -- PL/pgSQL, so that its two lookups are planned once per session (a SQL function with
--- subqueries is not inlined, and would be planned again on every call).
+-- subqueries is not inlined, and would be planned again on every call). Without bitmap scans:
+-- the planner, which cannot estimate a transaction's size, would AND two bitmaps and read every
+-- event of the transaction for its minimum (0.28 ms for 1,000 events) instead of the first
+-- entry of the log order index.
 
 CREATE OR REPLACE FUNCTION private.log_number_base(
     in_generation integer,
@@ -14,6 +17,7 @@ RETURNS numeric
 LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     l_first bigint;
