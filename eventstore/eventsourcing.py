@@ -290,7 +290,11 @@ def reconnecting(method: Callable[_P, _R]) -> Callable[_P, _R]:
 def own_version(text: str | None, version: int) -> int:
     """An event's own version (metadata.originator_version as text), else its store version
     (as the store's private.own_version: what is not an integer of the integer range is none)."""
-    if text is not None and _INTEGER.fullmatch(text) and -2147483648 <= int(text) <= 2147483647:
+    if text is None:
+        return version
+    if len(text) < 10 and text.isascii() and text.isdigit():  # the common case, without the regex
+        return int(text)
+    if _INTEGER.fullmatch(text) and -2147483648 <= int(text) <= 2147483647:
         return int(text)
     return version
 

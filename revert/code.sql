@@ -113,6 +113,48 @@ $function$;
 COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
 
+CREATE OR REPLACE VIEW private.events_as_read AS
+ SELECT e.id,
+    e.stream_type,
+    e.stream_id,
+    e.version,
+    e.event_type,
+        CASE
+            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
+            CASE
+                WHEN (p.event_type IS NULL) THEN e.event_data
+                ELSE private.reveal_personal_data(e.event_data)
+            END, e.schema_version, t.current_version)
+            WHEN (p.event_type IS NULL) THEN e.event_data
+            ELSE private.reveal_personal_data(e.event_data)
+        END AS event_data,
+        CASE
+            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
+            ELSE e.metadata
+        END AS metadata,
+    e.created_at,
+    e.global_position,
+    e.transaction_id,
+    e.generation,
+    GREATEST(e.schema_version, t.current_version) AS schema_version
+   FROM ((data.events e
+     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
+     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
+COMMENT ON VIEW private.events_as_read IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
+COMMENT ON COLUMN private.events_as_read.id IS NULL;
+COMMENT ON COLUMN private.events_as_read.stream_type IS NULL;
+COMMENT ON COLUMN private.events_as_read.stream_id IS NULL;
+COMMENT ON COLUMN private.events_as_read.version IS NULL;
+COMMENT ON COLUMN private.events_as_read.event_type IS NULL;
+COMMENT ON COLUMN private.events_as_read.event_data IS NULL;
+COMMENT ON COLUMN private.events_as_read.metadata IS NULL;
+COMMENT ON COLUMN private.events_as_read.created_at IS NULL;
+COMMENT ON COLUMN private.events_as_read.global_position IS NULL;
+COMMENT ON COLUMN private.events_as_read.transaction_id IS NULL;
+COMMENT ON COLUMN private.events_as_read.generation IS NULL;
+COMMENT ON COLUMN private.events_as_read.schema_version IS NULL;
+REVOKE ALL ON TABLE private.events_as_read FROM PUBLIC;
+
 DROP FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb, in_after numeric);
 DROP FUNCTION api.last_tagged_number();
 DROP FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric);

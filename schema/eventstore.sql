@@ -6400,26 +6400,29 @@ CREATE VIEW private.events_as_read AS
     e.version,
     e.event_type,
         CASE
-            WHEN (e.schema_version < t.current_version) THEN private.upcast_event(e.event_type,
+            WHEN (e.schema_version < r.current_version) THEN private.upcast_event(e.event_type,
             CASE
-                WHEN (p.event_type IS NULL) THEN e.event_data
-                ELSE private.reveal_personal_data(e.event_data)
-            END, e.schema_version, t.current_version)
-            WHEN (p.event_type IS NULL) THEN e.event_data
-            ELSE private.reveal_personal_data(e.event_data)
+                WHEN r.personal THEN private.reveal_personal_data(e.event_data)
+                ELSE e.event_data
+            END, e.schema_version, r.current_version)
+            WHEN r.personal THEN private.reveal_personal_data(e.event_data)
+            ELSE e.event_data
         END AS event_data,
         CASE
-            WHEN ((e.schema_version < t.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', t.current_version))
+            WHEN ((e.schema_version < r.current_version) AND (e.metadata ? 'version'::text)) THEN (e.metadata || jsonb_build_object('version', r.current_version))
             ELSE e.metadata
         END AS metadata,
     e.created_at,
     e.global_position,
     e.transaction_id,
     e.generation,
-    GREATEST(e.schema_version, t.current_version) AS schema_version
-   FROM ((data.events e
-     LEFT JOIN data.event_types t ON ((t.event_type = e.event_type)))
-     LEFT JOIN data.personal_data p ON ((p.event_type = e.event_type)));
+    GREATEST(e.schema_version, r.current_version) AS schema_version
+   FROM (data.events e
+     CROSS JOIN LATERAL ( SELECT ((( SELECT jsonb_object_agg(t.event_type, t.current_version) AS jsonb_object_agg
+                   FROM data.event_types t
+                  WHERE (t.current_version > 1)) ->> e.event_type))::integer AS current_version,
+            (e.event_type = ANY (ARRAY( SELECT p.event_type
+                   FROM data.personal_data p))) AS personal) r);
 
 COMMENT ON VIEW private.events_as_read IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
 

@@ -6,20 +6,26 @@
 
 CREATE OR REPLACE VIEW private.events_as_read AS
 SELECT e.id, e.stream_type, e.stream_id, e.version, e.event_type,
-       CASE WHEN e.schema_version < t.current_version
+       CASE WHEN e.schema_version < r.current_version
             THEN private.upcast_event(e.event_type,
-                                      CASE WHEN p.event_type IS NULL THEN e.event_data
-                                           ELSE private.reveal_personal_data(e.event_data) END,
-                                      e.schema_version, t.current_version)
-            WHEN p.event_type IS NULL THEN e.event_data
-            ELSE private.reveal_personal_data(e.event_data) END AS event_data,
-       CASE WHEN e.schema_version < t.current_version AND e.metadata ? 'version'
-            THEN e.metadata || pg_catalog.jsonb_build_object('version', t.current_version)
+                                      CASE WHEN r.personal THEN private.reveal_personal_data(e.event_data)
+                                           ELSE e.event_data END,
+                                      e.schema_version, r.current_version)
+            WHEN r.personal THEN private.reveal_personal_data(e.event_data)
+            ELSE e.event_data END AS event_data,
+       CASE WHEN e.schema_version < r.current_version AND e.metadata ? 'version'
+            THEN e.metadata || pg_catalog.jsonb_build_object('version', r.current_version)
             ELSE e.metadata END AS metadata,
        e.created_at, e.global_position, e.transaction_id, e.generation,
-       GREATEST(e.schema_version, t.current_version) AS schema_version
+       GREATEST(e.schema_version, r.current_version) AS schema_version
 FROM data.events AS e
-LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
-LEFT JOIN data.personal_data AS p ON p.event_type = e.event_type;
+-- The registries once per query (uncorrelated subqueries: init plans), not two index lookups
+-- per event (0.8 us of each event a page reads). Only types past version 1 can be upcast
+-- (schema versions start at 1), so only they are in the map.
+CROSS JOIN LATERAL (
+    SELECT ((SELECT pg_catalog.jsonb_object_agg(t.event_type, t.current_version)
+             FROM data.event_types AS t
+             WHERE t.current_version > 1) ->> e.event_type)::integer AS current_version,
+           e.event_type = ANY (ARRAY(SELECT p.event_type FROM data.personal_data AS p)) AS personal) AS r;
 
 COMMENT ON VIEW private.events_as_read IS 'data.events as readers read it: personal data opened (null once forgotten), payloads upcast to the current version';
