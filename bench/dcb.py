@@ -24,10 +24,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import alternate, bench_cluster, deploy_template, fresh_database, report
+from bench.common import DURABLE, alternate, bench_cluster, deploy_template, fresh_database, report
 
 SETUP = None  # a cluster of its own, durable
-DURABLE = {"fsync": "on", "full_page_writes": "on", "synchronous_commit": "on"}
 DATA = b'{"course": "c", "student": "s"}'  # as jsonb writes it: the store keeps it as JSON
 LOADS = 1000  # events per loading call
 TAGGED_EVENTS = (

@@ -23,7 +23,7 @@ from bench import (
     scaling,
     subscriptions,
 )
-from bench.common import bench_cluster, deploy_template
+from bench.common import DURABLE, bench_cluster, deploy_template
 
 WORKLOADS = {
     "append": (append_throughput.SETUP, append_throughput.run),
@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=1.0, help="scale the data sizes (smoke runs use 0.01)")
     p.add_argument("--duration", type=float, default=130, help="seconds of steady load for latency (default 130)")
     p.add_argument("--clients", default="8,32", help="client counts of the append comparison (default 8,32)")
+    p.add_argument("--durable", action="store_true",
+                   help="fsync, full_page_writes and synchronous_commit on (default: the test cluster's, fsync off)")
     args = p.parse_args(argv)
 
     for w in [w for w in args.workloads if w in ON_THEIR_OWN]:
@@ -62,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if not shared:
         return 0
     setup = "\n".join(str(WORKLOADS[w][0]) for w in shared)
-    with bench_cluster() as cluster:
+    print("settings: " + ("durable (fsync, full_page_writes and synchronous_commit on)" if args.durable
+                          else "the test cluster's (fsync and full_page_writes off)"), flush=True)
+    with bench_cluster(DURABLE if args.durable else None) as cluster:
         template = deploy_template(cluster, setup)
         for w in shared:
             print(f"\n== {w} ==", flush=True)
