@@ -58,7 +58,7 @@ def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    wheel = next(tmp_path.glob("eventstore-*.whl"))
+    wheel = next(tmp_path.glob("pg_eventstore-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     deploys = {p.name for p in (REPO / "deploy").glob("*.sql")}
     assert {f"eventstore/_bundle/deploy/{n}" for n in deploys} <= names

@@ -1,5 +1,5 @@
 """The package as an application's tests meet it: installed beside a checkout (`pip install .`
-leaves eventstore.egg-info/ in the repository root, its entry points on the tests' path; an
+leaves pg_eventstore.egg-info/ in the repository root, its entry points on the tests' path; an
 installed package has the same entry point: either way the pytest plugin loads once), and its
 plugin's throwaway server, which must not outlive a killed pytest."""
 
@@ -31,7 +31,7 @@ def test_the_suite_runs_with_the_package_built_in_the_checkout(tmp_path):
             shutil.copy2(REPO / name, copy / name)
     # What `pip install .` leaves behind in the checkout (its metadata step), without the network.
     subprocess.run([sys.executable, "setup.py", "-q", "egg_info"], cwd=copy, check=True, capture_output=True)
-    entry_points = (copy / "eventstore.egg-info" / "entry_points.txt").read_text()
+    entry_points = (copy / "pg_eventstore.egg-info" / "entry_points.txt").read_text()
     assert "[pytest11]" in entry_points and "eventstore.pytest_plugin" in entry_points
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
                            "tests/test_readme_flags.py::test_the_readme_names_flags"],
