@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg.types.json import set_json_loads
 
+from eventstore import telemetry
 from eventstore._types import NewEvent, QueryItem, RecordedEvent, RecordedTaggedEvent, TaggedEvent
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ LISTEN = f"LISTEN {CHANNEL}"
 
 
 def tagged_json(events: Iterable[TaggedEvent]) -> str:
-    return json.dumps([e.as_json() for e in events])
+    return json.dumps(traced_batch([e.as_json() for e in events]))
 
 
 def first_page(limit: int | None) -> int:
@@ -113,7 +114,21 @@ class TaggedPager(Generic[T]):
 
 def events_json(events: Iterable[NewEvent]) -> str:
     batch = [e.as_json() for e in events]
-    return json.dumps(batch)
+    return json.dumps(traced_batch(batch))
+
+
+def traced_batch(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events with the current span's trace context in their metadata (eventstore.telemetry),
+    looked up once per batch; unchanged without OpenTelemetry or a span."""
+    if not telemetry.enabled():
+        return batch
+    context = telemetry.with_trace_context(None)
+    if context:
+        for event in batch:
+            metadata = event.get("metadata")
+            if metadata is None or not any(k in metadata for k in telemetry.TRACE_KEYS):
+                event["metadata"] = {**(metadata or {}), **context}
+    return batch
 
 
 _decode_json = json.JSONDecoder().decode

@@ -37,6 +37,7 @@ from eventstore.client import (
     translated,
 )
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion
+from eventstore.telemetry import traced
 
 S = TypeVar("S")
 
@@ -121,6 +122,7 @@ class AsyncEventStore:
 
     # -- writing ---------------------------------------------------------------------------
 
+    @traced("append")
     async def append(self, stream_type: str, stream_id: uuid.UUID, events: Sequence[NewEvent], *,
                      expected_version: ExpectedVersion, idempotency_key: uuid.UUID | None = None,
                      conn: psycopg.AsyncConnection[Any] | None = None) -> int:
@@ -134,6 +136,7 @@ class AsyncEventStore:
         version: int = rows[0][0]
         return version
 
+    @traced("append_tagged")
     async def append_tagged(self, events: Sequence[TaggedEvent], *, fail_if_match: Sequence[QueryItem] | None = None,
                             after: int | None = None, conn: psycopg.AsyncConnection[Any] | None = None) -> int:
         """As EventStore.append_tagged."""
@@ -141,6 +144,7 @@ class AsyncEventStore:
                                 conn, repeatable=False)
         return int(rows[0][0])
 
+    @traced("read_tagged")
     async def read_tagged(self, query: Sequence[QueryItem] | None = None, *, after: int | None = None,
                           limit: int | None = None, conn: psycopg.AsyncConnection[Any] | None = None) -> TaggedRead:
         """As EventStore.read_tagged."""
@@ -154,6 +158,7 @@ class AsyncEventStore:
         events, head = pager.result()
         return TaggedRead(events=events, head=head)
 
+    @traced("delete_stream")
     async def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                             conn: psycopg.AsyncConnection[Any] | None = None) -> int:
         rows = await self._rows(_sql.DELETE_STREAM, (stream_type, stream_id, expected_sql(expected_version)), conn,
@@ -161,6 +166,7 @@ class AsyncEventStore:
         version: int = rows[0][0]
         return version
 
+    @traced("decide")
     async def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
                      decide: Callable[[S], Sequence[NewEvent] | Awaitable[Sequence[NewEvent]]], initial: S,
                      max_retries: int = 10, idempotency_key: uuid.UUID | None = None) -> int:
@@ -185,17 +191,20 @@ class AsyncEventStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @traced("read_stream")
     async def read_stream(self, stream_type: str, stream_id: uuid.UUID, *, from_version: int = 1,
                           to_version: int | None = None,
                           conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
         params = _sql.read_stream_params(stream_type, stream_id, from_version, to_version)
         return [_sql.recorded(r) for r in await self._rows(_sql.READ_STREAM, params, conn)]
 
+    @traced("stream_version")
     async def stream_version(self, stream_type: str, stream_id: uuid.UUID, *,
                              conn: psycopg.AsyncConnection[Any] | None = None) -> int:
         version: int = (await self._rows(_sql.STREAM_VERSION, (stream_type, stream_id), conn))[0][0]
         return version
 
+    @traced("read_all")
     async def read_all(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                        limit: int = 1000, conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
         query, params = _sql.read_all_query(after, event_types, limit)
@@ -245,44 +254,53 @@ class AsyncEventStore:
             if listener is not None:
                 await listener.close()
 
+    @traced("load")
     async def load(self, stream_type: str, stream_id: uuid.UUID, *, as_of_version: int | None = None,
                    as_of: datetime | None = None,
                    conn: psycopg.AsyncConnection[Any] | None = None) -> tuple[Any, int]:
         row = (await self._rows(_sql.LOAD, (stream_type, stream_id, as_of_version, as_of), conn))[0]
         return row[0], row[1]
 
+    @traced("events_by_correlation")
     async def events_by_correlation(self, correlation_id: str, *,
                                     conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
         return [_sql.recorded(r) for r in await self._rows(_sql.BY_CORRELATION, (correlation_id,), conn)]
 
+    @traced("causation_chain")
     async def causation_chain(self, event_id: uuid.UUID, *,
                               conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
         return [_sql.recorded(r) for r in await self._rows(_sql.CAUSATION_CHAIN, (event_id,), conn)]
 
     # -- projections and subscriptions ---------------------------------------------------------
 
+    @traced("run_projections")
     async def run_projections(self, *, conn: psycopg.AsyncConnection[Any] | None = None) -> int:
         applied: int = (await self._rows(_sql.RUN_PROJECTIONS, (), conn))[0][0]
         return applied
 
+    @traced("projection_versions")
     async def projection_versions(self, projection: str | None = None, *,
                                   conn: psycopg.AsyncConnection[Any] | None = None) -> list[ProjectionVersion]:
         rows = await self._rows(_sql.PROJECTION_VERSIONS, (projection, projection), conn)
         return [ProjectionVersion(*r) for r in rows]
 
+    @traced("promote_projection")
     async def promote_projection(self, projection: str, version: int, *,
                                  conn: psycopg.AsyncConnection[Any] | None = None) -> None:
         await self._rows(_sql.PROMOTE, (projection, version), conn)
 
+    @traced("claim")
     async def claim(self, subscription: str, consumer: str, limit: int = 100, *,
                     conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
         return [_sql.recorded(r) for r in await self._rows(_sql.CLAIM, (subscription, consumer, limit), conn)]
 
+    @traced("ack")
     async def ack(self, subscription: str, consumer: str, event_ids: Sequence[uuid.UUID], *,
                   conn: psycopg.AsyncConnection[Any] | None = None) -> int:
         count: int = (await self._rows(_sql.ACK, (subscription, consumer, list(event_ids)), conn))[0][0]
         return count
 
+    @traced("nack")
     async def nack(self, subscription: str, consumer: str, event_id: uuid.UUID, error: str, *,
                    conn: psycopg.AsyncConnection[Any] | None = None) -> bool:
         given_back: bool = (await self._rows(_sql.NACK, (subscription, consumer, event_id, error), conn))[0][0]

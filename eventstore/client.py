@@ -28,6 +28,7 @@ from eventstore._types import (
     expected_sql,
 )
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
+from eventstore.telemetry import traced
 
 S = TypeVar("S")
 
@@ -167,6 +168,7 @@ class EventStore:
 
     # -- writing ---------------------------------------------------------------------------
 
+    @traced("append")
     def append(self, stream_type: str, stream_id: uuid.UUID, events: Sequence[NewEvent], *,
                expected_version: ExpectedVersion, idempotency_key: uuid.UUID | None = None,
                conn: psycopg.Connection[Any] | None = None) -> int:
@@ -181,6 +183,7 @@ class EventStore:
         version: int = rows[0][0]
         return version
 
+    @traced("append_tagged")
     def append_tagged(self, events: Sequence[TaggedEvent], *, fail_if_match: Sequence[QueryItem] | None = None,
                       after: int | None = None, conn: psycopg.Connection[Any] | None = None) -> int:
         """Appends ``events`` with their tags (docs/dcb.md); returns the position of the last.
@@ -191,6 +194,7 @@ class EventStore:
                           repeatable=False)
         return int(rows[0][0])
 
+    @traced("read_tagged")
     def read_tagged(self, query: Sequence[QueryItem] | None = None, *, after: int | None = None,
                     limit: int | None = None, conn: psycopg.Connection[Any] | None = None) -> TaggedRead:
         """The tagged events matching ``query`` (None or []: all) after position ``after``, in log
@@ -206,6 +210,7 @@ class EventStore:
         events, head = pager.result()
         return TaggedRead(events=events, head=head)
 
+    @traced("delete_stream")
     def delete_stream(self, stream_type: str, stream_id: uuid.UUID, *, expected_version: ExpectedVersion,
                       conn: psycopg.Connection[Any] | None = None) -> int:
         """Soft-deletes the stream (a tombstone event); returns the tombstone's version."""
@@ -213,6 +218,7 @@ class EventStore:
                                   conn, repeatable=False)[0][0]
         return version
 
+    @traced("decide")
     def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
                decide: Callable[[S], Sequence[NewEvent]], initial: S, max_retries: int = 10,
                idempotency_key: uuid.UUID | None = None) -> int:
@@ -242,18 +248,21 @@ class EventStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @traced("read_stream")
     def read_stream(self, stream_type: str, stream_id: uuid.UUID, *, from_version: int = 1,
                     to_version: int | None = None, conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
         """The stream's events from ``from_version`` to ``to_version``, both inclusive."""
         params = _sql.read_stream_params(stream_type, stream_id, from_version, to_version)
         return [_sql.recorded(r) for r in self._rows(_sql.READ_STREAM, params, conn)]
 
+    @traced("stream_version")
     def stream_version(self, stream_type: str, stream_id: uuid.UUID, *,
                        conn: psycopg.Connection[Any] | None = None) -> int:
         """The stream's current version (0 for a stream that does not exist)."""
         version: int = self._rows(_sql.STREAM_VERSION, (stream_type, stream_id), conn)[0][0]
         return version
 
+    @traced("read_all")
     def read_all(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                  limit: int = 1000, conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
         """A page of the whole log after the event ``after`` (None: from the start), in the
@@ -311,6 +320,7 @@ class EventStore:
             if listener is not None:
                 listener.close()
 
+    @traced("load")
     def load(self, stream_type: str, stream_id: uuid.UUID, *, as_of_version: int | None = None,
              as_of: datetime | None = None, conn: psycopg.Connection[Any] | None = None) -> tuple[Any, int]:
         """The aggregate's state and version, folded by its registered reducer (now, or as of a
@@ -318,26 +328,31 @@ class EventStore:
         row = self._rows(_sql.LOAD, (stream_type, stream_id, as_of_version, as_of), conn)[0]
         return row[0], row[1]
 
+    @traced("events_by_correlation")
     def events_by_correlation(self, correlation_id: str, *,
                               conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
         return [_sql.recorded(r) for r in self._rows(_sql.BY_CORRELATION, (correlation_id,), conn)]
 
+    @traced("causation_chain")
     def causation_chain(self, event_id: uuid.UUID, *,
                         conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
         return [_sql.recorded(r) for r in self._rows(_sql.CAUSATION_CHAIN, (event_id,), conn)]
 
     # -- projections and subscriptions ---------------------------------------------------------
 
+    @traced("run_projections")
     def run_projections(self, *, conn: psycopg.Connection[Any] | None = None) -> int:
         """Runs every projection once (what pg_cron's worker does); returns events applied."""
         applied: int = self._rows(_sql.RUN_PROJECTIONS, (), conn)[0][0]
         return applied
 
+    @traced("projection_versions")
     def projection_versions(self, projection: str | None = None, *,
                             conn: psycopg.Connection[Any] | None = None) -> list[ProjectionVersion]:
         """Every version of ``projection`` (of every projection when None), the live one first."""
         return [ProjectionVersion(*r) for r in self._rows(_sql.PROJECTION_VERSIONS, (projection, projection), conn)]
 
+    @traced("promote_projection")
     def promote_projection(self, projection: str, version: int, *,
                            conn: psycopg.Connection[Any] | None = None) -> None:
         """Makes ``version`` the live version of ``projection`` in one transaction (an admin's
@@ -346,15 +361,18 @@ class EventStore:
         catching up."""
         self._rows(_sql.PROMOTE, (projection, version), conn)
 
+    @traced("claim")
     def claim(self, subscription: str, consumer: str, limit: int = 100, *,
               conn: psycopg.Connection[Any] | None = None) -> list[RecordedEvent]:
         return [_sql.recorded(r) for r in self._rows(_sql.CLAIM, (subscription, consumer, limit), conn)]
 
+    @traced("ack")
     def ack(self, subscription: str, consumer: str, event_ids: Sequence[uuid.UUID], *,
             conn: psycopg.Connection[Any] | None = None) -> int:
         count: int = self._rows(_sql.ACK, (subscription, consumer, list(event_ids)), conn)[0][0]
         return count
 
+    @traced("nack")
     def nack(self, subscription: str, consumer: str, event_id: uuid.UUID, error: str, *,
              conn: psycopg.Connection[Any] | None = None) -> bool:
         given_back: bool = self._rows(_sql.NACK, (subscription, consumer, event_id, error), conn)[0][0]

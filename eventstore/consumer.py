@@ -42,6 +42,7 @@ from eventstore._retry import Backoff, connection_lost
 from eventstore._types import RecordedEvent
 from eventstore.aio import AsyncEventStore
 from eventstore.client import CONNECTION_KWARGS, EventStore, translated
+from eventstore.telemetry import consumer_span
 
 Handler = Callable[..., None]
 
@@ -139,7 +140,8 @@ class Consumer(_Settings[EventStore, Handler]):
                         lost = len(events) - i  # one lease for the batch: the rest ran out too
                         break
                 else:
-                    self.handler(event)
+                    with consumer_span(self.subscription, event):
+                        self.handler(event)
                     done.append(event.id)
             except Exception as error:  # any handler error is a failed attempt
                 if self.transactional and connection_lost(error):
@@ -156,7 +158,8 @@ class Consumer(_Settings[EventStore, Handler]):
         acknowledgement took (the lease had not run out); False when it was rolled back."""
         with translated(), self.store.pool.connection() as conn:
             with conn.transaction():
-                self.handler(event, conn)
+                with consumer_span(self.subscription, event):
+                    self.handler(event, conn)
                 if conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id])).fetchone() == (1,):
                     return True
                 raise psycopg.Rollback
@@ -266,7 +269,8 @@ class AsyncConsumer(_Settings[AsyncEventStore, AsyncHandler]):
                         lost = len(events) - i
                         break
                 else:
-                    await self.handler(event)
+                    with consumer_span(self.subscription, event):
+                        await self.handler(event)
                     done.append(event.id)
             except Exception as error:  # any handler error is a failed attempt
                 if self.transactional and connection_lost(error):
@@ -282,7 +286,8 @@ class AsyncConsumer(_Settings[AsyncEventStore, AsyncHandler]):
         with translated():
             async with self.store.pool.connection() as conn:
                 async with conn.transaction():
-                    await self.handler(event, conn)
+                    with consumer_span(self.subscription, event):
+                        await self.handler(event, conn)
                     cursor = await conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id]))
                     if await cursor.fetchone() == (1,):
                         return True
