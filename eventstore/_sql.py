@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 import psycopg
@@ -41,6 +42,20 @@ PROJECTION_VERSIONS = """SELECT projection_name, version_of, version, live, stat
                                 events_behind_live, ready_to_promote, error_message
                          FROM api.projection_status WHERE %s::text IS NULL OR version_of = %s"""
 PROMOTE = "SELECT api.promote_projection(%s, %s)"
+CREATE_SUBSCRIPTION = "SELECT api.create_subscription(%s, %s, %s, %s, %s, %s)"
+DROP_SUBSCRIPTION = "SELECT api.drop_subscription(%s)"
+SET_SUBSCRIPTION_ROLE = "SELECT api.set_subscription_role(%s, %s)"
+RESET_SUBSCRIPTION = "SELECT api.reset_subscription(%s, %s)"
+SUBSCRIPTIONS = """SELECT subscription_name, stream_types, event_types, max_attempts, lease, consumers, events_behind,
+                          events_behind_exact, in_flight, waiting, parked, oldest_in_flight_age, last_claim_at,
+                          horizon_fallback
+                   FROM api.subscription_status WHERE %s::text IS NULL OR subscription_name = %s
+                   ORDER BY subscription_name"""
+PARKED_EVENTS = """SELECT subscription_name, id, stream_type, stream_id, version, attempts, last_error, parked_at
+                   FROM api.parked_events WHERE %s::text IS NULL OR subscription_name = %s
+                   ORDER BY subscription_name, parked_at, id"""
+REPLAY_PARKED = "SELECT api.replay_parked(%s, %s)"
+SKIP_PARKED = "SELECT api.skip_parked(%s, %s)"
 APPEND_TAGGED = "SELECT api.append_tagged(%s::jsonb, %s::jsonb, %s)"
 # The head first (a statement of its own within the query: the lateral read runs after it),
 # then the events up to it: a head never passes an event the read did not return.
@@ -52,6 +67,12 @@ READ_TAGGED = ("SELECT %s::numeric, log_number, id, event_type, event_data, meta
 TAGGED_PAGE = 1000
 CHANNEL = "eventstore_events"
 LISTEN = f"LISTEN {CHANNEL}"
+
+
+def subscription_params(name: str, stream_types: Sequence[str] | None, event_types: Sequence[str] | None,
+                        from_beginning: bool, max_attempts: int, lease: timedelta) -> tuple[Any, ...]:
+    return (name, None if stream_types is None else list(stream_types),
+            None if event_types is None else list(event_types), from_beginning, max_attempts, lease)
 
 
 def tagged_json(events: Iterable[TaggedEvent]) -> str:

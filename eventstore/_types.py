@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 
@@ -119,6 +119,49 @@ class RecordedEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     attempt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A subscription (a consumer group over the log) as ``api.subscription_status`` shows it:
+    what it reads (``stream_types``, ``event_types``: None for all), ``max_attempts`` before an
+    event is parked, the ``lease`` of a claim; ``consumers`` that claimed within one lease;
+    ``events_behind`` (exact up to 10,000, see ``events_behind_exact``), ``in_flight`` (claimed,
+    not acknowledged), ``waiting`` (behind an event of their stream in flight or parked),
+    ``parked``; the age of the oldest lease, the last claim, and ``horizon_fallback`` (None, or
+    why it reads on the conservative horizon)."""
+
+    name: str
+    stream_types: list[str] | None
+    event_types: list[str] | None
+    max_attempts: int
+    lease: timedelta
+    consumers: int
+    events_behind: int
+    events_behind_exact: bool
+    in_flight: int
+    waiting: int
+    parked: int
+    oldest_in_flight_age: timedelta | None
+    last_claim_at: datetime | None
+    horizon_fallback: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedEvent:
+    """An event of a subscription that failed ``attempts`` deliveries (its ``max_attempts``)
+    and was parked at ``parked_at`` with the handler's ``last_error``, as ``api.parked_events``
+    shows it: it holds back the later events of its stream in that subscription until it is
+    replayed (``replay_parked``) or skipped (``skip_parked``)."""
+
+    subscription: str
+    id: uuid.UUID
+    stream_type: str
+    stream_id: uuid.UUID
+    version: int
+    attempts: int
+    last_error: str | None
+    parked_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -20,9 +20,11 @@ from eventstore._types import (
     NO_STREAM,
     ExpectedVersion,
     NewEvent,
+    ParkedEvent,
     ProjectionVersion,
     QueryItem,
     RecordedEvent,
+    Subscription,
     TaggedEvent,
     TaggedRead,
     expected_sql,
@@ -377,6 +379,60 @@ class EventStore:
              conn: psycopg.Connection[Any] | None = None) -> bool:
         given_back: bool = self._rows(_sql.NACK, (subscription, consumer, event_id, error), conn)[0][0]
         return given_back
+
+    # -- subscriptions (an admin's calls: eventstore_admin) ----------------------------------
+
+    @traced("create_subscription")
+    def create_subscription(self, name: str, *, stream_types: Sequence[str] | None = None,
+                            event_types: Sequence[str] | None = None, from_beginning: bool = True,
+                            max_attempts: int = 5, lease: timedelta = timedelta(seconds=30),
+                            conn: psycopg.Connection[Any] | None = None) -> None:
+        """A consumer group over the whole log (of ``stream_types`` / ``event_types`` only, if
+        given), from its beginning or from now; an event is parked after ``max_attempts``
+        failed deliveries; a claim holds its events for ``lease``."""
+        self._rows(_sql.CREATE_SUBSCRIPTION, _sql.subscription_params(name, stream_types, event_types, from_beginning,
+                                                                       max_attempts, lease), conn)
+
+    @traced("drop_subscription")
+    def drop_subscription(self, name: str, *, conn: psycopg.Connection[Any] | None = None) -> None:
+        """Drops the subscription with its in-flight and parked events."""
+        self._rows(_sql.DROP_SUBSCRIPTION, (name,), conn)
+
+    @traced("set_subscription_role")
+    def set_subscription_role(self, name: str, role: str | None, *,
+                              conn: psycopg.Connection[Any] | None = None) -> None:
+        """Reserves the subscription for the members of ``role`` (None: any projector)."""
+        self._rows(_sql.SET_SUBSCRIPTION_ROLE, (name, role), conn)
+
+    @traced("reset_subscription")
+    def reset_subscription(self, name: str, *, after: uuid.UUID | None = None,
+                           conn: psycopg.Connection[Any] | None = None) -> None:
+        """Moves the subscription to just after event ``after`` (None: the start of the log)."""
+        self._rows(_sql.RESET_SUBSCRIPTION, (name, after), conn)
+
+    @traced("subscriptions")
+    def subscriptions(self, name: str | None = None, *,
+                      conn: psycopg.Connection[Any] | None = None) -> list[Subscription]:
+        """Every subscription (the one named ``name``), with its progress."""
+        return [Subscription(*r) for r in self._rows(_sql.SUBSCRIPTIONS, (name, name), conn)]
+
+    @traced("parked_events")
+    def parked_events(self, subscription: str | None = None, *,
+                      conn: psycopg.Connection[Any] | None = None) -> list[ParkedEvent]:
+        """The parked events of every subscription (of ``subscription``), oldest first."""
+        return [ParkedEvent(*r) for r in self._rows(_sql.PARKED_EVENTS, (subscription, subscription), conn)]
+
+    @traced("replay_parked")
+    def replay_parked(self, subscription: str, event_id: uuid.UUID, *,
+                      conn: psycopg.Connection[Any] | None = None) -> None:
+        """Delivers a parked event again, with fresh attempts."""
+        self._rows(_sql.REPLAY_PARKED, (subscription, event_id), conn)
+
+    @traced("skip_parked")
+    def skip_parked(self, subscription: str, event_id: uuid.UUID, *,
+                    conn: psycopg.Connection[Any] | None = None) -> None:
+        """Discards a parked event: never delivered again; its stream flows on."""
+        self._rows(_sql.SKIP_PARKED, (subscription, event_id), conn)
 
 
 def _follow_lost(error: BaseException, backoff: Backoff) -> float:

@@ -7,6 +7,7 @@ BEGIN;
 SET LOCAL lock_timeout = '10s';
 SET LOCAL check_function_bodies = off;  -- a body may name an object a later change gives back
 
+DROP VIEW api.parked_events;
 CREATE OR REPLACE FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8)
  RETURNS record
  LANGUAGE sql
@@ -112,6 +113,31 @@ END;
 $function$;
 COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
+
+CREATE OR REPLACE VIEW api.parked_events AS
+ SELECT se.subscription_name,
+    se.event_id AS id,
+    se.stream_type,
+    se.stream_id,
+    se.version,
+    se.attempts,
+    se.last_error,
+    se.parked_at
+   FROM data.subscription_events se
+  WHERE (se.parked_at IS NOT NULL);
+COMMENT ON VIEW api.parked_events IS 'Events that failed max_attempts deliveries, with their last error: each holds back the later
+events of its stream in its subscription. api.replay_parked delivers one again,
+api.skip_parked steps past it.';
+COMMENT ON COLUMN api.parked_events.subscription_name IS NULL;
+COMMENT ON COLUMN api.parked_events.id IS NULL;
+COMMENT ON COLUMN api.parked_events.stream_type IS NULL;
+COMMENT ON COLUMN api.parked_events.stream_id IS NULL;
+COMMENT ON COLUMN api.parked_events.version IS NULL;
+COMMENT ON COLUMN api.parked_events.attempts IS NULL;
+COMMENT ON COLUMN api.parked_events.last_error IS NULL;
+COMMENT ON COLUMN api.parked_events.parked_at IS NULL;
+REVOKE ALL ON TABLE api.parked_events FROM PUBLIC, eventstore_admin;
+GRANT SELECT ON TABLE api.parked_events TO eventstore_admin;
 
 CREATE OR REPLACE VIEW private.events_as_read AS
  SELECT e.id,

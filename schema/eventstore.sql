@@ -5778,6 +5778,22 @@ COMMENT ON VIEW api.parked_events IS 'Events that failed max_attempts deliveries
 events of its stream in its subscription. api.replay_parked delivers one again,
 api.skip_parked steps past it.';
 
+COMMENT ON COLUMN api.parked_events.subscription_name IS 'The subscription the event is parked in';
+
+COMMENT ON COLUMN api.parked_events.id IS 'The event''s id (api.replay_parked and api.skip_parked take it)';
+
+COMMENT ON COLUMN api.parked_events.stream_type IS 'The event''s stream type: the later events of its stream wait behind it';
+
+COMMENT ON COLUMN api.parked_events.stream_id IS 'The event''s stream id';
+
+COMMENT ON COLUMN api.parked_events.version IS 'The event''s version in its stream';
+
+COMMENT ON COLUMN api.parked_events.attempts IS 'Deliveries that failed (the subscription''s max_attempts)';
+
+COMMENT ON COLUMN api.parked_events.last_error IS 'The error the last failed delivery reported (api.nack_event), at most 2,000 characters';
+
+COMMENT ON COLUMN api.parked_events.parked_at IS 'When the last failed delivery parked it';
+
 CREATE VIEW api.projection_status AS
  SELECT s.projection_name,
     s.status,
