@@ -17,6 +17,7 @@ from eventstore import errors
 from eventstore._types import (
     ANY,
     NO_STREAM,
+    Decision,
     ExpectedVersion,
     NewEvent,
     ParkedEvent,
@@ -54,6 +55,7 @@ __all__ = [
     "AsyncEventStore",
     "ConditionFailed",
     "Consumer",
+    "Decision",
     "EventStore",
     "EventStoreError",
     "ExpectedVersion",

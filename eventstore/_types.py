@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -119,6 +119,50 @@ class RecordedEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     attempt: int | None = None
+
+
+class Decision(int):
+    """What ``decide()`` returns: the stream's version afterwards (it is that int, as before),
+    with ``events``, the events this decision appended as recorded (none when it decided
+    nothing, or when its idempotency key had been used by an earlier append)."""
+
+    events: list[RecordedEvent]
+
+    def __new__(cls, version: int, events: Sequence[RecordedEvent] = ()) -> Decision:
+        decision = super().__new__(cls, version)
+        decision.events = list(events)
+        return decision
+
+    @property
+    def version(self) -> int:
+        return int(self)
+
+    def __repr__(self) -> str:
+        return f"Decision(version={int(self)}, events={self.events!r})"
+
+
+def decision_events(new: Sequence[NewEvent], caused_by: RecordedEvent | None,
+                    metadata: Mapping[str, Any] | None) -> list[NewEvent]:
+    """The events of a decision with its metadata: ``metadata``'s keys, and with ``caused_by``
+    (the event a process manager handles) ``causation_id`` = its id and ``correlation_id`` =
+    its correlation id, else its id; an event's own metadata keys win."""
+    extra: dict[str, Any] = {}
+    if caused_by is not None:
+        extra["causation_id"] = str(caused_by.id)
+        extra["correlation_id"] = str(caused_by.metadata.get("correlation_id") or caused_by.id)
+    extra.update(metadata or {})
+    if not extra:
+        return list(new)
+    return [NewEvent(e.event_type, e.data, {**extra, **(e.metadata or {})}) for e in new]
+
+
+def decision_key(idempotency_key: uuid.UUID | None, caused_by: RecordedEvent | None, stream_type: str,
+                 stream_id: uuid.UUID) -> uuid.UUID | None:
+    """The idempotency key of a decision: the one given, else (with ``caused_by``) one derived
+    from the causing event and the stream, so that an event handled twice appends once."""
+    if idempotency_key is not None or caused_by is None:
+        return idempotency_key
+    return uuid.uuid5(caused_by.id, f"decide {stream_type} {stream_id}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from eventstore._pool import AsyncPool
 from eventstore._retry import Backoff, CallAttempts, connection_lost
 from eventstore._types import (
     NO_STREAM,
+    Decision,
     ExpectedVersion,
     NewEvent,
     ParkedEvent,
@@ -27,6 +28,8 @@ from eventstore._types import (
     Subscription,
     TaggedEvent,
     TaggedRead,
+    decision_events,
+    decision_key,
     expected_sql,
 )
 from eventstore.client import (
@@ -171,22 +174,33 @@ class AsyncEventStore:
     @traced("decide")
     async def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
                      decide: Callable[[S], Sequence[NewEvent] | Awaitable[Sequence[NewEvent]]], initial: S,
-                     max_retries: int = 10, idempotency_key: uuid.UUID | None = None) -> int:
+                     max_retries: int = 10, idempotency_key: uuid.UUID | None = None,
+                     caused_by: RecordedEvent | None = None, metadata: Mapping[str, Any] | None = None,
+                     conn: psycopg.AsyncConnection[Any] | None = None) -> Decision:
+        """As :meth:`eventstore.EventStore.decide` (``decide`` may be a coroutine function)."""
+        key = decision_key(idempotency_key, caused_by, stream_type, stream_id)
         for attempt in range(max_retries + 1):
-            events = await self.read_stream(stream_type, stream_id)
-            state = initial
-            for event in events:
-                state = fold(state, event)
-            version = events[-1].version if events else 0
-            decided = decide(state)
-            new = await decided if isinstance(decided, Awaitable) else decided
-            if not new:
-                return version
             try:
-                return await self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
-                             idempotency_key=idempotency_key)
-            except (WrongExpectedVersion, AppendOrderConflict):
-                if attempt == max_retries:
+                async with contextlib.nullcontext() if conn is None else conn.transaction():
+                    events = await self.read_stream(stream_type, stream_id, conn=conn)
+                    state = initial
+                    for event in events:
+                        state = fold(state, event)
+                    version = events[-1].version if events else 0
+                    decided = decide(state)
+                    new = decision_events(await decided if isinstance(decided, Awaitable) else decided, caused_by,
+                                          metadata)
+                    if not new:
+                        return Decision(version)
+                    after = await self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
+                                              idempotency_key=key, conn=conn)
+                    appended = await self.read_stream(stream_type, stream_id, from_version=version + 1,
+                                                      to_version=after, conn=conn) if after > version else []
+                    return Decision(after, appended)
+            except (WrongExpectedVersion, AppendOrderConflict) as conflict:
+                # In the caller's transaction an append order conflict is for good: its
+                # transaction id stays older than the stream's last appender. It must be made again.
+                if attempt == max_retries or (conn is not None and isinstance(conflict, AppendOrderConflict)):
                     raise
                 await asyncio.sleep(min(0.001 * 2 ** attempt, 0.05))
         raise AssertionError("unreachable")

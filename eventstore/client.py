@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from eventstore._pool import Pool
 from eventstore._retry import Backoff, CallAttempts, connection_lost
 from eventstore._types import (
     NO_STREAM,
+    Decision,
     ExpectedVersion,
     NewEvent,
     ParkedEvent,
@@ -27,6 +28,8 @@ from eventstore._types import (
     Subscription,
     TaggedEvent,
     TaggedRead,
+    decision_events,
+    decision_key,
     expected_sql,
 )
 from eventstore.errors import AppendOrderConflict, WrongExpectedVersion, from_psycopg
@@ -223,27 +226,45 @@ class EventStore:
     @traced("decide")
     def decide(self, stream_type: str, stream_id: uuid.UUID, *, fold: Callable[[S, RecordedEvent], S],
                decide: Callable[[S], Sequence[NewEvent]], initial: S, max_retries: int = 10,
-               idempotency_key: uuid.UUID | None = None) -> int:
+               idempotency_key: uuid.UUID | None = None, caused_by: RecordedEvent | None = None,
+               metadata: Mapping[str, Any] | None = None,
+               conn: psycopg.Connection[Any] | None = None) -> Decision:
         """Read the stream, fold it into a state, decide the new events, append them with the
         version read; on a concurrency conflict (WrongExpectedVersion, AppendOrderConflict) do
-        it all again, up to ``max_retries`` times. Returns the stream's version afterwards.
+        it all again, up to ``max_retries`` times. Returns the stream's version afterwards, a
+        :class:`Decision` (an int) whose ``events`` are the events appended.
+
         With ``idempotency_key`` (the command's id) the append is idempotent: a decision whose
         connection was lost while it committed is made again safely (the client does it), and
-        the same command decided twice appends once."""
+        the same command decided twice appends once. ``caused_by``: the event a process manager
+        handles; each new event's metadata gets ``causation_id`` (its id) and ``correlation_id``
+        (its correlation id, else its id), and without a key of yours the key is derived from
+        it and the stream, so that handling the event again appends nothing. ``metadata``: more
+        keys for each new event (an event's own keys win). ``conn``: in your transaction, each
+        attempt in a savepoint of it (at READ COMMITTED an attempt reads what the last one
+        lost to); an AppendOrderConflict (your transaction wrote before it decided, and a newer
+        one appended to the stream) is raised: make your transaction again."""
+        key = decision_key(idempotency_key, caused_by, stream_type, stream_id)
         for attempt in range(max_retries + 1):
-            events = self.read_stream(stream_type, stream_id)
-            state = initial
-            for event in events:
-                state = fold(state, event)
-            version = events[-1].version if events else 0
-            new = decide(state)
-            if not new:
-                return version
             try:
-                return self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
-                       idempotency_key=idempotency_key)
-            except (WrongExpectedVersion, AppendOrderConflict):
-                if attempt == max_retries:
+                with contextlib.nullcontext() if conn is None else conn.transaction():
+                    events = self.read_stream(stream_type, stream_id, conn=conn)
+                    state = initial
+                    for event in events:
+                        state = fold(state, event)
+                    version = events[-1].version if events else 0
+                    new = decision_events(decide(state), caused_by, metadata)
+                    if not new:
+                        return Decision(version)
+                    after = self.append(stream_type, stream_id, new, expected_version=version or NO_STREAM,
+                                        idempotency_key=key, conn=conn)
+                    appended = self.read_stream(stream_type, stream_id, from_version=version + 1, to_version=after,
+                                                conn=conn) if after > version else []
+                    return Decision(after, appended)
+            except (WrongExpectedVersion, AppendOrderConflict) as conflict:
+                # In the caller's transaction an append order conflict is for good: its
+                # transaction id stays older than the stream's last appender. It must be made again.
+                if attempt == max_retries or (conn is not None and isinstance(conflict, AppendOrderConflict)):
                     raise
                 time.sleep(min(0.001 * 2 ** attempt, 0.05))
         raise AssertionError("unreachable")
