@@ -15,8 +15,16 @@ import time
 import pytest
 
 from harness.cluster import free_port
-from tests.helpers import (append, close_tally, event, mark, new_id, open_tally, raises_sqlstate,
-                           run_projections_until_idle)
+from tests.helpers import (
+    append,
+    close_tally,
+    event,
+    mark,
+    new_id,
+    open_tally,
+    raises_sqlstate,
+    run_projections_until_idle,
+)
 
 
 def wait_for_replay(primary_db, standby, dbname: str, timeout: float = 30) -> None:
