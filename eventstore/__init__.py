@@ -30,7 +30,7 @@ from eventstore._types import (
     TaggedRead,
 )
 from eventstore.aio import AsyncEventStore
-from eventstore.client import EventStore
+from eventstore.client import EventStore, Follow
 from eventstore.consumer import AsyncConsumer, Consumer
 from eventstore.errors import (
     AppendOrderConflict,
@@ -59,6 +59,7 @@ __all__ = [
     "EventStore",
     "EventStoreError",
     "ExpectedVersion",
+    "Follow",
     "IdempotencyKeyReused",
     "InvalidArgument",
     "MalformedEvents",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -226,13 +227,20 @@ class AsyncEventStore:
         query, params = _sql.read_all_query(after, event_types, limit)
         return [_sql.recorded(r) for r in await self._rows(query, params, conn)]
 
-    async def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
-                     page_size: int = 1000, poll_interval: float = 1.0) -> AsyncIterator[RecordedEvent]:
+    def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
+               page_size: int = 1000, poll_interval: float = 1.0) -> AsyncFollow:
+        """As :meth:`eventstore.EventStore.follow`: ``async for`` it; ``stop()`` ends it within
+        ``poll_interval``; ``async with`` closes it."""
+        stopped = threading.Event()
+        return AsyncFollow(self._follow(after, event_types, page_size, poll_interval, stopped), stopped)
+
+    async def _follow(self, after: uuid.UUID | None, event_types: Sequence[str] | None, page_size: int,
+                      poll_interval: float, stopped: threading.Event) -> AsyncIterator[RecordedEvent]:
         listener = await _listener(self.conninfo)
         wait = _FIRST_WAIT
         backoff = Backoff()
         try:
-            while True:
+            while not stopped.is_set():
                 try:
                     page = await self.read_all(after=after, event_types=event_types, limit=page_size)
                 except Exception as error:
@@ -386,3 +394,40 @@ async def _listener(conninfo: str | None) -> psycopg.AsyncConnection[Any] | None
         return conn
     except psycopg.Error:
         return None
+
+
+class AsyncFollow(AsyncIterator[RecordedEvent]):
+    """What :meth:`AsyncEventStore.follow` returns: ``async for`` the events; ``stop()`` (from
+    any thread or task) ends the iteration within one poll interval; ``async with`` closes it."""
+
+    def __init__(self, events: AsyncIterator[RecordedEvent], stopped: threading.Event) -> None:
+        self._events = events
+        self._stopped = stopped
+
+    def __aiter__(self) -> AsyncFollow:
+        return self
+
+    async def __anext__(self) -> RecordedEvent:
+        if self._stopped.is_set():
+            await self.aclose()
+            raise StopAsyncIteration
+        return await anext(self._events)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    async def aclose(self) -> None:
+        self._stopped.set()
+        close = getattr(self._events, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def __aenter__(self) -> AsyncFollow:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -294,18 +295,24 @@ class EventStore:
         return [_sql.recorded(r) for r in self._rows(query, params, conn)]
 
     def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
-               page_size: int = 1000, poll_interval: float = 1.0) -> Iterator[RecordedEvent]:
+               page_size: int = 1000, poll_interval: float = 1.0) -> Follow:
         """Every event after ``after``, then each new one as it becomes readable, for ever (a
         catch-up subscription): page to the end, then wait for a notification (LISTEN, on a
         connection of its own) or a poll: 10 ms after a page with events, doubling up to
         ``poll_interval`` seconds while nothing comes. A lost connection is logged and waited
         out (backing off from 0.1 s to 2 s); it goes on after the last event it yielded, so
-        nothing is missed or yielded twice."""
+        nothing is missed or yielded twice. Returns a :class:`Follow`: iterate it; ``stop()``
+        (from any thread) ends it within ``poll_interval``; ``with`` closes it."""
+        stopped = threading.Event()
+        return Follow(self._follow(after, event_types, page_size, poll_interval, stopped), stopped)
+
+    def _follow(self, after: uuid.UUID | None, event_types: Sequence[str] | None, page_size: int,
+                poll_interval: float, stopped: threading.Event) -> Iterator[RecordedEvent]:
         listener = _listener(self.conninfo)
         wait = _FIRST_WAIT
         backoff = Backoff()
         try:
-            while True:
+            while not stopped.is_set():
                 try:
                     page = self.read_all(after=after, event_types=event_types, limit=page_size)
                 except Exception as error:
@@ -454,6 +461,46 @@ class EventStore:
                     conn: psycopg.Connection[Any] | None = None) -> None:
         """Discards a parked event: never delivered again; its stream flows on."""
         self._rows(_sql.SKIP_PARKED, (subscription, event_id), conn)
+
+
+class Follow(Iterator[RecordedEvent]):
+    """What :meth:`EventStore.follow` returns: an iterator of the events; ``stop()``, from any
+    thread (a signal handler, a shutdown hook), ends the iteration within one poll interval;
+    ``with store.follow() as events:`` closes it (and its LISTEN connection) on the way out."""
+
+    def __init__(self, events: Iterator[RecordedEvent], stopped: threading.Event) -> None:
+        self._events = events
+        self._stopped = stopped
+
+    def __iter__(self) -> Follow:
+        return self
+
+    def __next__(self) -> RecordedEvent:
+        if self._stopped.is_set():
+            self.close()
+            raise StopIteration
+        return next(self._events)
+
+    def stop(self) -> None:
+        """Ends the iteration: at once between events, within one poll interval while waiting."""
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def close(self) -> None:
+        """Stops and releases the LISTEN connection (from the iterating thread)."""
+        self._stopped.set()
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Follow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _follow_lost(error: BaseException, backoff: Backoff) -> float:
