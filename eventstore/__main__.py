@@ -9,8 +9,10 @@
 runs its scripts through psql instead, for throwaway and test databases (sqitch refuses such a
 database afterwards). ``consume`` runs :class:`eventstore.Consumer` until SIGTERM or SIGINT; the handler
 is ``module:function``, called as ``handler(event, conn)`` (``handler(event)`` with
-``--not-transactional``). ``adopt-baseline`` moves a database at v3.1.0 to the v4 plan
-(:mod:`eventstore.adopt`): sqitch's registry only, the store untouched.
+``--not-transactional``), and given the consumer's store as ``store=`` if it has a parameter of
+that name (a process manager appends through it, ``conn=conn`` in the transaction).
+``adopt-baseline`` moves a database at v3.1.0 to the v4 plan (:mod:`eventstore.adopt`): sqitch's
+registry only, the store untouched.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ acknowledgement after it ran out acknowledges nothing (the event may have gone t
 consumer), and then the handler's transaction is rolled back, the rest of the batch is left to
 be delivered again, and the consumer claims smaller batches (halved, back up to ``batch`` as
 batches finish in time). With ``transactional=False`` the handler is called as
-``handler(event)`` and the batch is acknowledged after it (at least once).
+``handler(event)`` and the batch is acknowledged after it (at least once). A handler that has a
+parameter named ``store`` is also given the consumer's store (``store=``): a process manager
+appends through it, in the handler's transaction with ``conn=conn`` (for instance
+``store.decide(..., caused_by=event, conn=conn)``), so its appends commit with the
+acknowledgement or not at all.
 
 A handler that raises gives its event back (a failed attempt: the event is delivered again,
 or parked after the subscription's max_attempts), and the rest of its stream in that batch is
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import signal
@@ -49,7 +54,7 @@ Handler = Callable[..., None]
 log = logging.getLogger("eventstore.consumer")
 
 StoreT = TypeVar("StoreT", EventStore, AsyncEventStore)
-HandlerT = TypeVar("HandlerT")
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 
 def error_text(error: BaseException) -> str:
@@ -62,6 +67,16 @@ def error_text(error: BaseException) -> str:
         message = "(the error's text could not be made)"
     text = f"{type(error).__name__}: {message}".replace("\x00", "\\x00")
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _takes_store(handler: Callable[..., Any]) -> bool:
+    """Does the handler have a parameter named ``store`` it can be given by keyword?"""
+    try:
+        parameter = inspect.signature(handler).parameters.get("store")
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return parameter is not None and parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                        inspect.Parameter.KEYWORD_ONLY)
 
 
 class _Settings(Generic[StoreT, HandlerT]):
@@ -83,6 +98,8 @@ class _Settings(Generic[StoreT, HandlerT]):
         self.listen = listen
         self.claim_size = batch  # what the next claim asks for: smaller after a lease ran out
         self._backoff = Backoff()
+        # The handler's extra arguments: the store, if it has a parameter for it.
+        self._given: dict[str, Any] = {"store": store} if _takes_store(handler) else {}
 
     def _after_batch(self, claimed: int, lost: int) -> None:
         """A lease that ran out: halve the claims. A batch finished in time: grow back."""
@@ -141,7 +158,7 @@ class Consumer(_Settings[EventStore, Handler]):
                         break
                 else:
                     with consumer_span(self.subscription, event):
-                        self.handler(event)
+                        self.handler(event, **self._given)
                     done.append(event.id)
             except Exception as error:  # any handler error is a failed attempt
                 if self.transactional and connection_lost(error):
@@ -159,7 +176,7 @@ class Consumer(_Settings[EventStore, Handler]):
         with translated(), self.store.pool.connection() as conn:
             with conn.transaction():
                 with consumer_span(self.subscription, event):
-                    self.handler(event, conn)
+                    self.handler(event, conn, **self._given)
                 if conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id])).fetchone() == (1,):
                     return True
                 raise psycopg.Rollback
@@ -270,7 +287,7 @@ class AsyncConsumer(_Settings[AsyncEventStore, AsyncHandler]):
                         break
                 else:
                     with consumer_span(self.subscription, event):
-                        await self.handler(event)
+                        await self.handler(event, **self._given)
                     done.append(event.id)
             except Exception as error:  # any handler error is a failed attempt
                 if self.transactional and connection_lost(error):
@@ -287,7 +304,7 @@ class AsyncConsumer(_Settings[AsyncEventStore, AsyncHandler]):
             async with self.store.pool.connection() as conn:
                 async with conn.transaction():
                     with consumer_span(self.subscription, event):
-                        await self.handler(event, conn)
+                        await self.handler(event, conn, **self._given)
                     cursor = await conn.execute(_sql.ACK, (self.subscription, self.consumer_id, [event.id]))
                     if await cursor.fetchone() == (1,):
                         return True

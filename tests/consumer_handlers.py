@@ -38,3 +38,22 @@ def record_row(event, conn) -> None:
     if delay:
         time.sleep(delay)
     conn.execute("INSERT INTO public.handled VALUES (%s, %s)", (event.id, os.getpid()))
+
+
+def ship_order(event, conn, store) -> None:
+    """For `python -m eventstore consume` as a process manager: each Placed order decides a
+    Shipment through the store it is given, in the transaction of the acknowledgement, caused by
+    the order's event (its derived idempotency key makes a second delivery append nothing).
+    CONSUMER_FAIL_AFTER_DECIDE (an order id): fail once after deciding, so the delivery is
+    rolled back and made again."""
+    import uuid
+
+    from eventstore import NewEvent
+
+    shipment = uuid.uuid5(event.stream_id, "shipment")
+    store.decide("Shipment", shipment, fold=lambda n, e: n + 1, initial=0, caused_by=event, conn=conn,
+                 decide=lambda n: [NewEvent("Requested", {"order": str(event.stream_id)})] if n == 0 else [])
+    marker = os.environ.get("CONSUMER_FAIL_AFTER_DECIDE")
+    if marker and marker == str(event.stream_id) and not os.path.exists(os.environ["CONSUMER_MARK"]):
+        open(os.environ["CONSUMER_MARK"], "w").close()
+        raise RuntimeError("fails once after deciding")
