@@ -140,6 +140,9 @@ class Decision(int):
     def __repr__(self) -> str:
         return f"Decision(version={int(self)}, events={self.events!r})"
 
+    def __str__(self) -> str:  # the version, as an int prints (int's __str__ would use the repr above)
+        return str(int(self))
+
 
 def decision_events(new: Sequence[NewEvent], caused_by: RecordedEvent | None,
                     metadata: Mapping[str, Any] | None) -> list[NewEvent]:
