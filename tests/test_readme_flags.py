@@ -61,8 +61,8 @@ def takes(owner: str | None, flag: str, line: str) -> bool:
         return flag in help_text(sys.executable, "examples/consumer.py", "--help")
     if owner is not None and owner.startswith("scripts/") and (REPO / owner).exists():
         script = (REPO / owner).read_text()
-        if ".venv/bin/python -m harness." in script:
-            module = re.search(r"-m (harness\.\w+)", script).group(1)
+        if ".venv/bin/python -m harness." in script or ".venv/bin/python -m bench." in script:
+            module = re.search(r"-m ((?:harness|bench)\.\w+)", script).group(1)
             return flag in help_text(sys.executable, "-m", module, "--help")
         if re.search(rf'"{re.escape(flag)}"', script):
             return True
