@@ -89,3 +89,59 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+INSTALLED_USE = '''
+import sys, uuid
+import eventstore
+from eventstore import EventStore, NewEvent, NO_STREAM
+assert "site-packages" in eventstore.__file__, eventstore.__file__
+with EventStore.connect(sys.argv[1], max_size=1) as store:
+    stream = uuid.uuid4()
+    version = store.append("Parcel", stream, [NewEvent("Sent", {"to": "ann"})], expected_version=NO_STREAM)
+    print(version, [e.event_type for e in store.read_stream("Parcel", stream)])
+'''
+
+
+@pytest.mark.slow  # builds the sdist and the wheel, and installs into a new venv from the package index: ~1 min
+def test_the_built_wheel_installs_into_a_clean_venv_and_deploys_and_runs_a_store(db, tmp_path):
+    """What a user does with no checkout: pip install the wheel (pg-eventstore) into a new venv,
+    deploy the bundle the wheel carries into an empty database, append and read. The sdist and
+    the wheel pass twine check."""
+    source = tmp_path / "source"  # built from a copy of what git tracks: the checkout stays clean
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
+                             capture_output=True, text=True).stdout.split()
+    for name in tracked:
+        if (REPO / name).is_file() and not name.startswith(("tests/", "bench/", "harness/", "examples/")):
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    dist = tmp_path / "dist"
+    built = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    [wheel] = dist.glob("pg_eventstore-*.whl")
+    [sdist] = dist.glob("pg_eventstore-*.tar.gz")
+    checked = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], capture_output=True,
+                               text=True, timeout=600)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    elsewhere = tmp_path / "elsewhere"  # no checkout on the path
+    elsewhere.mkdir()
+    empty = f"wheel_{os.getpid()}"
+    db.cluster.create_database(empty)
+    try:
+        conninfo = db.cluster.conninfo(empty)
+        deployed = subprocess.run([str(venv / "bin" / "python"), "-m", "eventstore", "deploy", conninfo,
+                                   "--without-sqitch"], cwd=elsewhere, capture_output=True, text=True, timeout=300)
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        used = subprocess.run([str(venv / "bin" / "python"), "-c", INSTALLED_USE, conninfo], cwd=elsewhere,
+                              capture_output=True, text=True, timeout=120)
+        assert used.returncode == 0, used.stdout + used.stderr
+        assert used.stdout.strip() == "1 ['Sent']"
+    finally:
+        db.cluster.drop_database(empty)
