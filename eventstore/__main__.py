@@ -62,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "deploy":
-        print(deploy(args.conninfo, to=args.to, without_sqitch=args.without_sqitch), end="")
+        # On a terminal each change is shown as it goes; in a pipe the output comes once, at the end.
+        live = sys.stdout.isatty()
+        out = deploy(args.conninfo, to=args.to, without_sqitch=args.without_sqitch,
+                     progress=(lambda line: print(line, flush=True)) if live else None)
+        if not live:
+            print(out, end="")
         return 0
     if args.command == "adopt-baseline":
         try:

@@ -115,54 +115,83 @@ def _psql() -> str:
     return found
 
 
-def _deploy_with_psql(conninfo: str, project_dir: Path) -> str:
+Progress = Callable[[str], None]
+
+
+def _streamed(command: Sequence[str], progress: Progress | None, cwd: Path,
+              env: dict[str, str]) -> tuple[int, str, str]:
+    """Runs ``command``; with ``progress``, hands it each line of the output as it comes
+    (stderr goes with stdout then). Returns (return code, stdout, stderr)."""
+    if progress is None:
+        r = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env)
+        return r.returncode, r.stdout, r.stderr
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+                          env=env) as process:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            progress(line.rstrip("\n"))
+        return process.wait(), "".join(lines), ""
+
+
+def _deploy_with_psql(conninfo: str, project_dir: Path, progress: Progress | None = None) -> str:
     core = project_dir.resolve() == bundle_dir().resolve()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         taken = conn.execute("SELECT string_agg(nspname, ', ') FROM pg_catalog.pg_namespace "
                              "WHERE nspname IN ('api', 'data', 'private', 'sqitch')").fetchone()
     if core and taken is not None and taken[0]:
         raise RuntimeError(f"deploying without sqitch needs a database without the store; this one has {taken[0]}")
-    files = [arg for script in plan_scripts(project_dir) for arg in ("-f", str(script))]
+    scripts = plan_scripts(project_dir)
+    # Each script announced as it starts (psql runs its -c and -f options in order), for progress.
+    changes = [script.stem.split("@")[0] for script in scripts]  # code@v4.0.0.sql deploys change code
+    files = [arg for i, script in enumerate(scripts)
+             for arg in ("-c", rf"\echo '  + {changes[i]} ({i + 1} of {len(scripts)})'", "-f", str(script))]
     _, env = sqitch_target(conninfo)
     dbname = str(conninfo_to_dict(conninfo).get("dbname", ""))
-    r = subprocess.run([_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbname, *files],
-                       cwd=project_dir, capture_output=True, text=True, env={**os.environ, **env})
-    if r.returncode != 0:
-        raise RuntimeError(f"deploying {project_dir} without sqitch failed:\n{r.stdout}\n{r.stderr}")
+    code, out, err = _streamed([_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbname, *files], progress,
+                               project_dir, {**os.environ, **env})
+    if code != 0:
+        raise RuntimeError(f"deploying {project_dir} without sqitch failed:\n{out}\n{err}")
     if core:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(_REFUSING_REGISTRY)
-    return r.stdout + r.stderr
+    return out + err
 
 
-def run_sqitch(args: Sequence[str], project_dir: Path, conninfo: str) -> subprocess.CompletedProcess[str]:
+def run_sqitch(args: Sequence[str], project_dir: Path, conninfo: str,
+               progress: Progress | None = None) -> subprocess.CompletedProcess[str]:
     """sqitch with ``args`` in ``project_dir`` against the database of ``conninfo`` (the target
     and libpq's environment from it, a 10 s connect timeout unless PGCONNECT_TIMEOUT says
-    otherwise). Raises SqitchMissing without sqitch; the caller judges the return code."""
+    otherwise); with ``progress``, each line of its output as it comes. Raises SqitchMissing
+    without sqitch; the caller judges the return code."""
     sqitch = shutil.which("sqitch")
     if sqitch is None:
         raise SqitchMissing("sqitch is not installed (Debian: apt-get install sqitch libdbd-pg-perl): the bundle is "
                             "deployed with sqitch, so that it can be upgraded and reverted later; for a throwaway or "
                             "test database, deploy without it (python -m eventstore deploy --without-sqitch)")
     target, env = sqitch_target(conninfo)
-    return subprocess.run([sqitch, *args, target], cwd=project_dir, capture_output=True, text=True,
-                          env={**os.environ, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10"), **env})
+    command = [sqitch, *args, target]
+    timeout = os.environ.get("PGCONNECT_TIMEOUT", "10")
+    code, out, err = _streamed(command, progress, project_dir, {**os.environ, "PGCONNECT_TIMEOUT": timeout, **env})
+    return subprocess.CompletedProcess(command, code, out, err)
 
 
 def deploy(conninfo: str, *, project_dir: Path | None = None, to: str | None = None,
-           without_sqitch: bool = False) -> str:
+           without_sqitch: bool = False, progress: Progress | None = None) -> str:
     """``sqitch deploy`` of the bundle (or of another sqitch project, ``project_dir``) into the
     database of ``conninfo``; returns its output. ``without_sqitch``: the scripts through psql
     instead (see the module's text), also where sqitch is installed. Raises SqitchMissing without
-    sqitch (unless ``without_sqitch``) and RuntimeError when the deploy fails."""
+    sqitch (unless ``without_sqitch``) and RuntimeError when the deploy fails. ``progress``: called
+    with each line of the output as it comes (a change started or done)."""
     if without_sqitch:
         if to is not None:
             raise ValueError("deploying without sqitch deploys the whole plan (no --to)")
-        return _deploy_with_psql(conninfo, project_dir or bundle_dir())
+        return _deploy_with_psql(conninfo, project_dir or bundle_dir(), progress)
     if shutil.which("sqitch") is not None:
         with psycopg.connect(conninfo, autocommit=True):
             pass  # a clear connection error before sqitch's
-    r = run_sqitch(["deploy", *(["--to", to] if to else [])], project_dir or bundle_dir(), conninfo)
+    r = run_sqitch(["deploy", *(["--to", to] if to else [])], project_dir or bundle_dir(), conninfo, progress)
     if r.returncode != 0:
         raise RuntimeError(f"sqitch deploy failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
     return r.stdout + r.stderr

@@ -12,12 +12,15 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 import eventstore as es
 from eventstore.client import EventStore
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a consumer process
 def test_the_consume_command_gives_a_process_manager_the_store(db, tmp_path):
     with db.connect("es_admin") as admin:
         admin.execute("SELECT api.create_subscription('shipping', ARRAY['Order'])")
