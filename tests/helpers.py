@@ -120,3 +120,28 @@ def catalog_is_consistent(db) -> None:
                                         WHERE f.oid IN (p.handler_invoker, p.reset_handler_invoker))
                         AND NOT EXISTS (SELECT FROM data.event_upcasters AS u WHERE u.upcaster_invoker = f.oid)
                         AND NOT EXISTS (SELECT FROM data.reducers AS r WHERE r.reducer_invoker = f.oid)""") == 0
+
+
+def built_distributions(tmp_path) -> tuple:
+    """The sdist and the wheel of pg-eventstore built (python -m build) from a copy of what git
+    tracks of the package and its bundle, so that the checkout stays clean: (wheel, sdist)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    source = tmp_path / "source"
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo, check=True,
+                             capture_output=True, text=True).stdout.split()
+    for name in tracked:
+        if (repo / name).is_file() and not name.startswith(("tests/", "bench/", "harness/", "examples/", "docs/")):
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, source / name)
+    dist = tmp_path / "dist"
+    built = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    [wheel] = dist.glob("pg_eventstore-*.whl")
+    [sdist] = dist.glob("pg_eventstore-*.tar.gz")
+    return wheel, sdist

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import built_distributions
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -108,19 +110,7 @@ def test_the_built_wheel_installs_into_a_clean_venv_and_deploys_and_runs_a_store
     """What a user does with no checkout: pip install the wheel (pg-eventstore) into a new venv,
     deploy the bundle the wheel carries into an empty database, append and read. The sdist and
     the wheel pass twine check."""
-    source = tmp_path / "source"  # built from a copy of what git tracks: the checkout stays clean
-    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
-                             capture_output=True, text=True).stdout.split()
-    for name in tracked:
-        if (REPO / name).is_file() and not name.startswith(("tests/", "bench/", "harness/", "examples/")):
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
-    dist = tmp_path / "dist"
-    built = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(source)],
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    [wheel] = dist.glob("pg_eventstore-*.whl")
-    [sdist] = dist.glob("pg_eventstore-*.tar.gz")
+    wheel, sdist = built_distributions(tmp_path)
     checked = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
                              capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr

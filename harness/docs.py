@@ -1,0 +1,76 @@
+"""The site's generated pages: ``python -m harness.docs write`` writes them, ``check`` says
+whether the committed ones are current (tests/test_docs.py).
+
+- docs/reference/sql.md: every object of schema ``api`` with the COMMENT the bundle gives it
+  (functions, procedures, views and their columns) and the roles granted it, read from the
+  code files (sql/api/*.sql), which the deploy includes: one source for the database's
+  catalog and the site.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SQL_REFERENCE = REPO / "docs" / "reference" / "sql.md"
+
+_COMMENT = re.compile(r"^COMMENT ON (FUNCTION|PROCEDURE|VIEW|COLUMN) (api\.[^\s(]+)(\([^)]*\))? IS '((?:[^']|'')*)';",
+                      re.M | re.S)
+_GRANT = re.compile(r"^GRANT (?:EXECUTE|SELECT) ON (?:FUNCTION|PROCEDURE|TABLE) (api\.[^\s(]+)(?:\([^)]*\))? TO ([^;]+);",
+                    re.M)
+
+
+def sql_reference() -> str:
+    objects: list[tuple[str, str, str, str, list[str], list[tuple[str, str]]]] = []
+    for path in sorted((REPO / "sql" / "api").glob("*.sql")):
+        text = path.read_text()
+        grants: dict[str, list[str]] = {}
+        for name, roles in _GRANT.findall(text):
+            grants.setdefault(name, []).extend(r.strip() for r in roles.split(","))
+        columns: list[tuple[str, str]] = []
+        main: list[tuple[str, str, str, str]] = []
+        for kind, name, arguments, comment in _COMMENT.findall(text):
+            comment = comment.replace("''", "'")
+            if kind == "COLUMN":
+                columns.append((name.rsplit(".", 1)[1], comment))
+            else:
+                main.append((kind.lower(), name, arguments, comment))
+        for kind, name, arguments, comment in main:
+            objects.append((name, kind, arguments, comment, sorted(set(grants.get(name, []))), columns))
+    lines = ["# SQL API", "",
+             "Every object of schema `api`, with the comment the bundle gives it in the database (`\\df+`,",
+             "`obj_description`) and the roles it is granted to. Generated from `sql/api/*.sql` by",
+             "`python -m harness.docs write`; do not edit.", ""]
+    for name, kind, arguments, comment, roles, columns in sorted(objects):
+        lines += [f"## `{name}`", "", f"{kind.capitalize()}" + (f" `{name}{arguments}`" if arguments else "") + ".", ""]
+        lines += ["```text", comment.strip(), "```", ""]
+        if roles:
+            lines += ["Granted to: " + ", ".join(f"`{r}`" for r in roles) + ".", ""]
+        if columns and kind == "view":
+            lines += ["| column | meaning |", "|---|---|"]
+            lines += [f"| `{c}` | {m.replace('|', '&#124;').replace(chr(10), ' ')} |" for c, m in columns]
+            lines += [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main(argv: list[str]) -> int:
+    generated = {SQL_REFERENCE: sql_reference()}
+    if argv == ["write"]:
+        for path, text in generated.items():
+            path.write_text(text)
+            print(f"wrote {path.relative_to(REPO)}")
+        return 0
+    if argv == ["check"]:
+        stale = [str(p.relative_to(REPO)) for p, t in generated.items() if not p.exists() or p.read_text() != t]
+        if stale:
+            print("stale (python -m harness.docs write): " + ", ".join(stale))
+            return 1
+        return 0
+    print("usage: python -m harness.docs write|check", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

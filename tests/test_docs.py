@@ -1,0 +1,67 @@
+"""The documentation site: its generated pages are current, it builds with mkdocs --strict, and
+the getting-started page runs verbatim, every block in order, from the built wheel installed
+into a new virtual environment (what a new user does, with no checkout)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import built_distributions
+
+REPO = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n", re.M | re.S)
+
+
+def test_the_generated_pages_are_current():
+    done = subprocess.run([sys.executable, "-m", "harness.docs", "check"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow  # mkdocs and mkdocstrings: about 10 s
+def test_the_site_builds_strictly(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert (tmp_path / "site" / "reference" / "sql" / "index.html").exists()
+
+
+def blocks(page: Path) -> list[tuple[str, str]]:
+    return [(language, code) for language, code in BLOCK.findall(page.read_text())]
+
+
+def test_the_getting_started_page_has_only_blocks_the_test_runs():
+    assert {language for language, _ in blocks(REPO / "docs" / "getting-started.md")} <= {"bash", "python"}
+
+
+@pytest.mark.slow  # builds the wheel and installs it into a new venv: about a minute
+def test_the_getting_started_page_runs_verbatim_from_the_wheel(db, tmp_path):
+    wheel, _ = built_distributions(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    empty = f"docs_{uuid.uuid4().hex[:8]}"
+    db.cluster.create_database(empty)
+    env = {**os.environ, "DSN": db.cluster.conninfo(empty), "PIP_FIND_LINKS": str(wheel.parent),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PYTHONPATH", None)  # nothing of the checkout
+    output = []
+    try:
+        for language, code in blocks(REPO / "docs" / "getting-started.md"):
+            command = ["bash", "-euo", "pipefail", "-c", code] if language == "bash" else \
+                [str(work / "venv" / "bin" / "python"), "-c", code]
+            done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, f"{language} block:\n{code}\n{done.stdout}\n{done.stderr}"
+            output.append(done.stdout)
+    finally:
+        db.cluster.drop_database(empty)
+    shown = "".join(output)
+    assert "version 2 appended ['Credited']" in shown and "2 Credited {'amount': 10}" in shown, shown
+    assert "ZE001 expected" in shown, shown
+    assert "handled Opened" in shown and "handled Credited" in shown, shown
+    assert "1 passed" in shown, shown
