@@ -1,4 +1,5 @@
-"""Every command-line flag the README names is one its program takes: the package's command
+"""Every command-line flag the README and the documentation pages (docs/**/*.md) name is one its
+program takes: the package's command
 line (`python -m eventstore SUBCOMMAND`), examples/consumer.py, the repository's scripts and the
 pytest plugin are asked (their --help, their option registry); the other tools' flags (sqitch,
 pg_dump, pg_restore, docker compose) must stand on a line that names the tool."""
@@ -24,6 +25,8 @@ OTHER_TOOLS = {
     "pg_restore": {"--single-transaction", "--exit-on-error"},
     "pg_dump": {"--schema-only", "--exclude-table-data"},
     "docker compose": {"--build"},
+    "pg_autoctl": {"--pgdata", "--hostname", "--auth", "--ssl-self-signed", "--run", "--dbname", "--monitor",
+                   "--candidate-priority", "--replication-quorum", "--formation"},
 }
 
 
@@ -69,22 +72,29 @@ def takes(owner: str | None, flag: str, line: str) -> bool:
     return flag in plugin_options()
 
 
-def readme_flags() -> list[tuple[int, str | None, str, str]]:
-    """(line number, owner, flag, line) for every flag of the README."""
+def readme_flags() -> list[tuple[str, str | None, str, str]]:
+    """(file:line, owner, flag, line) for every flag of the README and the documentation."""
     found = []
-    lines = README.read_text().splitlines()
-    owner: str | None = None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            owner = None  # a new paragraph names its program again
-            continue
-        for m in PROGRAM.finditer(line):
-            if m.group(1):
-                owner = f"python -m eventstore {m.group(1)}"
-            elif m.group(2) or m.group(3):
-                owner = m.group(2) or m.group(3)
+    for page in [README, *sorted((REPO / "docs").rglob("*.md"))]:
+        owner: str | None = None
+        # A command continued over lines (a trailing backslash) is one line, at its first.
+        lines: list[tuple[int, str]] = []
+        for number, line in enumerate(page.read_text().splitlines(), 1):
+            if lines and lines[-1][1].endswith("\\"):
+                lines[-1] = (lines[-1][0], lines[-1][1][:-1] + " " + line.strip())
             else:
-                found.append((number, owner, m.group(4), line))
+                lines.append((number, line))
+        for number, line in lines:
+            if not line.strip():
+                owner = None  # a new paragraph names its program again
+                continue
+            for m in PROGRAM.finditer(line):
+                if m.group(1):
+                    owner = f"python -m eventstore {m.group(1)}"
+                elif m.group(2) or m.group(3):
+                    owner = m.group(2) or m.group(3)
+                else:
+                    found.append((f"{page.relative_to(REPO)}:{number}", owner, m.group(4), line))
     return found
 
 
@@ -95,4 +105,4 @@ def test_the_readme_names_flags():
 
 @pytest.mark.parametrize("number,owner,flag,line", readme_flags(), ids=lambda v: str(v)[:40])
 def test_every_flag_the_readme_names_is_taken_by_its_program(number, owner, flag, line):
-    assert takes(owner, flag, line), f"README.md:{number}: {flag} is not a flag of {owner or 'any program named'}"
+    assert takes(owner, flag, line), f"{number}: {flag} is not a flag of {owner or 'any program named'}"
