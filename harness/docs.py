@@ -45,7 +45,9 @@ def sql_reference() -> str:
              "`python -m harness.docs write`; do not edit.", ""]
     for name, kind, arguments, comment, roles, columns in sorted(objects):
         lines += [f"## `{name}`", "", f"{kind.capitalize()}" + (f" `{name}{arguments}`" if arguments else "") + ".", ""]
-        lines += ["```text", comment.strip(), "```", ""]
+        # The comment as written (its line breaks kept), quoted: prose, not a code block.
+        lines += [f"> {line}".rstrip() + "  " if line.strip() else ">" for line in comment.strip().splitlines()]
+        lines += [""]
         if roles:
             lines += ["Granted to: " + ", ".join(f"`{r}`" for r in roles) + ".", ""]
         if columns and kind == "view":
