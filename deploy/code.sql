@@ -126,6 +126,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/drop_projection_version.sql
 \ir ../sql/api/drop_subscription.sql
 \ir ../sql/api/ensure_event_partitions.sql
+\ir ../sql/api/error_codes.sql
 \ir ../sql/api/forget_subject.sql
 \ir ../sql/api/get_aggregate_state.sql
 \ir ../sql/api/get_all_events.sql

@@ -5,6 +5,8 @@ whether the committed ones are current (tests/test_docs.py).
   (functions, procedures, views and their columns) and the roles granted it, read from the
   code files (sql/api/*.sql), which the deploy includes: one source for the database's
   catalog and the site.
+- docs/reference/errors.md: the error table, from ``api.error_codes()`` (sql/api/error_codes.sql),
+  the documented SQLSTATEs with what each means and what raises it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,25 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SQL_REFERENCE = REPO / "docs" / "reference" / "sql.md"
+ERRORS = REPO / "docs" / "reference" / "errors.md"
+_ERROR_ROW = re.compile(r"^        \('([0-9A-Z]{5})', \$m\$(.*?)\$m\$, \$r\$(.*?)\$r\$\),?$", re.M)
+
+
+def error_codes() -> list[tuple[str, str, str]]:
+    """(sqlstate, meaning, raised by) of api.error_codes(), in its order."""
+    return _ERROR_ROW.findall((REPO / "sql" / "api" / "error_codes.sql").read_text())
+
+
+def errors_page() -> str:
+    lines = ["# Errors", "",
+             "Every error the bundle raises carries a documented SQLSTATE of class `ZE` (a class the SQL",
+             "standard leaves to implementations) and a message naming the values involved; nothing is",
+             "written when one is raised. The Python client raises each as its class (`eventstore.errors`,",
+             "with `.sqlstate` and `.retryable`). In the database: `SELECT * FROM api.error_codes()`, which",
+             "this table is generated from.", "",
+             "| SQLSTATE | meaning | raised by |", "|---|---|---|"]
+    lines += [f"| `{code}` | {meaning} | {raised} |" for code, meaning, raised in error_codes()]
+    return "\n".join(lines) + "\n"
 
 _COMMENT = re.compile(r"^COMMENT ON (FUNCTION|PROCEDURE|VIEW|COLUMN) (api\.[^\s(]+)(\([^)]*\))? IS '((?:[^']|'')*)';",
                       re.M | re.S)
@@ -58,7 +79,7 @@ def sql_reference() -> str:
 
 
 def main(argv: list[str]) -> int:
-    generated = {SQL_REFERENCE: sql_reference()}
+    generated = {SQL_REFERENCE: sql_reference(), ERRORS: errors_page()}
     if argv == ["write"]:
         for path, text in generated.items():
             path.write_text(text)

@@ -182,6 +182,7 @@ COMMENT ON COLUMN private.events_as_read.schema_version IS NULL;
 REVOKE ALL ON TABLE private.events_as_read FROM PUBLIC;
 
 DROP FUNCTION api.append_tagged(in_events jsonb, in_fail_if_match jsonb, in_after numeric);
+DROP FUNCTION api.error_codes();
 DROP FUNCTION api.last_tagged_number();
 DROP FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric);
 DROP FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb);

@@ -65,3 +65,17 @@ def test_the_getting_started_page_runs_verbatim_from_the_wheel(db, tmp_path):
     assert "ZE001 expected" in shown, shown
     assert "handled Opened" in shown and "handled Credited" in shown, shown
     assert "1 passed" in shown, shown
+
+
+def test_the_error_table_is_the_bundles_and_names_every_code_the_bundle_raises(db):
+    """The generated page reads every row of api.error_codes() (its rows, as the database
+    returns them), and every ZE code a RAISE of the deployed code uses is documented there."""
+    from harness.docs import error_codes
+
+    rows = db.execute("SELECT sqlstate, meaning, raised_by FROM api.error_codes()")
+    assert [tuple(r) for r in rows] == error_codes(), "the page's rows are the function's"
+    raised = set()
+    for path in [*(REPO / "sql").rglob("*.sql"), *(REPO / "examples" / "orders" / "sql").rglob("*.sql")]:
+        raised |= set(re.findall(r"ERRCODE\s*=\s*'(ZE\d{3})'", path.read_text()))
+    raised.discard("ZE900")  # read_horizon's way out of its subtransaction, caught where it is raised
+    assert raised and raised <= {r[0] for r in rows}, f"undocumented: {raised - {r[0] for r in rows}}"

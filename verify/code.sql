@@ -33,6 +33,8 @@ SELECT 'api.drop_subscription(text)'::regprocedure;
 SELECT 1/has_function_privilege('eventstore_admin', 'api.drop_subscription(text)', 'EXECUTE')::int;
 SELECT 'api.ensure_event_partitions(integer)'::regprocedure;
 SELECT 1/has_function_privilege('eventstore_admin', 'api.ensure_event_partitions(integer)', 'EXECUTE')::int;
+SELECT 'api.error_codes()'::regprocedure;
+SELECT 1/has_function_privilege('eventstore_reader', 'api.error_codes()', 'EXECUTE')::int;
 SELECT 'api.forget_subject(text)'::regprocedure;
 SELECT 1/has_function_privilege('eventstore_admin', 'api.forget_subject(text)', 'EXECUTE')::int;
 SELECT 'api.get_aggregate_state(text,uuid)'::regprocedure;
