@@ -6,7 +6,7 @@
 
 BEGIN;
 
-SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (docs/operations.md)
 -- A function's body may name one whose file comes later in this list (as in pg_dump's output);
 -- the tests run every function, and plpgsql_check checks the PL/pgSQL ones.
 SET LOCAL check_function_bodies = off;

@@ -9,7 +9,7 @@
 
 BEGIN;
 
-SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (README: Operating it)
+SET LOCAL lock_timeout = '10s';  -- fail fast on a busy server (docs/operations.md)
 
 CREATE TABLE data.event_tags (
     generation integer NOT NULL,

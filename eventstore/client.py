@@ -386,7 +386,7 @@ class EventStore:
     def promote_projection(self, projection: str, version: int, *,
                            conn: psycopg.Connection[Any] | None = None) -> None:
         """Makes ``version`` the live version of ``projection`` in one transaction (an admin's
-        call; README "Changing a projection without downtime"). ProjectionStateError (ZE011)
+        call; docs/guide/projections.md, "Changing a projection without downtime"). ProjectionStateError (ZE011)
         when it is failed, paused or too far behind; RebuildFailed (ZE012) when it fails
         catching up."""
         self._rows(_sql.PROMOTE, (projection, version), conn)

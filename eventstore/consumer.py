@@ -1,4 +1,4 @@
-"""A consumer of a subscription: claim, handle, acknowledge (README "Consumers").
+"""A consumer of a subscription: claim, handle, acknowledge (docs/guide/consumers.md).
 
 With ``transactional=True`` (the default) the handler is called as ``handler(event, conn)``
 inside a transaction that also acknowledges the event: what the handler writes to the same

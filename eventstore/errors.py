@@ -1,4 +1,4 @@
-"""One exception class per SQLSTATE the store documents (README "Errors"), under
+"""One exception class per SQLSTATE the store documents (docs/reference/errors.md), under
 :class:`EventStoreError`.
 
 Every class knows its SQLSTATE (``.sqlstate``) and whether retrying the same call can succeed

@@ -34,7 +34,7 @@ CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
 
 def group_roles_sql() -> str:
     """The statements of deploy/baseline.sql that make the four group roles (what a restore into
-    another cluster needs first, README "Backups and restores")."""
+    another cluster needs first, docs/operations.md, "Backups and restores")."""
     text = (REPO / "deploy" / "baseline.sql").read_text()
     start = text.index("DO $$")
     end = text.index("\n", text.index("COMMENT ON ROLE eventstore_admin"))

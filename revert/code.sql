@@ -8,6 +8,85 @@ SET LOCAL lock_timeout = '10s';
 SET LOCAL check_function_bodies = off;  -- a body may name an object a later change gives back
 
 DROP VIEW api.parked_events;
+DROP VIEW api.projection_status;
+CREATE OR REPLACE FUNCTION api.projection_live_version(in_projection_name text)
+ RETURNS integer
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_version integer;
+BEGIN
+    SELECT p.version INTO l_version FROM data.projections AS p WHERE p.projection_name = in_projection_name;
+    IF NOT FOUND THEN
+        PERFORM private.raise_unknown_projection(in_projection_name);
+    END IF;
+    RETURN l_version;
+END;
+$function$;
+COMMENT ON FUNCTION api.projection_live_version(in_projection_name text) IS 'The live version of a projection (1 until another is promoted): filter each arm of a view over
+its versions'' read models with it (README: Changing a projection without downtime).
+Errors: ZE005 unknown projection.';
+REVOKE ALL ON FUNCTION api.projection_live_version(in_projection_name text) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.projection_live_version(in_projection_name text) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_problem text;
+    l_current integer;
+    l_gap integer;
+BEGIN
+    IF in_event_type IS NULL OR in_event_type = '' OR pg_catalog.char_length(in_event_type) > 200 THEN
+        RAISE EXCEPTION 'in_event_type must be a non-empty text of at most 200 characters' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_version IS NULL OR in_version < 1 THEN
+        RAISE EXCEPTION 'in_version must be a positive integer, got %', COALESCE(in_version::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_problem := COALESCE(private.json_schema_problem(in_schema),
+                          CASE WHEN in_schema IS NULL THEN 'the schema is NULL' END);
+    IF l_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'schema of % version %: %', in_event_type, in_version, l_problem
+            USING ERRCODE = 'ZE010',
+                  HINT = 'Supported: type, enum, const, required, properties, additionalProperties, items, minimum, '
+                         'maximum, minLength, maxLength, minItems, maxItems, pattern (README: Event versioning).';
+    END IF;
+
+    INSERT INTO data.event_schemas AS s (event_type, version, schema)
+    VALUES (in_event_type, in_version, in_schema)
+    ON CONFLICT (event_type, version) DO UPDATE SET schema = excluded.schema, created_at = pg_catalog.now();
+    PERFORM private.refresh_event_type(in_event_type);
+
+    -- Readers upcast every event to the current version: refuse a current version that
+    -- stored events cannot reach. l_gap: the highest version below it without a step.
+    SELECT t.current_version INTO l_current FROM data.event_types AS t WHERE t.event_type = in_event_type;
+    SELECT max(v.version) INTO l_gap
+    FROM pg_catalog.generate_series(1, l_current - 1) AS v(version)
+    WHERE NOT EXISTS (SELECT FROM data.event_upcasters AS u
+                      WHERE u.event_type = in_event_type AND u.from_version = v.version);
+    IF l_gap IS NOT NULL AND EXISTS (SELECT FROM data.events AS e
+                                     WHERE e.event_type = in_event_type AND e.schema_version <= l_gap) THEN
+        RAISE EXCEPTION 'schema of % version % would make % the current version, but events of the type are stored at version % or older and no upcaster leads from version % to %',
+                in_event_type, in_version, l_current, l_gap, l_gap, l_gap + 1
+            USING ERRCODE = 'ZE010',
+                  HINT = 'Register the upcasters up to version ' || l_current || ' first (api.register_upcaster).';
+    END IF;
+END;
+$function$;
+COMMENT ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) IS 'Registers (or replaces) the JSON schema of a version of an event type. Appends of that type
+are then validated: events are written at the type''s latest version unless metadata.version
+says otherwise, and refused (ZE006) when their event_data does not match. Types without a
+schema are not checked. Errors: ZE003 bad argument, ZE010 a schema outside the supported
+subset, or a new version that stored events of the type could not be upcast to.';
+REVOKE ALL ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) FROM PUBLIC, eventstore_admin;
+GRANT EXECUTE ON FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb) TO eventstore_admin;
+
 CREATE OR REPLACE FUNCTION private.conservative_horizon(OUT generation integer, OUT transaction_id xid8)
  RETURNS record
  LANGUAGE sql
@@ -138,6 +217,63 @@ COMMENT ON COLUMN api.parked_events.last_error IS NULL;
 COMMENT ON COLUMN api.parked_events.parked_at IS NULL;
 REVOKE ALL ON TABLE api.parked_events FROM PUBLIC, eventstore_admin;
 GRANT SELECT ON TABLE api.parked_events TO eventstore_admin;
+
+CREATE OR REPLACE VIEW api.projection_status AS
+ SELECT s.projection_name,
+    s.status,
+    s.last_event_id,
+    s.last_processed,
+    s.events_applied,
+    s.events_behind,
+    s.events_held_back,
+    s.oldest_xact_pid,
+    s.oldest_xact_database,
+    s.oldest_xact_user,
+    s.oldest_xact_age,
+    s.oldest_xact_query,
+    s.error_message,
+    s.failed_event_id,
+    s.failed_at,
+    s.events_behind_exact,
+    s.horizon_fallback,
+    s.version_of,
+    s.version,
+    s.live,
+    s.events_behind_live,
+    s.ready_to_promote
+   FROM private.projection_status() s(projection_name, status, last_event_id, last_processed, events_applied, events_behind, events_held_back, oldest_xact_pid, oldest_xact_database, oldest_xact_user, oldest_xact_age, oldest_xact_query, error_message, failed_event_id, failed_at, events_behind_exact, horizon_fallback, version_of, version, live, events_behind_live, ready_to_promote);
+COMMENT ON VIEW api.projection_status IS 'Per projection: status, checkpoint, events applied, committed events not applied yet
+(events_behind), committed events an open appending transaction still holds back
+(events_held_back), the appending transaction holding the horizon (pid, database, user, age,
+and its query for those who may see it; a prepared transaction shows pid NULL), last error.
+Its cost does not grow with the lag: the counts are exact up to 10,000 events
+(events_behind_exact) and estimated beyond. One row per version of a projection: the live
+one holds the name, another is name@version (version_of, version, live), with how far it is
+behind the live one and whether it may be promoted now.';
+COMMENT ON COLUMN api.projection_status.projection_name IS NULL;
+COMMENT ON COLUMN api.projection_status.status IS NULL;
+COMMENT ON COLUMN api.projection_status.last_event_id IS NULL;
+COMMENT ON COLUMN api.projection_status.last_processed IS NULL;
+COMMENT ON COLUMN api.projection_status.events_applied IS NULL;
+COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet: exact up to 10,000, estimated beyond (events_behind_exact)';
+COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
+COMMENT ON COLUMN api.projection_status.oldest_xact_pid IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_database IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_user IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_age IS NULL;
+COMMENT ON COLUMN api.projection_status.oldest_xact_query IS NULL;
+COMMENT ON COLUMN api.projection_status.error_message IS NULL;
+COMMENT ON COLUMN api.projection_status.failed_event_id IS NULL;
+COMMENT ON COLUMN api.projection_status.failed_at IS NULL;
+COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
+COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
+COMMENT ON COLUMN api.projection_status.version_of IS 'The projection this row is a version of';
+COMMENT ON COLUMN api.projection_status.version IS NULL;
+COMMENT ON COLUMN api.projection_status.live IS 'The version readers see (api.projection_live_version)';
+COMMENT ON COLUMN api.projection_status.events_behind_live IS 'Events the live version has applied and this version not yet (0 for the live one)';
+COMMENT ON COLUMN api.projection_status.ready_to_promote IS 'Not live, running, and within eventstore.promotion_max_lag events of the live version: api.promote_projection will take it (NULL when that setting is not a count)';
+REVOKE ALL ON TABLE api.projection_status FROM PUBLIC, eventstore_reader;
+GRANT SELECT ON TABLE api.projection_status TO eventstore_reader;
 
 CREATE OR REPLACE VIEW private.events_as_read AS
  SELECT e.id,

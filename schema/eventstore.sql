@@ -1743,7 +1743,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.projection_live_version(in_projection_name text) IS 'The live version of a projection (1 until another is promoted): filter each arm of a view over
-its versions'' read models with it (README: Changing a projection without downtime).
+its versions'' read models with it (docs/guide/projections.md: Changing a projection without downtime).
 Errors: ZE005 unknown projection.';
 
 CREATE FUNCTION api.projection_replaying() RETURNS boolean
@@ -2208,7 +2208,7 @@ BEGIN
         RAISE EXCEPTION 'schema of % version %: %', in_event_type, in_version, l_problem
             USING ERRCODE = 'ZE010',
                   HINT = 'Supported: type, enum, const, required, properties, additionalProperties, items, minimum, '
-                         'maximum, minLength, maxLength, minItems, maxItems, pattern (README: Event versioning).';
+                         'maximum, minLength, maxLength, minItems, maxItems, pattern (docs/guide/event-versioning.md).';
     END IF;
 
     INSERT INTO data.event_schemas AS s (event_type, version, schema)
@@ -5866,7 +5866,7 @@ COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of it
 
 COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
 
-COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
+COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (docs/operations.md)';
 
 COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
 

@@ -1,6 +1,6 @@
 """The package's consumers and follow() across real connections: a lease that runs out under a
 slow handler, handler errors whose text PostgreSQL cannot hold, connections terminated under
-them and a server restarted under them (README "Consumers")."""
+them and a server restarted under them (docs/guide/consumers.md)."""
 
 from __future__ import annotations
 

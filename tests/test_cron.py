@@ -101,7 +101,7 @@ def test_revert_removes_the_jobs_and_deploy_brings_them_back(cluster, cron_db):
 
 
 # The dump of cron.database_name carries the pg_cron extension and its job table: restored into
-# another database of the same cluster, CREATE EXTENSION pg_cron fails there. README: "Copying a
+# another database of the same cluster, CREATE EXTENSION pg_cron fails there. docs/operations.md: "Copying a
 # database within the cluster" leaves them out with a restore list, then schedules the copy's
 # projection worker from cron.database_name.
 CRON_ENTRIES = (" pg_cron", "TABLE DATA cron ", "SEQUENCE SET cron ")
@@ -137,7 +137,7 @@ def test_a_copy_in_another_database_of_the_cluster_restores_and_its_projections_
             # The next minute, then one worker run. pg_cron 1.4's scheduler can miss a change to
             # cron.job made while the cluster runs heavy DDL (this restore, the deploys and reverts of
             # the tests before): seen here, it kept running a job unscheduled minutes before and
-            # started none of the new ones until the next change to cron.job. README ("Copying a
+            # started none of the new ones until the next change to cron.job. docs/operations.md ("Copying a
             # database within the cluster") says to touch the job then; so does this test, each
             # minute and a half without a run (no row in cron.job_run_details).
             deadline = time.time() + 240

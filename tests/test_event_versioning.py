@@ -87,7 +87,7 @@ def test_a_v1_event_reads_as_v3_through_every_reader(db):
         CREATE FUNCTION public.opened_v2(d jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT d || '{"tier": "basic"}' $$;
         CREATE FUNCTION public.account(s jsonb, e data.events) RETURNS jsonb LANGUAGE sql AS $$ SELECT e.event_data $$;
         CREATE TABLE public.seen (event_data jsonb);
-        -- The handler runs with the rights of the role that registers it (README: Security).
+        -- The handler runs with the rights of the role that registers it (docs/security.md).
         GRANT INSERT ON public.seen TO es_admin;
         CREATE FUNCTION public.remember(es data.events[]) RETURNS void LANGUAGE sql AS
             $$ INSERT INTO public.seen SELECT e.event_data FROM unnest(es) AS e $$;""")

@@ -1,6 +1,6 @@
 """Subscriptions across real connections and real consumer processes (examples/consumer.py).
 
-The guarantees of README "Consumers": every matching committed event is delivered until
+The guarantees of docs/guide/consumers.md: every matching committed event is delivered until
 acknowledged (late commits included); per-stream order; a consumer killed with SIGKILL loses
 nothing; a poison event is parked and holds back only its own stream; LISTEN wakes consumers.
 """

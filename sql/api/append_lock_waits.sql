@@ -2,7 +2,7 @@
 -- (change append_events): no row lock can do that, and any session of the database can
 -- take any advisory lock. A role that holds one of those keys stalls that stream's appends.
 -- This view shows who waits on an advisory lock and who holds it, so that an operator
--- finds such a holder at once (README: Security says how to keep other roles out).
+-- finds such a holder at once (docs/security.md says how to keep other roles out).
 
 CREATE OR REPLACE VIEW api.append_lock_waits AS
 SELECT w.pid AS waiting_pid,

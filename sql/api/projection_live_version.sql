@@ -21,7 +21,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.projection_live_version(in_projection_name text) IS 'The live version of a projection (1 until another is promoted): filter each arm of a view over
-its versions'' read models with it (README: Changing a projection without downtime).
+its versions'' read models with it (docs/guide/projections.md: Changing a projection without downtime).
 Errors: ZE005 unknown projection.';
 REVOKE ALL ON FUNCTION api.projection_live_version(in_projection_name text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.projection_live_version(in_projection_name text) TO eventstore_reader;

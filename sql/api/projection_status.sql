@@ -16,7 +16,7 @@ one holds the name, another is name@version (version_of, version, live), with ho
 behind the live one and whether it may be promoted now.';
 COMMENT ON COLUMN api.projection_status.events_behind IS 'Committed events of its filters not applied yet: exact up to 10,000, estimated beyond (events_behind_exact)';
 COMMENT ON COLUMN api.projection_status.events_held_back IS 'Committed events not yet readable because an older appending transaction is still open (at most the first 10,000 counted)';
-COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (README: Operating it)';
+COMMENT ON COLUMN api.projection_status.events_behind_exact IS 'false: more than 10,000 events behind; events_behind is then an estimate from log positions (docs/operations.md)';
 COMMENT ON COLUMN api.projection_status.horizon_fallback IS 'NULL, or why whole-log readers run on the conservative horizon (it waits for the oldest transaction of the cluster, oldest_xact_*)';
 COMMENT ON COLUMN api.projection_status.version_of IS 'The projection this row is a version of';
 COMMENT ON COLUMN api.projection_status.live IS 'The version readers see (api.projection_live_version)';

@@ -22,7 +22,7 @@ BEGIN
         RAISE EXCEPTION 'schema of % version %: %', in_event_type, in_version, l_problem
             USING ERRCODE = 'ZE010',
                   HINT = 'Supported: type, enum, const, required, properties, additionalProperties, items, minimum, '
-                         'maximum, minLength, maxLength, minItems, maxItems, pattern (README: Event versioning).';
+                         'maximum, minLength, maxLength, minItems, maxItems, pattern (docs/guide/event-versioning.md).';
     END IF;
 
     INSERT INTO data.event_schemas AS s (event_type, version, schema)

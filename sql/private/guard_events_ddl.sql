@@ -10,7 +10,7 @@
 --   * DROP of data.events, of a partition still attached, or of data.events_default;
 --   * DROP of an invoker a registration uses (DROP FUNCTION ... CASCADE, DROP OWNED).
 -- Creating event triggers takes a superuser: deployed by another role, this change creates
--- none and says so (README: Security lists what no trigger can guard).
+-- none and says so (docs/security.md lists what no trigger can guard).
 
 CREATE OR REPLACE FUNCTION private.guard_events_ddl()
 RETURNS event_trigger
