@@ -227,10 +227,11 @@ def test_consumers_and_a_follower_go_on_after_their_connections_are_terminated(d
             errors.append(exc)
 
     reader = store_as(db, "es_reader")
+    following = reader.follow(poll_interval=0.1, page_size=7)
 
     def follow() -> None:
         try:
-            for event in reader.follow(poll_interval=0.1, page_size=7):
+            for event in following:
                 followed.append(event.id)
                 if stop.is_set() and len(followed) >= total[0]:
                     return
@@ -257,8 +258,10 @@ def test_consumers_and_a_follower_go_on_after_their_connections_are_terminated(d
     consumer.stop()
     if async_consumer:
         async_consumer[0].stop()
+    following.stop()  # it may be waiting for an event that will not come
     for t in threads:
         t.join(30)
+    assert not any(t.is_alive() for t in threads), "each stopped when told"
     projector.close()
     reader.close()
     assert errors == [], "no consumer or follower stopped on a lost connection"
