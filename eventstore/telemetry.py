@@ -13,7 +13,8 @@
   the span that appended it, read back from the event's metadata.
 
 Spans go to whatever tracer provider the application configured (the SDK and an exporter);
-with none, the API's no-op tracer drops them.
+while none is configured no span is started (a call costs about 1 us more, not 10), and the
+arguments are bound into attributes only for a span that records them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ _SCOPE = "eventstore"
 def enabled() -> bool:
     """Is OpenTelemetry's API installed?"""
     return trace is not None
+
+
+def _tracer() -> Any:
+    """The tracer of the configured provider, or None while none is configured: the API's
+    default records nothing, and a span of it would cost a client call 10 us for nothing."""
+    if trace is None or isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return None
+    return trace.get_tracer(_SCOPE)
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -85,16 +94,22 @@ def traced(operation: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         signature = inspect.signature(method)
         name = f"{_SCOPE}.{operation}"
 
-        def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            bound = signature.bind_partial(*args, **kwargs).arguments
-            return trace.get_tracer(_SCOPE).start_as_current_span(
-                name, kind=SpanKind.CLIENT, attributes=_attributes(operation, bound),
-                record_exception=False, set_status_on_exception=False)
+        def start(tracer: Any) -> Any:
+            return tracer.start_as_current_span(name, kind=SpanKind.CLIENT, record_exception=False,
+                                                set_status_on_exception=False)
+
+        def describe(span: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            if span.is_recording():  # the arguments bound only for a span that keeps them
+                span.set_attributes(_attributes(operation, signature.bind_partial(*args, **kwargs).arguments))
 
         if inspect.iscoroutinefunction(method):
             @functools.wraps(method)
             async def call_async(*args: P.args, **kwargs: P.kwargs) -> Any:
-                with start(args, kwargs) as span:
+                tracer = _tracer()
+                if tracer is None:
+                    return await method(*args, **kwargs)
+                with start(tracer) as span:
+                    describe(span, args, kwargs)
                     try:
                         return await method(*args, **kwargs)
                     except BaseException as error:
@@ -104,7 +119,11 @@ def traced(operation: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
         @functools.wraps(method)
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            with start(args, kwargs) as span:
+            tracer = _tracer()
+            if tracer is None:
+                return method(*args, **kwargs)
+            with start(tracer) as span:
+                describe(span, args, kwargs)
                 try:
                     return method(*args, **kwargs)
                 except BaseException as error:
@@ -132,7 +151,8 @@ def with_trace_context(metadata: dict[str, Any] | None) -> dict[str, Any] | None
 def consumer_span(subscription: str, event: Any) -> Any:
     """The span a consumer handles ``event`` in: kind CONSUMER, linked to the span that
     appended it (from its metadata). A context manager; without the API, one that does nothing."""
-    if trace is None:
+    tracer = _tracer()
+    if tracer is None:
         return _NoSpan()
     links = []
     metadata = getattr(event, "metadata", None)
@@ -147,8 +167,8 @@ def consumer_span(subscription: str, event: Any) -> Any:
                   "eventstore.stream_id": str(getattr(event, "stream_id", "")),
                   "eventstore.event_type": getattr(event, "event_type", ""),
                   "eventstore.event_id": str(getattr(event, "id", ""))}
-    return trace.get_tracer(_SCOPE).start_as_current_span(f"{_SCOPE}.handle", kind=SpanKind.CONSUMER,
-                                                          attributes=attributes, links=links)
+    return tracer.start_as_current_span(f"{_SCOPE}.handle", kind=SpanKind.CONSUMER, attributes=attributes,
+                                        links=links)
 
 
 class _NoSpan:

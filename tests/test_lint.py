@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.cluster import REPO
+from tests.helpers import built_distributions
 
 
 def squawk() -> str:
@@ -45,20 +46,11 @@ def test_the_python_package_is_typed_and_linted():
 
 @pytest.mark.slow  # builds a wheel: 10-15 s
 def test_the_wheel_carries_the_bundle_the_types_and_the_plugin(tmp_path):
-    """pip builds the package from this tree: the wheel holds the sqitch bundle (so a service
+    """The package built from this tree: the wheel holds the sqitch bundle (so a service
     deploys the store without a checkout), py.typed, and the pytest11 entry point."""
     import zipfile
 
-    source = tmp_path / "source"  # setuptools builds in the tree: a copy, so the checkout stays clean
-    source.mkdir()
-    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "sqitch.plan", "sqitch.conf"):
-        shutil.copy2(REPO / name, source / name)
-    for name in ("eventstore", "deploy", "revert", "verify", "sql", "history"):
-        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
-    wheel = next(tmp_path.glob("pg_eventstore-*.whl"))
+    wheel, _ = built_distributions(tmp_path)  # the wheel is built from the sdist: MANIFEST.in must carry the bundle
     names = set(zipfile.ZipFile(wheel).namelist())
     deploys = {p.name for p in (REPO / "deploy").glob("*.sql")}
     assert {f"eventstore/_bundle/deploy/{n}" for n in deploys} <= names
