@@ -10,7 +10,8 @@ configuration and state under DIR (XDG_* point there), so that formations do not
 
 The choices, argued in docs/high-availability.md:
 - Two standbys, both in the replication quorum, ``number_sync_standbys = 1``: the primary
-  acknowledges a commit once one standby has it (``synchronous_standby_names = 'ANY 1 (...)'``),
+  acknowledges a commit once one standby has applied it (``synchronous_standby_names = 'ANY 1
+  (...)'``, ``synchronous_commit = remote_apply``: see docs/high-availability.md for why not ``on``),
   so a lost primary loses no acknowledged append; with one standby left the primary still
   waits for it, and writes stop only when no standby is left (pg_auto_failover then keeps
   them stopped rather than acknowledge what only one server has, unless told otherwise).
@@ -68,6 +69,10 @@ shared_buffers = '128MB'
 effective_cache_size = '1GB'
 maintenance_work_mem = '64MB'
 wal_keep_size = '1GB'
+# Acknowledge a commit once a synchronous standby has applied it, not only flushed it:
+# pg_auto_failover elects by the replay position a standby reports after restarting without its
+# primary, so a commit flushed but not yet replayed could be lost (docs/high-availability.md).
+synchronous_commit = remote_apply
 log_line_prefix = '%m [%p] %d %u '
 """
 
@@ -156,6 +161,16 @@ class Formation:
                                 "ORDER BY nodeid").fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
+    def events(self, since: float = 0.0) -> list[str]:
+        """The monitor's event log (state changes and the reasons it gave), oldest first, from
+        ``since`` (a ``time.time()``) on: what a failure's message shows of a failover."""
+        with psycopg.connect(self.monitor_conninfo(), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT to_char(eventtime, 'HH24:MI:SS.MS'), nodename, reportedstate::text, goalstate::text, "
+                "reportedlsn::text, description FROM pgautofailover.event "
+                "WHERE eventtime >= to_timestamp(%s) ORDER BY eventid", (since,)).fetchall()
+        return [" ".join(str(c) for c in r) for r in rows]
+
     def primary(self) -> str | None:
         found = [n for n, (reported, goal) in self.state().items() if reported == goal == "primary"]
         return found[0] if len(found) == 1 else None
@@ -177,7 +192,7 @@ class Formation:
 
     def _state_text(self) -> str:
         try:
-            return json.dumps(self.state())
+            return json.dumps(self.state()) + "; the monitor's last events:\n" + "\n".join(self.events()[-20:])
         except psycopg.Error as error:
             return f"(the monitor does not answer: {error})"
 
@@ -298,6 +313,11 @@ class Formation:
         """The node's keeper started again: it rejoins as a standby (pg_rewind when it was a
         primary)."""
         (self.base / name / "postmaster.pid").unlink(missing_ok=True)
+        # The lost keeper's pidfile too: its process, killed, can stay a zombie for seconds
+        # (this machine's init reaps late), and pg_autoctl takes a zombie for a running
+        # keeper (kill(pid, 0) succeeds) and refuses to start.
+        run = self.base / "xdg" / "run" / "pg_autoctl"
+        (run / str(self.base / name).lstrip("/") / "pg_autoctl.pid").unlink(missing_ok=True)
         self.run_service(name)
 
     # -- taking it down ----------------------------------------------------------------------

@@ -104,6 +104,8 @@ class Writers:
         self.intended: list[uuid.UUID] = []
         self.unknown: list[uuid.UUID] = []
         self.errors: list[BaseException] = []
+        # Per stream, each attempt's start and how it ended (monotonic seconds): for a failure's message.
+        self.attempts: dict[uuid.UUID, list[tuple[float, str]]] = {}
         self.threads = [threading.Thread(target=self.keyed, daemon=True) for _ in range(keyed)]
         self.threads += [threading.Thread(target=self.plain, daemon=True) for _ in range(plain)]
         for t in self.threads:
@@ -113,13 +115,17 @@ class Writers:
         while not self.stop.is_set():
             stream, key = uuid.uuid4(), uuid.uuid4()
             self.intended.append(stream)
+            attempts = self.attempts.setdefault(stream, [])
             while True:
+                started = time.monotonic()
                 try:
                     self.store.append("HA", stream, [es.NewEvent("E", {"keyed": True})], expected_version=es.NO_STREAM,
                                       idempotency_key=key)
                     self.acked.append((time.monotonic(), stream))
+                    attempts.append((started, "acknowledged"))
                     break
-                except (OutcomeUnknown, psycopg.OperationalError):
+                except (OutcomeUnknown, psycopg.OperationalError) as lost:
+                    attempts.append((started, f"{type(lost).__name__}: {str(lost)[:80]}"))
                     time.sleep(0.1)  # the client waited reconnect_timeout already: once more
                 except BaseException as exc:
                     self.errors.append(exc)
@@ -156,15 +162,29 @@ def streams_on(f: Formation, node: str | None = None) -> list[uuid.UUID]:
         return [r[0] for r in conn.execute("SELECT stream_id FROM data.events WHERE stream_type = 'HA'")]
 
 
-def where(f: Formation, streams: set[uuid.UUID]) -> str:
-    """For a failure's message: the formation's state and which node has which of ``streams``."""
+def where(f: Formation, streams: set[uuid.UUID], writers: Writers | None = None,
+          since: tuple[float, float] | None = None) -> str:
+    """For a failure's message: the formation's state and which node has which of ``streams``;
+    with ``writers``, each stream's attempts; with ``since`` (a monotonic and a wall-clock time
+    of one moment), the attempts' times from it and the monitor's events after it."""
     found = {}
     for node in f.nodes:
         try:
             found[node] = len(streams & set(streams_on(f, node)))
         except psycopg.Error as error:
             found[node] = str(error)[:60]
-    return f"state {f.state()}; of {len(streams)} missing streams, each node has {found}"
+    text = f"state {f.state()}; of {len(streams)} missing streams, each node has {found}"
+    if writers is not None:
+        origin = since[0] if since else 0.0
+        for stream in streams:
+            tried = [(round(at - origin, 2), outcome) for at, outcome in writers.attempts.get(stream, [])]
+            text += f"\n{stream}: attempts (s from the mark, outcome) {tried}"
+    if since is not None:
+        try:
+            text += "\nmonitor events:\n" + "\n".join(f.events(since[1] - 5))
+        except psycopg.Error as error:
+            text += f"\n(no monitor events: {error})"
+    return text
 
 
 def test_a_lost_primary_loses_no_acknowledged_append_and_every_client_carries_on(formation, caplog):
@@ -215,6 +235,7 @@ def test_a_lost_primary_loses_no_acknowledged_append_and_every_client_carries_on
         time.sleep(4)
         before = len(writers.acked)
         lost_at, lost_wall = time.monotonic(), datetime.now(timezone.utc)
+        lost_time = time.time()
         f.lose(old)
         f.wait_for("a new primary", lambda: f.primary() not in (None, old), timeout=90)
         new = f.primary()
@@ -231,7 +252,7 @@ def test_a_lost_primary_loses_no_acknowledged_append_and_every_client_carries_on
 
     stored = streams_on(f)
     acked = {s for _, s in writers.acked}
-    assert acked <= set(stored), f"acknowledged appends lost: {where(f, acked - set(stored))}"
+    assert acked <= set(stored), f"acknowledged appends lost: {where(f, acked - set(stored), writers, (lost_at, lost_time))}"
     assert len(stored) == len(set(stored)), "no append stored twice"
     keyed = set(writers.intended) & set(stored)
     assert {s for s in writers.intended if s in acked} <= keyed
@@ -296,6 +317,7 @@ def test_standbys_lost_and_a_killed_postmaster(formation):
     primary, first, second = f.primary(), f.nodes[1], f.nodes[2]
     writer = es.EventStore.connect(f.conninfo("es_writer"), max_size=3, timeout=20)
     writers = Writers(writer, keyed=2, plain=0)
+    killed, killed_at = time.monotonic(), time.time()  # the mark of a failure's message: set at the kill
     try:
         time.sleep(2)
         f.lose(first)
@@ -325,7 +347,7 @@ def test_standbys_lost_and_a_killed_postmaster(formation):
         f.wait_for("full strength", lambda: f.healthy(primary), timeout=120)
         assert acked_since(writers, stalled) > 0
 
-        killed = time.monotonic()
+        killed, killed_at = time.monotonic(), time.time()
         f.kill_postmaster(primary)
         deadline = time.monotonic() + 90
         while acked_since(writers, killed + 0.5) == 0 and time.monotonic() < deadline:
@@ -338,7 +360,7 @@ def test_standbys_lost_and_a_killed_postmaster(formation):
     assert writers.errors == [], writers.errors
     stored = streams_on(f)
     missing = {s for _, s in writers.acked} - set(stored)
-    assert not missing, f"acknowledged appends lost: {where(f, missing)}"
+    assert not missing, f"acknowledged appends lost: {where(f, missing, writers, (killed, killed_at))}"
     assert len(stored) == len(set(stored)), "none stored twice"
     with psycopg.connect(f.conninfo(), autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM data.events WHERE event_type = 'Alone'").fetchone()[0] == 1
@@ -404,3 +426,72 @@ def test_a_replayed_key_is_not_acknowledged_before_a_standby_has_its_append(form
     assert outcomes[1:] == [1], "answered once a standby has it"
     f.wait_for("full strength", lambda: f.healthy(), timeout=120)
     assert streams_on(f).count(stream) == 1
+
+
+def test_an_append_is_acknowledged_only_once_a_standby_has_applied_it(formation):
+    """pg_auto_failover elects the standby that reports the highest position, and a standby
+    reports it after restarting without its primary, when the position it can give is how far it
+    has *replayed* (pg_last_wal_receive_lsn() is NULL after that restart). A commit a standby had
+    flushed but not yet replayed was acknowledged under synchronous_commit = on, and lost when a
+    standby that reported a higher replay position was promoted (the CI failure of the postmaster
+    test, where a loaded standby's replay lagged). With synchronous_commit = remote_apply (the
+    formation's setting, docs/high-availability.md) the acknowledgement waits for replay.
+
+    Made deterministic here: one standby replays with a delay of an hour (recovery_min_apply_delay
+    holds back the replay of commits, not their flush); the other is lost; an append is then held
+    unacknowledged; the primary is lost, the other standby comes back and is promoted (it reports
+    the higher replay position); the held append was never acknowledged, and once the delay is
+    lifted the new primary acknowledges appends again."""
+    f = formation
+    primary, first, second = f.primary(), f.nodes[1], f.nodes[2]
+    with psycopg.connect(f.node_conninfo(second), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET recovery_min_apply_delay = '1h'")
+        conn.execute("SELECT pg_reload_conf()")
+    store = es.EventStore.connect(f.conninfo("es_writer"), max_size=2, timeout=20)
+    try:
+        before = uuid.uuid4()
+        store.append("HA", before, [es.NewEvent("E", {})], expected_version=es.NO_STREAM)  # applied by the first
+        f.lose(first)
+        held, outcomes = uuid.uuid4(), []
+
+        def append() -> None:
+            try:
+                with psycopg.connect(f.node_conninfo(primary, user="es_writer"), autocommit=True) as conn:
+                    conn.execute("CALL api.append_events('HA', %s, 0, '[{\"event_type\": \"E\", \"event_data\": {}}]',"
+                                 " NULL)", (held,))
+                outcomes.append("acknowledged")
+            except psycopg.Error as error:
+                outcomes.append(error)
+
+        waiting = threading.Thread(target=append, daemon=True)
+        waiting.start()
+        waiting.join(5)
+        assert waiting.is_alive() and not outcomes, \
+            "acknowledged while the only standby left had flushed the append but not applied it"
+        f.lose(primary)
+        waiting.join(30)
+        assert outcomes and outcomes[0] != "acknowledged", outcomes
+        f.rejoin(first)
+
+        def promoted() -> str | None:  # wait_primary: promoted, no standby back yet
+            found = [n for n, (reported, _) in f.state().items()
+                     if n != primary and reported in ("primary", "wait_primary")]
+            return found[0] if found else None
+
+        f.wait_for("a standby promoted", lambda: promoted() is not None, timeout=120)
+        assert promoted() == first, f"the standby with the higher replay position is promoted: {f.state()}"
+
+        def lift() -> bool:
+            with psycopg.connect(f.node_conninfo(second), autocommit=True) as conn:
+                conn.execute("ALTER SYSTEM RESET recovery_min_apply_delay")
+                conn.execute("SELECT pg_reload_conf()")
+            return True
+
+        f.wait_for("the delay lifted", lift, timeout=120)
+        f.rejoin(primary)
+        after = uuid.uuid4()  # with a key: the pool's connection to the lost primary is dead, the call retried
+        store.append("HA", after, [es.NewEvent("E", {})], expected_version=es.NO_STREAM, idempotency_key=uuid.uuid4())
+    finally:
+        store.close()
+    stored = streams_on(f, first)
+    assert before in stored and after in stored, "what was acknowledged is on the new primary"
