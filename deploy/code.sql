@@ -119,6 +119,8 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/append_versioned.sql
 \ir ../sql/api/apply_retention.sql
 \ir ../sql/api/apply_retention_step.sql
+\ir ../sql/api/call_append_events.sql
+\ir ../sql/api/call_append_events_idempotent.sql
 \ir ../sql/api/claim_events.sql
 \ir ../sql/api/create_subscription.sql
 \ir ../sql/api/delete_stream.sql
@@ -146,6 +148,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/api/purge_idempotency_keys.sql
 \ir ../sql/api/purge_stream.sql
 \ir ../sql/api/read_log.sql
+\ir ../sql/api/read_log_split.sql
 \ir ../sql/api/read_tagged.sql
 \ir ../sql/api/read_versioned.sql
 \ir ../sql/api/rebuild_projection.sql

@@ -1,9 +1,12 @@
-"""``python -m eventstore``: deploy the bundle, adopt the v4 plan, or run a consumer.
+"""``python -m eventstore``: deploy the bundle, adopt the v4 plan, run a consumer, or deploy the
+endpoint of a sharded store.
 
     python -m eventstore deploy "host=db dbname=app user=admin"
     python -m eventstore adopt-baseline "host=db dbname=app user=admin" [--dependent DIR ...]
     python -m eventstore consume "host=db dbname=app user=mailer" --subscription mailer \\
         --handler myapp.mail:send [--batch 100] [--not-transactional] [--listen-conninfo ...]
+    python -m eventstore proxy deploy "host=proxy dbname=app user=postgres" \
+        --shard "host=shard0 dbname=app" --shard "host=shard1 dbname=app"
 
 ``deploy`` runs ``sqitch deploy`` with the bundle the package carries; ``--without-sqitch``
 runs its scripts through psql instead, for throwaway and test databases (sqitch refuses such a
@@ -12,7 +15,8 @@ is ``module:function``, called as ``handler(event, conn)`` (``handler(event)`` w
 ``--not-transactional``), and given the consumer's store as ``store=`` if it has a parameter of
 that name (a process manager appends through it, ``conn=conn`` in the transaction).
 ``adopt-baseline`` moves a database at v3.1.0 to the v4 plan (:mod:`eventstore.adopt`): sqitch's
-registry only, the store untouched.
+registry only, the store untouched. ``proxy deploy`` makes an empty database the endpoint of a
+sharded store over shards that hold the bundle (:mod:`eventstore.proxy`, docs/sharding.md).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import logging
 import sys
 from typing import Any
 
+from eventstore import proxy
 from eventstore.adopt import AdoptionRefused, adopt_baseline
 from eventstore.bundle import deploy
 from eventstore.client import EventStore
@@ -59,6 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--no-listen", action="store_true", help="poll only")
     c.add_argument("--transaction-pooling", action="store_true",
                    help="behind a pgbouncer in transaction pooling: no prepared statements")
+    p = commands.add_parser("proxy", help="the endpoint of a sharded store (PL/Proxy, docs/sharding.md)")
+    proxy_commands = p.add_subparsers(dest="proxy_command", required=True)
+    pd = proxy_commands.add_parser("deploy", help="deploy the endpoint into an empty database over shards that "
+                                                  "hold the bundle")
+    pd.add_argument("conninfo", help="the proxy database (a superuser's connection)")
+    pd.add_argument("--shard", action="append", required=True, metavar="CONNINFO",
+                    help="a shard, as the proxy's server connects to it, in order (the i-th is partition i); "
+                         "a power of two of them; no password here (it would be kept in the catalog)")
+    pd.add_argument("--statement-timeout", default="30s",
+                    help="the proxy database's statement_timeout: a hung shard fails its calls after it (default 30s)")
     args = parser.parse_args(argv)
 
     if args.command == "deploy":
@@ -68,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
                      progress=(lambda line: print(line, flush=True)) if live else None)
         if not live:
             print(out, end="")
+        return 0
+    if args.command == "proxy":
+        try:
+            print(proxy.deploy(args.conninfo, args.shard, statement_timeout=args.statement_timeout))
+        except proxy.ProxyRefused as refused:
+            print(f"proxy deploy refused, nothing changed: {refused}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "adopt-baseline":
         try:

@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg.types.json import set_json_loads
 
 from eventstore import telemetry
-from eventstore._types import NewEvent, QueryItem, RecordedEvent, RecordedTaggedEvent, TaggedEvent
+from eventstore._types import NewEvent, QueryItem, RecordedEvent, RecordedTaggedEvent, ShardedPage, TaggedEvent
 
 T = TypeVar("T")
 
@@ -65,6 +66,9 @@ READ_TAGGED_FIRST = ("SELECT h.head, r.log_number, r.id, r.event_type, r.event_d
 READ_TAGGED = ("SELECT %s::numeric, log_number, id, event_type, event_data, metadata, tags, created_at "
                "FROM api.read_tagged(%s::jsonb, %s, %s, %s)")
 TAGGED_PAGE = 1000
+SHARD_COUNT = "SELECT api.shard_count()"
+READ_SHARDS = ("SELECT shard, log_number, id, stream_type, stream_id, version, event_type, event_data, metadata, "
+               "created_at FROM api.read_log_shards(%s::numeric[], %s, NULL, %s)")
 CHANNEL = "eventstore_events"
 LISTEN = f"LISTEN {CHANNEL}"
 
@@ -198,3 +202,15 @@ def read_all_query(after: uuid.UUID | None, event_types: Sequence[str] | None,
     if event_types is None:
         return READ_ALL, (after, limit)
     return READ_BY_TYPE, (list(event_types), after, limit)
+
+
+def sharded_page(rows: Sequence[Sequence[Any]], after: Sequence[Decimal | None]) -> ShardedPage:
+    """The page of ``api.read_log_shards``'s rows read after the cursor ``after``."""
+    cursor = list(after)
+    events, shards = [], []
+    for row in rows:
+        shard, log_number = row[0], row[1]
+        cursor[shard] = log_number
+        shards.append(shard)
+        events.append(recorded(row[2:]))
+    return ShardedPage(events, shards, tuple(cursor))

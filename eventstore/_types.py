@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 
@@ -227,3 +228,16 @@ class ProjectionVersion:
     events_behind_live: int
     ready_to_promote: bool
     error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ShardedPage:
+    """A page of the whole log of a sharded store (docs/sharding.md): each shard's events after
+    its position, in its log order, the shards one after the other (no order holds across
+    shards; a stream is on one shard, so its events come in order). ``shards[i]`` is the shard
+    of ``events[i]``; ``after`` is the cursor of the next page, one log number per shard (None:
+    nothing read from that shard yet)."""
+
+    events: list[RecordedEvent]
+    shards: list[int]
+    after: tuple[Decimal | None, ...]

@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import psycopg
@@ -26,6 +27,7 @@ from eventstore._types import (
     ProjectionVersion,
     QueryItem,
     RecordedEvent,
+    ShardedPage,
     Subscription,
     TaggedEvent,
     TaggedRead,
@@ -226,6 +228,17 @@ class AsyncEventStore:
                        limit: int = 1000, conn: psycopg.AsyncConnection[Any] | None = None) -> list[RecordedEvent]:
         query, params = _sql.read_all_query(after, event_types, limit)
         return [_sql.recorded(r) for r in await self._rows(query, params, conn)]
+
+    async def read_shards(self, *, after: Sequence[Decimal | None] | None = None,
+                  event_types: Sequence[str] | None = None, limit: int = 1000,
+                  conn: psycopg.AsyncConnection[Any] | None = None) -> ShardedPage:
+        """As :meth:`eventstore.EventStore.read_shards`."""
+        if after is None:
+            count = (await self._rows(_sql.SHARD_COUNT, (), conn))[0][0]
+            after = [None] * count
+        types = None if event_types is None else list(event_types)
+        rows = await self._rows(_sql.READ_SHARDS, (list(after), limit, types), conn)
+        return _sql.sharded_page(rows, after)
 
     def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                page_size: int = 1000, poll_interval: float = 1.0) -> AsyncFollow:

@@ -22,7 +22,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-__all__ = ["SqitchMissing", "bundle_dir", "deploy", "instance_script", "plan_scripts", "run_sqitch", "sqitch_target"]
+__all__ = ["SqitchMissing", "bundle_dir", "deploy", "group_roles_sql", "instance_script", "plan_scripts", "run_sqitch",
+           "sqitch_target"]
 
 
 class SqitchMissing(RuntimeError):
@@ -36,6 +37,16 @@ def bundle_dir() -> Path:
         if (candidate / "sqitch.plan").is_file() and (candidate / "deploy").is_dir():
             return candidate
     raise FileNotFoundError("the eventstore bundle (sqitch.plan, deploy/) is not installed with this package")
+
+
+def group_roles_sql() -> str:
+    """The statements of the bundle's first change that make the store's four group roles, when
+    a cluster lacks them (what a restore into another cluster, or a sharded store's endpoint,
+    needs first)."""
+    text = (bundle_dir() / "deploy" / "baseline.sql").read_text()
+    start = text.index("DO $$")
+    end = text.index("\n", text.index("COMMENT ON ROLE eventstore_admin"))
+    return text[start:end + 1]
 
 
 def sqitch_target(conninfo: str) -> tuple[str, dict[str, str]]:

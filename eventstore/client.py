@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import psycopg
@@ -26,6 +27,7 @@ from eventstore._types import (
     ProjectionVersion,
     QueryItem,
     RecordedEvent,
+    ShardedPage,
     Subscription,
     TaggedEvent,
     TaggedRead,
@@ -293,6 +295,20 @@ class EventStore:
         gap-free log order: a transaction that commits late is never passed."""
         query, params = _sql.read_all_query(after, event_types, limit)
         return [_sql.recorded(r) for r in self._rows(query, params, conn)]
+
+    def read_shards(self, *, after: Sequence[Decimal | None] | None = None,
+                  event_types: Sequence[str] | None = None, limit: int = 1000,
+                  conn: psycopg.Connection[Any] | None = None) -> ShardedPage:
+        """A page of the whole log of a sharded store, through its endpoint (docs/sharding.md):
+        each shard's events after its element of ``after`` (None: from the start of every
+        shard), up to ``limit`` a shard, gap-free and in log order within a shard. Pass the
+        page's ``after`` to the next call; a page with no events is the end, for now."""
+        if after is None:
+            count = (self._rows(_sql.SHARD_COUNT, (), conn))[0][0]
+            after = [None] * count
+        types = None if event_types is None else list(event_types)
+        rows = self._rows(_sql.READ_SHARDS, (list(after), limit, types), conn)
+        return _sql.sharded_page(rows, after)
 
     def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                page_size: int = 1000, poll_interval: float = 1.0) -> Follow:

@@ -9,6 +9,7 @@ the store sends it), never from parsing the message text.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -259,12 +260,24 @@ _BY_SQLSTATE: dict[str, type[EventStoreError]] = {
 }
 
 
+# A sharded store's endpoint (PL/Proxy, docs/sharding.md) passes a shard's error on with its
+# SQLSTATE unchanged and its fields prefixed: "api.append_events(5): [eventstore_0] REMOTE ERROR: "
+# before the message, "Remote detail: " and "Remote hint: " before the others.
+_REMOTE_MESSAGE = re.compile(r"^\S+\(\d+\): \[[^\]]*\] REMOTE ERROR: ")
+
+
+def _unproxied(text: str | None, prefix: str) -> str | None:
+    return text[len(prefix):] if text is not None and text.startswith(prefix) else text
+
+
 def from_psycopg(error: psycopg.Error) -> EventStoreError | None:
-    """The store's exception for a psycopg error with a documented SQLSTATE, else None."""
+    """The store's exception for a psycopg error with a documented SQLSTATE, else None; the
+    same from a shard through a sharded store's endpoint (its fields as the shard sent them)."""
     sqlstate = error.sqlstate
     cls = _BY_SQLSTATE.get(sqlstate or "")
     if cls is None:
         return None
     diag = error.diag
-    return cls(diag.message_primary or str(error), sqlstate=sqlstate, detail=diag.message_detail,
-               hint=diag.message_hint)
+    message = _REMOTE_MESSAGE.sub("", diag.message_primary or str(error), count=1)
+    return cls(message, sqlstate=sqlstate, detail=_unproxied(diag.message_detail, "Remote detail: "),
+               hint=_unproxied(diag.message_hint, "Remote hint: "))

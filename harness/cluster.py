@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 # One way to find the server binaries and a free port, and to make, start and stop a cluster:
 # the package's (what an application's tests use).
+from eventstore.bundle import group_roles_sql  # noqa: F401 - the harness's tests take it from here
 from eventstore.testing import Server, as_postgres, free_port, give_to_postgres, pg_bindir  # noqa: F401
 from harness.sqitch_plan import release_plan
 
@@ -30,15 +31,6 @@ PROJECTS = {"eventstore": REPO, "orders": REPO / "examples" / "orders",
             "history": REPO / "history", "orders-history": REPO / "examples" / "orders" / "history"}
 CONF_INCLUDE = REPO / "docker" / "eventstore.conf"
 CRON_DATABASE = "eventstore"  # cron.database_name in docker/eventstore.conf
-
-
-def group_roles_sql() -> str:
-    """The statements of deploy/baseline.sql that make the four group roles (what a restore into
-    another cluster needs first, docs/operations.md, "Backups and restores")."""
-    text = (REPO / "deploy" / "baseline.sql").read_text()
-    start = text.index("DO $$")
-    end = text.index("\n", text.index("COMMENT ON ROLE eventstore_admin"))
-    return text[start:end + 1]
 
 
 # What a throwaway cluster of the harness runs with, after the event store's settings (the

@@ -672,6 +672,29 @@ are all past retention, or deletes at most in_batch_size expired events of one s
 Returns the number of events removed; 0 when nothing is left. Errors: ZE003 bad batch size,
 55P03 the month''s lock not had in about a minute of short tries.';
 
+CREATE FUNCTION api.call_append_events(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    CALL api.append_events(in_stream_type, in_stream_id, in_expected_version, in_events, io_new_version);
+END;
+$$;
+
+COMMENT ON FUNCTION api.call_append_events(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, INOUT io_new_version integer) IS 'api.append_events as a function, for callers that can only SELECT: a PL/Proxy endpoint (docs/sharding.md) sends every call as a SELECT. The same arguments, result (io_new_version), errors and rights (it runs as its caller, who needs api.append_events).';
+
+CREATE FUNCTION api.call_append_events_idempotent(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, in_idempotency_key uuid, INOUT io_new_version integer DEFAULT NULL::integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    CALL api.append_events_idempotent(in_stream_type, in_stream_id, in_expected_version, in_events,
+                                      in_idempotency_key, io_new_version);
+END;
+$$;
+
+COMMENT ON FUNCTION api.call_append_events_idempotent(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, in_idempotency_key uuid, INOUT io_new_version integer) IS 'api.append_events_idempotent as a function, for callers that can only SELECT (a PL/Proxy endpoint, docs/sharding.md). The same arguments, result, errors and rights (it runs as its caller).';
+
 CREATE FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer DEFAULT 100) RETURNS TABLE(id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone, attempt integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1992,6 +2015,26 @@ types only. Gap-free, as api.get_all_events: paging with the last number returne
 committed event exactly once. Log numbers grow strictly in log order, one transaction''s events
 forming one block; api.append_versioned returns them at append time.
 Errors: ZE003 bad in_limit, type filter or number.';
+
+CREATE FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer DEFAULT 1000, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[]) RETURNS TABLE(shard integer, log_number numeric, id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF pg_catalog.cardinality(in_shards) IS DISTINCT FROM 1
+       OR pg_catalog.cardinality(in_after) IS DISTINCT FROM 1 OR in_shards[1] IS NULL THEN
+        RAISE EXCEPTION 'in_shards and in_after must hold one element each (this shard''s), got % and %',
+                COALESCE(in_shards::text, 'NULL'), COALESCE(in_after::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN QUERY
+        SELECT in_shards[1], r.log_number, r.id, r.stream_type, r.stream_id, r.version, r.event_type,
+               r.event_data, r.metadata, r.created_at
+        FROM api.read_log(in_after[1], in_limit, in_stream_types, in_event_types) AS r;
+END;
+$$;
+
+COMMENT ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]) IS 'api.read_log for one shard of a sharded store (docs/sharding.md): a PL/Proxy endpoint splits its cursor, one log number per shard, and sends each shard its element (in_shards: the shard''s number, in_after: its position); each row carries the shard''s number. Gap-free as api.read_log. Errors: those of api.read_log, ZE003 not one element each.';
 
 CREATE FUNCTION api.read_tagged(in_query jsonb DEFAULT NULL::jsonb, in_after numeric DEFAULT NULL::numeric, in_limit integer DEFAULT 1000, in_up_to numeric DEFAULT NULL::numeric) RETURNS TABLE(log_number numeric, id uuid, event_type text, event_data jsonb, metadata jsonb, tags text[], created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6845,6 +6888,12 @@ GRANT ALL ON PROCEDURE api.apply_retention(IN in_batch_size integer) TO eventsto
 REVOKE ALL ON FUNCTION api.apply_retention_step(in_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.apply_retention_step(in_batch_size integer) TO eventstore_admin;
 
+REVOKE ALL ON FUNCTION api.call_append_events(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, INOUT io_new_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.call_append_events(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, INOUT io_new_version integer) TO eventstore_writer;
+
+REVOKE ALL ON FUNCTION api.call_append_events_idempotent(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.call_append_events_idempotent(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
+
 REVOKE ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_events(in_subscription text, in_consumer text, in_limit integer) TO eventstore_projector;
 
@@ -6925,6 +6974,9 @@ GRANT ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) T
 
 REVOKE ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) TO eventstore_reader;
+
+REVOKE ALL ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) TO eventstore_reader;

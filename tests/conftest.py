@@ -83,28 +83,29 @@ def create_roles(cluster: Cluster, statements: list[str]) -> None:
                 pass
 
 
-def deploy_template(cluster: Cluster) -> None:
-    """Restore the cached template, or deploy it and cache it: one pytest-xdist worker at a
-    time, so that after a change of the bundle one worker deploys and the others restore."""
+def deploy_template(cluster: Cluster, dbname: str = TEMPLATE) -> None:
+    """Restore the cached template into ``dbname``, or deploy it there and cache it: one
+    pytest-xdist worker at a time, so that after a change of the bundle one worker deploys and
+    the others restore."""
     TEMPLATE_CACHE.mkdir(parents=True, exist_ok=True)
     with open(TEMPLATE_CACHE.parent / "eventstore-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _deploy_template(cluster)
+        _deploy_template(cluster, dbname)
 
 
-def _deploy_template(cluster: Cluster) -> None:
+def _deploy_template(cluster: Cluster, dbname: str) -> None:
     cached = TEMPLATE_CACHE / bundle_key(cluster)
     dump, roles = cached / "template.dump", cached / "roles.sql"
     if dump.exists() and roles.exists():
         create_roles(cluster, roles.read_text().splitlines())
-        subprocess.run([str(cluster.bindir / "pg_restore"), "--exit-on-error", "-d", TEMPLATE, str(dump)],
+        subprocess.run([str(cluster.bindir / "pg_restore"), "--exit-on-error", "-d", dbname, str(dump)],
                        env=cluster.env(), check=True, capture_output=True)
         # The deploy records the cluster it ran in as the store's generation: this cluster, as
         # a deploy here would (else the first append starts a generation, as after a restore).
-        cluster.execute(TEMPLATE, "UPDATE data.store_generations SET system_identifier = "
-                                  "(SELECT system_identifier FROM pg_catalog.pg_control_system())")
+        cluster.execute(dbname, "UPDATE data.store_generations SET system_identifier = "
+                                "(SELECT system_identifier FROM pg_catalog.pg_control_system())")
         return
-    cluster.deploy_with_tallies(TEMPLATE)
+    cluster.deploy_with_tallies(dbname)
     for other in TEMPLATE_CACHE.glob("*"):  # one bundle's cache at a time
         shutil.rmtree(other, ignore_errors=True)
     partial = TEMPLATE_CACHE / f"partial-{os.getpid()}"
@@ -114,7 +115,7 @@ def _deploy_template(cluster: Cluster) -> None:
     # The roles the deploy made (the group roles), not the bootstrap superuser.
     kept = [line for line in made.splitlines() if line.startswith(("CREATE ROLE", "ALTER ROLE", "GRANT"))
             and not line.startswith(("CREATE ROLE postgres", "ALTER ROLE postgres"))]
-    subprocess.run([str(cluster.bindir / "pg_dump"), "-Fc", "-f", str(partial / "template.dump"), "-d", TEMPLATE],
+    subprocess.run([str(cluster.bindir / "pg_dump"), "-Fc", "-f", str(partial / "template.dump"), "-d", dbname],
                    env=cluster.env(), check=True, capture_output=True)
     (partial / "roles.sql").write_text("\n".join(kept) + "\n")
     partial.rename(cached)  # complete, or not there

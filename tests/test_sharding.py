@@ -1,0 +1,315 @@
+"""A sharded store on one machine (docs/sharding.md): shard clusters that each hold the bundle,
+and an endpoint database in a cluster of its own, deployed by ``python -m eventstore proxy
+deploy``; the package's client talks to the endpoint as to one store. Real PL/Proxy, real
+separate servers, a shard really stopped and really hung."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+import eventstore as es
+from eventstore import proxy
+from eventstore.__main__ import main
+from harness.cluster import Cluster, throwaway_cluster
+from tests.conftest import LOGIN_ROLES, deploy_template
+
+pytestmark = pytest.mark.slow
+
+SHARD_DB = "store"
+
+
+@dataclass
+class Sharded:
+    proxy: Cluster
+    shards: list[Cluster]
+    dbname: str  # the endpoint's database on the proxy cluster; the shards' is SHARD_DB
+
+    def shard_conninfo(self, i: int, user: str = "postgres") -> str:
+        c = self.shards[i]
+        return f"host={c.socket_dir} port={c.port} dbname={SHARD_DB} user={user}"
+
+    def conninfo(self, user: str = "postgres") -> str:
+        return f"host={self.proxy.socket_dir} port={self.proxy.port} dbname={self.dbname} user={user}"
+
+    def on_shard(self, i: int, query: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.shard_conninfo(i), autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()
+
+
+def login_roles(cluster: Cluster) -> None:
+    with cluster.connect("postgres") as conn:
+        for login, group in LOGIN_ROLES.items():
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
+
+
+@pytest.fixture(scope="module")
+def machines(template_db: str) -> Iterator[tuple[Cluster, list[Cluster]]]:
+    """A proxy cluster and four shard clusters, each shard with the bundle in SHARD_DB (the
+    session's deploy, restored) and the tests' login roles."""
+    made: list[Cluster] = []
+    try:
+        proxy_cluster = throwaway_cluster("eventstore-proxy-", port_from=57300, cron_database=False)
+        made.append(proxy_cluster)
+        shards = []
+        for i in range(4):
+            shard = throwaway_cluster(f"eventstore-shard{i}-", port_from=57310 + 10 * i, cron_database=False)
+            made.append(shard)
+            shard.create_database(SHARD_DB)
+            deploy_template(shard, SHARD_DB)
+            login_roles(shard)
+            shards.append(shard)
+        yield proxy_cluster, shards
+    finally:
+        for c in made:
+            c.stop()
+
+
+def endpoint(machines: tuple[Cluster, list[Cluster]], dbname: str, count: int, **deploy_options: str) -> Sharded:
+    proxy_cluster, shards = machines
+    proxy_cluster.create_database(dbname)
+    s = Sharded(proxy_cluster, shards[:count], dbname)
+    print(proxy.deploy(s.conninfo(), [s.shard_conninfo(i).removesuffix(" user=postgres") for i in range(count)],
+                       **deploy_options))
+    login_roles(proxy_cluster)
+    return s
+
+
+@pytest.fixture(scope="module")
+def four(machines: tuple[Cluster, list[Cluster]]) -> Sharded:
+    return endpoint(machines, "four", 4, statement_timeout="4s")
+
+
+def test_the_deploy_command_refuses_what_cannot_hold_and_changes_nothing_the_second_time(machines, capsys):
+    proxy_cluster, shards = machines
+    proxy_cluster.create_database("two")
+    s = Sharded(proxy_cluster, shards[:2], "two")
+    shard_args = [a for i in range(2) for a in ("--shard", s.shard_conninfo(i).removesuffix(" user=postgres"))]
+    assert main(["proxy", "deploy", s.conninfo(), *shard_args]) == 0
+    assert "deployed the endpoint over 2 shards" in capsys.readouterr().out
+    assert main(["proxy", "deploy", s.conninfo(), *shard_args]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    # Other shards, a number that is not a power of two, a shard without the bundle: refused.
+    assert main(["proxy", "deploy", s.conninfo(), *shard_args[:2]]) == 2
+    assert "reshard" in capsys.readouterr().err
+    proxy_cluster.create_database("three")
+    three = [a for i in range(3) for a in ("--shard", Sharded(proxy_cluster, shards, "").shard_conninfo(i))]
+    assert main(["proxy", "deploy", s.conninfo().replace("dbname=two", "dbname=three"), *three]) == 2
+    assert "power of two" in capsys.readouterr().err
+    bare = f"host={shards[0].socket_dir} port={shards[0].port} dbname=postgres"
+    assert main(["proxy", "deploy", s.conninfo().replace("dbname=two", "dbname=three"),
+                 "--shard", bare, "--shard", s.shard_conninfo(1)]) == 2
+    assert "does not hold this package's bundle" in capsys.readouterr().err
+    with psycopg.connect(s.conninfo().replace("dbname=two", "dbname=three")) as conn:
+        assert conn.execute("SELECT to_regnamespace('api')").fetchone()[0] is None, "a refused deploy wrote nothing"
+
+    # The endpoint works: each call lands on the shard its stream hashes to.
+    login_roles(proxy_cluster)
+    with es.EventStore.connect(s.conninfo("es_writer")) as store:
+        for _ in range(20):
+            stream = uuid.uuid4()
+            store.append("Pair", stream, [es.NewEvent("E", {"n": 1})], expected_version=es.NO_STREAM)
+            with psycopg.connect(s.conninfo()) as conn:
+                home = conn.execute("SELECT api.shard_of(%s)", (stream,)).fetchone()[0]
+            assert [len(s.on_shard(i, "SELECT 1 FROM data.events WHERE stream_id = %s", (stream,)))
+                    for i in range(2)] == [1 if i == home else 0 for i in range(2)]
+
+
+def test_concurrent_writers_through_the_endpoint_conflict_per_stream_and_every_event_is_on_its_shard(four):
+    """Eight writers on 32 streams through the endpoint, each appending at the version it read
+    (so that they collide): every conflict is the client's WrongExpectedVersion, as from one
+    server; each stream's versions are 1..n with no gap, all on the shard api.shard_of names and
+    on no other; nothing acknowledged is missing."""
+    streams = [uuid.uuid4() for _ in range(32)]
+    acked: list[tuple[uuid.UUID, int]] = []
+    conflicts: list[es.WrongExpectedVersion] = []
+    errors: list[BaseException] = []
+    store = es.EventStore.connect(four.conninfo("es_writer"), max_size=8)
+
+    def write(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(40):
+                stream = rng.choice(streams)
+                version = store.stream_version("Acct", stream)
+                try:
+                    new = store.append("Acct", stream, [es.NewEvent("Deposited", {"by": seed})], expected_version=version)
+                    acked.append((stream, new))
+                except es.WrongExpectedVersion as conflict:
+                    conflicts.append(conflict)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    store.close()
+    assert errors == []
+    assert conflicts, "writers on 32 streams collide"
+    assert all(c.sqlstate == "ZE001" and "REMOTE" not in c.message for c in conflicts)
+    with psycopg.connect(four.conninfo()) as conn:
+        home = {s: conn.execute("SELECT api.shard_of(%s)", (s,)).fetchone()[0] for s in streams}
+    assert len(set(home.values())) == 4, "32 streams spread over the 4 shards"
+    for stream in streams:
+        found = {i: [r[0] for r in four.on_shard(i, "SELECT version FROM data.events WHERE stream_id = %s "
+                                                    "ORDER BY version", (stream,))]
+                 for i in range(4)}
+        on = [i for i, versions in found.items() if versions]
+        assert on in ([], [home[stream]]), f"stream {stream} on shards {on}, its shard is {home[stream]}"
+        versions = found[home[stream]]
+        assert versions == list(range(1, len(versions) + 1)), "gap-free versions"
+        assert sorted(v for s, v in acked if s == stream) == versions, "every acknowledged append, once"
+
+
+def test_errors_and_rights_through_the_endpoint_are_the_shards(four):
+    stream = uuid.uuid4()
+    with es.EventStore.connect(four.conninfo("es_writer")) as store:
+        store.append("Acct", stream, [es.NewEvent("Opened", {})], expected_version=es.NO_STREAM)
+        with pytest.raises(es.WrongExpectedVersion) as wrong:
+            store.append("Acct", stream, [es.NewEvent("Opened", {})], expected_version=es.NO_STREAM)
+        # The structured details as from one server (the endpoint prefixes them: the client
+        # takes the shard's fields back).
+        assert (wrong.value.stream_id, wrong.value.expected, wrong.value.actual) == (stream, 0, 1), wrong.value.detail
+        assert "REMOTE" not in wrong.value.message, wrong.value.message
+        with pytest.raises(es.MalformedEvents):
+            store.append("Acct", stream, [es.NewEvent("", {})], expected_version=1)
+        key = uuid.uuid4()
+        assert store.append("Acct", stream, [es.NewEvent("Deposited", {})], expected_version=1, idempotency_key=key) == 2
+        assert store.append("Acct", stream, [es.NewEvent("Deposited", {})], expected_version=1, idempotency_key=key) == 2
+        assert [e.version for e in store.read_stream("Acct", stream)] == [1, 2]
+        assert store.stream_version("Acct", stream) == 2
+    with es.EventStore.connect(four.conninfo("es_reader")) as reader:
+        assert reader.stream_version("Acct", stream) == 2
+        with pytest.raises(es.errors.PermissionDenied):
+            reader.append("Acct", uuid.uuid4(), [es.NewEvent("E", {})], expected_version=es.NO_STREAM)
+
+
+def test_a_reader_of_the_whole_log_sees_each_event_once_while_appends_go_on(four):
+    stop = threading.Event()
+    written: list[uuid.UUID] = []
+
+    def write() -> None:
+        with es.EventStore.connect(four.conninfo("es_writer"), max_size=2) as store:
+            while not stop.is_set():
+                stream = uuid.uuid4()
+                store.append("Log", stream, [es.NewEvent("A", {}), es.NewEvent("B", {})], expected_version=es.NO_STREAM)
+                written.append(stream)
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for t in writers:
+        t.start()
+    seen: list[tuple[int, uuid.UUID, str]] = []
+    last: dict[int, object] = {}
+    with es.EventStore.connect(four.conninfo("es_reader")) as reader:
+        after = None
+        deadline = time.monotonic() + 4
+        while True:
+            page = reader.read_shards(after=after, event_types=["A", "B"], limit=50)
+            for shard, event in zip(page.shards, page.events, strict=True):
+                seen.append((shard, event.stream_id, event.event_type))
+            after = page.after
+            if time.monotonic() > deadline and not stop.is_set():
+                stop.set()
+                for t in writers:
+                    t.join(30)
+            elif stop.is_set() and not page.events:
+                break
+            for i, position in enumerate(after):
+                assert position is None or last.get(i) is None or position >= last[i]  # never back
+                last[i] = position
+    assert len(written) > 20
+    events = [(s, t) for _, s, t in seen if s in set(written)]
+    assert len(events) == len(set(events)) == 2 * len(written), "each event exactly once"
+    with psycopg.connect(four.conninfo()) as conn:
+        for shard, stream, _ in seen:
+            if stream in set(written):
+                assert conn.execute("SELECT api.shard_of(%s)", (stream,)).fetchone()[0] == shard
+    per_stream = {}
+    for _, stream, event_type in seen:
+        per_stream.setdefault(stream, []).append(event_type)
+    assert all(types == ["A", "B"] for s, types in per_stream.items() if s in set(written)), "a stream in order"
+
+
+def test_a_stopped_or_hung_shard_fails_only_its_own_streams_calls(four):
+    streams_by_shard: dict[int, list[uuid.UUID]] = {i: [] for i in range(4)}
+    with psycopg.connect(four.conninfo()) as conn:
+        while any(len(v) < 2 for v in streams_by_shard.values()):
+            s = uuid.uuid4()
+            streams_by_shard[conn.execute("SELECT api.shard_of(%s)", (s,)).fetchone()[0]].append(s)
+    with es.EventStore.connect(four.conninfo("es_writer"), max_size=2, reconnect_timeout=0) as store:
+        for i in range(4):
+            store.append("Iso", streams_by_shard[i][0], [es.NewEvent("E", {})], expected_version=es.NO_STREAM)
+
+        def outcome(stream: uuid.UUID) -> tuple[str, float]:
+            started = time.monotonic()
+            try:
+                store.stream_version("Iso", stream)
+                return "ok", time.monotonic() - started
+            except psycopg.Error as error:
+                return type(error).__name__, time.monotonic() - started
+
+        # Stopped: its calls fail at once; the other shards' calls go on.
+        four.shards[3].shutdown()
+        try:
+            failed, took = outcome(streams_by_shard[3][0])
+            assert failed != "ok" and took < 5, (failed, took)
+            assert all(outcome(streams_by_shard[i][0])[0] == "ok" for i in range(3))
+        finally:
+            four.shards[3].start()
+        assert outcome(streams_by_shard[3][0])[0] == "ok", "back with its shard"
+
+        # Hung: a call held on its shard (a lock another session holds there) fails after the
+        # endpoint's statement_timeout (4 s here), and the other shards' calls go on meanwhile.
+        stuck = streams_by_shard[2][0]
+        with psycopg.connect(four.shard_conninfo(2)) as holder:
+            holder.execute("SELECT pg_advisory_xact_lock(hashtext('Iso'), hashtext(%s::text))", (stuck,))
+            results: dict[str, tuple[str, float]] = {}
+
+            def held() -> None:
+                started = time.monotonic()
+                try:
+                    store.append("Iso", stuck, [es.NewEvent("E", {})], expected_version=1)
+                    results["held"] = ("ok", time.monotonic() - started)
+                except psycopg.Error as error:
+                    results["held"] = (type(error).__name__, time.monotonic() - started)
+
+            t = threading.Thread(target=held)
+            t.start()
+            time.sleep(0.5)
+            assert all(outcome(streams_by_shard[i][0])[0] == "ok" for i in (0, 1, 3)), "not held up by shard 2"
+            t.join(30)
+        assert results["held"][0] == "QueryCanceled" and 3.5 < results["held"][1] < 15, results
+        assert store.stream_version("Iso", stuck) == 1, "the cancelled append wrote nothing"
+
+        # Frozen: every process of shard 2 stopped (SIGSTOP). The other shards' calls go on; the
+        # frozen shard's call outlives statement_timeout (PL/Proxy's cancel request waits for the
+        # frozen postmaster: docs/sharding.md) and fails with 57014 once the shard runs again.
+        postmaster = int((four.shards[2].data_dir / "postmaster.pid").read_text().split()[0])
+        frozen = [postmaster, *(int(p) for p in os.popen(f"pgrep -P {postmaster}").read().split())]
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            t = threading.Thread(target=lambda: results.setdefault("frozen", outcome(streams_by_shard[2][1])))
+            t.start()
+            time.sleep(0.5)
+            assert all(outcome(streams_by_shard[i][0])[0] == "ok" for i in (0, 1, 3)), "not held up by shard 2"
+            time.sleep(5)
+            assert "frozen" not in results, results
+        finally:
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+        t.join(30)
+        assert results["frozen"][0] == "QueryCanceled", results
+        assert outcome(streams_by_shard[2][0])[0] == "ok"
