@@ -40,6 +40,7 @@ __all__ = [
     "TrackingNotAhead",
     "UnknownProjection",
     "UnknownSubscription",
+    "WriteInTransactionBlock",
     "WrongExpectedVersion",
     "from_psycopg",
 ]
@@ -202,6 +203,15 @@ class SnapshotRefused(EventStoreError):
     sqlstate = "ZE020"
 
 
+class WriteInTransactionBlock(EventStoreError):
+    """2D000 (PostgreSQL's invalid transaction termination): an append through a sharded store's
+    endpoint inside a transaction block. Each routed call commits on its shard by itself, so the
+    endpoint refuses to seem part of a transaction a rollback could not undo: make the call on
+    its own (not with ``conn=`` in a transaction)."""
+
+    sqlstate = "2D000"
+
+
 class ConditionFailed(EventStoreError):
     """ZE021: a conditional append's condition failed: an event matching its query was appended
     after the position it read up to. Read again, decide again, append again."""
@@ -253,7 +263,7 @@ _BY_SQLSTATE: dict[str, type[EventStoreError]] = {
                 SchemaViolation, IdempotencyKeyReused, AppendOnly, CommandRefused, InvalidRegistration,
                 ProjectionStateError, RebuildFailed, UnknownSubscription, SubscriptionStateError,
                 StreamDeleted, StreamNotDeleted, SubscriptionReserved, TrackingNotAhead, TrackerOwned, SnapshotRefused,
-                ConditionFailed,
+                ConditionFailed, WriteInTransactionBlock,
                 AppendOrderConflict,
                 LockNotAvailable, PermissionDenied)
     if cls.sqlstate is not None

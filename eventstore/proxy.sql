@@ -44,9 +44,20 @@ COMMENT ON FUNCTION api.shard_of(in_stream_id uuid) IS 'The shard (0 to shard_co
 
 GRANT EXECUTE ON FUNCTION api.shard_count(), api.shard_of(uuid) TO eventstore_reader;
 
+-- -- appends: outside a transaction block only --------------------------------------------
+-- A routed call commits on its shard by itself (PL/Proxy runs it in autocommit there): a
+-- rollback of the caller's transaction on this endpoint could not undo it, and two appends
+-- could not commit together. So an append inside a transaction block is refused rather than
+-- seem part of it: the endpoint's append procedures begin with COMMIT (of the statement's own
+-- empty transaction), which PostgreSQL refuses inside a block with 2D000 (invalid transaction
+-- termination), before anything is sent to a shard. (They have no SET clause: a procedure
+-- with one cannot COMMIT; every name in them is schema-qualified instead.) Functions cannot
+-- tell: delete_stream, the registries and forget_subject commit on their shards even inside a
+-- block (docs/sharding.md).
+
 -- -- one stream: routed to its shard ------------------------------------------------------------
 
-CREATE PROCEDURE api.append_events(
+CREATE PROCEDURE shards.append_events(
     in_stream_type text,
     in_stream_id uuid,
     in_expected_version integer,
@@ -59,10 +70,25 @@ AS $$
     RUN ON pg_catalog.hashtext(in_stream_id::text);
     TARGET api.call_append_events;
 $$;
-COMMENT ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) IS 'api.append_events on the stream''s shard (which commits it by itself)';
-GRANT EXECUTE ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) TO eventstore_writer;
+CREATE PROCEDURE api.append_events(
+    in_stream_type text,
+    in_stream_id uuid,
+    in_expected_version integer,
+    in_events jsonb,
+    INOUT io_new_version integer DEFAULT NULL
+)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    COMMIT;  -- 2D000 inside a transaction block: see above
+    CALL shards.append_events(in_stream_type, in_stream_id, in_expected_version, in_events, io_new_version);
+END;
+$$;
+COMMENT ON PROCEDURE api.append_events(text, uuid, integer, jsonb, integer) IS 'api.append_events on the stream''s shard, which commits it by itself. Errors: those of api.append_events, 2D000 inside a transaction block';
+GRANT EXECUTE ON PROCEDURE shards.append_events(text, uuid, integer, jsonb, integer),
+    api.append_events(text, uuid, integer, jsonb, integer) TO eventstore_writer;
 
-CREATE PROCEDURE api.append_events_idempotent(
+CREATE PROCEDURE shards.append_events_idempotent(
     in_stream_type text,
     in_stream_id uuid,
     in_expected_version integer,
@@ -76,8 +102,25 @@ AS $$
     RUN ON pg_catalog.hashtext(in_stream_id::text);
     TARGET api.call_append_events_idempotent;
 $$;
-COMMENT ON PROCEDURE api.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer) IS 'api.append_events_idempotent on the stream''s shard: an idempotency key is kept by the shard of its stream (a key used for another stream is refused only if that stream is on the same shard)';
-GRANT EXECUTE ON PROCEDURE api.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer) TO eventstore_writer;
+CREATE PROCEDURE api.append_events_idempotent(
+    in_stream_type text,
+    in_stream_id uuid,
+    in_expected_version integer,
+    in_events jsonb,
+    in_idempotency_key uuid,
+    INOUT io_new_version integer DEFAULT NULL
+)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    COMMIT;  -- 2D000 inside a transaction block: see above
+    CALL shards.append_events_idempotent(in_stream_type, in_stream_id, in_expected_version, in_events,
+                                         in_idempotency_key, io_new_version);
+END;
+$$;
+COMMENT ON PROCEDURE api.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer) IS 'api.append_events_idempotent on the stream''s shard: an idempotency key is kept by the shard of its stream (a key used for another stream is refused only if that stream is on the same shard). Errors: those of api.append_events_idempotent, 2D000 inside a transaction block';
+GRANT EXECUTE ON PROCEDURE shards.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer),
+    api.append_events_idempotent(text, uuid, integer, jsonb, uuid, integer) TO eventstore_writer;
 
 CREATE FUNCTION api.get_events(
     in_stream_type text,
@@ -125,15 +168,21 @@ $$;
 COMMENT ON FUNCTION api.load_aggregate(text, uuid, integer, timestamptz) IS 'api.load_aggregate on the stream''s shard (with the reducer registered there: registries are on every shard)';
 GRANT EXECUTE ON FUNCTION api.load_aggregate(text, uuid, integer, timestamptz) TO eventstore_reader;
 
-CREATE FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer)
+CREATE FUNCTION shards.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer)
 RETURNS integer
 LANGUAGE plproxy
 AS $$
     CLUSTER 'eventstore';
     RUN ON pg_catalog.hashtext(in_stream_id::text);
+    TARGET api.delete_stream;
 $$;
-COMMENT ON FUNCTION api.delete_stream(text, uuid, integer) IS 'api.delete_stream on the stream''s shard';
-GRANT EXECUTE ON FUNCTION api.delete_stream(text, uuid, integer) TO eventstore_writer;
+CREATE FUNCTION api.delete_stream(in_stream_type text, in_stream_id uuid, in_expected_version integer)
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT shards.delete_stream(in_stream_type, in_stream_id, in_expected_version) $$;
+COMMENT ON FUNCTION api.delete_stream(text, uuid, integer) IS 'api.delete_stream on the stream''s shard, which commits it by itself (inside a caller''s transaction too)';
+GRANT EXECUTE ON FUNCTION shards.delete_stream(text, uuid, integer), api.delete_stream(text, uuid, integer) TO eventstore_writer;
 
 -- -- every shard --------------------------------------------------------------------------------
 
@@ -234,7 +283,7 @@ GRANT EXECUTE ON FUNCTION api.read_log_shards(numeric[], integer, text[], text[]
 CREATE FUNCTION shards.register_event_schema(in_event_type text, in_version integer, in_schema jsonb)
 RETURNS SETOF void
 LANGUAGE plproxy
-AS $$ CLUSTER 'eventstore'; RUN ON ALL; $$;
+AS $$ CLUSTER 'eventstore'; RUN ON ALL; TARGET api.register_event_schema; $$;
 CREATE FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb)
 RETURNS void
 LANGUAGE sql
@@ -279,7 +328,7 @@ COMMENT ON FUNCTION api.register_reducer(text, text, integer, integer) IS 'api.r
 CREATE FUNCTION shards.register_personal_data(in_event_type text, in_subject_path text, in_fields text[])
 RETURNS SETOF void
 LANGUAGE plproxy
-AS $$ CLUSTER 'eventstore'; RUN ON ALL; $$;
+AS $$ CLUSTER 'eventstore'; RUN ON ALL; TARGET api.register_personal_data; $$;
 CREATE FUNCTION api.register_personal_data(in_event_type text, in_subject_path text, in_fields text[])
 RETURNS void
 LANGUAGE sql
@@ -290,7 +339,7 @@ COMMENT ON FUNCTION api.register_personal_data(text, text, text[]) IS 'api.regis
 CREATE FUNCTION shards.forget_subject(in_subject_id text)
 RETURNS SETOF boolean
 LANGUAGE plproxy
-AS $$ CLUSTER 'eventstore'; RUN ON ALL; $$;
+AS $$ CLUSTER 'eventstore'; RUN ON ALL; TARGET api.forget_subject; $$;
 CREATE FUNCTION api.forget_subject(in_subject_id text)
 RETURNS boolean
 LANGUAGE sql

@@ -313,3 +313,65 @@ def test_a_stopped_or_hung_shard_fails_only_its_own_streams_calls(four):
         t.join(30)
         assert results["frozen"][0] == "QueryCanceled", results
         assert outcome(streams_by_shard[2][0])[0] == "ok"
+
+
+def streams_on_every_shard(s: Sharded, per_shard: int = 1) -> dict[int, list[uuid.UUID]]:
+    found: dict[int, list[uuid.UUID]] = {i: [] for i in range(len(s.shards))}
+    with psycopg.connect(s.conninfo()) as conn:
+        while any(len(v) < per_shard for v in found.values()):
+            stream = uuid.uuid4()
+            found[conn.execute("SELECT api.shard_of(%s)", (stream,)).fetchone()[0]].append(stream)
+    return found
+
+
+def test_registries_reach_every_shard_and_appends_are_refused_inside_a_transaction(four):
+    on = streams_on_every_shard(four)
+    with psycopg.connect(four.conninfo("es_admin"), autocommit=True) as admin:
+        admin.execute("SELECT api.register_event_schema('Checked', 1, %s)",
+                      ('{"type": "object", "required": ["n"]}',))
+    with es.EventStore.connect(four.conninfo("es_writer")) as store:
+        for i in range(4):
+            with pytest.raises(es.SchemaViolation):
+                store.append("Chk", on[i][0], [es.NewEvent("Checked", {})], expected_version=es.NO_STREAM)
+            store.append("Chk", on[i][0], [es.NewEvent("Checked", {"n": i}, {"correlation_id": "corr-1"})],
+                         expected_version=es.NO_STREAM)
+        assert sorted(e.data["n"] for e in store.events_by_correlation("corr-1")) == [0, 1, 2, 3]
+
+        # A write inside a transaction block (conn= in a transaction) is refused, nothing written;
+        # the same call on its own (autocommit) is made.
+        stream = uuid.uuid4()
+        with psycopg.connect(four.conninfo("es_writer")) as conn:
+            with pytest.raises(es.errors.WriteInTransactionBlock) as refused:
+                store.append("Chk", stream, [es.NewEvent("Checked", {"n": 9})], expected_version=es.NO_STREAM,
+                             conn=conn)
+            assert refused.value.sqlstate == "2D000"
+        assert store.stream_version("Chk", stream) == 0
+        with psycopg.connect(four.conninfo("es_writer"), autocommit=True) as conn:
+            assert store.append("Chk", stream, [es.NewEvent("Checked", {"n": 9})], expected_version=es.NO_STREAM,
+                                conn=conn) == 1
+
+
+def test_the_endpoints_rights_mirror_the_shards(four):
+    """Each api routine of the endpoint grants EXECUTE to the same group roles as the shard's
+    routine of that name (a writer on the endpoint is a writer on the shards and nothing more),
+    and PUBLIC to none."""
+    query = """SELECT p.proname, r.rolname, bool_or(has_function_privilege(r.rolname, p.oid, 'EXECUTE'))
+               FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+               CROSS JOIN (VALUES ('eventstore_reader'), ('eventstore_writer'), ('eventstore_projector'),
+                                  ('eventstore_admin')) AS r(rolname)
+               WHERE n.nspname = 'api' GROUP BY 1, 2"""
+    with psycopg.connect(four.conninfo()) as conn:
+        endpoint_rights = {(name, role): can for name, role, can in conn.execute(query)}
+        public = conn.execute("""SELECT p.oid::regprocedure::text FROM pg_proc AS p
+                                 JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                                 WHERE n.nspname IN ('api', 'shards')
+                                   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner)))
+                                               WHERE grantee = 0)""").fetchall()
+    assert public == [], "PUBLIC can execute none of the endpoint's routines"
+    shard_rights = {(name, role): can for name, role, can in four.on_shard(0, query)}
+    local = {"shard_count", "shard_of", "read_log_shards"}  # the endpoint's own
+    compared = {name for name, _ in endpoint_rights} - local
+    assert {"append_events", "get_events", "register_reducer", "forget_subject"} <= compared
+    for (name, role), can in endpoint_rights.items():
+        if name in compared:
+            assert can == shard_rights[(name, role)], (name, role, can)

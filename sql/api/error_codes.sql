@@ -34,7 +34,8 @@ AS $$
         ('ZE021', $m$a conditional append's condition failed: an event matching its query was appended after the position it read up to (read again, decide again, append again; retryable)$m$, $r$`append_tagged`$r$),
         ('40001', $m$the stream was appended by a newer transaction after this one took its xid, or a reader read past this transaction's id while it wrote something else before its first append: retry the transaction$m$, $r$`append_events`, and what appends (`forget_subject` in a transaction that wrote before it, the Order example's commands)$r$),
         ('55P03', $m$partition maintenance did not get its lock in about a minute of short tries$m$, $r$`ensure_event_partitions`, `detach_event_partitions`$r$),
-        ('42501', $m$permission denied (the role lacks the group role)$m$, $r$PostgreSQL$r$)
+        ('42501', $m$permission denied (the role lacks the group role)$m$, $r$PostgreSQL$r$),
+        ('2D000', $m$invalid transaction termination: an append through a sharded store's endpoint inside a transaction block (each routed call commits on its shard by itself, so a rollback could not undo it: make the call on its own)$m$, $r$a sharded store's endpoint (docs/sharding.md): `append_events`, `append_events_idempotent`$r$)
 $$;
 
 COMMENT ON FUNCTION api.error_codes() IS 'The SQLSTATEs the store documents: what each means (Markdown) and what raises it. Every error the bundle raises
