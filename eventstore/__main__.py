@@ -7,6 +7,7 @@ endpoint of a sharded store.
         --handler myapp.mail:send [--batch 100] [--not-transactional] [--listen-conninfo ...]
     python -m eventstore proxy deploy "host=proxy dbname=app user=postgres" \
         --shard "host=shard0 dbname=app" --shard "host=shard1 dbname=app"
+    python -m eventstore proxy reshard "host=proxy dbname=app user=postgres" --shard ... (all, in order)
 
 ``deploy`` runs ``sqitch deploy`` with the bundle the package carries; ``--without-sqitch``
 runs its scripts through psql instead, for throwaway and test databases (sqitch refuses such a
@@ -74,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                          "a power of two of them; no password here (it would be kept in the catalog)")
     pd.add_argument("--statement-timeout", default="30s",
                     help="the proxy database's statement_timeout: a hung shard fails its calls after it (default 30s)")
+    pr = proxy_commands.add_parser("reshard", help="route the endpoint to more shards: the ones it has, in order, "
+                                                   "then promoted physical copies of them (docs/sharding.md)")
+    pr.add_argument("conninfo", help="the proxy database (a superuser's connection)")
+    pr.add_argument("--shard", action="append", required=True, metavar="CONNINFO",
+                    help="every shard, in order: the current ones, then the copies")
     args = parser.parse_args(argv)
 
     if args.command == "deploy":
@@ -86,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "proxy":
         try:
-            print(proxy.deploy(args.conninfo, args.shard, statement_timeout=args.statement_timeout))
+            if args.proxy_command == "reshard":
+                print(proxy.reshard(args.conninfo, args.shard))
+            else:
+                print(proxy.deploy(args.conninfo, args.shard, statement_timeout=args.statement_timeout))
         except proxy.ProxyRefused as refused:
-            print(f"proxy deploy refused, nothing changed: {refused}", file=sys.stderr)
+            print(f"proxy {args.proxy_command} refused, nothing changed: {refused}", file=sys.stderr)
             return 2
         return 0
     if args.command == "adopt-baseline":

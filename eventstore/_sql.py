@@ -205,11 +205,14 @@ def read_all_query(after: uuid.UUID | None, event_types: Sequence[str] | None,
 
 
 def sharded_page(rows: Sequence[Sequence[Any]], after: Sequence[Decimal | None]) -> ShardedPage:
-    """The page of ``api.read_log_shards``'s rows read after the cursor ``after``."""
+    """The page of ``api.read_log_shards``'s rows read after the cursor ``after`` (one made before
+    a reshard, of fewer shards, grows as the endpoint reads it: repeated)."""
     cursor = list(after)
     events, shards = [], []
     for row in rows:
         shard, log_number = row[0], row[1]
+        while shard >= len(cursor):  # a cursor from before a reshard: shard i was a copy of i mod len
+            cursor += cursor
         cursor[shard] = log_number
         shards.append(shard)
         events.append(recorded(row[2:]))

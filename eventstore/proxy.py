@@ -13,6 +13,14 @@ connects to a shard as the calling role (the shard checks its rights; no passwor
 the proxy), and the endpoint's functions (eventstore/proxy.sql). Deploying again over the same
 shards changes nothing; over other shards it is refused (a reshard is a procedure of its own:
 docs/sharding.md).
+
+    python -m eventstore proxy reshard PROXY_CONNINFO --shard CONNINFO ... (all of them, in order)
+
+:func:`reshard` is the last step of going from N shards to a multiple of N (docs/sharding.md):
+with writes stopped, each new shard i (N <= i) was made a physical copy of shard i mod N
+(pg_basebackup, then promoted), so that it holds the streams that now hash to it; the endpoint
+then routes to all of them. Each shard reads only its own streams from then on
+(``api.read_log_split``), and a reader's cursor from before goes on (repeated).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from eventstore.bundle import group_roles_sql
 
-__all__ = ["ProxyRefused", "deploy", "shard_conninfos"]
+__all__ = ["ProxyRefused", "deploy", "reshard", "shard_conninfos"]
 
 PROXY_SQL = Path(__file__).resolve().parent / "proxy.sql"
 CLUSTER = "eventstore"  # PL/Proxy's cluster, the foreign server's name
@@ -111,3 +119,49 @@ def deploy(proxy_conninfo: str, shards: Sequence[str], *, statement_timeout: str
             conn.execute(sql.SQL("ALTER DATABASE {} SET statement_timeout = {}")
                          .format(sql.Identifier(dbname), sql.Literal(statement_timeout)))
     return f"deployed the endpoint over {len(shards)} shards into {dbname}"
+
+
+def _system_identifier(conninfo: str, user: str | None) -> tuple[int, bool]:
+    as_user = conninfo if user is None or "user" in conninfo_to_dict(conninfo) else make_conninfo(conninfo, user=user)
+    with psycopg.connect(as_user, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute("SELECT system_identifier, pg_catalog.pg_is_in_recovery() "
+                           "FROM pg_catalog.pg_control_system()").fetchone()
+        assert row is not None
+        return int(row[0]), bool(row[1])
+
+
+def reshard(proxy_conninfo: str, shards: Sequence[str]) -> str:
+    """Route the endpoint of ``proxy_conninfo`` to ``shards``: the shards it routes to now, in
+    their order, then the new ones, each a promoted physical copy of shard ``i mod N`` (checked:
+    the same system identifier, out of recovery). Raises :class:`ProxyRefused` otherwise; run
+    again, changes nothing."""
+    shards = list(shards)
+    with psycopg.connect(proxy_conninfo, autocommit=True) as conn:
+        existing = shard_conninfos(conn)
+        if existing is None:
+            raise ProxyRefused("this database is not a sharded store's endpoint: deploy one first")
+        if existing == shards:
+            return f"the endpoint routes to these {len(shards)} shards already: nothing to do"
+        before = len(existing)
+        if shards[:before] != existing or len(shards) % before or len(shards) & (len(shards) - 1):
+            raise ProxyRefused(f"a reshard keeps the {before} shards in their order and adds copies of them, "
+                               f"to a multiple of {before} that is a power of two; got {len(shards)} shards")
+        _check_shards(shards, conn.info.user)
+        user = conn.info.user
+        for i in range(before, len(shards)):
+            copy, in_recovery = _system_identifier(shards[i], user)
+            original, _ = _system_identifier(shards[i % before], user)
+            if copy != original:
+                raise ProxyRefused(f"shard {i} is not a copy of shard {i % before} (system identifiers {copy} and "
+                                   f"{original}): make it with pg_basebackup from that shard, writes stopped")
+            if in_recovery:
+                raise ProxyRefused(f"shard {i} is still a standby of shard {i % before}: promote it first")
+        added = sql.SQL(", ").join(sql.SQL("ADD {} {}").format(sql.Identifier(f"p{i}"), sql.Literal(shards[i]))
+                                   for i in range(before, len(shards)))
+        conn.execute(sql.SQL("ALTER SERVER {} OPTIONS ({})").format(sql.Identifier(CLUSTER), added))
+        # Sessions that routed by the old number of shards end: their clients connect again
+        # (the package's client does by itself) and route by the new one.
+        ended = _value(conn, "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid)) "
+                             "FROM pg_catalog.pg_stat_activity "
+                             "WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_pid()")
+    return f"the endpoint routes to {len(shards)} shards (was {before}); {ended} sessions of the endpoint ended"

@@ -208,6 +208,7 @@ GRANT EXECUTE ON FUNCTION api.get_events_by_correlation(text) TO eventstore_read
 CREATE FUNCTION shards.read_log_split(
     in_shards integer[],
     in_after numeric[],
+    in_shard_count integer,
     in_limit integer,
     in_stream_types text[],
     in_event_types text[]
@@ -231,8 +232,8 @@ AS $$
     RUN ON in_shards;
     TARGET api.read_log_split;
 $$;
-COMMENT ON FUNCTION shards.read_log_split(integer[], numeric[], integer, text[], text[]) IS 'api.read_log_split on each shard named in in_shards, with its element of in_after';
-GRANT EXECUTE ON FUNCTION shards.read_log_split(integer[], numeric[], integer, text[], text[]) TO eventstore_reader;
+COMMENT ON FUNCTION shards.read_log_split(integer[], numeric[], integer, integer, text[], text[]) IS 'api.read_log_split on each shard named in in_shards, with its element of in_after';
+GRANT EXECUTE ON FUNCTION shards.read_log_split(integer[], numeric[], integer, integer, text[], text[]) TO eventstore_reader;
 
 CREATE FUNCTION api.read_log_shards(
     in_after numeric[] DEFAULT NULL,
@@ -258,21 +259,29 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l_shards integer := api.shard_count();
+    l_after numeric[] := COALESCE(in_after, pg_catalog.array_fill(NULL::numeric, ARRAY[l_shards]));
+    l_given integer := pg_catalog.cardinality(l_after);
 BEGIN
-    IF in_after IS NOT NULL AND (pg_catalog.array_ndims(in_after) IS DISTINCT FROM 1
-                                 OR pg_catalog.cardinality(in_after) <> l_shards) THEN
-        RAISE EXCEPTION 'in_after must hold one log number (or NULL) per shard, % of them, got %', l_shards, in_after
+    -- A cursor of fewer shards (a power of two that divides their number) is from before a
+    -- reshard: shard i was copied from shard i mod (its length), so that shard's position is
+    -- shard i's too.
+    IF pg_catalog.array_ndims(l_after) IS DISTINCT FROM 1 OR pg_catalog.array_lower(l_after, 1) <> 1
+       OR l_given > l_shards OR l_given & (l_given - 1) <> 0 THEN
+        RAISE EXCEPTION 'in_after must hold one log number (or NULL) per shard, % of them (or a cursor from before a reshard), got %',
+                l_shards, in_after
             USING ERRCODE = 'ZE003';
+    END IF;
+    IF l_given < l_shards THEN
+        l_after := ARRAY(SELECT l_after[s % l_given + 1] FROM pg_catalog.generate_series(0, l_shards - 1) AS s);
     END IF;
     RETURN QUERY
         SELECT r.shard, r.log_number, r.id, r.stream_type, r.stream_id, r.version, r.event_type,
                r.event_data, r.metadata, r.created_at
-        FROM shards.read_log_split(ARRAY(SELECT pg_catalog.generate_series(0, l_shards - 1)),
-                                   COALESCE(in_after, pg_catalog.array_fill(NULL::numeric, ARRAY[l_shards])),
+        FROM shards.read_log_split(ARRAY(SELECT pg_catalog.generate_series(0, l_shards - 1)), l_after, l_shards,
                                    in_limit, in_stream_types, in_event_types) AS r;
 END;
 $$;
-COMMENT ON FUNCTION api.read_log_shards(numeric[], integer, text[], text[]) IS 'The whole log of a sharded store: each shard''s api.read_log after its element of in_after (element i: shard i''s last log number read, NULL for its start), up to in_limit events a shard, each row with its shard. Gap-free and in log order within a shard; no order holds across shards (each stream is on one shard, so a stream''s events come in order). Errors: those of api.read_log, ZE003 in_after not one element per shard.';
+COMMENT ON FUNCTION api.read_log_shards(numeric[], integer, text[], text[]) IS 'The whole log of a sharded store: each shard''s api.read_log after its element of in_after (element i: shard i''s last log number read, NULL for its start), up to in_limit events a shard, each row with its shard. Gap-free and in log order within a shard; no order holds across shards (each stream is on one shard, so a stream''s events come in order). A cursor from before a reshard (fewer shards) reads on from where it was. Errors: those of api.read_log, ZE003 in_after not one element per shard.';
 GRANT EXECUTE ON FUNCTION api.read_log_shards(numeric[], integer, text[], text[]) TO eventstore_reader;
 
 -- Registries: the same on every shard. A call runs on every shard, each shard committing by

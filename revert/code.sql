@@ -322,7 +322,7 @@ DROP FUNCTION api.call_append_events(in_stream_type text, in_stream_id uuid, in_
 DROP FUNCTION api.call_append_events_idempotent(in_stream_type text, in_stream_id uuid, in_expected_version integer, in_events jsonb, in_idempotency_key uuid, INOUT io_new_version integer);
 DROP FUNCTION api.error_codes();
 DROP FUNCTION api.last_tagged_number();
-DROP FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]);
+DROP FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_shard_count integer, in_limit integer, in_stream_types text[], in_event_types text[]);
 DROP FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric);
 DROP FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb);
 DROP FUNCTION private.tag_items(in_query jsonb);

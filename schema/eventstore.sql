@@ -2017,10 +2017,16 @@ committed event exactly once. Log numbers grow strictly in log order, one transa
 forming one block; api.append_versioned returns them at append time.
 Errors: ZE003 bad in_limit, type filter or number.';
 
-CREATE FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer DEFAULT 1000, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[]) RETURNS TABLE(shard integer, log_number numeric, id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+CREATE FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_shard_count integer, in_limit integer DEFAULT 1000, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[]) RETURNS TABLE(shard integer, log_number numeric, id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    l_shard integer;
+    l_after numeric;
+    l_read integer;
+    l_kept integer := 0;
+    r record;
 BEGIN
     IF pg_catalog.cardinality(in_shards) IS DISTINCT FROM 1
        OR pg_catalog.cardinality(in_after) IS DISTINCT FROM 1 OR in_shards[1] IS NULL THEN
@@ -2028,14 +2034,43 @@ BEGIN
                 COALESCE(in_shards::text, 'NULL'), COALESCE(in_after::text, 'NULL')
             USING ERRCODE = 'ZE003';
     END IF;
-    RETURN QUERY
-        SELECT in_shards[1], r.log_number, r.id, r.stream_type, r.stream_id, r.version, r.event_type,
-               r.event_data, r.metadata, r.created_at
-        FROM api.read_log(in_after[1], in_limit, in_stream_types, in_event_types) AS r;
+    IF in_shard_count IS NULL OR in_shard_count < 1 OR in_shard_count & (in_shard_count - 1) <> 0
+       OR in_shards[1] NOT BETWEEN 0 AND in_shard_count - 1 THEN
+        RAISE EXCEPTION 'in_shard_count must be a power of two above shard %, got %', in_shards[1],
+                COALESCE(in_shard_count::text, 'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_shard := in_shards[1];
+    l_after := in_after[1];
+    -- A shard copied from another at a reshard holds that shard's streams too, up to the copy:
+    -- only the streams that hash here are this shard's. Pages of other streams are passed over
+    -- until this shard's come, or the log ends.
+    LOOP
+        l_read := 0;
+        FOR r IN SELECT * FROM api.read_log(l_after, in_limit, in_stream_types, in_event_types) LOOP
+            l_read := l_read + 1;
+            l_after := r.log_number;
+            IF pg_catalog.hashtext(r.stream_id::text) & (in_shard_count - 1) = l_shard THEN
+                l_kept := l_kept + 1;
+                shard := l_shard;
+                log_number := r.log_number;
+                id := r.id;
+                stream_type := r.stream_type;
+                stream_id := r.stream_id;
+                version := r.version;
+                event_type := r.event_type;
+                event_data := r.event_data;
+                metadata := r.metadata;
+                created_at := r.created_at;
+                RETURN NEXT;
+            END IF;
+        END LOOP;
+        EXIT WHEN l_kept > 0 OR l_read < in_limit;
+    END LOOP;
 END;
 $$;
 
-COMMENT ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]) IS 'api.read_log for one shard of a sharded store (docs/sharding.md): a PL/Proxy endpoint splits its cursor, one log number per shard, and sends each shard its element (in_shards: the shard''s number, in_after: its position); each row carries the shard''s number. Gap-free as api.read_log. Errors: those of api.read_log, ZE003 not one element each.';
+COMMENT ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_shard_count integer, in_limit integer, in_stream_types text[], in_event_types text[]) IS 'api.read_log for one shard of a sharded store (docs/sharding.md): a PL/Proxy endpoint splits its cursor, one log number per shard, and sends each shard its element (in_shards: the shard''s number, in_after: its position) and the number of shards; each row carries the shard''s number. Only the streams that hash to this shard (hashtext(stream id) & (in_shard_count - 1)): a shard copied at a reshard keeps the other''s streams up to the copy. Gap-free as api.read_log. Errors: those of api.read_log, ZE003 not one element each, or a shard count that is not a power of two above the shard.';
 
 CREATE FUNCTION api.read_tagged(in_query jsonb DEFAULT NULL::jsonb, in_after numeric DEFAULT NULL::numeric, in_limit integer DEFAULT 1000, in_up_to numeric DEFAULT NULL::numeric) RETURNS TABLE(log_number numeric, id uuid, event_type text, event_data jsonb, metadata jsonb, tags text[], created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6976,8 +7011,8 @@ GRANT ALL ON FUNCTION api.purge_stream(in_stream_type text, in_stream_id uuid) T
 REVOKE ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) TO eventstore_reader;
 
-REVOKE ALL ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_limit integer, in_stream_types text[], in_event_types text[]) TO eventstore_reader;
+REVOKE ALL ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_shard_count integer, in_limit integer, in_stream_types text[], in_event_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_shard_count integer, in_limit integer, in_stream_types text[], in_event_types text[]) TO eventstore_reader;
 
 REVOKE ALL ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric) TO eventstore_reader;

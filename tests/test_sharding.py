@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,7 +23,7 @@ import pytest
 import eventstore as es
 from eventstore import proxy
 from eventstore.__main__ import main
-from harness.cluster import Cluster, throwaway_cluster
+from harness.cluster import Cluster, free_port, throwaway_cluster
 from tests.conftest import LOGIN_ROLES, deploy_template
 
 pytestmark = pytest.mark.slow
@@ -375,3 +378,84 @@ def test_the_endpoints_rights_mirror_the_shards(four):
     for (name, role), can in endpoint_rights.items():
         if name in compared:
             assert can == shard_rights[(name, role)], (name, role, can)
+
+
+def test_a_reshard_from_two_to_four_moves_every_stream_with_nothing_lost(machines):
+    """Two shards through the endpoint, with events on 40 streams and a reader part way; writes
+    stopped; each shard copied (pg_basebackup, promoted) into a new cluster; ``proxy reshard``
+    over the four. Then: every stream reads whole through the endpoint, new appends land on the
+    stream's shard of four, and the reader's two-shard cursor reads on: every event once."""
+    proxy_cluster, shards = machines
+    for c in shards[:2]:
+        c.create_database("pair")
+        deploy_template(c, "pair")
+    proxy_cluster.create_database("grow")
+
+    def shard_conninfo(c: Cluster) -> str:
+        return f"host={c.socket_dir} port={c.port} dbname=pair"
+
+    endpoint_conninfo = f"host={proxy_cluster.socket_dir} port={proxy_cluster.port} dbname=grow"
+    print(proxy.deploy(endpoint_conninfo + " user=postgres", [shard_conninfo(c) for c in shards[:2]]))
+    login_roles(proxy_cluster)
+    streams = [uuid.uuid4() for _ in range(40)]
+    seen: list[tuple[uuid.UUID, int]] = []
+    with es.EventStore.connect(endpoint_conninfo + " user=es_writer") as store, \
+            es.EventStore.connect(endpoint_conninfo + " user=es_reader") as reader:
+        for n, stream in enumerate(streams):
+            store.append("Grow", stream, [es.NewEvent("E", {"n": n}), es.NewEvent("E", {"n": n})],
+                         expected_version=es.NO_STREAM)
+        page = reader.read_shards(limit=30)
+        after_two = page.after
+        assert len(after_two) == 2
+        seen += [(e.stream_id, e.version) for e in page.events]
+
+        # Writes stopped (nothing appends from here until the reshard): copy each shard.
+        copies = []
+        try:
+            for i, original in enumerate(shards[:2]):
+                # Under /tmp: pytest's own temporary directories are closed to the postgres OS user.
+                base = Path(tempfile.mkdtemp(prefix=f"eventstore-shard-copy{i}-"))
+                base.chmod(0o755)
+                copy = original.make_standby(base / "c", free_port(57400 + 10 * i))
+                copies.append(copy)
+                copy._pg_ctl("promote", "-w")
+            four_shards = [shard_conninfo(c) for c in [*shards[:2], *copies]]
+            wrong = [four_shards[0], four_shards[1], four_shards[3], four_shards[2]]
+            with pytest.raises(proxy.ProxyRefused, match="not a copy of shard 0"):
+                proxy.reshard(endpoint_conninfo + " user=postgres", wrong)
+            print(proxy.reshard(endpoint_conninfo + " user=postgres", four_shards))
+            assert "nothing to do" in proxy.reshard(endpoint_conninfo + " user=postgres", four_shards)
+
+            # Writes resume: the store's pooled sessions were ended by the reshard and connect again.
+            with psycopg.connect(endpoint_conninfo + " user=postgres") as conn:
+                assert conn.execute("SELECT api.shard_count()").fetchone()[0] == 4
+                home = {s: conn.execute("SELECT api.shard_of(%s)", (s,)).fetchone()[0] for s in streams}
+            assert len(set(home.values())) == 4
+            for n, stream in enumerate(streams):
+                assert [e.data["n"] for e in store.read_stream("Grow", stream)] == [n, n], "nothing lost"
+                assert store.append("Grow", stream, [es.NewEvent("F", {"n": n})], expected_version=2) == 3
+
+            def versions_on(c: Cluster, stream: uuid.UUID) -> list[int]:
+                with psycopg.connect(shard_conninfo(c) + " user=postgres") as conn:
+                    return [r[0] for r in conn.execute("SELECT version FROM data.events WHERE stream_id = %s "
+                                                       "ORDER BY version", (stream,))]
+            clusters = [*shards[:2], *copies]
+            for stream in streams:
+                assert versions_on(clusters[home[stream]], stream) == [1, 2, 3], "the new event on its shard of four"
+                sibling = clusters[home[stream] ^ 2]
+                assert versions_on(sibling, stream) == [1, 2], "its sibling keeps the copy, and gets nothing new"
+
+            # The reader's cursor from before goes on: every event once.
+            after = after_two
+            while True:
+                page = reader.read_shards(after=after, limit=30)
+                if not page.events:
+                    break
+                seen += [(e.stream_id, e.version) for e in page.events]
+                after = page.after
+            assert len(after) == 4
+            assert sorted(seen) == sorted((s, v) for s in streams for v in (1, 2, 3)), "each event exactly once"
+        finally:
+            for c in copies:
+                c.stop()
+                shutil.rmtree(c.base_dir.parent, ignore_errors=True)
