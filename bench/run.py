@@ -21,6 +21,7 @@ from bench import (
     projection_latency,
     projection_rebuild,
     scaling,
+    shards,
     subscriptions,
 )
 from bench.common import DURABLE, bench_cluster, deploy_template
@@ -39,8 +40,10 @@ WORKLOADS = {
     "failover": (failover.SETUP, failover.run),
     # A cluster of its own with durable settings; not in the default set.
     "dcb": (dcb.SETUP, dcb.run),
+    # A proxy and four shard clusters of their own, durable; not in the default set.
+    "shards": (shards.SETUP, shards.run),
 }
-ON_THEIR_OWN = {"failover", "dcb"}
+ON_THEIR_OWN = {"failover", "dcb", "shards"}
 
 
 def main(argv: list[str] | None = None) -> int:

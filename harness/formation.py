@@ -322,6 +322,21 @@ class Formation:
 
     # -- taking it down ----------------------------------------------------------------------
 
+    def leftovers(self) -> list[int]:
+        """Processes still running with this formation's environment (its XDG_RUNTIME_DIR): a
+        pg_autoctl service whose keeper was killed (by :meth:`lose`, or a test's end) renames
+        itself and outlives its session, where :meth:`processes` no longer finds it."""
+        marker = f"XDG_RUNTIME_DIR={self.base / 'xdg' / 'run'}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker in (entry / "environ").read_bytes().split(b"\0"):
+                        found.append(int(entry.name))
+                except OSError:
+                    pass  # gone, or not ours to read
+        return found
+
     def down(self) -> None:
         for name in [*self.nodes, "monitor"]:
             for pid in self.processes(name):
@@ -329,6 +344,11 @@ class Formation:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        for pid in self.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 
