@@ -46,7 +46,8 @@ class Sharded:
 
     def on_shard(self, i: int, query: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.shard_conninfo(i), autocommit=True) as conn:
-            return conn.execute(query, params).fetchall()
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
 
 
 def login_roles(cluster: Cluster) -> None:
@@ -459,3 +460,63 @@ def test_a_reshard_from_two_to_four_moves_every_stream_with_nothing_lost(machine
             for c in copies:
                 c.stop()
                 shutil.rmtree(c.base_dir.parent, ignore_errors=True)
+
+
+def test_a_consumer_group_per_shard_sees_each_event_once_while_appends_go_on(four):
+    """A subscription is a shard's (its claims, leases and cursor are rows of that shard's
+    store): the group runs one transactional consumer per shard, each on its shard's store,
+    while writers append through the endpoint; the read models (one per shard, written in the
+    consumer's transaction) hold each event exactly once, and only the events of their shard."""
+    name = f"grp_{uuid.uuid4().hex[:8]}"
+    for i in range(4):
+        four.on_shard(i, f"CREATE TABLE public.{name} (id uuid NOT NULL, stream_id uuid NOT NULL)")
+        four.on_shard(i, f"GRANT INSERT, SELECT ON public.{name} TO eventstore_projector")
+        with es.EventStore.connect(four.shard_conninfo(i, "es_admin")) as admin:
+            admin.create_subscription(name, stream_types=["Grp"])
+    stop = threading.Event()
+    written: list[uuid.UUID] = []
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with es.EventStore.connect(four.conninfo("es_writer"), max_size=1) as store:
+                while not stop.is_set():
+                    stream = uuid.uuid4()
+                    store.append("Grp", stream, [es.NewEvent("A", {}), es.NewEvent("B", {})],
+                                 expected_version=es.NO_STREAM)
+                    written.append(stream)
+        except BaseException as error:
+            errors.append(error)
+
+    def handle(event: es.RecordedEvent, conn: psycopg.Connection) -> None:
+        conn.execute(f"INSERT INTO public.{name} VALUES (%s, %s)", (event.id, event.stream_id))
+
+    stores = [es.EventStore.connect(four.shard_conninfo(i, "es_projector"), max_size=2) for i in range(4)]
+    consumers = [es.Consumer(s, name, handle, batch=20, idle_wait=0.2) for s in stores]
+    threads = [threading.Thread(target=c.run) for c in consumers] + [threading.Thread(target=write) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(4)
+        stop.set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            handled = sum(four.on_shard(i, f"SELECT count(*) FROM public.{name}")[0][0] for i in range(4))
+            if handled >= 2 * len(written):
+                break
+            time.sleep(0.3)
+    finally:
+        for c in consumers:
+            c.stop()
+        for t in threads:
+            t.join(30)
+        for s in stores:
+            s.close()
+    assert errors == []
+    assert len(written) > 10
+    with psycopg.connect(four.conninfo()) as conn:
+        home = {s: conn.execute("SELECT api.shard_of(%s)", (s,)).fetchone()[0] for s in written}
+    rows = {i: four.on_shard(i, f"SELECT id, stream_id FROM public.{name}") for i in range(4)}
+    ids = [r[0] for i in range(4) for r in rows[i]]
+    assert len(ids) == len(set(ids)) == 2 * len(written), "each event handled exactly once across the group"
+    assert all(home[stream] == i for i in range(4) for _, stream in rows[i]), "each shard's consumer, its events"
