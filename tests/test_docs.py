@@ -79,3 +79,70 @@ def test_the_error_table_is_the_bundles_and_names_every_code_the_bundle_raises(d
         raised |= set(re.findall(r"ERRCODE\s*=\s*'(ZE\d{3})'", path.read_text()))
     raised.discard("ZE900")  # read_horizon's way out of its subtransaction, caught where it is raised
     assert raised and raised <= {r[0] for r in rows}, f"undocumented: {raised - {r[0] for r in rows}}"
+
+
+def nav_pages() -> list[Path]:
+    """The site's pages in the order of its navigation (mkdocs.yml)."""
+    return [REPO / "docs" / name for name in re.findall(r":\s*(\S+\.md)\s*$", (REPO / "mkdocs.yml").read_text(), re.M)]
+
+
+# Pages whose blocks use the Order example (examples/orders): deployed into their database.
+WITH_ORDERS = {"guide/order-example.md", "guide/scaling-out.md"}
+# Blocks in a shell: commands against real hosts (sqitch targets, pg_autoctl formations,
+# docker, a proxy over shards), run by the tests of what they set up, not verbatim here.
+NOT_RUN = {"sh"}
+# The generated reference pages show signatures; getting-started and sharding (a proxy over
+# shards) have tests of their own that run their blocks verbatim.
+OWN_TEST = {"getting-started.md", "reference/sql.md", "reference/errors.md", "reference/python.md", "sharding.md"}
+
+
+def test_every_page_of_the_site_is_in_its_navigation_and_has_only_blocks_of_known_languages():
+    pages = {str(p.relative_to(REPO / "docs")) for p in nav_pages()}
+    assert pages == {str(p.relative_to(REPO / "docs")) for p in (REPO / "docs").rglob("*.md")}
+    for page in nav_pages():
+        assert {language for language, _ in blocks(page)} <= {"sql", "python", "sh", "bash"}, page
+
+
+@pytest.mark.slow  # a cluster of its own, a database per page: about 30 s
+def test_every_sql_and_python_block_of_the_site_runs(template_db, tmp_path):
+    """Each page's SQL (psql, as the bundle's owner) and Python blocks, verbatim and in order,
+    against a store of its own named eventstore (a page may grant on it), deployed from the
+    session's template, in a cluster of this test's; Python with DSN (and eventsourcing's
+    POSTGRES_* settings) naming that database. Roles a page creates stay for the pages after
+    it, as on a real server."""
+    from harness.cluster import throwaway_cluster
+    from tests.conftest import deploy_template
+
+    cluster = throwaway_cluster("eventstore-docs-", port_from=57500, cron_database=False)
+    ran = {"sql": 0, "python": 0}
+    try:
+        for page in nav_pages():
+            name = str(page.relative_to(REPO / "docs"))
+            runnable = [(lang, code) for lang, code in blocks(page) if lang not in NOT_RUN]
+            if name in OWN_TEST or not runnable:
+                continue
+            cluster.create_database("eventstore")
+            deploy_template(cluster, "eventstore")
+            if name in WITH_ORDERS:
+                cluster.sqitch("deploy", dbname="eventstore", project="orders")
+            dsn = f"host={cluster.socket_dir} port={cluster.port} dbname=eventstore user=postgres"
+            env = {**os.environ, "PYTHONPATH": str(REPO), "DSN": dsn, "PERSISTENCE_MODULE": "eventstore.eventsourcing",
+                   "POSTGRES_DBNAME": "eventstore", "POSTGRES_HOST": str(cluster.socket_dir),
+                   "POSTGRES_PORT": str(cluster.port), "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": ""}
+            for language, code in runnable:
+                if language == "sql":  # as typed into psql (its \gset and \set included)
+                    done = subprocess.run([str(cluster.bindir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-d",
+                                           "eventstore", "-f", "-"], input=code, env=cluster.env(),
+                                          capture_output=True, text=True)
+                else:
+                    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                                          text=True, timeout=120)
+                assert done.returncode == 0, f"{name}, {language} block:\n{code}\n{done.stdout}\n{done.stderr}"
+                ran[language] += 1
+            cluster.drop_database("eventstore")
+    finally:
+        cluster.stop()
+    everywhere = [lang for page in nav_pages() for lang, _ in blocks(page)
+                  if str(page.relative_to(REPO / "docs")) not in OWN_TEST]
+    assert ran == {"sql": everywhere.count("sql"), "python": everywhere.count("python")}, ran
+    assert ran["sql"] >= 15 and ran["python"] >= 4, ran

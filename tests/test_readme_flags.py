@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 
 # Who a flag belongs to: the last program named before it in its paragraph.
-PROGRAM = re.compile(r"python -m eventstore ([\w-]+)|(examples/consumer\.py)|(scripts/[\w-]+)|(--[a-z][a-z0-9-]*)")
+PROGRAM = re.compile(r"python -m eventstore ((?:proxy )?[\w-]+)|(examples/consumer\.py)|(scripts/[\w-]+)|"
+                     r"(--[a-z][a-z0-9-]*)")
 # Tools that are not ours: the flags the README may give them, on a line that names the tool.
 OTHER_TOOLS = {
     "sqitch": {"--to", "--verify", "--log-only", "--onto"},
@@ -59,7 +60,7 @@ def takes(owner: str | None, flag: str, line: str) -> bool:
     if any(tool in line and flag in flags for tool, flags in OTHER_TOOLS.items()):
         return True
     if owner is not None and owner.startswith("python -m eventstore "):
-        return flag in help_text(sys.executable, "-m", "eventstore", owner.split()[-1], "--help")
+        return flag in help_text(sys.executable, "-m", "eventstore", *owner.split()[3:], "--help")
     if owner == "examples/consumer.py":
         return flag in help_text(sys.executable, "examples/consumer.py", "--help")
     if owner is not None and owner.startswith("scripts/") and (REPO / owner).exists():

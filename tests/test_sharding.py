@@ -520,3 +520,22 @@ def test_a_consumer_group_per_shard_sees_each_event_once_while_appends_go_on(fou
     ids = [r[0] for i in range(4) for r in rows[i]]
     assert len(ids) == len(set(ids)) == 2 * len(written), "each event handled exactly once across the group"
     assert all(home[stream] == i for i in range(4) for _, stream in rows[i]), "each shard's consumer, its events"
+
+
+def test_the_sharding_page_reads_the_whole_log_verbatim(four):
+    """docs/sharding.md's Python block, verbatim, against the four-shard endpoint: it reads to
+    the end, every event of the store once."""
+    import re
+    import subprocess
+    import sys
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "sharding.md").read_text()
+    (code,) = re.findall(r"^```python\n(.*?)^```\n", page, re.M | re.S)
+    code += "\nprint(len(read), len({e.id for e in read}))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DSN": four.conninfo("es_reader"),
+                               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert done.returncode == 0, done.stderr
+    total = sum(four.on_shard(i, "SELECT count(*) FROM data.events WHERE hashtext(stream_id::text) & 3 = %s",
+                              (i,))[0][0] for i in range(4))
+    assert done.stdout.split() == [str(total), str(total)], (done.stdout, total)
