@@ -30,8 +30,8 @@ from eventstore._types import (
     TaggedEvent,
     TaggedRead,
 )
-from eventstore.aio import AsyncEventStore
-from eventstore.client import EventStore, Follow
+from eventstore.aio import AsyncEventStore, AsyncShardedFollow
+from eventstore.client import EventStore, Follow, ShardedFollow
 from eventstore.consumer import AsyncConsumer, Consumer
 from eventstore.errors import (
     AppendOrderConflict,
@@ -54,6 +54,7 @@ __all__ = [
     "AppendOrderConflict",
     "AsyncConsumer",
     "AsyncEventStore",
+    "AsyncShardedFollow",
     "ConditionFailed",
     "Consumer",
     "Decision",
@@ -72,6 +73,7 @@ __all__ = [
     "RecordedEvent",
     "RecordedTaggedEvent",
     "SchemaViolation",
+    "ShardedFollow",
     "ShardedPage",
     "StreamDeleted",
     "Subscription",

@@ -207,13 +207,29 @@ def read_all_query(after: uuid.UUID | None, event_types: Sequence[str] | None,
 def sharded_page(rows: Sequence[Sequence[Any]], after: Sequence[Decimal | None]) -> ShardedPage:
     """The page of ``api.read_log_shards``'s rows read after the cursor ``after`` (one made before
     a reshard, of fewer shards, grows as the endpoint reads it: repeated)."""
-    cursor = list(after)
-    events, shards = [], []
+    cursor = ShardCursor(after)
+    events, shards, log_numbers = [], [], []
     for row in rows:
         shard, log_number = row[0], row[1]
-        while shard >= len(cursor):  # a cursor from before a reshard: shard i was a copy of i mod len
-            cursor += cursor
-        cursor[shard] = log_number
+        cursor.advance(shard, log_number)
         shards.append(shard)
+        log_numbers.append(log_number)
         events.append(recorded(row[2:]))
-    return ShardedPage(events, shards, tuple(cursor))
+    return ShardedPage(events, shards, cursor.after, log_numbers)
+
+
+class ShardCursor:
+    """Where a reader of a sharded store is: one log number per shard (None: that shard's start)."""
+
+    def __init__(self, after: Sequence[Decimal | None] | None) -> None:
+        self.positions: list[Decimal | None] | None = None if after is None else list(after)
+
+    @property
+    def after(self) -> tuple[Decimal | None, ...]:
+        return tuple(self.positions or ())
+
+    def advance(self, shard: int, log_number: Decimal) -> None:
+        assert self.positions is not None, "a page's cursor knows its shards"
+        while shard >= len(self.positions):  # a cursor from before a reshard: shard i was a copy of i mod len
+            self.positions += self.positions
+        self.positions[shard] = log_number

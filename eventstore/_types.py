@@ -241,3 +241,4 @@ class ShardedPage:
     events: list[RecordedEvent]
     shards: list[int]
     after: tuple[Decimal | None, ...]
+    log_numbers: list[Decimal] = field(default_factory=list)  # of each event, in its shard's log

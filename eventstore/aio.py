@@ -240,6 +240,40 @@ class AsyncEventStore:
         rows = await self._rows(_sql.READ_SHARDS, (list(after), limit, types), conn)
         return _sql.sharded_page(rows, after)
 
+    def follow_shards(self, *, after: Sequence[Decimal | None] | None = None,
+                      event_types: Sequence[str] | None = None, page_size: int = 1000,
+                      poll_interval: float = 1.0) -> AsyncShardedFollow:
+        """As :meth:`eventstore.EventStore.follow_shards`: ``async for`` it; its ``after`` is the
+        cursor just past the last event it yielded."""
+        stopped = threading.Event()
+        cursor = _sql.ShardCursor(after)
+        return AsyncShardedFollow(self._follow_shards(cursor, event_types, page_size, poll_interval, stopped),
+                                  stopped, cursor)
+
+    async def _follow_shards(self, cursor: _sql.ShardCursor, event_types: Sequence[str] | None, page_size: int,
+                             poll_interval: float, stopped: threading.Event) -> AsyncIterator[RecordedEvent]:
+        wait = _FIRST_WAIT
+        backoff = Backoff()
+        while not stopped.is_set():
+            try:
+                page = await self.read_shards(after=cursor.positions, event_types=event_types, limit=page_size)
+            except Exception as error:
+                if not connection_lost(error):
+                    raise
+                await asyncio.sleep(_follow_lost(error, backoff))
+                with contextlib.suppress(Exception):
+                    await self.pool.check()
+                continue
+            if backoff.failures:
+                _follow_back(backoff)
+            if cursor.positions is None:
+                cursor.positions = [None] * len(page.after)
+            for shard, log_number, event in zip(page.shards, page.log_numbers, page.events, strict=True):
+                cursor.advance(shard, log_number)
+                yield event
+            wait = _FIRST_WAIT if page.events else min(wait * 2, poll_interval)
+            await asyncio.sleep(wait)
+
     def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                page_size: int = 1000, poll_interval: float = 1.0) -> AsyncFollow:
         """As :meth:`eventstore.EventStore.follow`: ``async for`` it; ``stop()`` ends it within
@@ -444,3 +478,17 @@ class AsyncFollow(AsyncIterator[RecordedEvent]):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class AsyncShardedFollow(AsyncFollow):
+    """What :meth:`AsyncEventStore.follow_shards` returns: an :class:`AsyncFollow` whose
+    ``after`` is the cursor just past the last event it yielded (one log number per shard)."""
+
+    def __init__(self, events: AsyncIterator[RecordedEvent], stopped: threading.Event,
+                 cursor: _sql.ShardCursor) -> None:
+        super().__init__(events, stopped)
+        self._cursor = cursor
+
+    @property
+    def after(self) -> tuple[Decimal | None, ...]:
+        return self._cursor.after

@@ -310,6 +310,46 @@ class EventStore:
         rows = self._rows(_sql.READ_SHARDS, (list(after), limit, types), conn)
         return _sql.sharded_page(rows, after)
 
+    def follow_shards(self, *, after: Sequence[Decimal | None] | None = None,
+                      event_types: Sequence[str] | None = None, page_size: int = 1000,
+                      poll_interval: float = 1.0) -> ShardedFollow:
+        """:meth:`follow` over a sharded store's endpoint: every event of every shard after
+        ``after`` (one log number per shard, None: from the start), then each new one as it
+        comes, by polling (a shard's notifications do not reach the endpoint): 10 ms after a page
+        with events, doubling up to ``poll_interval`` seconds while nothing comes. Gap-free and
+        in order within a shard, no order across shards. The returned :class:`ShardedFollow`'s
+        ``after`` is the cursor just past the last event it yielded: keep it as the checkpoint.
+        A lost connection is waited out as by :meth:`follow`."""
+        stopped = threading.Event()
+        cursor = _sql.ShardCursor(after)
+        return ShardedFollow(self._follow_shards(cursor, event_types, page_size, poll_interval, stopped), stopped,
+                             cursor)
+
+    def _follow_shards(self, cursor: _sql.ShardCursor, event_types: Sequence[str] | None, page_size: int,
+                       poll_interval: float, stopped: threading.Event) -> Iterator[RecordedEvent]:
+        wait = _FIRST_WAIT
+        backoff = Backoff()
+        while not stopped.is_set():
+            try:
+                page = self.read_shards(after=cursor.positions, event_types=event_types, limit=page_size)
+            except Exception as error:
+                if not connection_lost(error):
+                    raise
+                time.sleep(_follow_lost(error, backoff))
+                with contextlib.suppress(Exception):
+                    self.pool.check()  # the pool's connections to the lost server go
+                continue
+            if backoff.failures:
+                _follow_back(backoff)
+            if cursor.positions is None:
+                cursor.positions = [None] * len(page.after)
+            for shard, log_number, event in zip(page.shards, page.log_numbers, page.events, strict=True):
+                cursor.advance(shard, log_number)
+                yield event
+            # Under load, look again soon; when idle, back off to poll_interval.
+            wait = _FIRST_WAIT if page.events else min(wait * 2, poll_interval)
+            stopped.wait(wait)
+
     def follow(self, *, after: uuid.UUID | None = None, event_types: Sequence[str] | None = None,
                page_size: int = 1000, poll_interval: float = 1.0) -> Follow:
         """Every event after ``after``, then each new one as it becomes readable, for ever (a
@@ -517,6 +557,20 @@ class Follow(Iterator[RecordedEvent]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ShardedFollow(Follow):
+    """What :meth:`EventStore.follow_shards` returns: a :class:`Follow` whose ``after`` is the
+    cursor just past the last event it yielded (one log number per shard)."""
+
+    def __init__(self, events: Iterator[RecordedEvent], stopped: threading.Event,
+                 cursor: _sql.ShardCursor) -> None:
+        super().__init__(events, stopped)
+        self._cursor = cursor
+
+    @property
+    def after(self) -> tuple[Decimal | None, ...]:
+        return self._cursor.after
 
 
 def _follow_lost(error: BaseException, backoff: Backoff) -> float:

@@ -539,3 +539,45 @@ def test_the_sharding_page_reads_the_whole_log_verbatim(four):
     total = sum(four.on_shard(i, "SELECT count(*) FROM data.events WHERE hashtext(stream_id::text) & 3 = %s",
                               (i,))[0][0] for i in range(4))
     assert done.stdout.split() == [str(total), str(total)], (done.stdout, total)
+
+
+def test_follow_shards_yields_every_new_event_once_and_its_cursor_resumes_exactly(four):
+    """follow_shards() (sync and async) over the endpoint while a writer appends: every event of
+    the writer's streams once; stopped part way, its ``after`` resumes a new follower exactly
+    where it stopped (nothing again, nothing skipped)."""
+    import asyncio
+
+    with es.EventStore.connect(four.conninfo("es_reader")) as reader:
+        start = reader.read_shards(limit=1)
+        while start.events:  # the end of the log, now
+            start = reader.read_shards(after=start.after, limit=1000)
+        streams = [uuid.uuid4() for _ in range(30)]
+
+        def write() -> None:
+            with es.EventStore.connect(four.conninfo("es_writer"), max_size=1) as store:
+                for s in streams:
+                    store.append("Fol", s, [es.NewEvent("A", {}), es.NewEvent("B", {})], expected_version=es.NO_STREAM)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        seen: list[tuple[uuid.UUID, int]] = []
+        with reader.follow_shards(after=start.after, event_types=["A", "B"], poll_interval=0.2) as followed:
+            for event in followed:
+                seen.append((event.stream_id, event.version))
+                if len(seen) == 25:
+                    break
+            resume = followed.after
+        writer.join(60)
+
+        async def rest() -> list[tuple[uuid.UUID, int]]:
+            got: list[tuple[uuid.UUID, int]] = []
+            async with await es.AsyncEventStore.connect(four.conninfo("es_reader")) as store:
+                async with store.follow_shards(after=resume, event_types=["A", "B"], poll_interval=0.2) as more:
+                    async for event in more:
+                        got.append((event.stream_id, event.version))
+                        if len(seen) + len(got) == 60:
+                            break
+            return got
+
+        seen += asyncio.run(asyncio.wait_for(rest(), 60))
+    assert sorted(seen) == sorted((s, v) for s in streams for v in (1, 2)), "every event once, none again"
