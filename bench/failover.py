@@ -1,10 +1,11 @@
 """The price of zero loss and the length of a failover, on a pg_auto_failover formation of this
 machine (harness/formation.py: a monitor, a primary, two standbys of the synchronous quorum,
-``number_sync_standbys = 1``; fsync and synchronous_commit on; health checks every second,
+``number_sync_standbys = 1``; fsync on, synchronous_commit remote_apply (the formation's:
+docs/high-availability.md); health checks every second,
 unhealthy after 3 s, demotion after 5 s, keepers partitioned after 3 s).
 
 1. Appends/s on the primary (pgbench, 8 clients, one event per call into a new stream) with
-   synchronous replication (each commit waits for one standby) against the same server not
+   synchronous replication (each commit waits until one standby has applied it) against the same server not
    waiting for its standbys (``synchronous_commit = local``: fsync'd on the primary only), in
    alternating rounds; the ratio is the median of the rounds' ratios.
 2. The window a client sees no successful append in a failover: appends through the client
@@ -98,7 +99,7 @@ def run(_cluster: object, _template: object, *, rounds: int, seconds: float, sca
         primary = f.primary()
         assert primary is not None
         print(f"formation: monitor + {len(f.nodes)} data nodes on this machine, primary {primary}; "
-              "fsync on, synchronous_commit on, number_sync_standbys 1", flush=True)
+              "fsync on, synchronous_commit remote_apply, number_sync_standbys 1", flush=True)
         synced, local, ratios = [], [], []
         for r in range(rounds):
             order = [("sync", ""), ("local", "-c synchronous_commit=local")]
