@@ -188,8 +188,10 @@ def test_consumers_and_a_follower_go_on_after_their_connections_are_terminated(d
     once, in log order."""
     handled_table(db)
     db.execute("ALTER TABLE public.handled ADD COLUMN sub text")
-    subscription(db, "sync")
-    subscription(db, "async")
+    # A backend terminated between a claim and its ack leaves the claimed events leased: a short
+    # lease gives them back in seconds (30 s by default: under load that was the test's time).
+    subscription(db, "sync", lease="3 seconds")
+    subscription(db, "async", lease="3 seconds")
     caplog.set_level(logging.WARNING)
     stop = threading.Event()
     errors: list[BaseException] = []
