@@ -104,8 +104,8 @@ class Writers:
         self.intended: list[uuid.UUID] = []
         self.unknown: list[uuid.UUID] = []
         self.errors: list[BaseException] = []
-        # Per stream, each attempt's start and how it ended (monotonic seconds): for a failure's message.
-        self.attempts: dict[uuid.UUID, list[tuple[float, str]]] = {}
+        # Per stream, each attempt's start, end and outcome (monotonic seconds): for a failure's message.
+        self.attempts: dict[uuid.UUID, list[tuple[float, float, str]]] = {}
         self.threads = [threading.Thread(target=self.keyed, daemon=True) for _ in range(keyed)]
         self.threads += [threading.Thread(target=self.plain, daemon=True) for _ in range(plain)]
         for t in self.threads:
@@ -122,10 +122,10 @@ class Writers:
                     self.store.append("HA", stream, [es.NewEvent("E", {"keyed": True})], expected_version=es.NO_STREAM,
                                       idempotency_key=key)
                     self.acked.append((time.monotonic(), stream))
-                    attempts.append((started, "acknowledged"))
+                    attempts.append((started, time.monotonic(), "acknowledged"))
                     break
                 except (OutcomeUnknown, psycopg.OperationalError) as lost:
-                    attempts.append((started, f"{type(lost).__name__}: {str(lost)[:80]}"))
+                    attempts.append((started, time.monotonic(), f"{type(lost).__name__}: {str(lost)[:80]}"))
                     time.sleep(0.1)  # the client waited reconnect_timeout already: once more
                 except BaseException as exc:
                     self.errors.append(exc)
@@ -177,14 +177,19 @@ def where(f: Formation, streams: set[uuid.UUID], writers: Writers | None = None,
     if writers is not None:
         origin = since[0] if since else 0.0
         for stream in streams:
-            tried = [(round(at - origin, 2), outcome) for at, outcome in writers.attempts.get(stream, [])]
-            text += f"\n{stream}: attempts (s from the mark, outcome) {tried}"
+            tried = [(round(at - origin, 2), round(end - origin, 2), outcome)
+                     for at, end, outcome in writers.attempts.get(stream, [])]
+            text += f"\n{stream}: attempts (start and end, s from the mark; outcome) {tried}"
     if since is not None:
         try:
             text += "\nmonitor events:\n" + "\n".join(f.events(since[1] - 5))
         except psycopg.Error as error:
             text += f"\n(no monitor events: {error})"
-    return text
+    # The nodes' logs outlive the formation (removed at teardown): keepers' and servers'.
+    kept = Path(tempfile.mkdtemp(prefix="eventstore-ha-failure-"))
+    for log in [*f.base.glob("*.log"), *f.base.glob("node*/log/*.log"), *f.base.glob("monitor/log/*.log")]:
+        shutil.copy(log, kept / f"{log.parent.name}-{log.name}")
+    return text + f"\nlogs kept in {kept}"
 
 
 def test_a_lost_primary_loses_no_acknowledged_append_and_every_client_carries_on(formation, caplog):

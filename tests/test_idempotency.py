@@ -6,6 +6,7 @@ import json
 import uuid
 
 import psycopg
+import pytest
 
 from tests.helpers import append, event, new_id, race, raises_sqlstate
 
@@ -83,3 +84,50 @@ def test_plain_appends_racing_idempotent_appends_never_get_40001(db):
     # v1.1.0: 17-37 of 300 plain calls failed with 40001.
     assert failures == []
     assert db.scalar("SELECT current_version FROM data.event_streams WHERE stream_id = %s", (stream,)) == 301
+
+
+@pytest.mark.slow  # a cluster of its own (its synchronous_standby_names changes)
+def test_a_replayed_key_waits_for_a_synchronous_standby_like_any_write(new_cluster, template_db):
+    """An append's answer acknowledges it, so a call that replays a key must not answer before
+    a synchronous standby has what it acknowledges. PostgreSQL waits for a standby only at the
+    commit of a transaction that wrote WAL (a transaction id alone is not enough): the replay
+    writes a row version of its key. Here the append is made while no standby is required, then
+    synchronous_standby_names names one that never comes: the replay waits (it is answered once
+    the requirement is lifted), as a new append does."""
+    import threading
+    import time
+
+    from tests.conftest import deploy_template
+
+    cluster = new_cluster()
+    cluster.create_database("store")
+    deploy_template(cluster, "store")
+    stream, key = uuid.uuid4(), uuid.uuid4()
+    call = "CALL api.append_events_idempotent('K', %s, 0, '[{\"event_type\": \"E\", \"event_data\": {}}]', %s, NULL)"
+    with cluster.connect("store") as conn:
+        assert conn.execute(call, (stream, key)).fetchone()[0] == 1
+        # Every hint bit and page image of the key's row written out: nothing incidental left
+        # for the replay to log.
+        conn.execute("SELECT * FROM data.idempotency_keys")
+        conn.execute("CHECKPOINT")
+        conn.execute("SELECT * FROM data.idempotency_keys")
+        conn.execute("ALTER SYSTEM SET synchronous_standby_names = 'never_connects'")
+        conn.execute("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    answers: list = []
+
+    def replay() -> None:
+        with cluster.connect("store") as conn:
+            answers.append(conn.execute(call, (stream, key)).fetchone()[0])
+
+    waiting = threading.Thread(target=replay, daemon=True)
+    waiting.start()
+    waiting.join(3)
+    try:
+        assert waiting.is_alive() and answers == [], f"answered with no synchronous standby: {answers}"
+    finally:
+        with cluster.connect("store") as conn:
+            conn.execute("ALTER SYSTEM RESET synchronous_standby_names")
+            conn.execute("SELECT pg_reload_conf()")
+    waiting.join(10)
+    assert answers == [1], "answered once the requirement is lifted"

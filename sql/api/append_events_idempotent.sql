@@ -62,10 +62,13 @@ BEGIN
         RAISE NOTICE 'Event already processed: %', in_idempotency_key;
         -- The answer acknowledges that append: only once it is safe. A transaction that
         -- commits locally may be visible (after a crash and restart of the primary, say) before
-        -- any synchronous standby has it; taking a transaction id makes this call's commit write
-        -- a record and wait for synchronous replication like any write, and the WAL up to it
-        -- holds the replayed append's commit (docs/high-availability.md).
-        PERFORM pg_catalog.pg_current_xact_id();
+        -- any synchronous standby has it. PostgreSQL waits for synchronous replication only at
+        -- the commit of a transaction that wrote WAL (a transaction id alone is not enough: its
+        -- commit is not waited for), so this call writes a row version of the key: its commit
+        -- then waits like any write, and the WAL up to it holds the replayed append's commit
+        -- (docs/high-availability.md).
+        UPDATE data.idempotency_keys AS k SET new_version = k.new_version
+        WHERE k.idempotency_key = in_idempotency_key;
         io_new_version := l_key.new_version;
         RETURN;
     END IF;
