@@ -131,6 +131,12 @@ def latency(cluster, template: str, seconds: float, rate: float = 500.0) -> list
                     time.sleep(max(0.0, next_at - time.monotonic()))
 
         def consumer(name: str):
+            try:
+                consume(name)
+            except Exception as error:  # said, so that a run with events not claimed says why
+                print(f"  consumer {name} stopped: {type(error).__name__}: {error}", flush=True)
+
+        def consume(name: str):
             with cluster.connect(db) as conn:
                 conn.execute("LISTEN eventstore_events")
                 while not stop.is_set() or len(handled) < len(committed):
