@@ -64,19 +64,23 @@ def shard_conninfos(conn: psycopg.Connection[Any]) -> list[str] | None:
     return [options[f"p{i}"] for i in range(count)]
 
 
+def _connect_shard(conninfo: str, user: str | None) -> psycopg.Connection[Any]:
+    """A shard reached as the proxy's server will reach it, as ``user`` (the deploying role)
+    where its conninfo names none."""
+    if user is not None and "user" not in conninfo_to_dict(conninfo):
+        conninfo = make_conninfo(conninfo, user=user)
+    return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+
+
 def _check_shards(shards: Sequence[str], user: str | None) -> None:
-    """Refuses shards that are not a power of two, do not answer or lack the bundle. They are
-    reached as the proxy's server will reach them, as ``user`` (the deploying role) where the
-    conninfo names none."""
+    """Refuses shards that are not a power of two, do not answer or lack the bundle."""
     if len(shards) < 1 or len(shards) & (len(shards) - 1):
         raise ProxyRefused(f"the number of shards must be a power of two (1, 2, 4, ...), got {len(shards)}")
     if len(set(shards)) != len(shards):
         raise ProxyRefused("a shard is named twice")
     for i, conninfo in enumerate(shards):
         try:
-            as_user = conninfo if user is None or "user" in conninfo_to_dict(conninfo) \
-                else make_conninfo(conninfo, user=user)
-            with psycopg.connect(as_user, autocommit=True, connect_timeout=10) as conn:
+            with _connect_shard(conninfo, user) as conn:
                 missing = [name for name in SHARD_FUNCTIONS
                            if _value(conn, "SELECT pg_catalog.to_regproc(%s) IS NULL", (name,))]
         except psycopg.Error as error:
@@ -122,8 +126,7 @@ def deploy(proxy_conninfo: str, shards: Sequence[str], *, statement_timeout: str
 
 
 def _system_identifier(conninfo: str, user: str | None) -> tuple[int, bool]:
-    as_user = conninfo if user is None or "user" in conninfo_to_dict(conninfo) else make_conninfo(conninfo, user=user)
-    with psycopg.connect(as_user, autocommit=True, connect_timeout=10) as conn:
+    with _connect_shard(conninfo, user) as conn:
         row = conn.execute("SELECT system_identifier, pg_catalog.pg_is_in_recovery() "
                            "FROM pg_catalog.pg_control_system()").fetchone()
         assert row is not None

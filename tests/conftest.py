@@ -83,6 +83,14 @@ def create_roles(cluster: Cluster, statements: list[str]) -> None:
                 pass
 
 
+def create_login_roles(cluster: Cluster) -> None:
+    """The tests' login roles (LOGIN_ROLES), as far as the cluster lacks them."""
+    with cluster.connect("postgres") as conn:
+        for login, group in LOGIN_ROLES.items():
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
+
+
 def deploy_template(cluster: Cluster, dbname: str = TEMPLATE) -> None:
     """Restore the cached template into ``dbname``, or deploy it there and cache it: one
     pytest-xdist worker at a time, so that after a change of the bundle one worker deploys and
@@ -125,10 +133,7 @@ def _deploy_template(cluster: Cluster, dbname: str) -> None:
 def template_db(cluster: Cluster) -> str:
     cluster.create_database(TEMPLATE)
     deploy_template(cluster)
-    with cluster.connect("postgres") as conn:
-        for login, group in LOGIN_ROLES.items():
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
-                conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
+    create_login_roles(cluster)
     return TEMPLATE
 
 

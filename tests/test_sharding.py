@@ -24,7 +24,7 @@ import eventstore as es
 from eventstore import proxy
 from eventstore.__main__ import main
 from harness.cluster import Cluster, free_port, throwaway_cluster
-from tests.conftest import LOGIN_ROLES, deploy_template
+from tests.conftest import create_login_roles, deploy_template
 
 pytestmark = pytest.mark.slow
 
@@ -50,13 +50,6 @@ class Sharded:
             return cur.fetchall() if cur.description else []
 
 
-def login_roles(cluster: Cluster) -> None:
-    with cluster.connect("postgres") as conn:
-        for login, group in LOGIN_ROLES.items():
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
-                conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {group}")
-
-
 @pytest.fixture(scope="module")
 def machines(template_db: str) -> Iterator[tuple[Cluster, list[Cluster]]]:
     """A proxy cluster and four shard clusters, each shard with the bundle in SHARD_DB (the
@@ -71,7 +64,7 @@ def machines(template_db: str) -> Iterator[tuple[Cluster, list[Cluster]]]:
             made.append(shard)
             shard.create_database(SHARD_DB)
             deploy_template(shard, SHARD_DB)
-            login_roles(shard)
+            create_login_roles(shard)
             shards.append(shard)
         yield proxy_cluster, shards
     finally:
@@ -85,8 +78,17 @@ def endpoint(machines: tuple[Cluster, list[Cluster]], dbname: str, count: int, *
     s = Sharded(proxy_cluster, shards[:count], dbname)
     print(proxy.deploy(s.conninfo(), [s.shard_conninfo(i).removesuffix(" user=postgres") for i in range(count)],
                        **deploy_options))
-    login_roles(proxy_cluster)
+    create_login_roles(proxy_cluster)
     return s
+
+
+def streams_on_every_shard(s: Sharded, per_shard: int = 1) -> dict[int, list[uuid.UUID]]:
+    found: dict[int, list[uuid.UUID]] = {i: [] for i in range(len(s.shards))}
+    with psycopg.connect(s.conninfo()) as conn:
+        while any(len(v) < per_shard for v in found.values()):
+            stream = uuid.uuid4()
+            found[conn.execute("SELECT api.shard_of(%s)", (stream,)).fetchone()[0]].append(stream)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +120,7 @@ def test_the_deploy_command_refuses_what_cannot_hold_and_changes_nothing_the_sec
         assert conn.execute("SELECT to_regnamespace('api')").fetchone()[0] is None, "a refused deploy wrote nothing"
 
     # The endpoint works: each call lands on the shard its stream hashes to.
-    login_roles(proxy_cluster)
+    create_login_roles(proxy_cluster)
     with es.EventStore.connect(s.conninfo("es_writer")) as store:
         for _ in range(20):
             stream = uuid.uuid4()
@@ -247,11 +249,7 @@ def test_a_reader_of_the_whole_log_sees_each_event_once_while_appends_go_on(four
 
 
 def test_a_stopped_or_hung_shard_fails_only_its_own_streams_calls(four):
-    streams_by_shard: dict[int, list[uuid.UUID]] = {i: [] for i in range(4)}
-    with psycopg.connect(four.conninfo()) as conn:
-        while any(len(v) < 2 for v in streams_by_shard.values()):
-            s = uuid.uuid4()
-            streams_by_shard[conn.execute("SELECT api.shard_of(%s)", (s,)).fetchone()[0]].append(s)
+    streams_by_shard = streams_on_every_shard(four, per_shard=2)
     with es.EventStore.connect(four.conninfo("es_writer"), max_size=2, reconnect_timeout=0) as store:
         for i in range(4):
             store.append("Iso", streams_by_shard[i][0], [es.NewEvent("E", {})], expected_version=es.NO_STREAM)
@@ -317,15 +315,6 @@ def test_a_stopped_or_hung_shard_fails_only_its_own_streams_calls(four):
         t.join(30)
         assert results["frozen"][0] == "QueryCanceled", results
         assert outcome(streams_by_shard[2][0])[0] == "ok"
-
-
-def streams_on_every_shard(s: Sharded, per_shard: int = 1) -> dict[int, list[uuid.UUID]]:
-    found: dict[int, list[uuid.UUID]] = {i: [] for i in range(len(s.shards))}
-    with psycopg.connect(s.conninfo()) as conn:
-        while any(len(v) < per_shard for v in found.values()):
-            stream = uuid.uuid4()
-            found[conn.execute("SELECT api.shard_of(%s)", (stream,)).fetchone()[0]].append(stream)
-    return found
 
 
 def test_registries_reach_every_shard_and_appends_are_refused_inside_a_transaction(four):
@@ -397,7 +386,7 @@ def test_a_reshard_from_two_to_four_moves_every_stream_with_nothing_lost(machine
 
     endpoint_conninfo = f"host={proxy_cluster.socket_dir} port={proxy_cluster.port} dbname=grow"
     print(proxy.deploy(endpoint_conninfo + " user=postgres", [shard_conninfo(c) for c in shards[:2]]))
-    login_roles(proxy_cluster)
+    create_login_roles(proxy_cluster)
     streams = [uuid.uuid4() for _ in range(40)]
     seen: list[tuple[uuid.UUID, int]] = []
     with es.EventStore.connect(endpoint_conninfo + " user=es_writer") as store, \
