@@ -20,7 +20,7 @@ VARIANTS: dict[str, str | list[tuple[str, str]]] = {
     "no correlation index": "DROP INDEX data.events_correlation_idx",
     "no created_at index": "DROP INDEX data.events_created_idx",
     "id default gen_random_uuid()": "ALTER TABLE data.events ALTER COLUMN id SET DEFAULT gen_random_uuid()",
-    "no ORDER BY ord": [("        ORDER BY e.ord;", "        ;")],
+    "no ORDER BY ord": [("            ORDER BY e.ord\n            OFFSET 0) AS b;", "            OFFSET 0) AS b;")],
     "no privilege switch": [("SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\n", "")],
     "no queueing lock": [("        l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),\n"
                           "                                                   pg_catalog.hashtext(in_stream_id::text))::text;",

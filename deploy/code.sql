@@ -49,6 +49,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/lock_projection_versions.sql
 \ir ../sql/private/lock_subscription.sql
 \ir ../sql/private/lock_tags.sql
+\ir ../sql/private/log_block.sql
 \ir ../sql/private/log_events.sql
 \ir ../sql/private/log_number.sql
 \ir ../sql/private/log_number_base.sql
@@ -60,6 +61,7 @@ SET LOCAL check_function_bodies = off;
 \ir ../sql/private/maybe_create_snapshot.sql
 \ir ../sql/private/new_subject_key.sql
 \ir ../sql/private/notify_events.sql
+\ir ../sql/private/number_event.sql
 \ir ../sql/private/oldest_transaction_pid.sql
 \ir ../sql/private/open_sealed.sql
 \ir ../sql/private/open_value.sql

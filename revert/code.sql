@@ -9,6 +9,173 @@ SET LOCAL check_function_bodies = off;  -- a body may name an object a later cha
 
 DROP VIEW api.parked_events;
 DROP VIEW api.projection_status;
+DROP VIEW private.events_as_read;
+CREATE OR REPLACE PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer DEFAULT NULL::integer)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $procedure$
+DECLARE
+    l_count integer;
+    l_version integer;
+    l_generation integer;
+    l_xid xid8;
+    l_lock text;
+    l_base text;
+BEGIN
+    IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
+        RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
+                COALESCE(pg_catalog.quote_literal(pg_catalog.left(in_stream_type, 50))
+                         || CASE WHEN pg_catalog.char_length(in_stream_type) > 50
+                                 THEN pg_catalog.format(' (%s characters)', pg_catalog.char_length(in_stream_type)) ELSE '' END,
+                         'NULL')
+            USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_stream_id IS NULL THEN
+        RAISE EXCEPTION 'in_stream_id must not be NULL' USING ERRCODE = 'ZE003';
+    END IF;
+    IF in_expected_version < 0 THEN
+        RAISE EXCEPTION 'in_expected_version must be NULL (any), 0 (new stream) or a version, got %', in_expected_version
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_count := private.check_event_batch(in_events);
+
+    -- Queue behind other appends to this stream before taking a transaction id (an
+    -- advisory lock needs none). A transaction whose first write is this append then
+    -- always gets a newer xid than every append before it, and never trips the order
+    -- guard below; only one that held an xid before appending can (40001, retry). A
+    -- transaction that has its xid already gains nothing from the lock: it skips it, so
+    -- a bulk import into many streams holds one such lock, not one per stream (those
+    -- would exhaust the lock table). An assignment, not PERFORM: no executor.
+    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+        l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
+                                                   pg_catalog.hashtext(in_stream_id::text))::text;
+    ELSIF NOT private.announced_before_xid() THEN
+        -- The transaction wrote something else first: announce it now (readers wait for it
+        -- from here on), then make sure no reader has read past its id meanwhile.
+        LOCK TABLE data.event_streams IN ROW EXCLUSIVE MODE;
+        PERFORM private.refuse_passed_appender(pg_catalog.pg_current_xact_id());
+    END IF;
+
+    -- One statement takes the stream row lock, moves the version and reads the generation
+    -- this cluster writes. No row means: a wrong expected version; or a newer transaction
+    -- appended to this stream first (last_transaction_id > this one's); or this cluster has
+    -- not written since a restore (the newest generation is another cluster's): then start a
+    -- generation and try once more. Its lock on data.event_streams, taken before it runs,
+    -- announces the append to readers; pg_current_xact_id() inside it assigns the
+    -- transaction id only then (docs/read-horizon.md).
+    FOR l_attempt IN 1 .. 2 LOOP
+        IF in_expected_version = 0 THEN
+            INSERT INTO data.event_streams AS s
+                (stream_type, stream_id, current_version, last_generation, last_transaction_id)
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, pg_catalog.pg_current_xact_id()
+            FROM private.current_generation AS g
+            ON CONFLICT (stream_type, stream_id) DO NOTHING
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
+        ELSIF in_expected_version IS NULL THEN
+            INSERT INTO data.event_streams AS s
+                (stream_type, stream_id, current_version, last_generation, last_transaction_id)
+            SELECT in_stream_type, in_stream_id, l_count, g.generation, pg_catalog.pg_current_xact_id()
+            FROM private.current_generation AS g
+            ON CONFLICT (stream_type, stream_id) DO UPDATE
+                SET current_version = s.current_version + l_count,
+                    updated_at = pg_catalog.now(),
+                    last_generation = excluded.last_generation,
+                    last_transaction_id = excluded.last_transaction_id
+                WHERE s.last_generation <> excluded.last_generation
+                   OR s.last_transaction_id <= excluded.last_transaction_id
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
+        ELSE
+            UPDATE data.event_streams AS s
+            SET current_version = s.current_version + l_count,
+                updated_at = pg_catalog.now(),
+                last_generation = g.generation,
+                last_transaction_id = pg_catalog.pg_current_xact_id()
+            FROM private.current_generation AS g
+            WHERE s.stream_type = in_stream_type
+              AND s.stream_id = in_stream_id
+              AND s.current_version = in_expected_version
+              AND (s.last_generation <> g.generation OR s.last_transaction_id <= pg_catalog.pg_current_xact_id())
+            RETURNING s.current_version, s.last_generation, s.last_transaction_id INTO l_version, l_generation, l_xid;
+        END IF;
+
+        EXIT WHEN l_version IS NOT NULL;
+        IF l_attempt = 1 AND NOT EXISTS (SELECT FROM private.current_generation) THEN
+            PERFORM private.writer_generation();
+        ELSE
+            PERFORM private.raise_append_conflict(in_stream_type, in_stream_id, in_expected_version);
+        END IF;
+    END LOOP;
+
+    -- Events of a type with personal data have those fields sealed: the EXISTS is asked once
+    -- per statement (an initplan), and a store that registers none pays nothing more.
+    -- One event is the common append: VALUES spares the set-returning function scan
+    -- (measured 5% of an append). A batch goes in with one set-based INSERT ... SELECT.
+    -- Both write an event at its metadata.version, else at the current version of its type
+    -- (data.event_types), else 1, and check versioned types against their schema
+    -- (private.check_event_schema raises ZE006; the whole batch is then not written).
+    IF l_count = 1 THEN
+        INSERT INTO data.events
+            (stream_type, stream_id, version, event_type, event_data, metadata,
+             transaction_id, generation, schema_version)
+        SELECT in_stream_type, in_stream_id, l_version, e.event_type,
+               CASE WHEN EXISTS (SELECT FROM data.personal_data)
+                    THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
+                    ELSE e.event_data END,
+               e.metadata,
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
+        FROM (VALUES (in_events -> 0 ->> 'event_type',
+                      in_events -> 0 -> 'event_data',
+                      COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
+        LEFT JOIN data.event_types AS t ON t.event_type = e.event_type
+        WHERE t.event_type IS NULL
+           OR private.check_event_schema(e.event_type, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version),
+                                         e.event_data, 1);
+    ELSE
+        -- A batch's ids come from one private.uuidv7() (2 us a call, a tenth of a batched
+        -- event's cost): its time and first 38 random bits, then the event's ordinal in the
+        -- last 24 bits, so they are version-7 ids in the batch's order. 24 bits outnumber the
+        -- events a jsonb array (at most 255 MB) can hold.
+        l_base := pg_catalog.left(private.uuidv7()::text, 30);
+        INSERT INTO data.events
+            (id, stream_type, stream_id, version, event_type, event_data, metadata,
+             transaction_id, generation, schema_version)
+        SELECT (l_base || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid,
+               in_stream_type,
+               in_stream_id,
+               l_version - l_count + e.ord::integer,
+               e.element ->> 'event_type',
+               CASE WHEN EXISTS (SELECT FROM data.personal_data)
+                    THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
+                    ELSE e.element -> 'event_data' END,
+               COALESCE(e.element -> 'metadata', '{}'::jsonb),
+               l_xid,
+               l_generation,
+               COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
+        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
+        LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
+        WHERE t.event_type IS NULL
+           OR private.check_event_schema(t.event_type,
+                                         COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
+                                         e.element -> 'event_data', e.ord)
+        -- Positions (the column default) are taken in this order: the batch's order, whatever
+        -- the plan (a hash join reordered rows without it: seen with one more join here).
+        ORDER BY e.ord;
+    END IF;
+
+    io_new_version := l_version;
+END;
+$procedure$;
+COMMENT ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer) IS 'Appends in_events (a JSON array of {event_type, event_data, metadata}) to a stream.
+in_expected_version: 0 = the stream must be new, N = the stream must be at version N,
+NULL = any. io_new_version returns the stream''s version after the append.
+Errors: ZE001 wrong expected version, ZE002 malformed in_events, ZE003 bad argument,
+ZE006 event_data does not match the registered schema of its type and version,
+40001 the stream was appended by a newer transaction (retry). Listeners of channel
+eventstore_events hear of it once it is readable (projection notifications).';
+REVOKE ALL ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer) FROM PUBLIC, eventstore_writer;
+GRANT EXECUTE ON PROCEDURE api.append_events(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, INOUT io_new_version integer) TO eventstore_writer;
+
 CREATE OR REPLACE PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer DEFAULT NULL::integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -99,6 +266,151 @@ for another stream.';
 REVOKE ALL ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) FROM PUBLIC, eventstore_writer;
 GRANT EXECUTE ON PROCEDURE api.append_events_idempotent(IN in_stream_type text, IN in_stream_id uuid, IN in_expected_version integer, IN in_events jsonb, IN in_idempotency_key uuid, INOUT io_new_version integer) TO eventstore_writer;
 
+CREATE OR REPLACE FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean DEFAULT false)
+ RETURNS numeric[]
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_run record;
+    l_stream_id uuid;
+    l_versions integer[];
+    l_count integer;
+    l_current integer;
+    l_last integer;
+    l_new integer;
+    l_generation integer;
+    l_positions bigint[] := '{}';
+    l_run_positions bigint[];
+    l_base numeric;
+BEGIN
+    IF pg_catalog.jsonb_typeof(in_streams) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(in_streams) = 0 THEN
+        RAISE EXCEPTION 'in_streams must be a non-empty JSON array of {stream_id, events}'
+            USING ERRCODE = 'ZE002';
+    END IF;
+    IF in_gaps IS NULL THEN
+        RAISE EXCEPTION 'in_gaps must be true or false' USING ERRCODE = 'ZE003';
+    END IF;
+
+    FOR l_run IN
+        SELECT s.element, s.ord FROM pg_catalog.jsonb_array_elements(in_streams) WITH ORDINALITY AS s(element, ord)
+    LOOP
+        -- Its stream, and the versions its events carry: a UUID, integers from 0.
+        BEGIN
+            l_stream_id := (l_run.element ->> 'stream_id')::uuid;
+            SELECT pg_catalog.array_agg((x.event -> 'metadata' ->> 'originator_version')::integer ORDER BY x.ord)
+            INTO l_versions
+            FROM pg_catalog.jsonb_array_elements(l_run.element -> 'events') WITH ORDINALITY AS x(event, ord);
+        EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_parameter_value THEN
+            l_versions := NULL;
+        END;
+        l_count := pg_catalog.array_length(l_versions, 1);
+        IF l_stream_id IS NULL OR l_count IS NULL OR pg_catalog.array_position(l_versions, NULL) IS NOT NULL
+           OR l_versions[1] < 0 OR l_versions[l_count] > 2147483646 THEN
+            RAISE EXCEPTION 'stream % of in_streams needs a stream_id (a UUID) and events each with a metadata.originator_version (an integer from 0)',
+                    l_run.ord - 1
+                USING ERRCODE = 'ZE002',
+                      DETAIL = pg_catalog.jsonb_build_object('index', l_run.ord - 1)::text;
+        END IF;
+        -- One version after the other (with gaps: each above the one before).
+        IF EXISTS (SELECT FROM pg_catalog.generate_subscripts(l_versions, 1) AS i
+                   WHERE i > 1 AND l_versions[i] <= l_versions[i - 1]) THEN
+            RAISE EXCEPTION 'in_streams gives stream %/% the versions %: a version given twice or going back',
+                    in_stream_type, l_stream_id, l_versions
+                USING ERRCODE = 'ZE001',
+                      DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_stream_id,
+                                                             'versions', l_versions)::text;
+        END IF;
+        IF NOT in_gaps AND l_versions[l_count] - l_versions[1] <> l_count - 1 THEN
+            RAISE EXCEPTION 'the versions of stream % in in_streams skip one: %', l_stream_id, l_versions
+                USING ERRCODE = 'ZE003';
+        END IF;
+
+        -- The stream's own last version: the next must come after it.
+        SELECT s.current_version INTO l_current
+        FROM data.event_streams AS s
+        WHERE s.stream_type = in_stream_type AND s.stream_id = l_stream_id;
+        l_current := COALESCE(l_current, 0);
+        IF l_current > 0 THEN
+            SELECT private.own_version(e.metadata, e.version) INTO l_last
+            FROM data.events AS e
+            WHERE e.stream_type = in_stream_type AND e.stream_id = l_stream_id AND e.version = l_current;
+            IF l_versions[1] <= l_last THEN
+                RAISE EXCEPTION 'version % of stream %/% is taken: its last version is %',
+                        l_versions[1], in_stream_type, l_stream_id, l_last
+                    USING ERRCODE = 'ZE001',
+                          DETAIL = pg_catalog.jsonb_build_object('stream_type', in_stream_type, 'stream_id', l_stream_id,
+                                                                 'expected', l_versions[1] - 1, 'actual', l_last)::text;
+            END IF;
+            IF NOT in_gaps AND l_versions[1] <> l_last + 1 THEN
+                RAISE EXCEPTION 'version % of stream %/% would leave a gap: its last version is %',
+                        l_versions[1], in_stream_type, l_stream_id, l_last
+                    USING ERRCODE = 'ZE003';
+            END IF;
+        END IF;
+
+        l_new := NULL;
+        CALL api.append_events(in_stream_type, l_stream_id, l_current, l_run.element -> 'events', l_new);
+        SELECT pg_catalog.array_agg(e.global_position ORDER BY e.version), pg_catalog.min(e.generation)
+        INTO l_run_positions, l_generation
+        FROM data.events AS e
+        WHERE e.created_at = pg_catalog.now()
+          AND e.stream_type = in_stream_type AND e.stream_id = l_stream_id
+          AND e.version > l_current AND e.version <= l_new;
+        l_positions := l_positions || l_run_positions;
+    END LOOP;
+
+    -- Every event of the call is this transaction's: one base for all their numbers.
+    l_base := private.log_number_base(l_generation, pg_catalog.pg_current_xact_id(), pg_catalog.now());
+    IF l_base + l_positions[pg_catalog.array_length(l_positions, 1)]
+       - pg_catalog.div(l_base + l_positions[1], 4294967296) * 4294967296 >= 4294967296 THEN
+        -- Offsets past 2^32 would run into the next transaction's numbers.
+        RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
+            USING ERRCODE = 'ZE003';
+    END IF;
+    RETURN ARRAY(SELECT l_base + p.position FROM pg_catalog.unnest(l_positions) WITH ORDINALITY AS p(position, ord)
+                 ORDER BY p.ord);
+END;
+$function$;
+COMMENT ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) IS 'Appends to streams of in_stream_type: in_streams is a JSON array of {stream_id, events}, events as
+api.append_events takes them, each with its own version in metadata.originator_version. Returns
+the events'' log numbers in the order given. A new stream starts at any version; then each
+event is the one after the stream''s last (in_gaps: any later one).
+Errors: ZE001 a version taken (or appended concurrently), ZE002 malformed in_streams, ZE003 a
+gap without in_gaps or a bad argument, and those of api.append_events.';
+REVOKE ALL ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) FROM PUBLIC, eventstore_writer;
+GRANT EXECUTE ON FUNCTION api.append_versioned(in_stream_type text, in_streams jsonb, in_gaps boolean) TO eventstore_writer;
+
+CREATE OR REPLACE FUNCTION api.last_log_number(in_stream_types text[] DEFAULT NULL::text[])
+ RETURNS numeric
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+AS $function$
+DECLARE
+    l_stream_types text[] := private.check_type_filter(in_stream_types, 'in_stream_types');
+    l_horizon record;
+    l_number numeric;
+BEGIN
+    l_horizon := private.read_horizon();
+    SELECT private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
+    INTO l_number
+    FROM data.events AS e
+    WHERE private.readable_after(e.generation, e.transaction_id, e.global_position, 0, '0'::xid8, 0,
+                                 l_horizon.generation, l_horizon.transaction_id)
+      AND (l_stream_types IS NULL OR e.stream_type = ANY (l_stream_types))
+    ORDER BY e.generation DESC, e.transaction_id DESC, e.global_position DESC
+    LIMIT 1;
+    RETURN l_number;
+END;
+$function$;
+COMMENT ON FUNCTION api.last_log_number(in_stream_types text[]) IS 'The log number of the last event api.read_log can return now (of the given stream types; NULL = any), NULL if none.
+Errors: ZE003 bad type filter.';
+REVOKE ALL ON FUNCTION api.last_log_number(in_stream_types text[]) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.last_log_number(in_stream_types text[]) TO eventstore_reader;
+
 CREATE OR REPLACE FUNCTION api.projection_live_version(in_projection_name text)
  RETURNS integer
  LANGUAGE plpgsql
@@ -120,6 +432,52 @@ its versions'' read models with it (README: Changing a projection without downti
 Errors: ZE005 unknown projection.';
 REVOKE ALL ON FUNCTION api.projection_live_version(in_projection_name text) FROM PUBLIC, eventstore_reader;
 GRANT EXECUTE ON FUNCTION api.projection_live_version(in_projection_name text) TO eventstore_reader;
+
+CREATE OR REPLACE FUNCTION api.read_log(in_after numeric DEFAULT NULL::numeric, in_limit integer DEFAULT 1000, in_stream_types text[] DEFAULT NULL::text[], in_event_types text[] DEFAULT NULL::text[], in_up_to numeric DEFAULT NULL::numeric)
+ RETURNS TABLE(log_number numeric, id uuid, stream_type text, stream_id uuid, version integer, event_type text, event_data jsonb, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_after record := private.log_number_position(in_after);
+    l_limit integer := private.check_limit(in_limit);
+    l_stream_types text[] := private.check_type_filter(in_stream_types, 'in_stream_types');
+    l_event_types text[] := private.check_type_filter(in_event_types, 'in_event_types');
+    l_horizon record;
+BEGIN
+    IF in_up_to < 0 OR in_up_to <> pg_catalog.trunc(in_up_to) THEN
+        RAISE EXCEPTION 'in_up_to must be NULL (no bound) or a log number, got %', pg_catalog.left(in_up_to::text, 60)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    -- The horizon, then (a later statement, a later snapshot) the events before it.
+    l_horizon := private.read_horizon();
+    RETURN QUERY
+    WITH page AS MATERIALIZED (
+        SELECT e.* FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                                           l_limit, l_event_types, l_stream_types,
+                                           l_horizon.generation, l_horizon.transaction_id) AS e
+    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
+        SELECT b.generation, b.transaction_id,
+               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
+        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
+    )
+    SELECT k.base + p.global_position, p.id, p.stream_type, p.stream_id, p.version, p.event_type, p.event_data,
+           p.metadata, p.created_at
+    FROM page AS p
+    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
+    WHERE in_up_to IS NULL OR k.base + p.global_position <= in_up_to
+    ORDER BY p.generation, p.transaction_id, p.global_position;
+END;
+$function$;
+COMMENT ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) IS 'Every committed event whose log number is greater than in_after (NULL = from the start) and at most
+in_up_to (NULL = no bound), in log order, at most in_limit, optionally of some stream and event
+types only. Gap-free, as api.get_all_events: paging with the last number returned yields every
+committed event exactly once. Log numbers grow strictly in log order, one transaction''s events
+forming one block; api.append_versioned returns them at append time.
+Errors: ZE003 bad in_limit, type filter or number.';
+REVOKE ALL ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) FROM PUBLIC, eventstore_reader;
+GRANT EXECUTE ON FUNCTION api.read_log(in_after numeric, in_limit integer, in_stream_types text[], in_event_types text[], in_up_to numeric) TO eventstore_reader;
 
 CREATE OR REPLACE FUNCTION api.register_event_schema(in_event_type text, in_version integer, in_schema jsonb)
  RETURNS void
@@ -219,6 +577,49 @@ $function$;
 COMMENT ON FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) IS 'The base of a transaction''s log numbers: an event''s number is it plus the event''s global position';
 REVOKE ALL ON FUNCTION private.log_number_base(in_generation integer, in_transaction_id xid8, in_created_at timestamp with time zone) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint)
+ RETURNS record
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    l_block numeric;
+    l_offset bigint;
+    l_generation integer;
+    l_transaction_id xid8;
+    l_base numeric;
+BEGIN
+    IF in_number IS NULL OR in_number = 0 THEN
+        generation := 0;
+        transaction_id := '0'::xid8;
+        global_position := 0;
+        RETURN;
+    END IF;
+    IF in_number < 0 OR in_number <> pg_catalog.trunc(in_number)
+       OR in_number >= 2147483647::numeric * 18446744073709551616 * 4294967296 THEN
+        RAISE EXCEPTION 'a log number must be NULL or an integer from 0 to 2^127, got %', pg_catalog.left(in_number::text, 60)
+            USING ERRCODE = 'ZE003';
+    END IF;
+    l_block := pg_catalog.div(in_number, 4294967296);
+    l_offset := pg_catalog.mod(in_number, 4294967296)::bigint;
+    l_generation := (pg_catalog.div(l_block, 18446744073709551616) + 1)::integer;
+    l_transaction_id := pg_catalog.mod(l_block, 18446744073709551616)::text::xid8;
+    -- The inverse of private.log_number: the number less its transaction's base.
+    l_base := private.log_number_base(l_generation, l_transaction_id,
+                                      (SELECT e.created_at FROM data.events AS e
+                                       WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
+                                       LIMIT 1));
+    generation := l_generation;
+    transaction_id := l_transaction_id;
+    global_position := CASE WHEN l_base IS NOT NULL THEN (in_number - l_base)::bigint
+                            WHEN l_offset = 0 THEN 0
+                            ELSE 9223372036854775807 END;
+END;
+$function$;
+COMMENT ON FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) IS 'The cursor position of a log number (the start of the log for NULL or 0); ZE003 for anything but an integer in range';
+REVOKE ALL ON FUNCTION private.log_number_position(in_number numeric, OUT generation integer, OUT transaction_id xid8, OUT global_position bigint) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text)
  RETURNS record
  LANGUAGE plpgsql
@@ -282,6 +683,72 @@ END;
 $function$;
 COMMENT ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) IS 'Horizon of a whole-log read in a later statement: waits only for appenders (docs/read-horizon.md); fallback says why not';
 REVOKE ALL ON FUNCTION private.read_horizon(OUT generation integer, OUT transaction_id xid8, OUT holder_pid integer, OUT holder_gid text, OUT fallback text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[])
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET enable_sort TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+    l_ref private.subscription_event_ref;
+    l_event data.events;
+    l_sqlstate text;
+    l_message text;
+BEGIN
+    unreadable_ids := '{}';
+    unreadable_errors := '{}';
+    BEGIN
+        -- The query of private.log_events, planned once (see the SET clauses above).
+        events := ARRAY(
+            SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
+                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
+            FROM private.events_as_read AS e
+            WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
+                                         in_subscription.generation, in_subscription.transaction_id,
+                                         in_subscription.global_position,
+                                         in_horizon_generation, in_horizon_transaction_id)
+              AND (in_subscription.event_types IS NULL OR e.event_type = ANY (in_subscription.event_types))
+              AND (in_subscription.stream_types IS NULL OR e.stream_type = ANY (in_subscription.stream_types))
+            ORDER BY e.generation, e.transaction_id, e.global_position
+            LIMIT in_limit);
+        refs := ARRAY(
+            SELECT ROW(e.id, e.created_at, e.generation, e.transaction_id, e.global_position,
+                       e.stream_type, e.stream_id, e.version)::private.subscription_event_ref
+            FROM pg_catalog.unnest(events) WITH ORDINALITY AS e
+            ORDER BY e.ordinality);
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- an unreadable event among them: one by one
+    END;
+    -- Everything before the horizon was committed before the first read: this later
+    -- snapshot sees the same events.
+    refs := ARRAY(
+        SELECT ROW(p.id, p.created_at, p.generation, p.transaction_id, p.global_position,
+                   p.stream_type, p.stream_id, p.version)::private.subscription_event_ref
+        FROM private.log_refs(in_subscription.generation, in_subscription.transaction_id,
+                                   in_subscription.global_position, in_limit,
+                                   in_subscription.event_types, in_subscription.stream_types,
+                                   in_horizon_generation, in_horizon_transaction_id) AS p);
+    events := '{}';
+    FOREACH l_ref IN ARRAY refs LOOP
+        BEGIN
+            SELECT u.* INTO STRICT l_event
+            FROM private.events_as_read AS u
+            WHERE u.id = l_ref.id AND u.created_at = l_ref.created_at;
+            events := events || l_event;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS l_sqlstate = RETURNED_SQLSTATE, l_message = MESSAGE_TEXT;
+            unreadable_ids := unreadable_ids || l_ref.id;
+            unreadable_errors := unreadable_errors || pg_catalog.left('unreadable: ' || l_sqlstate || ': ' || l_message, 2000);
+        END;
+    END LOOP;
+END;
+$function$;
+COMMENT ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) IS NULL;
+REVOKE ALL ON FUNCTION private.subscription_intake(in_subscription data.subscriptions, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8, OUT refs private.subscription_event_ref[], OUT events data.events[], OUT unreadable_ids uuid[], OUT unreadable_errors text[]) FROM PUBLIC;
 
 CREATE OR REPLACE VIEW api.parked_events AS
  SELECT se.subscription_name,
@@ -415,6 +882,8 @@ DROP FUNCTION api.last_tagged_number();
 DROP FUNCTION api.read_log_split(in_shards integer[], in_after numeric[], in_shard_count integer, in_limit integer, in_stream_types text[], in_event_types text[]);
 DROP FUNCTION api.read_tagged(in_query jsonb, in_after numeric, in_limit integer, in_up_to numeric);
 DROP FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb);
+DROP FUNCTION private.log_block(in_generation integer, in_transaction_id xid8);
+DROP FUNCTION private.number_event();
 DROP FUNCTION private.tag_items(in_query jsonb);
 DROP FUNCTION private.tag_query(in_query jsonb, in_what text);
 DROP FUNCTION private.tagged_positions(in_query jsonb, in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_horizon_generation integer, in_horizon_transaction_id xid8);

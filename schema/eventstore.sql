@@ -138,7 +138,11 @@ DECLARE
     l_generation integer;
     l_xid xid8;
     l_lock text;
-    l_base text;
+    l_ids text;
+    l_first_write boolean := pg_catalog.pg_current_xact_id_if_assigned() IS NULL;
+    l_first bigint;
+    l_block numeric;
+    l_base numeric;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
@@ -164,7 +168,7 @@ BEGIN
     -- transaction that has its xid already gains nothing from the lock: it skips it, so
     -- a bulk import into many streams holds one such lock, not one per stream (those
     -- would exhaust the lock table). An assignment, not PERFORM: no executor.
-    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+    IF l_first_write THEN
         l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
                                                    pg_catalog.hashtext(in_stream_id::text))::text;
     ELSIF NOT private.announced_before_xid() THEN
@@ -224,6 +228,22 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- The events' log numbers (private.log_number), stored so that readers need not work them
+    -- out: the transaction's base plus each event's global position. The first event takes its
+    -- position here. In a transaction's first write it is the first position the transaction
+    -- takes, which starts its block; a later append of the transaction reads the base of the
+    -- events it appended before (or private.log_number_base, if a purge removed them all).
+    l_first := pg_catalog.nextval('data.events_global_position_seq');
+    l_block := private.log_block(l_generation, l_xid);
+    IF NOT l_first_write THEN
+        SELECT e.log_number - e.global_position INTO l_base
+        FROM data.events AS e
+        WHERE e.created_at = pg_catalog.now() AND e.generation = l_generation AND e.transaction_id = l_xid
+        LIMIT 1;
+        l_base := COALESCE(l_base, private.log_number_base(l_generation, l_xid, pg_catalog.now()));
+    END IF;
+    l_base := COALESCE(l_base, l_block + 1 - l_first);
+
     -- Events of a type with personal data have those fields sealed: the EXISTS is asked once
     -- per statement (an initplan), and a store that registers none pays nothing more.
     -- One event is the common append: VALUES spares the set-returning function scan
@@ -234,13 +254,14 @@ BEGIN
     IF l_count = 1 THEN
         INSERT INTO data.events
             (stream_type, stream_id, version, event_type, event_data, metadata,
-             transaction_id, generation, schema_version)
+             transaction_id, generation, schema_version, global_position, log_number)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type,
                CASE WHEN EXISTS (SELECT FROM data.personal_data)
                     THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
                     ELSE e.event_data END,
                e.metadata,
-               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1),
+               l_first, l_base + l_first
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
@@ -253,31 +274,42 @@ BEGIN
         -- event's cost): its time and first 38 random bits, then the event's ordinal in the
         -- last 24 bits, so they are version-7 ids in the batch's order. 24 bits outnumber the
         -- events a jsonb array (at most 255 MB) can hold.
-        l_base := pg_catalog.left(private.uuidv7()::text, 30);
+        l_ids := pg_catalog.left(private.uuidv7()::text, 30);
         INSERT INTO data.events
             (id, stream_type, stream_id, version, event_type, event_data, metadata,
-             transaction_id, generation, schema_version)
-        SELECT (l_base || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid,
-               in_stream_type,
-               in_stream_id,
-               l_version - l_count + e.ord::integer,
-               e.element ->> 'event_type',
-               CASE WHEN EXISTS (SELECT FROM data.personal_data)
-                    THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
-                    ELSE e.element -> 'event_data' END,
-               COALESCE(e.element -> 'metadata', '{}'::jsonb),
-               l_xid,
-               l_generation,
-               COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
-        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
-        LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
-        WHERE t.event_type IS NULL
-           OR private.check_event_schema(t.event_type,
-                                         COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
-                                         e.element -> 'event_data', e.ord)
-        -- Positions (the column default) are taken in this order: the batch's order, whatever
-        -- the plan (a hash join reordered rows without it: seen with one more join here).
-        ORDER BY e.ord;
+             transaction_id, generation, schema_version, global_position, log_number)
+        SELECT b.id, in_stream_type, in_stream_id, b.version, b.event_type, b.event_data, b.metadata,
+               l_xid, l_generation, b.schema_version, b.global_position, l_base + b.global_position
+        FROM (
+            SELECT (l_ids || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid AS id,
+                   l_version - l_count + e.ord::integer AS version,
+                   e.element ->> 'event_type' AS event_type,
+                   CASE WHEN EXISTS (SELECT FROM data.personal_data)
+                        THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
+                        ELSE e.element -> 'event_data' END AS event_data,
+                   COALESCE(e.element -> 'metadata', '{}'::jsonb) AS metadata,
+                   COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1) AS schema_version,
+                   -- Positions are taken in the batch's order, whatever the plan (a hash join
+                   -- reordered rows without the ORDER BY: seen with one more join here): the
+                   -- planner evaluates a volatile output column after the sort.
+                   CASE WHEN e.ord = 1 THEN l_first
+                        ELSE pg_catalog.nextval('data.events_global_position_seq') END AS global_position
+            FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
+            LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
+            WHERE t.event_type IS NULL
+               OR private.check_event_schema(t.event_type,
+                                             COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
+                                             e.element -> 'event_data', e.ord)
+            ORDER BY e.ord
+            OFFSET 0) AS b;
+    END IF;
+    -- A transaction's numbers stay inside its block: 2^32 positions from its first (a first
+    -- write of one event is number 1 of its block).
+    IF NOT (l_first_write AND l_count = 1)
+       AND l_base + (CASE WHEN l_count = 1 THEN l_first ELSE pg_catalog.currval('data.events_global_position_seq') END)
+           - l_block >= 4294967296 THEN
+        RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
+            USING ERRCODE = 'ZE003';
     END IF;
 
     io_new_version := l_version;
@@ -484,10 +516,8 @@ DECLARE
     l_current integer;
     l_last integer;
     l_new integer;
-    l_generation integer;
-    l_positions bigint[] := '{}';
-    l_run_positions bigint[];
-    l_base numeric;
+    l_numbers numeric[] := '{}';
+    l_run_numbers numeric[];
 BEGIN
     IF pg_catalog.jsonb_typeof(in_streams) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(in_streams) = 0 THEN
         RAISE EXCEPTION 'in_streams must be a non-empty JSON array of {stream_id, events}'
@@ -556,25 +586,15 @@ BEGIN
 
         l_new := NULL;
         CALL api.append_events(in_stream_type, l_stream_id, l_current, l_run.element -> 'events', l_new);
-        SELECT pg_catalog.array_agg(e.global_position ORDER BY e.version), pg_catalog.min(e.generation)
-        INTO l_run_positions, l_generation
+        SELECT pg_catalog.array_agg(e.log_number ORDER BY e.version)
+        INTO l_run_numbers
         FROM data.events AS e
         WHERE e.created_at = pg_catalog.now()
           AND e.stream_type = in_stream_type AND e.stream_id = l_stream_id
           AND e.version > l_current AND e.version <= l_new;
-        l_positions := l_positions || l_run_positions;
+        l_numbers := l_numbers || l_run_numbers;
     END LOOP;
-
-    -- Every event of the call is this transaction's: one base for all their numbers.
-    l_base := private.log_number_base(l_generation, pg_catalog.pg_current_xact_id(), pg_catalog.now());
-    IF l_base + l_positions[pg_catalog.array_length(l_positions, 1)]
-       - pg_catalog.div(l_base + l_positions[1], 4294967296) * 4294967296 >= 4294967296 THEN
-        -- Offsets past 2^32 would run into the next transaction's numbers.
-        RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
-            USING ERRCODE = 'ZE003';
-    END IF;
-    RETURN ARRAY(SELECT l_base + p.position FROM pg_catalog.unnest(l_positions) WITH ORDINALITY AS p(position, ord)
-                 ORDER BY p.ord);
+    RETURN l_numbers;
 END;
 $$;
 
@@ -1516,7 +1536,7 @@ DECLARE
     l_number numeric;
 BEGIN
     l_horizon := private.read_horizon();
-    SELECT private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
+    SELECT e.log_number
     INTO l_number
     FROM data.events AS e
     WHERE private.readable_after(e.generation, e.transaction_id, e.global_position, 0, '0'::xid8, 0,
@@ -1994,22 +2014,15 @@ BEGIN
     END IF;
     -- The horizon, then (a later statement, a later snapshot) the events before it.
     l_horizon := private.read_horizon();
+    -- Numbers follow log order: those past in_up_to end the page.
     RETURN QUERY
-    WITH page AS MATERIALIZED (
-        SELECT e.* FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                                           l_limit, l_event_types, l_stream_types,
-                                           l_horizon.generation, l_horizon.transaction_id) AS e
-    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
-        SELECT b.generation, b.transaction_id,
-               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
-        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
-    )
-    SELECT k.base + p.global_position, p.id, p.stream_type, p.stream_id, p.version, p.event_type, p.event_data,
-           p.metadata, p.created_at
-    FROM page AS p
-    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
-    WHERE in_up_to IS NULL OR k.base + p.global_position <= in_up_to
-    ORDER BY p.generation, p.transaction_id, p.global_position;
+    SELECT e.log_number, e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
+           e.metadata, e.created_at
+    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                            l_limit, l_event_types, l_stream_types,
+                            l_horizon.generation, l_horizon.transaction_id) AS e
+    WHERE in_up_to IS NULL OR e.log_number <= in_up_to
+    ORDER BY e.log_number;  -- as they come: the sort finds them in order
 END;
 $$;
 
@@ -2098,18 +2111,13 @@ BEGIN
                                       l_limit, l_horizon.generation, l_horizon.transaction_id) AS p
         ORDER BY p.generation, p.transaction_id, p.global_position
         LIMIT l_limit
-    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
-        SELECT b.generation, b.transaction_id,
-               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
-        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
     )
-    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, p.tags, e.created_at
+    SELECT e.log_number, e.id, e.event_type, e.event_data, e.metadata, p.tags, e.created_at
     FROM page AS p
     JOIN private.events_as_read AS e
       ON e.created_at = p.created_at AND e.generation = p.generation
      AND e.transaction_id = p.transaction_id AND e.global_position = p.global_position
-    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
-    WHERE in_up_to IS NULL OR k.base + e.global_position <= in_up_to
+    WHERE in_up_to IS NULL OR e.log_number <= in_up_to
     ORDER BY p.generation, p.transaction_id, p.global_position;
 END;
 $$;
@@ -3548,6 +3556,7 @@ CREATE TABLE data.events (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    log_number numeric NOT NULL,
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
     CONSTRAINT events_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -3580,6 +3589,8 @@ COMMENT ON COLUMN data.events.transaction_id IS 'Writing transaction; leads the 
 COMMENT ON COLUMN data.events.generation IS 'Cluster lifetime that wrote the event (data.store_generations)';
 
 COMMENT ON COLUMN data.events.schema_version IS 'Version of the payload schema the event was written with';
+
+COMMENT ON COLUMN data.events.log_number IS 'The event''s log number (private.log_number): strictly increasing in log order, one block per transaction';
 
 CREATE FUNCTION private.fold_events(in_reducer regprocedure, in_state jsonb, in_events data.events[]) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -4048,6 +4059,12 @@ $$;
 
 COMMENT ON FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb) IS 'Takes, in key order, the shared locks of a tagged append''s events and the exclusive locks of its condition';
 
+CREATE FUNCTION private.log_block(in_generation integer, in_transaction_id xid8) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (((((in_generation - 1))::numeric * '18446744073709551616'::numeric) + ((in_transaction_id)::text)::numeric) * ('4294967296'::bigint)::numeric);
+
+COMMENT ON FUNCTION private.log_block(in_generation integer, in_transaction_id xid8) IS 'Where a transaction''s block of log numbers starts: its events'' numbers are above it';
+
 CREATE FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[] DEFAULT NULL::text[], in_stream_types text[] DEFAULT NULL::text[], in_horizon_generation integer DEFAULT NULL::integer, in_horizon_transaction_id xid8 DEFAULT NULL::xid8) RETURNS SETOF data.events
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4099,8 +4116,7 @@ BEGIN
     SELECT pg_catalog.min(r.global_position) INTO l_removed
     FROM data.removed_events AS r
     WHERE r.generation = in_generation AND r.transaction_id = in_transaction_id;
-    RETURN ((in_generation - 1)::numeric * 18446744073709551616 + in_transaction_id::text::numeric) * 4294967296 + 1
-           - LEAST(l_first, l_removed);
+    RETURN private.log_block(in_generation, in_transaction_id) + 1 - LEAST(l_first, l_removed);
 END;
 $$;
 
@@ -4132,11 +4148,13 @@ BEGIN
     l_offset := pg_catalog.mod(in_number, 4294967296)::bigint;
     l_generation := (pg_catalog.div(l_block, 18446744073709551616) + 1)::integer;
     l_transaction_id := pg_catalog.mod(l_block, 18446744073709551616)::text::xid8;
-    -- The inverse of private.log_number: the number less its transaction's base.
-    l_base := private.log_number_base(l_generation, l_transaction_id,
-                                      (SELECT e.created_at FROM data.events AS e
-                                       WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
-                                       LIMIT 1));
+    -- The inverse of private.log_number: the number less its transaction's base, which is any
+    -- of the transaction's events' stored number less its global position. A transaction with
+    -- no event left has no position inside it: its start or its end.
+    SELECT e.log_number - e.global_position INTO l_base
+    FROM data.events AS e
+    WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
+    LIMIT 1;
     generation := l_generation;
     transaction_id := l_transaction_id;
     global_position := CASE WHEN l_base IS NOT NULL THEN (in_number - l_base)::bigint
@@ -4347,6 +4365,20 @@ END;
 $$;
 
 COMMENT ON FUNCTION private.notify_events(in_events data.events[]) IS 'Projection notifications: NOTIFY eventstore_events {stream_type, stream_id, version} per stream, in log order';
+
+CREATE FUNCTION private.number_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    NEW.log_number := COALESCE(private.log_number_base(NEW.generation, NEW.transaction_id, NEW.created_at),
+                               private.log_block(NEW.generation, NEW.transaction_id) + 1 - NEW.global_position)
+                      + NEW.global_position;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION private.number_event() IS 'Trigger: the log number of an event inserted without one (private.log_number)';
 
 CREATE FUNCTION private.oldest_transaction_pid() RETURNS integer
     LANGUAGE sql STABLE
@@ -5546,7 +5578,8 @@ BEGIN
         -- The query of private.log_events, planned once (see the SET clauses above).
         events := ARRAY(
             SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
-                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
+                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version,
+                       e.log_number)::data.events
             FROM private.events_as_read AS e
             WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
                                          in_subscription.generation, in_subscription.transaction_id,
@@ -6113,6 +6146,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    log_number numeric NOT NULL,
     CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
@@ -6137,6 +6171,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    log_number numeric NOT NULL,
     CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
@@ -6161,6 +6196,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    log_number numeric NOT NULL,
     CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
@@ -6185,6 +6221,7 @@ CREATE TABLE data.events_YYYY_MM (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    log_number numeric NOT NULL,
     CONSTRAINT events_YYYY_MM_bound CHECK (((created_at >= 'YYYY-MM-01 00:00:00+00'::timestamp with time zone) AND (created_at < 'YYYY-MM-01 00:00:00+00'::timestamp with time zone))),
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
@@ -6209,6 +6246,7 @@ CREATE TABLE data.events_default (
     transaction_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     generation integer DEFAULT private.writer_generation() NOT NULL,
     schema_version integer DEFAULT 1 NOT NULL,
+    log_number numeric NOT NULL,
     CONSTRAINT events_event_data_check CHECK ((jsonb_typeof(event_data) = 'object'::text)),
     CONSTRAINT events_event_type_check CHECK ((event_type <> ''::text)),
     CONSTRAINT events_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -6548,7 +6586,8 @@ CREATE VIEW private.events_as_read AS
     e.global_position,
     e.transaction_id,
     e.generation,
-    GREATEST(e.schema_version, r.current_version) AS schema_version
+    GREATEST(e.schema_version, r.current_version) AS schema_version,
+    e.log_number
    FROM (data.events e
      CROSS JOIN LATERAL ( SELECT ((( SELECT jsonb_object_agg(t.event_type, t.current_version) AS jsonb_object_agg
                    FROM data.event_types t
@@ -6850,6 +6889,10 @@ ALTER TABLE data.event_removals ENABLE ALWAYS TRIGGER event_removals_stamp;
 CREATE TRIGGER event_streams_refuse_deleted BEFORE UPDATE ON data.event_streams FOR EACH ROW WHEN ((old.deleted_at IS NOT NULL)) EXECUTE FUNCTION private.refuse_deleted_stream();
 
 ALTER TABLE data.event_streams ENABLE ALWAYS TRIGGER event_streams_refuse_deleted;
+
+CREATE TRIGGER events_number BEFORE INSERT ON data.events FOR EACH ROW WHEN ((new.log_number IS NULL)) EXECUTE FUNCTION private.number_event();
+
+ALTER TABLE data.events ENABLE ALWAYS TRIGGER events_number;
 
 CREATE TRIGGER events_refuse_truncate BEFORE TRUNCATE ON data.events FOR EACH STATEMENT EXECUTE FUNCTION private.refuse_event_change();
 
@@ -7160,6 +7203,8 @@ REVOKE ALL ON FUNCTION private.lock_subscription(in_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.lock_tags(in_events jsonb, in_condition jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.log_block(in_generation integer, in_transaction_id xid8) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.log_events(in_after_generation integer, in_after_transaction_id xid8, in_after_global_position bigint, in_limit integer, in_event_types text[], in_stream_types text[], in_horizon_generation integer, in_horizon_transaction_id xid8) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.log_number(in_generation integer, in_transaction_id xid8, in_global_position bigint, in_created_at timestamp with time zone) FROM PUBLIC;
@@ -7181,6 +7226,8 @@ REVOKE ALL ON FUNCTION private.maybe_create_snapshot(in_events data.events[]) FR
 REVOKE ALL ON FUNCTION private.new_subject_key() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.notify_events(in_events data.events[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.number_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.oldest_transaction_pid() FROM PUBLIC;
 

@@ -17,7 +17,11 @@ DECLARE
     l_generation integer;
     l_xid xid8;
     l_lock text;
-    l_base text;
+    l_ids text;
+    l_first_write boolean := pg_catalog.pg_current_xact_id_if_assigned() IS NULL;
+    l_first bigint;
+    l_block numeric;
+    l_base numeric;
 BEGIN
     IF in_stream_type IS NULL OR in_stream_type = '' OR pg_catalog.char_length(in_stream_type) > 200 THEN
         RAISE EXCEPTION 'in_stream_type must be a non-empty text of at most 200 characters, got %',
@@ -43,7 +47,7 @@ BEGIN
     -- transaction that has its xid already gains nothing from the lock: it skips it, so
     -- a bulk import into many streams holds one such lock, not one per stream (those
     -- would exhaust the lock table). An assignment, not PERFORM: no executor.
-    IF pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN
+    IF l_first_write THEN
         l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),
                                                    pg_catalog.hashtext(in_stream_id::text))::text;
     ELSIF NOT private.announced_before_xid() THEN
@@ -103,6 +107,22 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- The events' log numbers (private.log_number), stored so that readers need not work them
+    -- out: the transaction's base plus each event's global position. The first event takes its
+    -- position here. In a transaction's first write it is the first position the transaction
+    -- takes, which starts its block; a later append of the transaction reads the base of the
+    -- events it appended before (or private.log_number_base, if a purge removed them all).
+    l_first := pg_catalog.nextval('data.events_global_position_seq');
+    l_block := private.log_block(l_generation, l_xid);
+    IF NOT l_first_write THEN
+        SELECT e.log_number - e.global_position INTO l_base
+        FROM data.events AS e
+        WHERE e.created_at = pg_catalog.now() AND e.generation = l_generation AND e.transaction_id = l_xid
+        LIMIT 1;
+        l_base := COALESCE(l_base, private.log_number_base(l_generation, l_xid, pg_catalog.now()));
+    END IF;
+    l_base := COALESCE(l_base, l_block + 1 - l_first);
+
     -- Events of a type with personal data have those fields sealed: the EXISTS is asked once
     -- per statement (an initplan), and a store that registers none pays nothing more.
     -- One event is the common append: VALUES spares the set-returning function scan
@@ -113,13 +133,14 @@ BEGIN
     IF l_count = 1 THEN
         INSERT INTO data.events
             (stream_type, stream_id, version, event_type, event_data, metadata,
-             transaction_id, generation, schema_version)
+             transaction_id, generation, schema_version, global_position, log_number)
         SELECT in_stream_type, in_stream_id, l_version, e.event_type,
                CASE WHEN EXISTS (SELECT FROM data.personal_data)
                     THEN private.seal_personal_data(e.event_type, e.event_data, in_stream_type, in_stream_id)
                     ELSE e.event_data END,
                e.metadata,
-               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1)
+               l_xid, l_generation, COALESCE((e.metadata ->> 'version')::numeric::integer, t.current_version, 1),
+               l_first, l_base + l_first
         FROM (VALUES (in_events -> 0 ->> 'event_type',
                       in_events -> 0 -> 'event_data',
                       COALESCE(in_events -> 0 -> 'metadata', '{}'::jsonb))) AS e(event_type, event_data, metadata)
@@ -132,31 +153,42 @@ BEGIN
         -- event's cost): its time and first 38 random bits, then the event's ordinal in the
         -- last 24 bits, so they are version-7 ids in the batch's order. 24 bits outnumber the
         -- events a jsonb array (at most 255 MB) can hold.
-        l_base := pg_catalog.left(private.uuidv7()::text, 30);
+        l_ids := pg_catalog.left(private.uuidv7()::text, 30);
         INSERT INTO data.events
             (id, stream_type, stream_id, version, event_type, event_data, metadata,
-             transaction_id, generation, schema_version)
-        SELECT (l_base || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid,
-               in_stream_type,
-               in_stream_id,
-               l_version - l_count + e.ord::integer,
-               e.element ->> 'event_type',
-               CASE WHEN EXISTS (SELECT FROM data.personal_data)
-                    THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
-                    ELSE e.element -> 'event_data' END,
-               COALESCE(e.element -> 'metadata', '{}'::jsonb),
-               l_xid,
-               l_generation,
-               COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1)
-        FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
-        LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
-        WHERE t.event_type IS NULL
-           OR private.check_event_schema(t.event_type,
-                                         COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
-                                         e.element -> 'event_data', e.ord)
-        -- Positions (the column default) are taken in this order: the batch's order, whatever
-        -- the plan (a hash join reordered rows without it: seen with one more join here).
-        ORDER BY e.ord;
+             transaction_id, generation, schema_version, global_position, log_number)
+        SELECT b.id, in_stream_type, in_stream_id, b.version, b.event_type, b.event_data, b.metadata,
+               l_xid, l_generation, b.schema_version, b.global_position, l_base + b.global_position
+        FROM (
+            SELECT (l_ids || pg_catalog.lpad(pg_catalog.to_hex(e.ord), 6, '0'))::uuid AS id,
+                   l_version - l_count + e.ord::integer AS version,
+                   e.element ->> 'event_type' AS event_type,
+                   CASE WHEN EXISTS (SELECT FROM data.personal_data)
+                        THEN private.seal_personal_data(e.element ->> 'event_type', e.element -> 'event_data', in_stream_type, in_stream_id)
+                        ELSE e.element -> 'event_data' END AS event_data,
+                   COALESCE(e.element -> 'metadata', '{}'::jsonb) AS metadata,
+                   COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version, 1) AS schema_version,
+                   -- Positions are taken in the batch's order, whatever the plan (a hash join
+                   -- reordered rows without the ORDER BY: seen with one more join here): the
+                   -- planner evaluates a volatile output column after the sort.
+                   CASE WHEN e.ord = 1 THEN l_first
+                        ELSE pg_catalog.nextval('data.events_global_position_seq') END AS global_position
+            FROM pg_catalog.jsonb_array_elements(in_events) WITH ORDINALITY AS e(element, ord)
+            LEFT JOIN data.event_types AS t ON t.event_type = e.element ->> 'event_type'
+            WHERE t.event_type IS NULL
+               OR private.check_event_schema(t.event_type,
+                                             COALESCE((e.element -> 'metadata' ->> 'version')::numeric::integer, t.current_version),
+                                             e.element -> 'event_data', e.ord)
+            ORDER BY e.ord
+            OFFSET 0) AS b;
+    END IF;
+    -- A transaction's numbers stay inside its block: 2^32 positions from its first (a first
+    -- write of one event is number 1 of its block).
+    IF NOT (l_first_write AND l_count = 1)
+       AND l_base + (CASE WHEN l_count = 1 THEN l_first ELSE pg_catalog.currval('data.events_global_position_seq') END)
+           - l_block >= 4294967296 THEN
+        RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
+            USING ERRCODE = 'ZE003';
     END IF;
 
     io_new_version := l_version;

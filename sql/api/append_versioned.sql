@@ -26,10 +26,8 @@ DECLARE
     l_current integer;
     l_last integer;
     l_new integer;
-    l_generation integer;
-    l_positions bigint[] := '{}';
-    l_run_positions bigint[];
-    l_base numeric;
+    l_numbers numeric[] := '{}';
+    l_run_numbers numeric[];
 BEGIN
     IF pg_catalog.jsonb_typeof(in_streams) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(in_streams) = 0 THEN
         RAISE EXCEPTION 'in_streams must be a non-empty JSON array of {stream_id, events}'
@@ -98,25 +96,15 @@ BEGIN
 
         l_new := NULL;
         CALL api.append_events(in_stream_type, l_stream_id, l_current, l_run.element -> 'events', l_new);
-        SELECT pg_catalog.array_agg(e.global_position ORDER BY e.version), pg_catalog.min(e.generation)
-        INTO l_run_positions, l_generation
+        SELECT pg_catalog.array_agg(e.log_number ORDER BY e.version)
+        INTO l_run_numbers
         FROM data.events AS e
         WHERE e.created_at = pg_catalog.now()
           AND e.stream_type = in_stream_type AND e.stream_id = l_stream_id
           AND e.version > l_current AND e.version <= l_new;
-        l_positions := l_positions || l_run_positions;
+        l_numbers := l_numbers || l_run_numbers;
     END LOOP;
-
-    -- Every event of the call is this transaction's: one base for all their numbers.
-    l_base := private.log_number_base(l_generation, pg_catalog.pg_current_xact_id(), pg_catalog.now());
-    IF l_base + l_positions[pg_catalog.array_length(l_positions, 1)]
-       - pg_catalog.div(l_base + l_positions[1], 4294967296) * 4294967296 >= 4294967296 THEN
-        -- Offsets past 2^32 would run into the next transaction's numbers.
-        RAISE EXCEPTION 'this transaction has spanned 2^32 log positions: its events cannot be numbered; append in a new transaction'
-            USING ERRCODE = 'ZE003';
-    END IF;
-    RETURN ARRAY(SELECT l_base + p.position FROM pg_catalog.unnest(l_positions) WITH ORDINALITY AS p(position, ord)
-                 ORDER BY p.ord);
+    RETURN l_numbers;
 END;
 $$;
 

@@ -15,7 +15,7 @@ DECLARE
     l_number numeric;
 BEGIN
     l_horizon := private.read_horizon();
-    SELECT private.log_number(e.generation, e.transaction_id, e.global_position, e.created_at)
+    SELECT e.log_number
     INTO l_number
     FROM data.events AS e
     WHERE private.readable_after(e.generation, e.transaction_id, e.global_position, 0, '0'::xid8, 0,

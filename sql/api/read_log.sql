@@ -1,6 +1,8 @@
 -- The whole log, gap-free, as api.get_all_events reads it, paged by log number
 -- (private.log_number) instead of event id: for readers that need an integer cursor, such as
--- eventsourcing's notification log. Each row carries its number.
+-- eventsourcing's notification log. Each row carries its number, stored with the event
+-- (data.events.log_number): a page is the horizon, one lookup for the cursor's position and
+-- one ordered index scan.
 
 CREATE OR REPLACE FUNCTION api.read_log(
     in_after numeric DEFAULT NULL,
@@ -38,22 +40,15 @@ BEGIN
     END IF;
     -- The horizon, then (a later statement, a later snapshot) the events before it.
     l_horizon := private.read_horizon();
+    -- Numbers follow log order: those past in_up_to end the page.
     RETURN QUERY
-    WITH page AS MATERIALIZED (
-        SELECT e.* FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
-                                           l_limit, l_event_types, l_stream_types,
-                                           l_horizon.generation, l_horizon.transaction_id) AS e
-    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
-        SELECT b.generation, b.transaction_id,
-               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
-        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
-    )
-    SELECT k.base + p.global_position, p.id, p.stream_type, p.stream_id, p.version, p.event_type, p.event_data,
-           p.metadata, p.created_at
-    FROM page AS p
-    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
-    WHERE in_up_to IS NULL OR k.base + p.global_position <= in_up_to
-    ORDER BY p.generation, p.transaction_id, p.global_position;
+    SELECT e.log_number, e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data,
+           e.metadata, e.created_at
+    FROM private.log_events(l_after.generation, l_after.transaction_id, l_after.global_position,
+                            l_limit, l_event_types, l_stream_types,
+                            l_horizon.generation, l_horizon.transaction_id) AS e
+    WHERE in_up_to IS NULL OR e.log_number <= in_up_to
+    ORDER BY e.log_number;  -- as they come: the sort finds them in order
 END;
 $$;
 

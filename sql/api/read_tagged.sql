@@ -43,18 +43,13 @@ BEGIN
                                       l_limit, l_horizon.generation, l_horizon.transaction_id) AS p
         ORDER BY p.generation, p.transaction_id, p.global_position
         LIMIT l_limit
-    ), blocks AS MATERIALIZED (  -- a transaction's base once, not once per event
-        SELECT b.generation, b.transaction_id,
-               private.log_number_base(b.generation, b.transaction_id, b.created_at) AS base
-        FROM (SELECT DISTINCT p.generation, p.transaction_id, p.created_at FROM page AS p) AS b
     )
-    SELECT k.base + e.global_position, e.id, e.event_type, e.event_data, e.metadata, p.tags, e.created_at
+    SELECT e.log_number, e.id, e.event_type, e.event_data, e.metadata, p.tags, e.created_at
     FROM page AS p
     JOIN private.events_as_read AS e
       ON e.created_at = p.created_at AND e.generation = p.generation
      AND e.transaction_id = p.transaction_id AND e.global_position = p.global_position
-    JOIN blocks AS k ON k.generation = p.generation AND k.transaction_id = p.transaction_id
-    WHERE in_up_to IS NULL OR k.base + e.global_position <= in_up_to
+    WHERE in_up_to IS NULL OR e.log_number <= in_up_to
     ORDER BY p.generation, p.transaction_id, p.global_position;
 END;
 $$;

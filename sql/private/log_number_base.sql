@@ -1,7 +1,8 @@
 -- The base of a transaction's log numbers (private.log_number): an event's number is this
--- plus its global position. It is the transaction's block, ((generation - 1) * 2^64 +
--- transaction id) * 2^32, plus 1, less the first global position the transaction took (removed
--- events included: a purge renumbers nothing). All events of a transaction share created_at
+-- plus its global position. It is the start of the transaction's block (private.log_block),
+-- plus 1, less the first global position the transaction took (removed events included: a
+-- purge renumbers nothing). api.append_events stores each event's number (data.events.log_number)
+-- with it; readers read the stored numbers. All events of a transaction share created_at
 -- (its start), so the lookup reads one partition. NULL for a transaction with no event.
 -- PL/pgSQL, so that its two lookups are planned once per session (a SQL function with
 -- subqueries is not inlined, and would be planned again on every call). Without bitmap scans:
@@ -29,8 +30,7 @@ BEGIN
     SELECT pg_catalog.min(r.global_position) INTO l_removed
     FROM data.removed_events AS r
     WHERE r.generation = in_generation AND r.transaction_id = in_transaction_id;
-    RETURN ((in_generation - 1)::numeric * 18446744073709551616 + in_transaction_id::text::numeric) * 4294967296 + 1
-           - LEAST(l_first, l_removed);
+    RETURN private.log_block(in_generation, in_transaction_id) + 1 - LEAST(l_first, l_removed);
 END;
 $$;
 

@@ -35,11 +35,13 @@ BEGIN
     l_offset := pg_catalog.mod(in_number, 4294967296)::bigint;
     l_generation := (pg_catalog.div(l_block, 18446744073709551616) + 1)::integer;
     l_transaction_id := pg_catalog.mod(l_block, 18446744073709551616)::text::xid8;
-    -- The inverse of private.log_number: the number less its transaction's base.
-    l_base := private.log_number_base(l_generation, l_transaction_id,
-                                      (SELECT e.created_at FROM data.events AS e
-                                       WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
-                                       LIMIT 1));
+    -- The inverse of private.log_number: the number less its transaction's base, which is any
+    -- of the transaction's events' stored number less its global position. A transaction with
+    -- no event left has no position inside it: its start or its end.
+    SELECT e.log_number - e.global_position INTO l_base
+    FROM data.events AS e
+    WHERE e.generation = l_generation AND e.transaction_id = l_transaction_id
+    LIMIT 1;
     generation := l_generation;
     transaction_id := l_transaction_id;
     global_position := CASE WHEN l_base IS NOT NULL THEN (in_number - l_base)::bigint

@@ -29,7 +29,8 @@ BEGIN
         -- The query of private.log_events, planned once (see the SET clauses above).
         events := ARRAY(
             SELECT ROW(e.id, e.stream_type, e.stream_id, e.version, e.event_type, e.event_data, e.metadata,
-                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version)::data.events
+                       e.created_at, e.global_position, e.transaction_id, e.generation, e.schema_version,
+                       e.log_number)::data.events
             FROM private.events_as_read AS e
             WHERE private.readable_after(e.generation, e.transaction_id, e.global_position,
                                          in_subscription.generation, in_subscription.transaction_id,

@@ -19,11 +19,11 @@ SELECT throws_ok($$SELECT api.register_reducer('Counter', 'pg_catalog.jsonb_conc
 SELECT throws_ok($$SELECT api.register_reducer('Counter', 'public.tap_counter(jsonb, data.events)', 0)$$, 'ZE003', NULL,
                  'reducer versions start at 1');
 SELECT throws_ok($$SELECT private.fold_events('public.tap_counter(jsonb, data.events)', '{}',
-              ARRAY[ROW(NULL, 'Counter', NULL, 1, 'A', '{}', '{}', NULL, NULL, NULL, NULL, 1)::data.events])$$,
+              ARRAY[ROW(NULL, 'Counter', NULL, 1, 'A', '{}', '{}', NULL, NULL, NULL, NULL, 1, NULL)::data.events])$$,
                  'ZE010', NULL, 'only an invoker folds: a registered function never runs as the bundle owner');
 SELECT is(private.fold_events((SELECT r.reducer_invoker FROM data.reducers AS r WHERE r.stream_type = 'Counter'), '{}',
-              ARRAY[ROW(NULL, 'Counter', NULL, 1, 'A', '{}', '{}', NULL, NULL, NULL, NULL, 1)::data.events,
-                    ROW(NULL, 'Counter', NULL, 2, 'B', '{}', '{}', NULL, NULL, NULL, NULL, 1)::data.events]),
+              ARRAY[ROW(NULL, 'Counter', NULL, 1, 'A', '{}', '{}', NULL, NULL, NULL, NULL, 1, NULL)::data.events,
+                    ROW(NULL, 'Counter', NULL, 2, 'B', '{}', '{}', NULL, NULL, NULL, NULL, 1, NULL)::data.events]),
           '{"n": 2, "last": "B"}'::jsonb, 'folds in order');
 
 SELECT * FROM finish();
