@@ -361,10 +361,13 @@ class EventStoreApplicationRecorder(EventStoreAggregateRecorder, ApplicationReco
                 " metadata ->> 'state_encoding' FROM api.read_log(%s, %s, ARRAY[%s], %s, %s)",
                 (after if after is None or after > 0 else None, limit, self.stream_type,
                  list(topics) or None, stop)).fetchall()
-        # A string originator id is kept in metadata.originator_id; a UUID is the stream id.
+        # A string originator id is kept in metadata.originator_id; a UUID is the stream id. The
+        # common cases of own_version and state_of are written out: a page is hundreds of rows,
+        # and the calls were a fifth of the time spent on it here.
         return [Notification(id=int(number), originator_id=stream_id if named is None else named,
-                             originator_version=own_version(own, version), topic=topic,
-                             state=state_of(data, encoding))
+                             originator_version=(int(own) if own is not None and len(own) < 10 and own.isascii()
+                                                 and own.isdigit() else own_version(own, version)),
+                             topic=topic, state=data.encode() if encoding is None else state_of(data, encoding))
                 for number, stream_id, named, own, version, topic, data, encoding in rows]
 
     @reconnecting
