@@ -42,8 +42,11 @@ FIRST_RELEASE = "v1.1.0"
 OWN_STREAMS = 50
 IF, ELIF = "\\if", "\\elif"
 # generation is given, as the append gives it: the column default (private.writer_generation(),
-# a query) is what a first write after a restore runs, not what an insert pays.
-COLUMNS = "stream_type, stream_id, version, event_type, event_data, metadata, generation"
+# a query) is what a first write after a restore runs, not what an insert pays. So is the log
+# number every event stores (data.events.log_number), the least way: the transaction id's
+# block, plus the row's place.
+COLUMNS = "stream_type, stream_id, version, event_type, event_data, metadata, generation, log_number"
+BLOCK = "pg_current_xact_id()::text::numeric * 4294967296 + 1"
 
 SETUP = """
 CREATE SCHEMA IF NOT EXISTS bench;
@@ -88,8 +91,9 @@ def plain_rows(events: int, stream: str, first: str) -> str:
     each row's JSON parsed in the call, as the append's is."""
     rows = ", ".join(f"({k}, 'ThingHappened', {literal(DATA)})" for k in range(events))
     return (f"INSERT INTO bench.events_plain ({COLUMNS}) SELECT 'Bench', s.id, {first} + v.k, v.t, "
-            f"{parsed('v.d', 's.cid')}, {parsed(literal(METADATA), 's.cid')}, 1 "
-            f"FROM (SELECT {stream} AS id, gen_random_uuid()::text AS cid) AS s, (VALUES {rows}) AS v(k, t, d);")
+            f"{parsed('v.d', 's.cid')}, {parsed(literal(METADATA), 's.cid')}, 1, s.block + v.k "
+            f"FROM (SELECT {stream} AS id, gen_random_uuid()::text AS cid, {BLOCK} AS block) AS s, "
+            f"(VALUES {rows}) AS v(k, t, d);")
 
 
 def two_row(stream: str, expected: str) -> str:
@@ -100,7 +104,7 @@ def two_row(stream: str, expected: str) -> str:
             f"updated_at = now(), last_transaction_id = excluded.last_transaction_id WHERE s.current_version = {expected} "
             f"RETURNING s.stream_id, s.current_version) INSERT INTO bench.events_plain ({COLUMNS}) "
             f"SELECT 'Bench', s.stream_id, s.current_version, 'ThingHappened', {parsed(literal(DATA), 'c.cid')}, "
-            f"{parsed(literal(METADATA), 'c.cid')}, 1 FROM s, (SELECT gen_random_uuid()::text AS cid) AS c;")
+            f"{parsed(literal(METADATA), 'c.cid')}, 1, {BLOCK} FROM s, (SELECT gen_random_uuid()::text AS cid) AS c;")
 
 
 def message_db_write(stream: str, expected: str) -> str:
