@@ -209,12 +209,12 @@ def run(cluster, template, rounds: int, seconds: float, client_counts: str = "8,
                 label = f"{n} clients, {'existing' if existing else 'new'} streams, {events} event(s)"
                 ratio = r["ratio"]
                 if events == 1:
-                    report(f"append_events/two-row ceiling, {label}", ratio("HEAD", "two-row"), ">= 0.9")
+                    report(f"append_events/two-row ceiling, {label}", ratio("HEAD", "two-row"), ">= 0.85")
                     report(f"two-row ceiling/plain INSERT, {label}", ratio("two-row", "plain"), "reported")
                     if "message-db" in group:
                         report(f"append_events/message-db, {label}", ratio("HEAD", "message-db"), ">= 2")
                 else:
-                    report(f"append_events/plain INSERT, {label}", ratio("HEAD", "plain"), ">= 0.8")
+                    report(f"append_events/plain INSERT, {label}", ratio("HEAD", "plain"), ">= 0.85")
                 for release in releases:
                     report(f"append_events HEAD/@{release}, {label}", ratio("HEAD", f"@{release}"),
                            ">= 1.0" if release == FIRST_RELEASE else ">= 0.95")
