@@ -20,6 +20,9 @@ VARIANTS: dict[str, str | list[tuple[str, str]]] = {
     "no correlation index": "DROP INDEX data.events_correlation_idx",
     "no created_at index": "DROP INDEX data.events_created_idx",
     "id default gen_random_uuid()": "ALTER TABLE data.events ALTER COLUMN id SET DEFAULT gen_random_uuid()",
+    "no numbering trigger": "DROP TRIGGER events_number ON data.events",
+    "no stored log number": [("l_first, l_base + l_first", "l_first, 0"),
+                             ("b.global_position, l_base + b.global_position", "b.global_position, 0")],
     "no ORDER BY ord": [("            ORDER BY e.ord\n            OFFSET 0) AS b;", "            OFFSET 0) AS b;")],
     "no privilege switch": [("SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\n", "")],
     "no queueing lock": [("        l_lock := pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(in_stream_type),\n"
