@@ -12,7 +12,8 @@ def test_deploy_verify_revert_deploy_round_trip(cluster, empty_db):
     name = empty_db.name
     out = cluster.sqitch("deploy", dbname=name).stdout
     assert [line.split()[1] for line in out.splitlines() if line.startswith("  + ")] == [
-        "baseline", "code", "baseline_wiring", "event_tags", "code"], out
+        "baseline", "code", "baseline_wiring", "event_tags", "event_log_numbers", "code",
+        "event_log_numbers_wiring"], out
     cluster.sqitch("verify", dbname=name)
     assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ('data', 'private', 'api')") == 3
 
