@@ -1,5 +1,6 @@
 -- Deploy eventstore:event_log_numbers to pg
 -- requires: baseline
+-- requires: baseline_wiring
 -- requires: event_tags
 -- Each event's log number (private.log_number: api.read_log's cursor, eventsourcing's
 -- notification id), stored with the event instead of worked out on every read: a page of
