@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 
 import pytest
 
@@ -106,3 +107,36 @@ def test_a_script_edited_after_deploy_is_caught_in_the_database(cluster, empty_d
     with (repo / "deploy" / "baseline_wiring.sql").open("a") as f:
         f.write("-- edited after deploy\n")
     assert check_database(dsn, repo) == ["baseline_wiring: deploy/baseline_wiring.sql differs from the script deployed"]
+
+
+@pytest.mark.slow
+def test_an_upgrade_with_data_keeps_every_log_number(cluster, empty_db):
+    """A store at v4.0.0, where log numbers were worked out on each read, with transactions of one
+    append and of several, and one whose first events were purged: after the upgrade each event
+    stores the number api.read_log gave it before, and api.read_log gives the same pairs."""
+    db = empty_db
+    cluster.deploy_release(db.name, "v4.0.0")
+    one = '[{"event_type": "E", "event_data": {}}]'
+    three = "[" + ", ".join(['{"event_type": "E", "event_data": {}}'] * 3) + "]"
+    purged, kept = uuid.uuid4(), uuid.uuid4()
+    with db.connect(autocommit=False) as conn:
+        for expected, batch in ((None, one), (None, three)):
+            conn.execute("CALL api.append_events('Numbered', %s, %s, %s::jsonb, NULL)", (uuid.uuid4(), expected, batch))
+        conn.commit()
+        conn.execute("CALL api.append_events('Numbered', %s, 0, %s::jsonb, NULL)", (uuid.uuid4(), three))
+        conn.commit()
+        conn.execute("CALL api.append_events('Numbered', %s, 0, %s::jsonb, NULL)", (purged, three))
+        conn.execute("CALL api.append_events('Numbered', %s, 0, %s::jsonb, NULL)", (kept, three))
+        conn.commit()
+        conn.execute("SELECT api.delete_stream('Numbered', %s, 3)", (purged,))
+        conn.execute("SELECT api.purge_stream('Numbered', %s)", (purged,))
+        conn.commit()
+    assert db.scalar("SELECT count(*) FROM data.removed_events") == 4, "the first events of a transaction purged (and the deletion)"
+    read = "SELECT id, log_number FROM api.read_log(NULL, 1000, ARRAY['Numbered'])"
+    before = db.execute(read)
+    assert len(before) == 10
+
+    cluster.deploy_all(db.name)
+    assert db.execute(read) == before, "a reader's log numbers are the ones it was given before the upgrade"
+    assert db.execute("SELECT id, log_number FROM data.events WHERE stream_type = 'Numbered' ORDER BY log_number") \
+        == before, "each event stores its number"
